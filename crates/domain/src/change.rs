@@ -1,0 +1,132 @@
+//! Every change of state the platform can make, as data.
+//!
+//! A service decides that a change is allowed and builds a `Change`; the store
+//! applies it in one transaction together with its record and outbox event
+//! (`zhifa_store::Store::commit`). There is no other way to write: adding a kind
+//! of change means adding a variant here.
+
+use crate::agency::AgencyData;
+use crate::ids::{AgencyId, CertificateId, InspectionItemId, ItemId, ServiceGuideId, TokenId, UserId};
+use crate::people::{CertificateData, UserData};
+use crate::region::RegionCode;
+use crate::registry::{InspectionItemData, ItemData, ServiceGuideData};
+use jiff::Timestamp;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    PutRegion { code: RegionCode, name: String },
+    CreateAgency { data: AgencyData },
+    UpdateAgency { id: AgencyId, version: i64, data: AgencyData },
+    /// A person joins an agency, with the certificates they hold.
+    CreateUser { agency: AgencyId, data: UserData, certificates: Vec<CertificateData> },
+    UpdateUser { id: UserId, version: i64, data: UserData },
+    /// `password_hash` is a PHC string (argon2id); it never enters a record.
+    SetPassword { user: UserId, password_hash: String },
+    CreateCertificate { user: UserId, data: CertificateData },
+    UpdateCertificate { id: CertificateId, version: i64, data: CertificateData },
+    CreateItem { agency: AgencyId, data: ItemData },
+    UpdateItem { id: ItemId, version: i64, data: ItemData },
+    CreateInspectionItem { agency: AgencyId, data: InspectionItemData },
+    UpdateInspectionItem { id: InspectionItemId, version: i64, data: InspectionItemData },
+    CreateServiceGuide { agency: AgencyId, data: ServiceGuideData },
+    UpdateServiceGuide { id: ServiceGuideId, version: i64, data: ServiceGuideData },
+    /// `token_hash` is the SHA-256 of the token; the token itself is shown once.
+    CreateToken { user: UserId, name: String, token_hash: String },
+    RevokeToken { id: TokenId },
+    /// A session starts; `session_hash` is the SHA-256 of the cookie value.
+    SignIn { user: UserId, session_hash: String, csrf_token: String, expires_at: Timestamp },
+    SignOut { session_hash: String },
+    /// A wrong password: counted for login throttling.
+    SignInFailed { username: String },
+}
+
+impl Change {
+    /// The stable name of this kind of change, as in records and outbox topics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::PutRegion { .. } => "region.put",
+            Change::CreateAgency { .. } => "agency.create",
+            Change::UpdateAgency { .. } => "agency.update",
+            Change::CreateUser { .. } => "user.create",
+            Change::UpdateUser { .. } => "user.update",
+            Change::SetPassword { .. } => "user.set_password",
+            Change::CreateCertificate { .. } => "certificate.create",
+            Change::UpdateCertificate { .. } => "certificate.update",
+            Change::CreateItem { .. } => "item.create",
+            Change::UpdateItem { .. } => "item.update",
+            Change::CreateInspectionItem { .. } => "inspection_item.create",
+            Change::UpdateInspectionItem { .. } => "inspection_item.update",
+            Change::CreateServiceGuide { .. } => "service_guide.create",
+            Change::UpdateServiceGuide { .. } => "service_guide.update",
+            Change::CreateToken { .. } => "token.create",
+            Change::RevokeToken { .. } => "token.revoke",
+            Change::SignIn { .. } => "session.sign_in",
+            Change::SignOut { .. } => "session.sign_out",
+            Change::SignInFailed { .. } => "session.sign_in_failed",
+        }
+    }
+
+    /// The entity (table) this change touches: the part of `kind` before the dot.
+    pub fn entity(&self) -> &'static str {
+        let kind = self.kind();
+        kind.split_once('.').map_or(kind, |(e, _)| e)
+    }
+
+    /// What changed, for the record: the new state, never a secret (password
+    /// hashes, token and session hashes stay out).
+    pub fn record_data(&self) -> Value {
+        match self {
+            Change::PutRegion { code, name } => json!({ "code": code, "name": name }),
+            Change::CreateAgency { data } => json!({ "data": data }),
+            Change::UpdateAgency { version, data, .. } => json!({ "version": version, "data": data }),
+            Change::CreateUser { agency, data, certificates } => {
+                json!({ "agency": agency, "data": data, "certificates": certificates })
+            }
+            Change::UpdateUser { version, data, .. } => json!({ "version": version, "data": data }),
+            Change::SetPassword { .. } => json!({}),
+            Change::CreateCertificate { user, data } => json!({ "user": user, "data": data }),
+            Change::UpdateCertificate { version, data, .. } => json!({ "version": version, "data": data }),
+            Change::CreateItem { agency, data } => json!({ "agency": agency, "data": data }),
+            Change::UpdateItem { version, data, .. } => json!({ "version": version, "data": data }),
+            Change::CreateInspectionItem { agency, data } => json!({ "agency": agency, "data": data }),
+            Change::UpdateInspectionItem { version, data, .. } => json!({ "version": version, "data": data }),
+            Change::CreateServiceGuide { agency, data } => json!({ "agency": agency, "data": data }),
+            Change::UpdateServiceGuide { version, data, .. } => json!({ "version": version, "data": data }),
+            Change::CreateToken { user, name, .. } => json!({ "user": user, "name": name }),
+            Change::RevokeToken { .. } => json!({}),
+            Change::SignIn { user, expires_at, .. } => json!({ "user": user, "expires_at": expires_at }),
+            Change::SignOut { .. } => json!({}),
+            Change::SignInFailed { username } => json!({ "username": username }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_reach_the_record() {
+        let changes = [
+            Change::SetPassword { user: UserId(1), password_hash: "$argon2id$secret".into() },
+            Change::CreateToken { user: UserId(1), name: "t".into(), token_hash: "secret".into() },
+            Change::SignIn {
+                user: UserId(1),
+                session_hash: "secret".into(),
+                csrf_token: "secret".into(),
+                expires_at: Timestamp::UNIX_EPOCH,
+            },
+            Change::SignOut { session_hash: "secret".into() },
+        ];
+        for c in changes {
+            let text = c.record_data().to_string();
+            assert!(!text.contains("secret"), "{}: {text}", c.kind());
+        }
+    }
+
+    #[test]
+    fn entity_is_the_kind_prefix() {
+        assert_eq!(Change::RevokeToken { id: TokenId(3) }.entity(), "token");
+    }
+}

@@ -1,0 +1,16 @@
+//! The pure core of Zhifa: types, validated values and the rules that decide.
+//!
+//! Nothing here does IO or is async. Validation errors carry the Chinese message
+//! shown to people; the code around them stays in English.
+
+pub mod agency;
+pub mod change;
+pub mod error;
+pub mod ids;
+pub mod people;
+pub mod records;
+pub mod region;
+pub mod registry;
+pub mod uscc;
+
+pub use error::Invalid;

@@ -1,0 +1,357 @@
+//! Applying one change inside the command's transaction. Private: reached only
+//! through `Store::commit`.
+
+use crate::{Applied, Command, Result, StoreError, to_us};
+use serde::Serialize;
+use sqlx::{Any, Transaction};
+use zhifa_domain::change::Change;
+use zhifa_domain::records::RecordBody;
+
+type Tx = Transaction<'static, Any>;
+
+fn json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt { table: "json", message: e.to_string() })
+}
+
+/// Turn unique violations into `Duplicate` naming what was taken.
+fn db(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+    move |e| match e.as_database_error() {
+        Some(d) if d.is_unique_violation() => StoreError::Duplicate(what.to_owned()),
+        _ => StoreError::Database(e),
+    }
+}
+
+/// An optimistic update found no row at that version: tell missing from stale.
+async fn missed(tx: &mut Tx, table: &'static str, id: i64) -> StoreError {
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE id = $1");
+    match sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await {
+        Ok(0) => StoreError::NotFound(table),
+        Ok(_) => StoreError::Conflict(table),
+        Err(e) => StoreError::Database(e),
+    }
+}
+
+/// Insert a list entry (items, inspection items, service guides).
+async fn insert_entry(tx: &mut Tx, table: &'static str, agency: i64, name: &str, data: String, now: i64) -> Result<i64> {
+    let sql = format!(
+        "INSERT INTO {table} (agency_id, name, data, version, created_us, updated_us) \
+         VALUES ($1, $2, $3, 1, $4, $4) RETURNING id"
+    );
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(agency)
+        .bind(name)
+        .bind(data)
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db(table))?)
+}
+
+/// Update a list entry at an expected version; returns its agency.
+async fn update_entry(
+    tx: &mut Tx,
+    table: &'static str,
+    id: i64,
+    version: i64,
+    name: &str,
+    data: String,
+    now: i64,
+) -> Result<i64> {
+    let sql = format!(
+        "UPDATE {table} SET name = $1, data = $2, version = version + 1, updated_us = $3 \
+         WHERE id = $4 AND version = $5 RETURNING agency_id"
+    );
+    let agency: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(name)
+        .bind(data)
+        .bind(now)
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db(table))?;
+    match agency {
+        Some(a) => Ok(a),
+        None => Err(missed(tx, table, id).await),
+    }
+}
+
+async fn user_agency(tx: &mut Tx, user: i64) -> Result<i64> {
+    sqlx::query_scalar("SELECT agency_id FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound("users"))
+}
+
+async fn insert_certificate(
+    tx: &mut Tx,
+    user: i64,
+    agency: i64,
+    data: &zhifa_domain::people::CertificateData,
+    now: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO certificates (user_id, agency_id, number, valid_to, data, version, created_us, updated_us) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id",
+    )
+    .bind(user)
+    .bind(agency)
+    .bind(&data.number)
+    .bind(data.valid_to.to_string())
+    .bind(json(data)?)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db("执法证号"))?)
+}
+
+/// Write the rows of one change, then its record and outbox event.
+pub(crate) async fn apply(tx: &mut Tx, cmd: &Command, change: &Change) -> Result<Applied> {
+    let now = to_us(cmd.at);
+    let (entity_id, agency_id): (i64, Option<i64>) = match change {
+        Change::PutRegion { code, name } => {
+            sqlx::query(
+                "INSERT INTO regions (code, name, parent_code, level) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            )
+            .bind(code.as_str())
+            .bind(name)
+            .bind(code.parent().map(|p| p.to_string()))
+            .bind(format!("{:?}", code.level()).to_lowercase())
+            .execute(&mut **tx)
+            .await?;
+            let numeric = code.as_str().parse::<i64>().unwrap_or_default();
+            (numeric, None)
+        }
+        Change::CreateAgency { data } => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO agencies (code, uscc, name, region_code, data, version, created_us, updated_us) \
+                 VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id",
+            )
+            .bind(data.code.as_str())
+            .bind(data.uscc.as_str())
+            .bind(&data.name)
+            .bind(data.region.as_str())
+            .bind(json(data)?)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db("主体编码或统一社会信用代码"))?;
+            (id, Some(id))
+        }
+        Change::UpdateAgency { id, version, data } => {
+            let hit: Option<i64> = sqlx::query_scalar(
+                "UPDATE agencies SET code = $1, uscc = $2, name = $3, region_code = $4, data = $5, \
+                 version = version + 1, updated_us = $6 WHERE id = $7 AND version = $8 RETURNING id",
+            )
+            .bind(data.code.as_str())
+            .bind(data.uscc.as_str())
+            .bind(&data.name)
+            .bind(data.region.as_str())
+            .bind(json(data)?)
+            .bind(now)
+            .bind(id.0)
+            .bind(version)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db("主体编码或统一社会信用代码"))?;
+            if hit.is_none() {
+                return Err(missed(tx, "agencies", id.0).await);
+            }
+            (id.0, Some(id.0))
+        }
+        Change::CreateUser { agency, data, certificates } => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (agency_id, username, name, role, active, data, version, created_us, updated_us) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id",
+            )
+            .bind(agency.0)
+            .bind(data.username.as_str())
+            .bind(&data.name)
+            .bind(data.role.code())
+            .bind(i64::from(data.active))
+            .bind(json(data)?)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db("用户名"))?;
+            for cert in certificates {
+                insert_certificate(tx, id, agency.0, cert, now).await?;
+            }
+            (id, Some(agency.0))
+        }
+        Change::UpdateUser { id, version, data } => {
+            let agency: Option<i64> = sqlx::query_scalar(
+                "UPDATE users SET username = $1, name = $2, role = $3, active = $4, data = $5, \
+                 version = version + 1, updated_us = $6 WHERE id = $7 AND version = $8 RETURNING agency_id",
+            )
+            .bind(data.username.as_str())
+            .bind(&data.name)
+            .bind(data.role.code())
+            .bind(i64::from(data.active))
+            .bind(json(data)?)
+            .bind(now)
+            .bind(id.0)
+            .bind(version)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db("用户名"))?;
+            match agency {
+                Some(a) => (id.0, Some(a)),
+                None => return Err(missed(tx, "users", id.0).await),
+            }
+        }
+        Change::SetPassword { user, password_hash } => {
+            let agency: Option<i64> =
+                sqlx::query_scalar("UPDATE users SET password_hash = $1, updated_us = $2 WHERE id = $3 RETURNING agency_id")
+                    .bind(password_hash)
+                    .bind(now)
+                    .bind(user.0)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            (user.0, Some(agency.ok_or(StoreError::NotFound("users"))?))
+        }
+        Change::CreateCertificate { user, data } => {
+            let agency = user_agency(tx, user.0).await?;
+            (insert_certificate(tx, user.0, agency, data, now).await?, Some(agency))
+        }
+        Change::UpdateCertificate { id, version, data } => {
+            let agency: Option<i64> = sqlx::query_scalar(
+                "UPDATE certificates SET number = $1, valid_to = $2, data = $3, version = version + 1, \
+                 updated_us = $4 WHERE id = $5 AND version = $6 RETURNING agency_id",
+            )
+            .bind(&data.number)
+            .bind(data.valid_to.to_string())
+            .bind(json(data)?)
+            .bind(now)
+            .bind(id.0)
+            .bind(version)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db("执法证号"))?;
+            match agency {
+                Some(a) => (id.0, Some(a)),
+                None => return Err(missed(tx, "certificates", id.0).await),
+            }
+        }
+        Change::CreateItem { agency, data } => {
+            (insert_entry(tx, "items", agency.0, &data.name, json(data)?, now).await?, Some(agency.0))
+        }
+        Change::UpdateItem { id, version, data } => {
+            let a = update_entry(tx, "items", id.0, *version, &data.name, json(data)?, now).await?;
+            (id.0, Some(a))
+        }
+        Change::CreateInspectionItem { agency, data } => {
+            let id = insert_entry(tx, "inspection_items", agency.0, &data.name, json(data)?, now).await?;
+            (id, Some(agency.0))
+        }
+        Change::UpdateInspectionItem { id, version, data } => {
+            let a = update_entry(tx, "inspection_items", id.0, *version, &data.name, json(data)?, now).await?;
+            (id.0, Some(a))
+        }
+        Change::CreateServiceGuide { agency, data } => {
+            let id = insert_entry(tx, "service_guides", agency.0, &data.item, json(data)?, now).await?;
+            (id, Some(agency.0))
+        }
+        Change::UpdateServiceGuide { id, version, data } => {
+            let a = update_entry(tx, "service_guides", id.0, *version, &data.item, json(data)?, now).await?;
+            (id.0, Some(a))
+        }
+        Change::CreateToken { user, name, token_hash } => {
+            let agency = user_agency(tx, user.0).await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO api_tokens (user_id, name, token_hash, created_us) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(user.0)
+            .bind(name)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
+            (id, Some(agency))
+        }
+        Change::RevokeToken { id } => {
+            let user: Option<i64> = sqlx::query_scalar(
+                "UPDATE api_tokens SET revoked_us = $1 WHERE id = $2 AND revoked_us IS NULL RETURNING user_id",
+            )
+            .bind(now)
+            .bind(id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let user = user.ok_or(StoreError::NotFound("api_tokens"))?;
+            (id.0, Some(user_agency(tx, user).await?))
+        }
+        Change::SignIn { user, session_hash, csrf_token, expires_at } => {
+            let agency = user_agency(tx, user.0).await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO sessions (session_hash, user_id, csrf_token, created_us, expires_us) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(session_hash)
+            .bind(user.0)
+            .bind(csrf_token)
+            .bind(now)
+            .bind(to_us(*expires_at))
+            .fetch_one(&mut **tx)
+            .await?;
+            (id, Some(agency))
+        }
+        Change::SignOut { session_hash } => {
+            let row: Option<(i64, i64)> =
+                sqlx::query_as("DELETE FROM sessions WHERE session_hash = $1 RETURNING id, user_id")
+                    .bind(session_hash)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let (id, user) = row.ok_or(StoreError::NotFound("sessions"))?;
+            (id, Some(user_agency(tx, user).await?))
+        }
+        Change::SignInFailed { username } => {
+            let id: i64 =
+                sqlx::query_scalar("INSERT INTO login_failures (username, at_us) VALUES ($1, $2) RETURNING id")
+                    .bind(username)
+                    .bind(now)
+                    .fetch_one(&mut **tx)
+                    .await?;
+            let agency: Option<i64> = sqlx::query_scalar("SELECT agency_id FROM users WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&mut **tx)
+                .await?;
+            (id, agency)
+        }
+    };
+
+    let body = RecordBody {
+        v: 1,
+        kind: change.kind().to_owned(),
+        entity: change.entity().to_owned(),
+        entity_id,
+        agency_id,
+        actor: cmd.actor.clone(),
+        at: cmd.at.to_string(),
+        reason: cmd.reason.clone(),
+        data: change.record_data(),
+    };
+    let record_id: i64 = sqlx::query_scalar(
+        "INSERT INTO records (at_us, kind, entity, entity_id, agency_id, actor_id, actor_name, reason, body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(now)
+    .bind(change.kind())
+    .bind(change.entity())
+    .bind(entity_id)
+    .bind(agency_id)
+    .bind(cmd.actor.id)
+    .bind(&cmd.actor.username)
+    .bind(&cmd.reason)
+    .bind(body.canonical_bytes())
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query("INSERT INTO outbox (record_id, topic, created_us) VALUES ($1, $2, $3)")
+        .bind(record_id)
+        .bind(change.kind())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Applied { record_id, entity_id })
+}

@@ -1,0 +1,174 @@
+//! Persistence: SQLite or PostgreSQL behind one set of portable queries.
+//!
+//! Reads are plain methods on [`Store`]. Writes have exactly one door:
+//! [`Store::commit`], which applies a [`Command`]'s changes, appends one
+//! `records` row per change and one outbox event per record, all in one
+//! transaction. The functions that write rows (`apply`) are private to this
+//! crate and only reachable from `commit`.
+
+mod apply;
+mod read;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};
+
+use jiff::Timestamp;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::AnyPool;
+use std::path::Path;
+use std::time::Duration;
+use thiserror::Error;
+use zhifa_domain::change::Change;
+use zhifa_domain::records::ActorRef;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The row changed since it was read (its version moved on).
+    #[error("conflict: {0} was changed by someone else")]
+    Conflict(&'static str),
+    /// A unique value (code, USCC, username, number) is taken.
+    #[error("duplicate: {0}")]
+    Duplicate(String),
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    /// Stored data that no longer parses: a bug or a hand edit.
+    #[error("corrupt row in {table}: {message}")]
+    Corrupt { table: &'static str, message: String },
+    #[error("unsupported database url (use sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create data directory: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// One state change request: who, when, why and the changes, applied together.
+#[derive(Debug, Clone)]
+pub struct Command {
+    pub actor: ActorRef,
+    pub at: Timestamp,
+    pub reason: String,
+    pub changes: Vec<Change>,
+}
+
+/// What one change of a committed command became.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub record_id: i64,
+    pub entity_id: i64,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dialect", &self.dialect).finish_non_exhaustive()
+    }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Connect to `sqlite://…` or `postgres://…`. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self> {
+        install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Dialect::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let pool = match dialect {
+            Dialect::Sqlite => {
+                options
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            for pragma in [
+                                "PRAGMA journal_mode = WAL",
+                                "PRAGMA synchronous = NORMAL",
+                                "PRAGMA foreign_keys = ON",
+                                "PRAGMA busy_timeout = 10000",
+                            ] {
+                                sqlx::query(pragma).execute(&mut *conn).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+            Dialect::Postgres => options.max_connections(16).connect(url).await?,
+        };
+        Ok(Self { pool, dialect })
+    }
+
+    /// The embedded default: `DIR/zhifa.db`, created if missing.
+    pub async fn open_data_dir(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let url = format!("sqlite://{}?mode=rwc", dir.join("zhifa.db").display());
+        Self::connect(&url).await
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Apply the pending migrations of this database's dialect.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.dialect {
+            Dialect::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Dialect::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The only way to change state. Every change becomes one `records` row and
+    /// one outbox event, in the same transaction as the rows it writes; either
+    /// all of the command happens or none of it.
+    pub async fn commit(&self, command: &Command) -> Result<Vec<Applied>> {
+        // SQLite: take the writer lock up front so that two writers queue
+        // instead of failing when a read transaction upgrades.
+        let mut tx = match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.pool.begin().await?,
+        };
+        let mut applied = Vec::with_capacity(command.changes.len());
+        for change in &command.changes {
+            applied.push(apply::apply(&mut tx, command, change).await?);
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+}
+
+/// Microseconds since the Unix epoch, as stored.
+pub(crate) fn to_us(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+pub(crate) fn from_us(us: i64) -> Timestamp {
+    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
+}

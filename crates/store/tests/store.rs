@@ -1,0 +1,137 @@
+//! Store tests, each on SQLite and (when configured) PostgreSQL.
+
+use jiff::Timestamp;
+use zhifa_domain::change::Change;
+use zhifa_domain::ids::AgencyId;
+use zhifa_domain::people::Role;
+use zhifa_domain::records::{ActorRef, RecordBody};
+use zhifa_store::testing::{build, each_backend, execute_raw};
+use zhifa_store::{Command, Store, StoreError};
+
+fn cmd(changes: Vec<Change>) -> Command {
+    Command {
+        actor: ActorRef { id: None, username: "tester".into() },
+        at: Timestamp::now(),
+        reason: "测试".into(),
+        changes,
+    }
+}
+
+async fn agency(store: &Store, code: &str, n: u32) -> AgencyId {
+    let applied = store.commit(&cmd(vec![Change::CreateAgency { data: build::agency(code, "330106", n) }])).await.unwrap();
+    AgencyId(applied[0].entity_id)
+}
+
+#[tokio::test]
+async fn commit_writes_rows_record_and_outbox_together() {
+    each_backend(|db| async move {
+        let s = db.store;
+        let a = agency(&s, "a-one", 1).await;
+        let applied = s
+            .commit(&cmd(vec![
+                Change::CreateItem { agency: a, data: build::item("甲") },
+                Change::CreateItem { agency: a, data: build::item("乙") },
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(applied.len(), 2);
+        let items = s.items(a).await.unwrap();
+        assert_eq!(items.iter().map(|i| i.data.name.as_str()).collect::<Vec<_>>(), ["甲", "乙"]);
+        assert_eq!(s.record_count().await.unwrap(), 3);
+        assert_eq!(s.pending_outbox().await.unwrap(), 3);
+
+        let history = s.records_of("item", applied[1].entity_id).await.unwrap();
+        assert_eq!(history.len(), 1);
+        let body: RecordBody = serde_json::from_slice(&history[0].body).unwrap();
+        assert_eq!(body.kind, "item.create");
+        assert_eq!(body.agency_id, Some(a.0));
+        assert_eq!(body.actor.username, "tester");
+        assert_eq!(body.canonical_bytes(), history[0].body, "stored bytes are canonical");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failing_change_leaves_nothing_of_its_command() {
+    each_backend(|db| async move {
+        let s = db.store;
+        let a = agency(&s, "a-one", 1).await;
+        let before = s.record_count().await.unwrap();
+        let err = s
+            .commit(&cmd(vec![
+                Change::CreateItem { agency: a, data: build::item("甲") },
+                Change::CreateAgency { data: build::agency("a-one", "330106", 2) },
+            ]))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+        assert!(s.items(a).await.unwrap().is_empty());
+        assert_eq!(s.record_count().await.unwrap(), before);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn updates_are_optimistic() {
+    each_backend(|db| async move {
+        let s = db.store;
+        let a = agency(&s, "a-one", 1).await;
+        let mut data = build::agency("a-one", "330106", 1);
+        data.name = "改名后".into();
+        s.commit(&cmd(vec![Change::UpdateAgency { id: a, version: 1, data: data.clone() }])).await.unwrap();
+        let err = s.commit(&cmd(vec![Change::UpdateAgency { id: a, version: 1, data: data.clone() }])).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        let err = s.commit(&cmd(vec![Change::UpdateAgency { id: AgencyId(999), version: 1, data }])).await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+        let stored = s.agency(a).await.unwrap().unwrap();
+        assert_eq!((stored.version, stored.data.name.as_str()), (2, "改名后"));
+        assert_eq!(s.records_of("agency", a.0).await.unwrap().len(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn records_are_append_only() {
+    each_backend(|db| async move {
+        let s = db.store;
+        agency(&s, "a-one", 1).await;
+        assert!(execute_raw(&s, "UPDATE records SET reason = 'x'").await.is_err());
+        assert!(execute_raw(&s, "DELETE FROM records").await.is_err());
+        assert_eq!(s.record_count().await.unwrap(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn users_with_certificates_and_scoped_reads() {
+    each_backend(|db| async move {
+        let s = db.store;
+        let a = agency(&s, "a-one", 1).await;
+        let b = agency(&s, "b-two", 2).await;
+        s.commit(&cmd(vec![Change::CreateUser {
+            agency: a,
+            data: build::user("zhang", Role::Officer),
+            certificates: vec![build::certificate("C001", "330106"), build::certificate("C002", "330106")],
+        }]))
+        .await
+        .unwrap();
+        assert_eq!(s.certificates(a).await.unwrap().len(), 2);
+        assert!(s.certificates(b).await.unwrap().is_empty());
+        let u = s.user_by_username("zhang").await.unwrap().unwrap();
+        assert_eq!(u.user.agency_id, a);
+        assert_eq!(u.password_hash, None);
+        // A certificate number is unique across agencies.
+        let err = s
+            .commit(&cmd(vec![Change::CreateUser {
+                agency: b,
+                data: build::user("lisi", Role::Officer),
+                certificates: vec![build::certificate("C001", "330106")],
+            }]))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+        assert_eq!(s.agencies_in("3301").await.unwrap().len(), 2);
+        assert_eq!(s.agencies_in("3302").await.unwrap().len(), 0);
+    })
+    .await;
+}
