@@ -1,1 +1,3 @@
-//! placeholder
+//! Documents out of data: for now, Excel workbooks of the agencies' lists.
+
+pub mod excel;

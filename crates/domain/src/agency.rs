@@ -130,6 +130,7 @@ pub struct AgencyData {
 
 /// An agency as typed into a form or an API request: every field a string.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct AgencyForm {
     pub code: String,

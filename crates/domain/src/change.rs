@@ -18,8 +18,9 @@ pub enum Change {
     PutRegion { code: RegionCode, name: String },
     CreateAgency { data: AgencyData },
     UpdateAgency { id: AgencyId, version: i64, data: AgencyData },
-    /// A person joins an agency, with the certificates they hold.
-    CreateUser { agency: AgencyId, data: UserData, certificates: Vec<CertificateData> },
+    /// A person joins an agency, with the certificates they hold and, if they
+    /// are to sign in, an argon2id password hash (never recorded).
+    CreateUser { agency: AgencyId, data: UserData, certificates: Vec<CertificateData>, password_hash: Option<String> },
     UpdateUser { id: UserId, version: i64, data: UserData },
     /// `password_hash` is a PHC string (argon2id); it never enters a record.
     SetPassword { user: UserId, password_hash: String },
@@ -80,7 +81,7 @@ impl Change {
             Change::PutRegion { code, name } => json!({ "code": code, "name": name }),
             Change::CreateAgency { data } => json!({ "data": data }),
             Change::UpdateAgency { version, data, .. } => json!({ "version": version, "data": data }),
-            Change::CreateUser { agency, data, certificates } => {
+            Change::CreateUser { agency, data, certificates, .. } => {
                 json!({ "agency": agency, "data": data, "certificates": certificates })
             }
             Change::UpdateUser { version, data, .. } => json!({ "version": version, "data": data }),
@@ -118,6 +119,19 @@ mod tests {
                 expires_at: Timestamp::UNIX_EPOCH,
             },
             Change::SignOut { session_hash: "secret".into() },
+            Change::CreateUser {
+                agency: AgencyId(1),
+                data: crate::people::UserForm {
+                    username: "zhang".into(),
+                    name: "张三".into(),
+                    role: "officer".into(),
+                    ..Default::default()
+                }
+                .validate()
+                .unwrap(),
+                certificates: vec![],
+                password_hash: Some("$argon2id$secret".into()),
+            },
         ];
         for c in changes {
             let text = c.record_data().to_string();

@@ -17,6 +17,12 @@ macro_rules! id_type {
             }
         }
 
+        impl From<$name> for i64 {
+            fn from(v: $name) -> i64 {
+                v.0
+            }
+        }
+
         impl From<i64> for $name {
             fn from(v: i64) -> Self {
                 Self(v)

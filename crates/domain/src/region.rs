@@ -75,7 +75,7 @@ impl RegionCode {
     }
 
     /// The digits that every code in this code's subtree starts with.
-    fn prefix(&self) -> &str {
+    pub fn subtree_prefix(&self) -> &str {
         match self.level() {
             RegionLevel::Province => &self.0[..2],
             RegionLevel::City => &self.0[..4],
@@ -85,7 +85,7 @@ impl RegionCode {
 
     /// Whether `other` is this region or lies below it.
     pub fn contains(&self, other: &RegionCode) -> bool {
-        other.0.starts_with(self.prefix())
+        other.0.starts_with(self.subtree_prefix())
     }
 
     /// The region directly above, if any.

@@ -121,6 +121,7 @@ pub struct ItemData {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ItemForm {
     pub code: String,
@@ -179,12 +180,20 @@ macro_rules! text_entry {
     ($(#[$m:meta])* $name:ident { $($field:ident : $label:literal, $kind:expr, $req:literal, $max:literal;)* }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(default)]
         pub struct $name {
             $(pub $field: String,)*
         }
 
         form_fields!($name { $($field: $label, $kind, $req;)* });
+
+        /// The form of text-only data is the data itself.
+        impl From<&$name> for $name {
+            fn from(d: &$name) -> Self {
+                d.clone()
+            }
+        }
 
         impl $name {
             /// Trims every field and checks required ones and lengths.

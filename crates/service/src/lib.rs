@@ -1,1 +1,129 @@
-//! placeholder
+//! The use cases: what the web server and the CLI call.
+//!
+//! Every method that changes state authorizes the actor ([`authz`]), validates
+//! with the pure rules of `zhifa_domain`, and hands a [`Command`] to
+//! [`Store::commit`] — the one write path. Reads check scope the same way, and a
+//! read that is denied is reported as [`ServiceError::NotFound`], so that nobody
+//! learns that another agency's thing exists.
+
+pub mod auth;
+pub mod authz;
+pub mod demo;
+mod registry;
+
+pub use auth::{Principal, SignedIn};
+pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
+pub use zhifa_store::{CertificateRow, Entry, Store, TokenRow, UserRow};
+
+use jiff::Timestamp;
+use std::sync::Arc;
+use thiserror::Error;
+use zhifa_domain::change::Change;
+pub use zhifa_domain::ids::AgencyId;
+use zhifa_domain::records::ActorRef;
+use zhifa_domain::Invalid;
+use zhifa_store::{Applied, Command, StoreError};
+
+/// Who asks: a signed-in user, or the system itself (the CLI run by whoever
+/// operates the server, and the demo generator).
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User(Principal),
+    System(&'static str),
+}
+
+impl Actor {
+    pub fn as_ref(&self) -> ActorRef {
+        match self {
+            Actor::User(p) => ActorRef { id: Some(p.user_id.0), username: p.username.clone() },
+            Actor::System(name) => ActorRef { id: None, username: format!("system:{name}") },
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    /// Absent, or present but outside the actor's scope: the same answer.
+    #[error("not found")]
+    NotFound,
+    /// The actor may see this but not do that.
+    #[error("forbidden")]
+    Forbidden,
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("too many attempts")]
+    Throttled,
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// A spreadsheet that cannot be imported (the message names the row);
+    /// nothing of it was imported.
+    #[error("{0}")]
+    Import(String),
+    #[error("{0}已存在")]
+    Duplicate(String),
+    /// Someone else changed the thing since it was read.
+    #[error("conflict")]
+    Conflict,
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Duplicate(what) => ServiceError::Duplicate(what),
+            StoreError::Conflict(_) => ServiceError::Conflict,
+            StoreError::NotFound(_) => ServiceError::NotFound,
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// Where "now" comes from; tests may fix it.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Service {
+    store: Store,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    pub fn new(store: Store) -> Self {
+        Self { store, clock: Arc::new(Timestamp::now) }
+    }
+
+    pub fn with_clock(store: Store, clock: Clock) -> Self {
+        Self { store, clock }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    /// The command path: the one place that builds a [`Command`] and commits it.
+    async fn commit(&self, actor: &Actor, reason: &str, changes: Vec<Change>) -> Result<Vec<Applied>> {
+        let command = Command { actor: actor.as_ref(), at: self.now(), reason: reason.to_owned(), changes };
+        Ok(self.store.commit(&command).await?)
+    }
+
+    /// Commit one change and return the id of what it created or changed.
+    async fn commit_one(&self, actor: &Actor, reason: &str, change: Change) -> Result<i64> {
+        let applied = self.commit(actor, reason, vec![change]).await?;
+        applied.first().map(|a| a.entity_id).ok_or_else(|| ServiceError::Internal("nothing applied".into()))
+    }
+}

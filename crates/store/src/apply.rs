@@ -161,10 +161,10 @@ pub(crate) async fn apply(tx: &mut Tx, cmd: &Command, change: &Change) -> Result
             }
             (id.0, Some(id.0))
         }
-        Change::CreateUser { agency, data, certificates } => {
+        Change::CreateUser { agency, data, certificates, password_hash } => {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO users (agency_id, username, name, role, active, data, version, created_us, updated_us) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id",
+                "INSERT INTO users (agency_id, username, name, role, active, data, version, created_us, updated_us, password_hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8) RETURNING id",
             )
             .bind(agency.0)
             .bind(data.username.as_str())
@@ -173,6 +173,7 @@ pub(crate) async fn apply(tx: &mut Tx, cmd: &Command, change: &Change) -> Result
             .bind(i64::from(data.active))
             .bind(json(data)?)
             .bind(now)
+            .bind(password_hash.as_deref())
             .fetch_one(&mut **tx)
             .await
             .map_err(db("用户名"))?;

@@ -112,6 +112,7 @@ async fn users_with_certificates_and_scoped_reads() {
             agency: a,
             data: build::user("zhang", Role::Officer),
             certificates: vec![build::certificate("C001", "330106"), build::certificate("C002", "330106")],
+            password_hash: None,
         }]))
         .await
         .unwrap();
@@ -126,6 +127,7 @@ async fn users_with_certificates_and_scoped_reads() {
                 agency: b,
                 data: build::user("lisi", Role::Officer),
                 certificates: vec![build::certificate("C001", "330106")],
+                password_hash: None,
             }]))
             .await
             .unwrap_err();

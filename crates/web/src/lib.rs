@@ -1,1 +1,86 @@
-//! placeholder
+//! HTTP: the JSON API, the staff console and health checks. All routes are in
+//! [`router`]; handlers call `zhifa_service` and know nothing of SQL.
+
+pub mod api;
+pub mod auth;
+pub mod console;
+pub mod error;
+
+use axum::Router;
+use axum::routing::{get, post};
+use std::net::SocketAddr;
+use zhifa_service::Service;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Service,
+    /// Mark cookies `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/me", get(api::me))
+        .route("/agencies", get(api::list_agencies).post(api::create_agency))
+        .route("/agencies/{id}", get(api::get_agency).put(api::update_agency))
+        .route("/agencies/{id}/users", get(api::list_users).post(api::create_user))
+        .route("/agencies/{id}/certificates", get(api::list_certificates))
+        .route("/agencies/{id}/items", get(api::list_items).post(api::create_item))
+        .route("/agencies/{id}/inspection-items", get(api::list_inspection_items).post(api::create_inspection_item))
+        .route("/agencies/{id}/service-guides", get(api::list_service_guides).post(api::create_service_guide))
+        .route("/agencies/{id}/items.xlsx", get(api::export_items).post(api::import_items))
+        .route("/agencies/{id}/personnel.xlsx", get(api::export_personnel).post(api::import_personnel))
+        .route("/users/{id}", get(api::get_user).put(api::update_user))
+        .route("/users/{id}/certificates", post(api::create_certificate))
+        .route("/users/{id}/tokens", get(api::list_tokens).post(api::create_token))
+        .route("/tokens/{id}", axum::routing::delete(api::revoke_token))
+        .route("/certificates/{id}", get(api::get_certificate).put(api::update_certificate))
+        .route("/items/{id}", get(api::get_item).put(api::update_item))
+        .route("/inspection-items/{id}", get(api::get_inspection_item).put(api::update_inspection_item))
+        .route("/service-guides/{id}", get(api::get_service_guide).put(api::update_service_guide))
+        .route("/history/{entity}/{id}", get(api::history))
+        .route("/openapi.json", get(api::openapi_json))
+        .fallback(|| async { error::AppError::not_found() });
+
+    let console = Router::new()
+        .route("/", get(console::home))
+        .route("/login", get(console::login_form).post(console::login))
+        .route("/logout", post(console::logout))
+        .route("/agencies/{id}", get(console::agency))
+        .route("/agencies/{id}/{kind}", get(console::list).post(console::create))
+        .route("/agencies/{id}/{kind}/new", get(console::new_form))
+        .route("/history/{entity}/{id}", get(console::history))
+        .route("/{kind}/{id}/edit", get(console::edit_form))
+        .route("/{kind}/{id}", post(console::update));
+
+    Router::new()
+        .route("/", get(|| async { axum::response::Redirect::to("/console") }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/static/console.css", get(console::stylesheet))
+        .nest("/api/v1", api)
+        .nest("/console", console)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serve until Ctrl-C.
+pub async fn serve(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(%listen, "serving");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            tokio::signal::ctrl_c().await.ok();
+        })
+        .await
+}
+
+/// Logs to stderr: readable by default, JSON when `ZHIFA_LOG_FORMAT=json`;
+/// levels from `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("ZHIFA_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}

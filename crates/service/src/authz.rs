@@ -1,0 +1,149 @@
+//! Who may read and do what. Pure decisions on the actor and the scope of the
+//! thing (its agency and that agency's region).
+//!
+//! - Everyone acts for one agency and reads that agency's data.
+//! - A supervisor reads every agency in its agency's region subtree, and writes
+//!   nothing here.
+//! - An administrator reads and manages the agencies, people and lists of its
+//!   region subtree.
+//! - An agency's head manages its people and lists; its publicity officer its
+//!   lists. Officers and reviewers read.
+//! - The system (CLI, demo) may do anything.
+
+use crate::Actor;
+use zhifa_domain::ids::AgencyId;
+use zhifa_domain::people::Role;
+use zhifa_domain::region::RegionCode;
+
+/// The scope a thing lives in.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub agency: AgencyId,
+    pub region: &'a RegionCode,
+}
+
+fn in_region(actor: &Actor, region: &RegionCode) -> bool {
+    match actor {
+        Actor::User(p) => p.agency_region.contains(region),
+        Actor::System(_) => true,
+    }
+}
+
+fn own_agency(actor: &Actor, agency: AgencyId) -> bool {
+    matches!(actor, Actor::User(p) if p.agency_id == agency)
+}
+
+fn role(actor: &Actor) -> Option<Role> {
+    match actor {
+        Actor::User(p) => Some(p.role),
+        Actor::System(_) => None,
+    }
+}
+
+pub fn can_read(actor: &Actor, scope: Scope<'_>) -> bool {
+    match role(actor) {
+        None => true,
+        Some(Role::Supervisor | Role::Administrator) => own_agency(actor, scope.agency) || in_region(actor, scope.region),
+        Some(_) => own_agency(actor, scope.agency),
+    }
+}
+
+/// Enforcement items, random-inspection items and service guides.
+pub fn can_edit_lists(actor: &Actor, scope: Scope<'_>) -> bool {
+    match role(actor) {
+        None => true,
+        Some(Role::Administrator) => in_region(actor, scope.region),
+        Some(Role::Head | Role::PublicityOfficer) => own_agency(actor, scope.agency),
+        Some(_) => false,
+    }
+}
+
+/// People, their accounts and certificates.
+pub fn can_manage_people(actor: &Actor, scope: Scope<'_>) -> bool {
+    match role(actor) {
+        None => true,
+        Some(Role::Administrator) => in_region(actor, scope.region),
+        Some(Role::Head) => own_agency(actor, scope.agency),
+        Some(_) => false,
+    }
+}
+
+/// Creating an agency in `region`, or changing one there.
+pub fn can_manage_agencies(actor: &Actor, region: &RegionCode) -> bool {
+    match role(actor) {
+        None => true,
+        Some(Role::Administrator) => in_region(actor, region),
+        Some(_) => false,
+    }
+}
+
+/// The prefix of region codes whose agencies the actor may list, or `None` when
+/// it sees only its own agency.
+pub fn listing_region(actor: &Actor) -> Option<String> {
+    match actor {
+        Actor::System(_) => Some(String::new()),
+        Actor::User(p) if matches!(p.role, Role::Supervisor | Role::Administrator) => {
+            Some(p.agency_region.subtree_prefix().to_owned())
+        }
+        Actor::User(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Principal;
+    use zhifa_domain::ids::UserId;
+
+    fn user(role: Role, agency: i64, region: &str) -> Actor {
+        Actor::User(Principal {
+            user_id: UserId(1),
+            username: "u".into(),
+            name: "某".into(),
+            role,
+            agency_id: AgencyId(agency),
+            agency_name: "机关".into(),
+            agency_region: RegionCode::parse(region).unwrap(),
+        })
+    }
+
+    fn scope(agency: i64, region: &RegionCode) -> Scope<'_> {
+        Scope { agency: AgencyId(agency), region }
+    }
+
+    #[test]
+    fn officers_read_only_their_own_agency() {
+        let here = RegionCode::parse("330106").unwrap();
+        let officer = user(Role::Officer, 1, "330106");
+        assert!(can_read(&officer, scope(1, &here)));
+        assert!(!can_read(&officer, scope(2, &here)));
+        assert!(!can_edit_lists(&officer, scope(1, &here)));
+    }
+
+    #[test]
+    fn supervisors_read_their_region_subtree_and_write_nothing() {
+        let x = RegionCode::parse("330106").unwrap();
+        let y = RegionCode::parse("330206").unwrap();
+        let sup = user(Role::Supervisor, 9, "330100");
+        assert!(can_read(&sup, scope(2, &x)));
+        assert!(!can_read(&sup, scope(3, &y)));
+        assert!(!can_edit_lists(&sup, scope(2, &x)));
+        assert!(!can_manage_people(&sup, scope(2, &x)));
+    }
+
+    #[test]
+    fn administrators_manage_their_region_heads_their_agency() {
+        let x = RegionCode::parse("330106").unwrap();
+        let y = RegionCode::parse("330206").unwrap();
+        let admin = user(Role::Administrator, 9, "330100");
+        assert!(can_manage_agencies(&admin, &x));
+        assert!(!can_manage_agencies(&admin, &y));
+        let head = user(Role::Head, 1, "330106");
+        assert!(can_manage_people(&head, scope(1, &x)));
+        assert!(!can_manage_people(&head, scope(2, &x)));
+        assert!(!can_manage_agencies(&head, &x));
+        let publicity = user(Role::PublicityOfficer, 1, "330106");
+        assert!(can_edit_lists(&publicity, scope(1, &x)));
+        assert!(!can_manage_people(&publicity, scope(1, &x)));
+    }
+}

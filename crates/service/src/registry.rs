@@ -1,0 +1,378 @@
+//! Agencies, people, certificates and the agencies' lists: reads in scope,
+//! changes through the command path, history from the records, Excel in and out.
+
+use crate::authz::{self, Scope};
+use crate::{Actor, Result, Service, ServiceError};
+use serde_json::Value;
+use zhifa_docs::excel::{self, ExcelError};
+use zhifa_domain::agency::{AgencyData, AgencyForm};
+use zhifa_domain::change::Change;
+use zhifa_domain::ids::{AgencyId, CertificateId, InspectionItemId, ItemId, ServiceGuideId, UserId};
+use zhifa_domain::people::{CertificateData, CertificateForm, Role, UserForm, check_password_strength};
+use zhifa_domain::records::RecordBody;
+use zhifa_domain::registry::{InspectionItemData, ItemData, ItemForm, ServiceGuideData};
+use zhifa_domain::Invalid;
+use zhifa_store::{CertificateRow, Entry, UserRow};
+
+pub type Agency = Entry<AgencyId, AgencyData>;
+
+/// One version of a thing, from its record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub record_id: i64,
+    pub at: jiff::Timestamp,
+    pub actor: String,
+    pub kind: String,
+    pub reason: String,
+    pub data: Value,
+}
+
+pub type History = Vec<HistoryEntry>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: usize,
+}
+
+/// A row of the personnel list: a person and one certificate (if any).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonnelRow {
+    pub user: UserForm,
+    pub certificate: Option<CertificateForm>,
+}
+
+fn excel_error(e: ExcelError) -> ServiceError {
+    ServiceError::Import(e.to_string())
+}
+
+fn row_error(row: usize, e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Import(format!("第 {row} 行：{e}"))
+}
+
+/// Only administrators hand out the roles that reach beyond one agency.
+fn check_assign_role(actor: &Actor, role: Role) -> Result<()> {
+    let wide = matches!(role, Role::Administrator | Role::Supervisor);
+    match actor {
+        Actor::User(p) if wide && p.role != Role::Administrator => Err(ServiceError::Forbidden),
+        _ => Ok(()),
+    }
+}
+
+/// Reads, creates and updates of one of the agencies' lists.
+macro_rules! list_use_cases {
+    ($entity:literal, $get:ident, $all:ident, $create:ident, $update:ident, $store_get:ident, $store_all:ident,
+     $Id:ty, $Data:ty, $Form:ty, $Create:ident, $Update:ident) => {
+        pub async fn $get(&self, actor: &Actor, id: $Id) -> Result<Entry<$Id, $Data>> {
+            let entry = self.store.$store_get(id).await?.ok_or(ServiceError::NotFound)?;
+            self.readable_agency(actor, entry.agency_id).await?;
+            Ok(entry)
+        }
+
+        pub async fn $all(&self, actor: &Actor, agency: AgencyId) -> Result<Vec<Entry<$Id, $Data>>> {
+            self.readable_agency(actor, agency).await?;
+            Ok(self.store.$store_all(agency).await?)
+        }
+
+        pub async fn $create(&self, actor: &Actor, agency: AgencyId, form: &$Form) -> Result<$Id> {
+            self.list_editor(actor, agency).await?;
+            let data = form.validate()?;
+            let id = self.commit_one(actor, concat!("新增", $entity), Change::$Create { agency, data }).await?;
+            Ok(<$Id>::from(id))
+        }
+
+        pub async fn $update(&self, actor: &Actor, id: $Id, version: i64, form: &$Form) -> Result<()> {
+            let entry = self.store.$store_get(id).await?.ok_or(ServiceError::NotFound)?;
+            self.list_editor(actor, entry.agency_id).await?;
+            let data = form.validate()?;
+            self.commit_one(actor, concat!("修改", $entity), Change::$Update { id, version, data }).await?;
+            Ok(())
+        }
+    };
+}
+
+impl Service {
+    /// The agency, if the actor may read it; otherwise `NotFound`.
+    pub(crate) async fn readable_agency(&self, actor: &Actor, id: AgencyId) -> Result<Agency> {
+        let agency = self.store.agency(id).await?.ok_or(ServiceError::NotFound)?;
+        if !authz::can_read(actor, Scope { agency: agency.id, region: &agency.data.region }) {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(agency)
+    }
+
+    async fn list_editor(&self, actor: &Actor, id: AgencyId) -> Result<Agency> {
+        let agency = self.readable_agency(actor, id).await?;
+        if !authz::can_edit_lists(actor, Scope { agency: agency.id, region: &agency.data.region }) {
+            return Err(ServiceError::Forbidden);
+        }
+        Ok(agency)
+    }
+
+    async fn people_manager(&self, actor: &Actor, id: AgencyId) -> Result<Agency> {
+        let agency = self.readable_agency(actor, id).await?;
+        if !authz::can_manage_people(actor, Scope { agency: agency.id, region: &agency.data.region }) {
+            return Err(ServiceError::Forbidden);
+        }
+        Ok(agency)
+    }
+
+    // ---- agencies ----
+
+    /// The agencies the actor may read: its own, or its region's.
+    pub async fn agencies(&self, actor: &Actor) -> Result<Vec<Agency>> {
+        match (authz::listing_region(actor), actor) {
+            (Some(prefix), _) => Ok(self.store.agencies_in(&prefix).await?),
+            (None, Actor::User(p)) => Ok(self.store.agency(p.agency_id).await?.into_iter().collect()),
+            (None, Actor::System(_)) => Ok(Vec::new()),
+        }
+    }
+
+    pub async fn agency(&self, actor: &Actor, id: AgencyId) -> Result<Agency> {
+        self.readable_agency(actor, id).await
+    }
+
+    pub async fn agency_by_code(&self, actor: &Actor, code: &str) -> Result<Agency> {
+        let agency = self.store.agency_by_code(code.trim()).await?.ok_or(ServiceError::NotFound)?;
+        self.readable_agency(actor, agency.id).await
+    }
+
+    pub async fn create_agency(&self, actor: &Actor, form: &AgencyForm) -> Result<AgencyId> {
+        let data = form.validate()?;
+        if !authz::can_manage_agencies(actor, &data.region) {
+            return Err(ServiceError::Forbidden);
+        }
+        Ok(AgencyId(self.commit_one(actor, "新增执法主体", Change::CreateAgency { data }).await?))
+    }
+
+    pub async fn update_agency(&self, actor: &Actor, id: AgencyId, version: i64, form: &AgencyForm) -> Result<()> {
+        let agency = self.readable_agency(actor, id).await?;
+        let data = form.validate()?;
+        if !authz::can_manage_agencies(actor, &agency.data.region) || !authz::can_manage_agencies(actor, &data.region) {
+            return Err(ServiceError::Forbidden);
+        }
+        self.commit_one(actor, "修改执法主体", Change::UpdateAgency { id, version, data }).await?;
+        Ok(())
+    }
+
+    // ---- people ----
+
+    pub async fn users(&self, actor: &Actor, agency: AgencyId) -> Result<Vec<UserRow>> {
+        self.readable_agency(actor, agency).await?;
+        Ok(self.store.users(agency).await?)
+    }
+
+    pub async fn user(&self, actor: &Actor, id: UserId) -> Result<UserRow> {
+        let row = self.store.user(id).await?.ok_or(ServiceError::NotFound)?;
+        self.readable_agency(actor, row.user.agency_id).await?;
+        Ok(row)
+    }
+
+    pub async fn user_by_username(&self, actor: &Actor, username: &str) -> Result<UserRow> {
+        let row = self.store.user_by_username(username.trim()).await?.ok_or(ServiceError::NotFound)?;
+        self.readable_agency(actor, row.user.agency_id).await?;
+        Ok(row)
+    }
+
+    /// Add a person to an agency, with a password if they are to sign in.
+    pub async fn create_user(&self, actor: &Actor, agency: AgencyId, form: &UserForm, password: Option<&str>) -> Result<UserId> {
+        self.people_manager(actor, agency).await?;
+        let data = form.validate()?;
+        check_assign_role(actor, data.role)?;
+        let password_hash = match password {
+            Some(p) => {
+                check_password_strength(p)?;
+                Some(crate::auth::hash_password(p).await?)
+            }
+            None => None,
+        };
+        let change = Change::CreateUser { agency, data, certificates: Vec::new(), password_hash };
+        Ok(UserId(self.commit_one(actor, "新增人员", change).await?))
+    }
+
+    pub async fn update_user(&self, actor: &Actor, id: UserId, version: i64, form: &UserForm) -> Result<()> {
+        let row = self.user(actor, id).await?;
+        self.people_manager(actor, row.user.agency_id).await?;
+        let data = form.validate()?;
+        check_assign_role(actor, data.role)?;
+        self.commit_one(actor, "修改人员信息", Change::UpdateUser { id, version, data }).await?;
+        Ok(())
+    }
+
+    pub async fn certificates(&self, actor: &Actor, agency: AgencyId) -> Result<Vec<CertificateRow>> {
+        self.readable_agency(actor, agency).await?;
+        Ok(self.store.certificates(agency).await?)
+    }
+
+    pub async fn certificate(&self, actor: &Actor, id: CertificateId) -> Result<CertificateRow> {
+        let row = self.store.certificate(id).await?.ok_or(ServiceError::NotFound)?;
+        self.readable_agency(actor, row.cert.agency_id).await?;
+        Ok(row)
+    }
+
+    pub async fn create_certificate(&self, actor: &Actor, user: UserId, form: &CertificateForm) -> Result<CertificateId> {
+        let row = self.user(actor, user).await?;
+        self.people_manager(actor, row.user.agency_id).await?;
+        let data = form.validate()?;
+        Ok(CertificateId(self.commit_one(actor, "登记执法证", Change::CreateCertificate { user, data }).await?))
+    }
+
+    pub async fn update_certificate(&self, actor: &Actor, id: CertificateId, version: i64, form: &CertificateForm) -> Result<()> {
+        let row = self.certificate(actor, id).await?;
+        self.people_manager(actor, row.cert.agency_id).await?;
+        let data = form.validate()?;
+        self.commit_one(actor, "修改执法证", Change::UpdateCertificate { id, version, data }).await?;
+        Ok(())
+    }
+
+    // ---- the lists ----
+
+    list_use_cases!("执法事项", item, items, create_item, update_item, item, items,
+        ItemId, ItemData, ItemForm, CreateItem, UpdateItem);
+    list_use_cases!("随机抽查事项", inspection_item, inspection_items, create_inspection_item, update_inspection_item,
+        inspection_item, inspection_items, InspectionItemId, InspectionItemData, InspectionItemData,
+        CreateInspectionItem, UpdateInspectionItem);
+    list_use_cases!("服务指南", service_guide, service_guides, create_service_guide, update_service_guide,
+        service_guide, service_guides, ServiceGuideId, ServiceGuideData, ServiceGuideData,
+        CreateServiceGuide, UpdateServiceGuide);
+
+    // ---- history ----
+
+    /// Every recorded change of a thing, oldest first, if the actor may read it.
+    pub async fn history(&self, actor: &Actor, entity: &str, id: i64) -> Result<History> {
+        let agency = match entity {
+            "agency" => AgencyId(id),
+            "user" => self.store.user(UserId(id)).await?.ok_or(ServiceError::NotFound)?.user.agency_id,
+            "certificate" => self.store.certificate(CertificateId(id)).await?.ok_or(ServiceError::NotFound)?.cert.agency_id,
+            "item" => self.store.item(ItemId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id,
+            "inspection_item" => {
+                self.store.inspection_item(InspectionItemId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id
+            }
+            "service_guide" => self.store.service_guide(ServiceGuideId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id,
+            _ => return Err(ServiceError::NotFound),
+        };
+        self.readable_agency(actor, agency).await?;
+        let rows = self.store.records_of(entity, id).await?;
+        rows.into_iter()
+            .map(|r| {
+                let body: RecordBody =
+                    serde_json::from_slice(&r.body).map_err(|e| ServiceError::Internal(format!("record {}: {e}", r.id)))?;
+                Ok(HistoryEntry {
+                    record_id: r.id.0,
+                    at: r.at,
+                    actor: r.actor_name,
+                    kind: r.kind,
+                    reason: r.reason,
+                    data: body.data,
+                })
+            })
+            .collect()
+    }
+
+    // ---- Excel ----
+
+    pub async fn export_items(&self, actor: &Actor, agency: AgencyId) -> Result<Vec<u8>> {
+        let items = self.items(actor, agency).await?;
+        let rows: Vec<Vec<String>> = items.iter().map(|i| excel::cells(&ItemForm::from(&i.data))).collect();
+        excel::write_table("执法事项清单", &excel::labels::<ItemForm>(), &rows).map_err(excel_error)
+    }
+
+    /// Import an item list: every row valid, or nothing imported.
+    pub async fn import_items(&self, actor: &Actor, agency: AgencyId, bytes: &[u8]) -> Result<ImportReport> {
+        self.list_editor(actor, agency).await?;
+        let table = excel::read_table(bytes).map_err(excel_error)?;
+        let forms = excel::forms::<ItemForm>(&table).map_err(excel_error)?;
+        let mut changes = Vec::with_capacity(forms.len());
+        for (row, form) in forms {
+            let data = form.validate().map_err(|e| row_error(row, e))?;
+            changes.push(Change::CreateItem { agency, data });
+        }
+        let created = changes.len();
+        if created > 0 {
+            self.commit(actor, "导入执法事项清单", changes).await?;
+        }
+        Ok(ImportReport { created })
+    }
+
+    pub async fn personnel(&self, actor: &Actor, agency: AgencyId) -> Result<Vec<PersonnelRow>> {
+        let users = self.users(actor, agency).await?;
+        let certs = self.store.certificates(agency).await?;
+        let mut out = Vec::new();
+        for u in &users {
+            let user = UserForm::from(&u.user.data);
+            let mine: Vec<&CertificateRow> = certs.iter().filter(|c| c.user_id == u.user.id).collect();
+            if mine.is_empty() {
+                out.push(PersonnelRow { user: user.clone(), certificate: None });
+            }
+            for c in mine {
+                out.push(PersonnelRow { user: user.clone(), certificate: Some(CertificateForm::from(&c.cert.data)) });
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn export_personnel(&self, actor: &Actor, agency: AgencyId) -> Result<Vec<u8>> {
+        let rows: Vec<Vec<String>> = self
+            .personnel(actor, agency)
+            .await?
+            .iter()
+            .map(|p| {
+                let mut cells = excel::cells(&p.user);
+                cells.extend(excel::cells(&p.certificate.clone().unwrap_or_default()));
+                cells
+            })
+            .collect();
+        let mut headers = excel::labels::<UserForm>();
+        headers.extend(excel::labels::<CertificateForm>());
+        excel::write_table("执法人员名单", &headers, &rows).map_err(excel_error)
+    }
+
+    /// Import a personnel list (one row per person and certificate; a person
+    /// with several certificates has several rows). New people only; they sign
+    /// in once an administrator sets their password.
+    pub async fn import_personnel(&self, actor: &Actor, agency: AgencyId, bytes: &[u8]) -> Result<ImportReport> {
+        self.people_manager(actor, agency).await?;
+        let table = excel::read_table(bytes).map_err(excel_error)?;
+        let cert_labels = excel::labels::<CertificateForm>();
+        excel::columns_of::<UserForm>(&table, &cert_labels).map_err(excel_error)?;
+        let mut people: Vec<(zhifa_domain::people::UserData, Vec<CertificateData>)> = Vec::new();
+        let mut numbers = std::collections::HashSet::new();
+        for (row, values) in &table.rows {
+            let user_form: UserForm = excel::fill(&table, values);
+            let user = user_form.validate().map_err(|e| row_error(*row, e))?;
+            check_assign_role(actor, user.role)?;
+            let cert_form: CertificateForm = excel::fill(&table, values);
+            let cert = if cert_form.number.trim().is_empty() {
+                None
+            } else {
+                let c = cert_form.validate().map_err(|e| row_error(*row, e))?;
+                if !numbers.insert(c.number.clone()) {
+                    return Err(row_error(*row, Invalid::new("执法证号", format!("{} 在文件中重复", c.number))));
+                }
+                Some(c)
+            };
+            match people.iter_mut().find(|(u, _)| u.username == user.username) {
+                Some((existing, certs)) => {
+                    if *existing != user {
+                        return Err(row_error(*row, Invalid::new("用户名", "同一用户名的各行人员信息不一致")));
+                    }
+                    certs.extend(cert);
+                }
+                None => {
+                    if self.store.user_by_username(user.username.as_str()).await?.is_some() {
+                        return Err(row_error(*row, Invalid::new("用户名", format!("{} 已存在", user.username))));
+                    }
+                    people.push((user, cert.into_iter().collect()));
+                }
+            }
+        }
+        let created = people.len();
+        let changes: Vec<Change> = people
+            .into_iter()
+            .map(|(data, certificates)| Change::CreateUser { agency, data, certificates, password_hash: None })
+            .collect();
+        if !changes.is_empty() {
+            self.commit(actor, "导入执法人员名单", changes).await?;
+        }
+        Ok(ImportReport { created })
+    }
+}

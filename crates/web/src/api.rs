@@ -1,0 +1,463 @@
+//! The JSON API under `/api/v1`. Handlers are small: extract, call the
+//! service, shape the answer. The OpenAPI document is built from the
+//! `#[utoipa::path]` attributes here.
+
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::{AppError, ErrorBody};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+use zhifa_domain::agency::AgencyForm;
+use zhifa_domain::ids::{AgencyId, CertificateId, InspectionItemId, ItemId, ServiceGuideId, TokenId, UserId};
+use zhifa_domain::people::{CertificateForm, UserForm};
+use zhifa_domain::registry::{InspectionItemData, ItemForm, ServiceGuideData};
+use zhifa_service::Entry;
+
+type ApiResult<T> = Result<T, AppError>;
+
+/// An entry with its version and the fields of its form.
+macro_rules! out_type {
+    ($Out:ident, $Form:ty, $Update:ident) => {
+        #[derive(Debug, Serialize, ToSchema)]
+        pub struct $Out {
+            pub id: i64,
+            pub agency_id: i64,
+            /// Send it back with an update; a stale version is refused.
+            pub version: i64,
+            pub updated_at: String,
+            #[serde(flatten)]
+            pub fields: $Form,
+        }
+
+        impl<Id: Copy + Into<i64>, D> From<&Entry<Id, D>> for $Out
+        where
+            for<'a> $Form: From<&'a D>,
+        {
+            fn from(e: &Entry<Id, D>) -> Self {
+                Self {
+                    id: e.id.into(),
+                    agency_id: e.agency_id.0,
+                    version: e.version,
+                    updated_at: e.updated_at.to_string(),
+                    fields: <$Form>::from(&e.data),
+                }
+            }
+        }
+
+        #[derive(Debug, Deserialize, ToSchema)]
+        pub struct $Update {
+            pub version: i64,
+            #[serde(flatten)]
+            pub fields: $Form,
+        }
+    };
+}
+
+out_type!(AgencyOut, AgencyForm, AgencyUpdate);
+out_type!(UserOut, UserForm, UserUpdate);
+out_type!(CertificateOut, CertificateForm, CertificateUpdate);
+out_type!(ItemOut, ItemForm, ItemUpdate);
+out_type!(InspectionItemOut, InspectionItemData, InspectionItemUpdate);
+out_type!(ServiceGuideOut, ServiceGuideData, ServiceGuideUpdate);
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub user_id: i64,
+    pub username: String,
+    pub name: String,
+    pub role: String,
+    pub agency_id: i64,
+    pub agency_name: String,
+    pub region: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewUser {
+    #[serde(flatten)]
+    pub fields: UserForm,
+    /// Optional; without one the person cannot sign in yet.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryOut {
+    pub record_id: i64,
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub reason: String,
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewToken {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenCreated {
+    pub id: i64,
+    /// Shown once; only its hash is kept.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenOut {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportOut {
+    pub created: usize,
+}
+
+impl From<AgencyId> for Created {
+    fn from(id: AgencyId) -> Self {
+        Created { id: id.0 }
+    }
+}
+
+fn created(id: i64) -> (StatusCode, Json<Created>) {
+    (StatusCode::CREATED, Json(Created { id }))
+}
+
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(user: ApiUser) -> Json<Me> {
+    let p = &user.0.principal;
+    Json(Me {
+        user_id: p.user_id.0,
+        username: p.username.clone(),
+        name: p.name.clone(),
+        role: p.role.code().to_owned(),
+        agency_id: p.agency_id.0,
+        agency_name: p.agency_name.clone(),
+        region: p.agency_region.to_string(),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies", responses((status = 200, body = Vec<AgencyOut>)))]
+pub async fn list_agencies(State(s): State<AppState>, user: ApiUser) -> ApiResult<Json<Vec<AgencyOut>>> {
+    Ok(Json(s.service.agencies(&user.actor()).await?.iter().map(AgencyOut::from).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/agencies", request_body = AgencyForm,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_agency(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Json(form): Json<AgencyForm>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    Ok(created(s.service.create_agency(&user.actor(), &form).await?.0))
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = AgencyOut), (status = 404, body = ErrorBody)))]
+pub async fn get_agency(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<AgencyOut>> {
+    Ok(Json(AgencyOut::from(&s.service.agency(&user.actor(), AgencyId(id)).await?)))
+}
+
+#[utoipa::path(put, path = "/api/v1/agencies/{id}", params(("id" = i64, Path)), request_body = AgencyUpdate,
+    responses((status = 204), (status = 409, body = ErrorBody)))]
+pub async fn update_agency(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<AgencyUpdate>,
+) -> ApiResult<StatusCode> {
+    s.service.update_agency(&user.actor(), AgencyId(id), req.version, &req.fields).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/users", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<UserOut>), (status = 404, body = ErrorBody)))]
+pub async fn list_users(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Vec<UserOut>>> {
+    let rows = s.service.users(&user.actor(), AgencyId(id)).await?;
+    Ok(Json(rows.iter().map(|r| UserOut::from(&r.user)).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/agencies/{id}/users", params(("id" = i64, Path)), request_body = NewUser,
+    responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
+pub async fn create_user(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<NewUser>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = s.service.create_user(&user.actor(), AgencyId(id), &req.fields, req.password.as_deref()).await?;
+    Ok(created(id.0))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = UserOut), (status = 404, body = ErrorBody)))]
+pub async fn get_user(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<UserOut>> {
+    Ok(Json(UserOut::from(&s.service.user(&user.actor(), UserId(id)).await?.user)))
+}
+
+#[utoipa::path(put, path = "/api/v1/users/{id}", params(("id" = i64, Path)), request_body = UserUpdate,
+    responses((status = 204), (status = 409, body = ErrorBody)))]
+pub async fn update_user(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<UserUpdate>,
+) -> ApiResult<StatusCode> {
+    s.service.update_user(&user.actor(), UserId(id), req.version, &req.fields).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/certificates", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<CertificateOut>)))]
+pub async fn list_certificates(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<CertificateOut>>> {
+    let rows = s.service.certificates(&user.actor(), AgencyId(id)).await?;
+    Ok(Json(rows.iter().map(|r| CertificateOut::from(&r.cert)).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/certificates", params(("id" = i64, Path)), request_body = CertificateForm,
+    responses((status = 201, body = Created)))]
+pub async fn create_certificate(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(form): Json<CertificateForm>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    Ok(created(s.service.create_certificate(&user.actor(), UserId(id), &form).await?.0))
+}
+
+#[utoipa::path(get, path = "/api/v1/certificates/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = CertificateOut), (status = 404, body = ErrorBody)))]
+pub async fn get_certificate(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CertificateOut>> {
+    Ok(Json(CertificateOut::from(&s.service.certificate(&user.actor(), CertificateId(id)).await?.cert)))
+}
+
+#[utoipa::path(put, path = "/api/v1/certificates/{id}", params(("id" = i64, Path)), request_body = CertificateUpdate,
+    responses((status = 204)))]
+pub async fn update_certificate(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<CertificateUpdate>,
+) -> ApiResult<StatusCode> {
+    s.service.update_certificate(&user.actor(), CertificateId(id), req.version, &req.fields).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// List, create, read and update endpoints of one of the agencies' lists.
+macro_rules! list_api {
+    ($list:ident, $create:ident, $get:ident, $update:ident,
+     $svc_list:ident, $svc_create:ident, $svc_get:ident, $svc_update:ident,
+     $coll:literal, $one:literal, $Id:ident, $Out:ident, $Form:ty, $Update:ident) => {
+        #[utoipa::path(get, path = $coll, params(("id" = i64, Path)),
+            responses((status = 200, body = Vec<$Out>), (status = 404, body = ErrorBody)))]
+        pub async fn $list(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Vec<$Out>>> {
+            Ok(Json(s.service.$svc_list(&user.actor(), AgencyId(id)).await?.iter().map($Out::from).collect()))
+        }
+
+        #[utoipa::path(post, path = $coll, params(("id" = i64, Path)), request_body = $Form,
+            responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
+        pub async fn $create(
+            State(s): State<AppState>,
+            user: ApiUser,
+            Path(id): Path<i64>,
+            Json(form): Json<$Form>,
+        ) -> ApiResult<(StatusCode, Json<Created>)> {
+            Ok(created(s.service.$svc_create(&user.actor(), AgencyId(id), &form).await?.0))
+        }
+
+        #[utoipa::path(get, path = $one, params(("id" = i64, Path)),
+            responses((status = 200, body = $Out), (status = 404, body = ErrorBody)))]
+        pub async fn $get(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<$Out>> {
+            Ok(Json($Out::from(&s.service.$svc_get(&user.actor(), $Id(id)).await?)))
+        }
+
+        #[utoipa::path(put, path = $one, params(("id" = i64, Path)), request_body = $Update,
+            responses((status = 204), (status = 409, body = ErrorBody)))]
+        pub async fn $update(
+            State(s): State<AppState>,
+            user: ApiUser,
+            Path(id): Path<i64>,
+            Json(req): Json<$Update>,
+        ) -> ApiResult<StatusCode> {
+            s.service.$svc_update(&user.actor(), $Id(id), req.version, &req.fields).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+    };
+}
+
+list_api!(list_items, create_item, get_item, update_item, items, create_item, item, update_item,
+    "/api/v1/agencies/{id}/items", "/api/v1/items/{id}", ItemId, ItemOut, ItemForm, ItemUpdate);
+list_api!(list_inspection_items, create_inspection_item, get_inspection_item, update_inspection_item,
+    inspection_items, create_inspection_item, inspection_item, update_inspection_item,
+    "/api/v1/agencies/{id}/inspection-items", "/api/v1/inspection-items/{id}", InspectionItemId,
+    InspectionItemOut, InspectionItemData, InspectionItemUpdate);
+list_api!(list_service_guides, create_service_guide, get_service_guide, update_service_guide,
+    service_guides, create_service_guide, service_guide, update_service_guide,
+    "/api/v1/agencies/{id}/service-guides", "/api/v1/service-guides/{id}", ServiceGuideId,
+    ServiceGuideOut, ServiceGuideData, ServiceGuideUpdate);
+
+#[utoipa::path(get, path = "/api/v1/history/{entity}/{id}",
+    params(("entity" = String, Path, description = "agency, user, certificate, item, inspection_item or service_guide"), ("id" = i64, Path)),
+    responses((status = 200, body = Vec<HistoryOut>), (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path((entity, id)): Path<(String, i64)>,
+) -> ApiResult<Json<Vec<HistoryOut>>> {
+    let h = s.service.history(&user.actor(), &entity, id).await?;
+    Ok(Json(
+        h.into_iter()
+            .map(|e| HistoryOut {
+                record_id: e.record_id,
+                at: e.at.to_string(),
+                actor: e.actor,
+                kind: e.kind,
+                reason: e.reason,
+                data: e.data,
+            })
+            .collect(),
+    ))
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+pub fn xlsx_download(bytes: Vec<u8>, filename: &str) -> impl IntoResponse {
+    // RFC 5987 for the Chinese file name, with an ASCII fallback.
+    let encoded: String = filename
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, XLSX.to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"export.xlsx\"; filename*=UTF-8''{encoded}")),
+        ],
+        bytes,
+    )
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/items.xlsx", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn export_items(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+    Ok(xlsx_download(s.service.export_items(&user.actor(), AgencyId(id)).await?, "执法事项清单.xlsx"))
+}
+
+#[utoipa::path(post, path = "/api/v1/agencies/{id}/items.xlsx", params(("id" = i64, Path)),
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, body = ImportOut), (status = 400, body = ErrorBody)))]
+pub async fn import_items(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<Json<ImportOut>> {
+    let r = s.service.import_items(&user.actor(), AgencyId(id), &body).await?;
+    Ok(Json(ImportOut { created: r.created }))
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/personnel.xlsx", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn export_personnel(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+    Ok(xlsx_download(s.service.export_personnel(&user.actor(), AgencyId(id)).await?, "执法人员名单.xlsx"))
+}
+
+#[utoipa::path(post, path = "/api/v1/agencies/{id}/personnel.xlsx", params(("id" = i64, Path)),
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, body = ImportOut), (status = 400, body = ErrorBody)))]
+pub async fn import_personnel(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<Json<ImportOut>> {
+    let r = s.service.import_personnel(&user.actor(), AgencyId(id), &body).await?;
+    Ok(Json(ImportOut { created: r.created }))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}/tokens", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<TokenOut>)))]
+pub async fn list_tokens(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Vec<TokenOut>>> {
+    let rows = s.service.tokens(&user.actor(), UserId(id)).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|t| TokenOut {
+                id: t.id.0,
+                name: t.name,
+                created_at: t.created_at.to_string(),
+                revoked_at: t.revoked_at.map(|r| r.to_string()),
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/tokens", params(("id" = i64, Path)), request_body = NewToken,
+    responses((status = 201, body = TokenCreated)))]
+pub async fn create_token(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<NewToken>,
+) -> ApiResult<(StatusCode, Json<TokenCreated>)> {
+    let (id, token) = s.service.create_token(&user.actor(), UserId(id), &req.name).await?;
+    Ok((StatusCode::CREATED, Json(TokenCreated { id: id.0, token })))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", params(("id" = i64, Path)), responses((status = 204)))]
+pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    s.service.revoke_token(&user.actor(), TokenId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Zhifa 行政执法平台 API", version = "1"),
+    paths(
+        me, list_agencies, create_agency, get_agency, update_agency,
+        list_users, create_user, get_user, update_user,
+        list_certificates, create_certificate, get_certificate, update_certificate,
+        list_items, create_item, get_item, update_item,
+        list_inspection_items, create_inspection_item, get_inspection_item, update_inspection_item,
+        list_service_guides, create_service_guide, get_service_guide, update_service_guide,
+        history, export_items, import_items, export_personnel, import_personnel,
+        list_tokens, create_token, revoke_token,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    }
+}
+
+pub async fn openapi_json() -> impl IntoResponse {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,128 @@
+//! Who is asking: a session cookie (console, and the API from the console's
+//! scripts) or a bearer token (machine clients). Forms and cookie-authenticated
+//! API writes must carry the session's CSRF token.
+
+use crate::AppState;
+use crate::error::AppError;
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use zhifa_service::{Actor, Principal};
+
+pub const SESSION_COOKIE: &str = "zhifa_session";
+/// Double-submit token of the sign-in form, before there is a session.
+pub const LOGIN_CSRF_COOKIE: &str = "zhifa_login_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+/// Compare without leaking where two tokens differ.
+pub fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Debug, Clone)]
+pub enum Via {
+    /// With the session's CSRF token and the cookie value.
+    Session { csrf: String, token: String },
+    Token,
+}
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub principal: Principal,
+    pub via: Via,
+}
+
+impl CurrentUser {
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.principal.clone())
+    }
+
+    /// The CSRF token forms must carry (empty for token clients).
+    pub fn csrf(&self) -> &str {
+        match &self.via {
+            Via::Session { csrf, .. } => csrf,
+            Via::Token => "",
+        }
+    }
+
+    /// Check a submitted CSRF token. Token clients need none: a browser never
+    /// sends a bearer token by itself.
+    pub fn check_csrf(&self, submitted: Option<&str>) -> Result<(), AppError> {
+        match &self.via {
+            Via::Token => Ok(()),
+            Via::Session { csrf, .. } => match submitted {
+                Some(s) if same_token(s, csrf) => Ok(()),
+                _ => Err(AppError::csrf()),
+            },
+        }
+    }
+}
+
+async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+    if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
+        return match state.service.token_principal(token.trim()).await? {
+            Some(principal) => Ok(Some(CurrentUser { principal, via: Via::Token })),
+            None => Err(AppError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "访问令牌无效或已吊销",
+            )),
+        };
+    }
+    if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
+        if let Some((principal, csrf)) = state.service.session(token).await? {
+            return Ok(Some(CurrentUser { principal, via: Via::Session { csrf, token: token.to_owned() } }));
+        }
+    }
+    Ok(None)
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        resolve(parts, state).await?.ok_or_else(AppError::unauthenticated)
+    }
+}
+
+/// For the JSON API: a signed-in user, and for writes made with a session
+/// cookie, the `X-CSRF-Token` header.
+#[derive(Debug, Clone)]
+pub struct ApiUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        if !parts.method.is_safe() {
+            let header = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            user.check_csrf(header)?;
+        }
+        Ok(ApiUser(user))
+    }
+}
+
+impl ApiUser {
+    pub fn actor(&self) -> Actor {
+        self.0.actor()
+    }
+}

@@ -1,0 +1,510 @@
+//! The staff console: server-rendered pages in Chinese. Every form carries
+//! the session's CSRF token; every page is an auto-escaping template.
+
+use crate::AppState;
+use crate::auth::{self, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use crate::error::{AppError, PageError};
+use askama::Template;
+use axum::Form as PostForm;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use zhifa_domain::ids::{AgencyId, InspectionItemId, ItemId, ServiceGuideId};
+use zhifa_domain::people::categories_label;
+use zhifa_domain::registry::{FieldKind, Form, InspectionItemData, ItemForm, ServiceGuideData};
+use zhifa_service::{Agency, Principal};
+
+type PageResult = Result<Response, PageError>;
+
+pub fn render<T: Template>(page: &T) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template");
+            (StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub status: u16,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    username: String,
+    error: Option<String>,
+}
+
+fn random_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 24];
+    // Without randomness the form cannot be protected; an empty token never matches.
+    if getrandom::fill(&mut bytes).is_err() {
+        return String::new();
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn login_page(s: &AppState, username: String, error: Option<String>, status: StatusCode) -> Response {
+    let csrf = random_token();
+    let cookie = auth::set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, s.secure_cookies);
+    (status, [(header::SET_COOKIE, cookie)], render(&LoginPage { csrf, username, error })).into_response()
+}
+
+pub async fn login_form(State(s): State<AppState>) -> Response {
+    login_page(&s, String::new(), None, StatusCode::OK)
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn login(State(s): State<AppState>, headers: HeaderMap, PostForm(form): PostForm<LoginForm>) -> Response {
+    let expected = auth::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !auth::same_token(expected, &form.csrf_token) {
+        let e = AppError::csrf();
+        return login_page(&s, form.username, Some(e.message), e.status);
+    }
+    match s.service.sign_in(&form.username, &form.password).await {
+        Ok(signed) => {
+            let max_age = zhifa_service::auth::SESSION_TTL.as_secs();
+            let cookie = auth::set_cookie(SESSION_COOKIE, &signed.session_token, max_age, s.secure_cookies);
+            ([(header::SET_COOKIE, cookie)], Redirect::to("/console")).into_response()
+        }
+        Err(e) => {
+            let e = AppError::from(e);
+            login_page(&s, form.username, Some(e.message), e.status)
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub async fn logout(State(s): State<AppState>, user: CurrentUser, PostForm(form): PostForm<CsrfOnly>) -> PageResult {
+    user.check_csrf(Some(&form.csrf_token))?;
+    if let auth::Via::Session { token, .. } = &user.via {
+        s.service.sign_out(&user.principal, token).await?;
+    }
+    let cookie = auth::set_cookie(SESSION_COOKIE, "", 0, s.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/console/login")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    me: Principal,
+    csrf: String,
+    agencies: Vec<Agency>,
+}
+
+pub async fn home(State(s): State<AppState>, user: CurrentUser) -> PageResult {
+    let agencies = s.service.agencies(&user.actor()).await?;
+    Ok(render(&HomePage { me: user.principal.clone(), csrf: user.csrf().to_owned(), agencies }))
+}
+
+#[derive(Template)]
+#[template(path = "agency.html")]
+struct AgencyPage {
+    me: Principal,
+    csrf: String,
+    agency: Agency,
+    updated: String,
+    counts: (usize, usize, usize, usize),
+}
+
+fn local_time(t: jiff::Timestamp) -> String {
+    t.in_tz("Asia/Shanghai")
+        .map(|z| z.strftime("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| t.to_string())
+}
+
+pub async fn agency(State(s): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> PageResult {
+    let actor = user.actor();
+    let id = AgencyId(id);
+    let agency = s.service.agency(&actor, id).await?;
+    let counts = (
+        s.service.users(&actor, id).await?.len(),
+        s.service.items(&actor, id).await?.len(),
+        s.service.inspection_items(&actor, id).await?.len(),
+        s.service.service_guides(&actor, id).await?.len(),
+    );
+    let updated = local_time(agency.updated_at);
+    Ok(render(&AgencyPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), agency, updated, counts }))
+}
+
+struct RowView {
+    cells: Vec<String>,
+    edit: Option<String>,
+    history: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "table.html")]
+struct TablePage {
+    me: Principal,
+    csrf: String,
+    title: String,
+    agency_id: i64,
+    agency_name: String,
+    headers: Vec<String>,
+    rows: Vec<RowView>,
+    new_link: Option<String>,
+    export_link: Option<String>,
+}
+
+/// The three lists that share generic pages.
+#[derive(Debug, Clone, Copy)]
+enum ListKind {
+    Items,
+    InspectionItems,
+    ServiceGuides,
+}
+
+impl ListKind {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "items" => Some(Self::Items),
+            "inspection-items" => Some(Self::InspectionItems),
+            "service-guides" => Some(Self::ServiceGuides),
+            _ => None,
+        }
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Self::Items => "items",
+            Self::InspectionItems => "inspection-items",
+            Self::ServiceGuides => "service-guides",
+        }
+    }
+
+    fn entity(self) -> &'static str {
+        match self {
+            Self::Items => "item",
+            Self::InspectionItems => "inspection_item",
+            Self::ServiceGuides => "service_guide",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Self::Items => "执法事项清单",
+            Self::InspectionItems => "随机抽查事项清单",
+            Self::ServiceGuides => "服务指南",
+        }
+    }
+
+    fn fields(self) -> &'static [zhifa_domain::registry::Field] {
+        match self {
+            Self::Items => ItemForm::FIELDS,
+            Self::InspectionItems => InspectionItemData::FIELDS,
+            Self::ServiceGuides => ServiceGuideData::FIELDS,
+        }
+    }
+}
+
+/// Show a choice by its label.
+fn display(field: &zhifa_domain::registry::Field, value: &str) -> String {
+    match field.kind {
+        FieldKind::Choice(choices) => {
+            choices.iter().find(|(c, _)| *c == value).map_or(value, |(_, l)| l).to_owned()
+        }
+        _ => value.to_owned(),
+    }
+}
+
+/// Up to `n` columns of a form, for a table row.
+fn row_cells<F: Form>(form: &F, n: usize) -> Vec<String> {
+    F::FIELDS.iter().take(n).map(|f| display(f, form.get(f.name))).collect()
+}
+
+const TABLE_COLUMNS: usize = 5;
+
+pub async fn list(State(s): State<AppState>, user: CurrentUser, Path((id, kind)): Path<(i64, String)>) -> PageResult {
+    let actor = user.actor();
+    let agency = s.service.agency(&actor, AgencyId(id)).await?;
+    let me = user.principal.clone();
+    let csrf = user.csrf().to_owned();
+    if kind == "personnel" {
+        let rows = s.service.personnel(&actor, agency.id).await?;
+        let users = s.service.users(&actor, agency.id).await?;
+        let headers = ["姓名", "职务", "角色", "执法证号", "执法类别", "执法区域", "有效期至"].map(String::from).to_vec();
+        let rows = rows
+            .into_iter()
+            .map(|p| {
+                let c = p.certificate.unwrap_or_default();
+                let categories = zhifa_domain::people::parse_categories(&c.categories)
+                    .map(|v| categories_label(&v))
+                    .unwrap_or_default();
+                let role = zhifa_domain::people::Role::parse(&p.user.role).map(|r| r.label()).unwrap_or_default();
+                let uid = users.iter().find(|u| u.user.data.username.as_str() == p.user.username).map(|u| u.user.id.0);
+                RowView {
+                    cells: vec![p.user.name, p.user.post, role.to_owned(), c.number, categories, c.region, c.valid_to],
+                    edit: None,
+                    history: uid.map(|u| format!("/console/history/user/{u}")),
+                }
+            })
+            .collect();
+        return Ok(render(&TablePage {
+            me,
+            csrf,
+            title: "执法人员名单".into(),
+            agency_id: agency.id.0,
+            agency_name: agency.data.name,
+            headers,
+            rows,
+            new_link: None,
+            export_link: Some(format!("/api/v1/agencies/{}/personnel.xlsx", agency.id)),
+        }));
+    }
+    let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
+    let slug = kind.slug();
+    let link = |eid: i64| (Some(format!("/console/{slug}/{eid}/edit")), Some(format!("/console/history/{}/{eid}", kind.entity())));
+    let rows: Vec<RowView> = match kind {
+        ListKind::Items => s.service.items(&actor, agency.id).await?.iter()
+            .map(|e| { let (edit, history) = link(e.id.0); RowView { cells: row_cells(&ItemForm::from(&e.data), TABLE_COLUMNS), edit, history } })
+            .collect(),
+        ListKind::InspectionItems => s.service.inspection_items(&actor, agency.id).await?.iter()
+            .map(|e| { let (edit, history) = link(e.id.0); RowView { cells: row_cells(&e.data, TABLE_COLUMNS), edit, history } })
+            .collect(),
+        ListKind::ServiceGuides => s.service.service_guides(&actor, agency.id).await?.iter()
+            .map(|e| { let (edit, history) = link(e.id.0); RowView { cells: row_cells(&e.data, TABLE_COLUMNS), edit, history } })
+            .collect(),
+    };
+    Ok(render(&TablePage {
+        me,
+        csrf,
+        title: kind.title().into(),
+        agency_id: agency.id.0,
+        agency_name: agency.data.name,
+        headers: kind.fields().iter().take(TABLE_COLUMNS).map(|f| f.label.to_owned()).collect(),
+        rows,
+        new_link: Some(format!("/console/agencies/{}/{slug}/new", agency.id)),
+        export_link: matches!(kind, ListKind::Items).then(|| format!("/api/v1/agencies/{}/items.xlsx", agency.id)),
+    }))
+}
+
+struct FieldView {
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    required: bool,
+    value: String,
+    options: Vec<(&'static str, &'static str, bool)>,
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+struct FormPage {
+    me: Principal,
+    csrf: String,
+    title: String,
+    back: String,
+    action: String,
+    version: Option<i64>,
+    error: Option<String>,
+    fields: Vec<FieldView>,
+}
+
+fn field_views<F: Form>(form: &F) -> Vec<FieldView> {
+    F::FIELDS
+        .iter()
+        .map(|f| {
+            let value = form.get(f.name).to_owned();
+            let (kind, options) = match f.kind {
+                FieldKind::Text => ("text", Vec::new()),
+                FieldKind::Long => ("long", Vec::new()),
+                FieldKind::Date => ("date", Vec::new()),
+                FieldKind::Flag => ("choice", vec![("true", "是", value == "true"), ("false", "否", value != "true")]),
+                FieldKind::Choice(choices) => {
+                    ("choice", choices.iter().map(|(c, l)| (*c, *l, *c == value)).collect())
+                }
+            };
+            FieldView { name: f.name, label: f.label, kind, required: f.required, value, options }
+        })
+        .collect()
+}
+
+struct FormContext {
+    title: String,
+    back: String,
+    action: String,
+    version: Option<i64>,
+}
+
+fn form_page<F: Form>(user: &CurrentUser, ctx: FormContext, form: &F, error: Option<AppError>, status: StatusCode) -> Response {
+    let page = FormPage {
+        me: user.principal.clone(),
+        csrf: user.csrf().to_owned(),
+        title: ctx.title,
+        back: ctx.back,
+        action: ctx.action,
+        version: ctx.version,
+        error: error.map(|e| e.message),
+        fields: field_views(form),
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn new_form(State(s): State<AppState>, user: CurrentUser, Path((id, kind)): Path<(i64, String)>) -> PageResult {
+    let agency = s.service.agency(&user.actor(), AgencyId(id)).await?;
+    let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
+    let ctx = FormContext {
+        title: format!("新增 · {}", kind.title()),
+        back: format!("/console/agencies/{}/{}", agency.id, kind.slug()),
+        action: format!("/console/agencies/{}/{}", agency.id, kind.slug()),
+        version: None,
+    };
+    Ok(match kind {
+        ListKind::Items => form_page(&user, ctx, &ItemForm::default(), None, StatusCode::OK),
+        ListKind::InspectionItems => form_page(&user, ctx, &InspectionItemData::default(), None, StatusCode::OK),
+        ListKind::ServiceGuides => form_page(&user, ctx, &ServiceGuideData::default(), None, StatusCode::OK),
+    })
+}
+
+/// A posted form: its fields, the CSRF token and (for edits) the version.
+fn parse_post<F: Form>(pairs: Vec<(String, String)>) -> (F, Option<String>, Option<i64>) {
+    let mut form = F::default();
+    let (mut csrf, mut version) = (None, None);
+    for (k, v) in pairs {
+        match k.as_str() {
+            "csrf_token" => csrf = Some(v),
+            "version" => version = v.parse().ok(),
+            _ => form.set(&k, v),
+        }
+    }
+    (form, csrf, version)
+}
+
+/// After a failed save, show the form again with what was typed and the error.
+fn redisplay<F: Form>(user: &CurrentUser, ctx: FormContext, form: &F, e: zhifa_service::ServiceError) -> PageResult {
+    let e = AppError::from(e);
+    if matches!(e.code, "not_found" | "forbidden" | "internal") {
+        return Err(PageError(e));
+    }
+    let status = e.status;
+    Ok(form_page(user, ctx, form, Some(e), status))
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path((id, kind)): Path<(i64, String)>,
+    PostForm(pairs): PostForm<Vec<(String, String)>>,
+) -> PageResult {
+    let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
+    let actor = user.actor();
+    let agency = AgencyId(id);
+    let list = format!("/console/agencies/{id}/{}", kind.slug());
+    let ctx = FormContext { title: format!("新增 · {}", kind.title()), back: list.clone(), action: list.clone(), version: None };
+    macro_rules! save {
+        ($F:ty, $create:ident) => {{
+            let (form, csrf, _) = parse_post::<$F>(pairs);
+            user.check_csrf(csrf.as_deref())?;
+            match s.service.$create(&actor, agency, &form).await {
+                Ok(_) => Ok(Redirect::to(&list).into_response()),
+                Err(e) => redisplay(&user, ctx, &form, e),
+            }
+        }};
+    }
+    match kind {
+        ListKind::Items => save!(ItemForm, create_item),
+        ListKind::InspectionItems => save!(InspectionItemData, create_inspection_item),
+        ListKind::ServiceGuides => save!(ServiceGuideData, create_service_guide),
+    }
+}
+
+pub async fn edit_form(State(s): State<AppState>, user: CurrentUser, Path((kind, eid)): Path<(String, i64)>) -> PageResult {
+    let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
+    let actor = user.actor();
+    macro_rules! show {
+        ($get:ident, $Id:ident, $form:expr) => {{
+            let e = s.service.$get(&actor, $Id(eid)).await?;
+            let ctx = FormContext {
+                title: format!("编辑 · {}", kind.title()),
+                back: format!("/console/agencies/{}/{}", e.agency_id, kind.slug()),
+                action: format!("/console/{}/{eid}", kind.slug()),
+                version: Some(e.version),
+            };
+            Ok(form_page(&user, ctx, &$form(&e.data), None, StatusCode::OK))
+        }};
+    }
+    match kind {
+        ListKind::Items => show!(item, ItemId, ItemForm::from),
+        ListKind::InspectionItems => show!(inspection_item, InspectionItemId, Clone::clone),
+        ListKind::ServiceGuides => show!(service_guide, ServiceGuideId, Clone::clone),
+    }
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path((kind, eid)): Path<(String, i64)>,
+    PostForm(pairs): PostForm<Vec<(String, String)>>,
+) -> PageResult {
+    let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
+    let actor = user.actor();
+    macro_rules! save {
+        ($F:ty, $get:ident, $update:ident, $Id:ident) => {{
+            let (form, csrf, version) = parse_post::<$F>(pairs);
+            user.check_csrf(csrf.as_deref())?;
+            let current = s.service.$get(&actor, $Id(eid)).await?;
+            let list = format!("/console/agencies/{}/{}", current.agency_id, kind.slug());
+            let version = version.ok_or_else(|| AppError::bad_request("缺少版本号，请刷新后重新编辑"))?;
+            let ctx = FormContext {
+                title: format!("编辑 · {}", kind.title()),
+                back: list.clone(),
+                action: format!("/console/{}/{eid}", kind.slug()),
+                version: Some(version),
+            };
+            match s.service.$update(&actor, $Id(eid), version, &form).await {
+                Ok(()) => Ok(Redirect::to(&list).into_response()),
+                Err(e) => redisplay(&user, ctx, &form, e),
+            }
+        }};
+    }
+    match kind {
+        ListKind::Items => save!(ItemForm, item, update_item, ItemId),
+        ListKind::InspectionItems => save!(InspectionItemData, inspection_item, update_inspection_item, InspectionItemId),
+        ListKind::ServiceGuides => save!(ServiceGuideData, service_guide, update_service_guide, ServiceGuideId),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    me: Principal,
+    csrf: String,
+    entries: Vec<(i64, String, String, String, String, String)>,
+}
+
+pub async fn history(State(s): State<AppState>, user: CurrentUser, Path((entity, id)): Path<(String, i64)>) -> PageResult {
+    let entries = s
+        .service
+        .history(&user.actor(), &entity, id)
+        .await?
+        .into_iter()
+        .map(|e| (e.record_id, local_time(e.at), e.actor, e.kind, e.reason, e.data.to_string()))
+        .collect();
+    Ok(render(&HistoryPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), entries }))
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/console.css"))
+}

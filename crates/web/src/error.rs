@@ -1,0 +1,98 @@
+//! The one application error: a stable snake_case code, an HTTP status and a
+//! Chinese message. Internals are logged, never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use zhifa_service::ServiceError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable, for programs: `not_found`, `forbidden`, `invalid_input`, …
+    pub code: String,
+    /// For people, in Chinese.
+    pub message: String,
+}
+
+impl AppError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "请先登录")
+    }
+
+    pub fn csrf() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "csrf_failed", "表单已失效或来源不明，请刷新页面后重试")
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "未找到，或您无权查看")
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        use StatusCode as S;
+        match e {
+            ServiceError::NotFound => Self::not_found(),
+            ServiceError::Forbidden => Self::new(S::FORBIDDEN, "forbidden", "您没有权限进行此操作"),
+            ServiceError::Unauthenticated => Self::unauthenticated(),
+            ServiceError::BadCredentials => Self::new(S::UNAUTHORIZED, "bad_credentials", "用户名或密码错误"),
+            ServiceError::Throttled => {
+                Self::new(S::TOO_MANY_REQUESTS, "throttled", "登录失败次数过多，请一分钟后再试")
+            }
+            ServiceError::Invalid(i) => Self::bad_request(i.to_string()),
+            ServiceError::Import(m) => Self::new(S::BAD_REQUEST, "import_failed", format!("未导入任何数据。{m}")),
+            ServiceError::Duplicate(what) => Self::new(S::CONFLICT, "duplicate", format!("{what}已存在")),
+            ServiceError::Conflict => {
+                Self::new(S::CONFLICT, "conflict", "数据已被他人修改，请刷新后重新编辑")
+            }
+            ServiceError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                Self::new(S::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后再试或联系管理员")
+            }
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { code: self.code.to_owned(), message: self.message };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// The same error, answered as a page of the console.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let AppError { status, message, .. } = self.0;
+        if status == StatusCode::UNAUTHORIZED {
+            return axum::response::Redirect::to("/console/login").into_response();
+        }
+        let page = crate::console::ErrorPage { status: status.as_u16(), message };
+        (status, crate::console::render(&page)).into_response()
+    }
+}
