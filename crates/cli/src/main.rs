@@ -123,7 +123,9 @@ const CLI: Actor = Actor::System("cli");
 async fn open(db: &DbArgs) -> Result<Service> {
     let store = match &db.database_url {
         Some(url) => Store::connect(url).await.context("连接数据库失败")?,
-        None => Store::open_data_dir(&db.data).await.with_context(|| format!("打开数据目录 {} 失败", db.data.display()))?,
+        None => {
+            Store::open_data_dir(&db.data).await.with_context(|| format!("打开数据目录 {} 失败", db.data.display()))?
+        }
     };
     store.migrate().await.context("数据库迁移失败")?;
     Ok(Service::new(store))
@@ -171,7 +173,8 @@ async fn main() -> Result<()> {
             }
         }
         Command::User(UserCommand::Add { username, role, agency, name, password_stdin }) => {
-            let agency = service.agency_by_code(&CLI, &agency).await.with_context(|| format!("找不到执法主体 {agency}"))?;
+            let agency =
+                service.agency_by_code(&CLI, &agency).await.with_context(|| format!("找不到执法主体 {agency}"))?;
             let password = if password_stdin { Some(read_password()?) } else { None };
             let form = zhifa_domain::people::UserForm {
                 name: name.unwrap_or_else(|| username.clone()),
@@ -186,13 +189,15 @@ async fn main() -> Result<()> {
             println!("已添加用户 {}（编号 {id}）", form.username);
         }
         Command::User(UserCommand::Passwd { username }) => {
-            let user = service.user_by_username(&CLI, &username).await.with_context(|| format!("找不到用户 {username}"))?;
+            let user =
+                service.user_by_username(&CLI, &username).await.with_context(|| format!("找不到用户 {username}"))?;
             service.set_password(&CLI, user.user.id, &read_password()?).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("已更新 {username} 的密码");
         }
         Command::Token(TokenCommand::Create { user, name }) => {
             let row = service.user_by_username(&CLI, &user).await.with_context(|| format!("找不到用户 {user}"))?;
-            let (_, token) = service.create_token(&CLI, row.user.id, &name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (_, token) =
+                service.create_token(&CLI, row.user.id, &name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{token}");
         }
         Command::Token(TokenCommand::Revoke { id }) => {
@@ -204,7 +209,8 @@ async fn main() -> Result<()> {
                 ListCommand::Items { file, agency } => (file, agency, true),
                 ListCommand::Personnel { file, agency } => (file, agency, false),
             };
-            let agency = service.agency_by_code(&CLI, agency).await.with_context(|| format!("找不到执法主体 {agency}"))?;
+            let agency =
+                service.agency_by_code(&CLI, agency).await.with_context(|| format!("找不到执法主体 {agency}"))?;
             let bytes = std::fs::read(file).with_context(|| format!("读取 {} 失败", file.display()))?;
             let report = if items {
                 service.import_items(&CLI, agency.id, &bytes).await
@@ -219,7 +225,8 @@ async fn main() -> Result<()> {
                 ListCommand::Items { file, agency } => (file, agency, true),
                 ListCommand::Personnel { file, agency } => (file, agency, false),
             };
-            let agency = service.agency_by_code(&CLI, agency).await.with_context(|| format!("找不到执法主体 {agency}"))?;
+            let agency =
+                service.agency_by_code(&CLI, agency).await.with_context(|| format!("找不到执法主体 {agency}"))?;
             let bytes = if items {
                 service.export_items(&CLI, agency.id).await
             } else {

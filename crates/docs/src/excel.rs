@@ -76,11 +76,10 @@ fn cell_text(cell: &Data, row: usize, column: usize) -> Result<String, ExcelErro
 
 /// Read the first sheet. Rows that are entirely empty are skipped.
 pub fn read_table(bytes: &[u8]) -> Result<Table, ExcelError> {
-    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| ExcelError::Unreadable(e.to_string()))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or(ExcelError::NoSheet)?
-        .map_err(|e| ExcelError::Unreadable(e.to_string()))?;
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
+        .map_err(|e: calamine::XlsxError| ExcelError::Unreadable(e.to_string()))?;
+    let range =
+        book.worksheet_range_at(0).ok_or(ExcelError::NoSheet)?.map_err(|e| ExcelError::Unreadable(e.to_string()))?;
     // Row numbers as Excel shows them, whatever the first used row is.
     let first_row = range.start().map_or(0, |(r, _)| r as usize);
     let mut rows = range.rows().enumerate();

@@ -1,9 +1,9 @@
 //! 执法主体: the agencies that enforce, their kinds and domains.
 
+use crate::Invalid;
 use crate::error::{optional_text, required_text};
 use crate::region::RegionCode;
 use crate::uscc::Uscc;
-use crate::Invalid;
 use serde::{Deserialize, Serialize};
 
 /// Defines a closed set of values with a stable code (stored, in the API) and a

@@ -11,35 +11,99 @@ use crate::people::{CertificateData, UserData};
 use crate::region::RegionCode;
 use crate::registry::{InspectionItemData, ItemData, ServiceGuideData};
 use jiff::Timestamp;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    PutRegion { code: RegionCode, name: String },
-    CreateAgency { data: AgencyData },
-    UpdateAgency { id: AgencyId, version: i64, data: AgencyData },
+    PutRegion {
+        code: RegionCode,
+        name: String,
+    },
+    CreateAgency {
+        data: AgencyData,
+    },
+    UpdateAgency {
+        id: AgencyId,
+        version: i64,
+        data: AgencyData,
+    },
     /// A person joins an agency, with the certificates they hold and, if they
     /// are to sign in, an argon2id password hash (never recorded).
-    CreateUser { agency: AgencyId, data: UserData, certificates: Vec<CertificateData>, password_hash: Option<String> },
-    UpdateUser { id: UserId, version: i64, data: UserData },
+    CreateUser {
+        agency: AgencyId,
+        data: UserData,
+        certificates: Vec<CertificateData>,
+        password_hash: Option<String>,
+    },
+    UpdateUser {
+        id: UserId,
+        version: i64,
+        data: UserData,
+    },
     /// `password_hash` is a PHC string (argon2id); it never enters a record.
-    SetPassword { user: UserId, password_hash: String },
-    CreateCertificate { user: UserId, data: CertificateData },
-    UpdateCertificate { id: CertificateId, version: i64, data: CertificateData },
-    CreateItem { agency: AgencyId, data: ItemData },
-    UpdateItem { id: ItemId, version: i64, data: ItemData },
-    CreateInspectionItem { agency: AgencyId, data: InspectionItemData },
-    UpdateInspectionItem { id: InspectionItemId, version: i64, data: InspectionItemData },
-    CreateServiceGuide { agency: AgencyId, data: ServiceGuideData },
-    UpdateServiceGuide { id: ServiceGuideId, version: i64, data: ServiceGuideData },
+    SetPassword {
+        user: UserId,
+        password_hash: String,
+    },
+    CreateCertificate {
+        user: UserId,
+        data: CertificateData,
+    },
+    UpdateCertificate {
+        id: CertificateId,
+        version: i64,
+        data: CertificateData,
+    },
+    CreateItem {
+        agency: AgencyId,
+        data: ItemData,
+    },
+    UpdateItem {
+        id: ItemId,
+        version: i64,
+        data: ItemData,
+    },
+    CreateInspectionItem {
+        agency: AgencyId,
+        data: InspectionItemData,
+    },
+    UpdateInspectionItem {
+        id: InspectionItemId,
+        version: i64,
+        data: InspectionItemData,
+    },
+    CreateServiceGuide {
+        agency: AgencyId,
+        data: ServiceGuideData,
+    },
+    UpdateServiceGuide {
+        id: ServiceGuideId,
+        version: i64,
+        data: ServiceGuideData,
+    },
     /// `token_hash` is the SHA-256 of the token; the token itself is shown once.
-    CreateToken { user: UserId, name: String, token_hash: String },
-    RevokeToken { id: TokenId },
+    CreateToken {
+        user: UserId,
+        name: String,
+        token_hash: String,
+    },
+    RevokeToken {
+        id: TokenId,
+    },
     /// A session starts; `session_hash` is the SHA-256 of the cookie value.
-    SignIn { user: UserId, session_hash: String, csrf_token: String, expires_at: Timestamp },
-    SignOut { session_hash: String },
+    SignIn {
+        user: UserId,
+        session_hash: String,
+        csrf_token: String,
+        expires_at: Timestamp,
+    },
+    SignOut {
+        session_hash: String,
+    },
     /// A wrong password: counted for login throttling.
-    SignInFailed { username: String },
+    SignInFailed {
+        username: String,
+    },
 }
 
 impl Change {

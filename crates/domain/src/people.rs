@@ -1,9 +1,9 @@
 //! People: users and their roles, officers' enforcement certificates.
 
+use crate::Invalid;
 use crate::coded_enum;
 use crate::error::{optional_text, required_text};
 use crate::region::RegionCode;
-use crate::Invalid;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
@@ -214,7 +214,11 @@ impl From<&CertificateData> for CertificateForm {
     fn from(d: &CertificateData) -> Self {
         Self {
             number: d.number.clone(),
-            categories: d.categories.iter().map(|c| c.code()).collect::<Vec<_>>().join(","),
+            categories: {
+                let mut c = d.categories.clone();
+                c.sort();
+                c.iter().map(|c| c.code()).collect::<Vec<_>>().join(",")
+            },
             region: d.region.to_string(),
             valid_from: d.valid_from.to_string(),
             valid_to: d.valid_to.to_string(),
@@ -271,10 +275,7 @@ mod tests {
 
     #[test]
     fn categories_parse_from_a_list() {
-        assert_eq!(
-            parse_categories("penalty, 行政许可、penalty").unwrap(),
-            vec![Category::Permit, Category::Penalty]
-        );
+        assert_eq!(parse_categories("penalty, 行政许可、penalty").unwrap(), vec![Category::Permit, Category::Penalty]);
         assert!(parse_categories(" ").is_err());
     }
 

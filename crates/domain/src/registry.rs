@@ -6,7 +6,7 @@ use crate::agency::AgencyForm;
 use crate::error::{optional_text, required_text};
 use crate::people::{Category, CertificateForm, UserForm};
 use crate::region::RegionLevel;
-use crate::{coded_enum, Invalid};
+use crate::{Invalid, coded_enum};
 use serde::{Deserialize, Serialize};
 
 /// How a field is entered.

@@ -24,9 +24,8 @@ impl Uscc {
         }
         let mut values = [0u32; 18];
         for (i, c) in chars.iter().enumerate() {
-            values[i] = value_of(*c).ok_or_else(|| {
-                Invalid::new(FIELD, format!("第 {} 位“{c}”不是允许的字符", i + 1))
-            })?;
+            values[i] =
+                value_of(*c).ok_or_else(|| Invalid::new(FIELD, format!("第 {} 位“{c}”不是允许的字符", i + 1)))?;
         }
         // Positions 3-8 are the GB/T 2260 region code: digits only.
         if !chars[2..8].iter().all(char::is_ascii_digit) {

@@ -67,7 +67,8 @@ pub async fn hash_password(password: &str) -> Result<String> {
 async fn verify_password(password: &str, hash: Option<String>) -> bool {
     // Without a stored hash, still spend the time of a check so that timing
     // does not tell which usernames exist.
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3nJ9Hq8Gv0fBq4ZgmNnGg0vJqgY5nS3nXh3jL1aCj3M";
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3nJ9Hq8Gv0fBq4ZgmNnGg0vJqgY5nS3nXh3jL1aCj3M";
     let (hash, real) = match hash {
         Some(h) => (h, true),
         None => (DUMMY.to_owned(), false),

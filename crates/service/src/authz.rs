@@ -43,7 +43,9 @@ fn role(actor: &Actor) -> Option<Role> {
 pub fn can_read(actor: &Actor, scope: Scope<'_>) -> bool {
     match role(actor) {
         None => true,
-        Some(Role::Supervisor | Role::Administrator) => own_agency(actor, scope.agency) || in_region(actor, scope.region),
+        Some(Role::Supervisor | Role::Administrator) => {
+            own_agency(actor, scope.agency) || in_region(actor, scope.region)
+        }
         Some(_) => own_agency(actor, scope.agency),
     }
 }

@@ -4,13 +4,13 @@
 //! command per agency, so memory stays flat however large the demo grows.
 
 use crate::{Actor, Result, Service, ServiceError};
+use zhifa_domain::Invalid;
 use zhifa_domain::agency::{AgencyCode, AgencyData, AgencyKind, Domain};
 use zhifa_domain::change::Change;
 use zhifa_domain::people::{Category, CertificateData, Role, UserData, Username};
 use zhifa_domain::region::RegionCode;
 use zhifa_domain::registry::{InspectionItemData, ItemData, Level, ServiceGuideData};
 use zhifa_domain::uscc::with_check_character;
-use zhifa_domain::Invalid;
 
 /// The password of every demo user (printed by `zhifa demo`).
 pub const DEMO_PASSWORD: &str = "zhifa-demo-2026";
@@ -37,26 +37,46 @@ const REGIONS: &[(&str, &str)] = &[
 fn items_for(domain: Domain) -> Vec<(&'static str, &'static str, &'static str, Category)> {
     match domain {
         Domain::Market => vec![
-            ("《中华人民共和国食品安全法》", "第一百二十四条", "对生产经营不符合食品安全标准的食品的行政处罚", Category::Penalty),
+            (
+                "《中华人民共和国食品安全法》",
+                "第一百二十四条",
+                "对生产经营不符合食品安全标准的食品的行政处罚",
+                Category::Penalty,
+            ),
             ("《中华人民共和国广告法》", "第五十五条", "对发布虚假广告的行政处罚", Category::Penalty),
             ("《中华人民共和国食品安全法》", "第三十五条", "食品经营许可", Category::Permit),
             ("《中华人民共和国行政强制法》", "第九条", "查封、扣押不符合食品安全标准的食品", Category::Coercion),
         ],
         Domain::Ecology => vec![
-            ("《中华人民共和国大气污染防治法》", "第九十九条", "对超过大气污染物排放标准排放污染物的行政处罚", Category::Penalty),
+            (
+                "《中华人民共和国大气污染防治法》",
+                "第九十九条",
+                "对超过大气污染物排放标准排放污染物的行政处罚",
+                Category::Penalty,
+            ),
             ("《中华人民共和国水污染防治法》", "第八十三条", "对超标排放水污染物的行政处罚", Category::Penalty),
             ("《中华人民共和国环境保护法》", "第二十五条", "查封、扣押造成污染物排放的设施、设备", Category::Coercion),
         ],
         Domain::Urban => vec![
             ("《城市市容和环境卫生管理条例》", "第三十四条", "对随意倾倒垃圾、污水的行政处罚", Category::Penalty),
-            ("《中华人民共和国城乡规划法》", "第六十四条", "对未取得建设工程规划许可证进行建设的行政处罚", Category::Penalty),
+            (
+                "《中华人民共和国城乡规划法》",
+                "第六十四条",
+                "对未取得建设工程规划许可证进行建设的行政处罚",
+                Category::Penalty,
+            ),
         ],
         Domain::Agriculture => vec![
             ("《中华人民共和国农药管理条例》", "第五十五条", "对经营劣质农药的行政处罚", Category::Penalty),
             ("《中华人民共和国种子法》", "第七十五条", "对生产经营假种子的行政处罚", Category::Penalty),
         ],
         Domain::Transport => vec![
-            ("《中华人民共和国道路运输条例》", "第六十三条", "对未取得道路运输经营许可擅自从事道路运输经营的行政处罚", Category::Penalty),
+            (
+                "《中华人民共和国道路运输条例》",
+                "第六十三条",
+                "对未取得道路运输经营许可擅自从事道路运输经营的行政处罚",
+                Category::Penalty,
+            ),
             ("《中华人民共和国公路法》", "第七十六条", "对擅自占用、挖掘公路的行政处罚", Category::Penalty),
         ],
         _ => vec![("《中华人民共和国行政处罚法》", "第七十六条", "对行政执法工作的监督检查", Category::Inspection)],
@@ -71,18 +91,54 @@ struct Plan {
 }
 
 fn plans() -> Vec<Plan> {
-    let mut out = vec![Plan { code: "zj-sft".into(), name: "浙江省司法厅".into(), region: "330000", domain: Domain::Justice }];
+    let mut out =
+        vec![Plan {
+            code: "zj-sft".into(), name: "浙江省司法厅".into(), region: "330000", domain: Domain::Justice
+        }];
     for (city, cname, slug) in [("330100", "杭州市", "hz"), ("330200", "宁波市", "nb")] {
-        out.push(Plan { code: format!("{slug}-sfj"), name: format!("{cname}司法局"), region: city, domain: Domain::Justice });
-        out.push(Plan { code: format!("{slug}-scjg"), name: format!("{cname}市场监督管理局"), region: city, domain: Domain::Market });
-        out.push(Plan { code: format!("{slug}-sthj"), name: format!("{cname}生态环境局"), region: city, domain: Domain::Ecology });
+        out.push(Plan {
+            code: format!("{slug}-sfj"),
+            name: format!("{cname}司法局"),
+            region: city,
+            domain: Domain::Justice,
+        });
+        out.push(Plan {
+            code: format!("{slug}-scjg"),
+            name: format!("{cname}市场监督管理局"),
+            region: city,
+            domain: Domain::Market,
+        });
+        out.push(Plan {
+            code: format!("{slug}-sthj"),
+            name: format!("{cname}生态环境局"),
+            region: city,
+            domain: Domain::Ecology,
+        });
     }
-    let counties = [("330102", "杭州市上城区", "hzsc"), ("330106", "杭州市西湖区", "hzxh"), ("330203", "宁波市海曙区", "nbhs"), ("330212", "宁波市鄞州区", "nbyz")];
+    let counties = [
+        ("330102", "杭州市上城区", "hzsc"),
+        ("330106", "杭州市西湖区", "hzxh"),
+        ("330203", "宁波市海曙区", "nbhs"),
+        ("330212", "宁波市鄞州区", "nbyz"),
+    ];
     for (i, (county, kname, slug)) in counties.into_iter().enumerate() {
-        out.push(Plan { code: format!("{slug}-scjg"), name: format!("{kname}市场监督管理局"), region: county, domain: Domain::Market });
-        out.push(Plan { code: format!("{slug}-zhzf"), name: format!("{kname}综合行政执法局"), region: county, domain: Domain::Urban });
-        let (domain, suffix, label) =
-            if i % 2 == 0 { (Domain::Agriculture, "nync", "农业农村局") } else { (Domain::Transport, "jtys", "交通运输局") };
+        out.push(Plan {
+            code: format!("{slug}-scjg"),
+            name: format!("{kname}市场监督管理局"),
+            region: county,
+            domain: Domain::Market,
+        });
+        out.push(Plan {
+            code: format!("{slug}-zhzf"),
+            name: format!("{kname}综合行政执法局"),
+            region: county,
+            domain: Domain::Urban,
+        });
+        let (domain, suffix, label) = if i % 2 == 0 {
+            (Domain::Agriculture, "nync", "农业农村局")
+        } else {
+            (Domain::Transport, "jtys", "交通运输局")
+        };
         out.push(Plan { code: format!("{slug}-{suffix}"), name: format!("{kname}{label}"), region: county, domain });
     }
     out
@@ -134,9 +190,16 @@ impl Service {
                 address: format!("{}人民路{}号", plan.name.trim_end_matches("局").trim_end_matches("厅"), 10 + n),
                 phone: format!("0571-8{:07}", 1_000_000 + n * 37),
             };
-            let agency = crate::AgencyId(self.commit_one(&actor, "创建演示执法主体", Change::CreateAgency { data }).await?);
+            let agency =
+                crate::AgencyId(self.commit_one(&actor, "创建演示执法主体", Change::CreateAgency { data }).await?);
 
-            let name = |i: usize| format!("{}{}", surnames[(n as usize + i) % surnames.len()], givens[(n as usize * 3 + i) % givens.len()]);
+            let name = |i: usize| {
+                format!(
+                    "{}{}",
+                    surnames[(n as usize + i) % surnames.len()],
+                    givens[(n as usize * 3 + i) % givens.len()]
+                )
+            };
             let cert = |i: u32, from: jiff::civil::Date, to: jiff::civil::Date| CertificateData {
                 number: format!("ZJ{}{:04}", plan.region, n * 10 + i),
                 categories: vec![Category::Penalty, Category::Inspection, Category::Coercion],
@@ -154,15 +217,33 @@ impl Service {
                     people.push((person("zj-jiandu", &name(1), Role::Supervisor, "执法监督处处长", true)?, vec![]));
                 }
                 Domain::Justice => {
-                    people.push((person(&format!("{code}-jiandu"), &name(0), Role::Supervisor, "执法监督科科长", true)?, vec![]));
+                    people.push((
+                        person(&format!("{code}-jiandu"), &name(0), Role::Supervisor, "执法监督科科长", true)?,
+                        vec![],
+                    ));
                 }
                 _ => {
-                    people.push((person(&format!("{code}-fzr"), &name(0), Role::Head, "局长", false)?, vec![cert(0, valid.0, valid.1)]));
-                    people.push((person(&format!("{code}-zf1"), &name(1), Role::Officer, "执法队员", false)?, vec![cert(1, valid.0, valid.1)]));
-                    people.push((person(&format!("{code}-zf2"), &name(2), Role::Officer, "执法队员", false)?, vec![cert(2, valid.0, valid.1)]));
-                    people.push((person(&format!("{code}-zf3"), &name(3), Role::Officer, "执法队员", false)?, vec![cert(3, expired.0, expired.1)]));
+                    people.push((
+                        person(&format!("{code}-fzr"), &name(0), Role::Head, "局长", false)?,
+                        vec![cert(0, valid.0, valid.1)],
+                    ));
+                    people.push((
+                        person(&format!("{code}-zf1"), &name(1), Role::Officer, "执法队员", false)?,
+                        vec![cert(1, valid.0, valid.1)],
+                    ));
+                    people.push((
+                        person(&format!("{code}-zf2"), &name(2), Role::Officer, "执法队员", false)?,
+                        vec![cert(2, valid.0, valid.1)],
+                    ));
+                    people.push((
+                        person(&format!("{code}-zf3"), &name(3), Role::Officer, "执法队员", false)?,
+                        vec![cert(3, expired.0, expired.1)],
+                    ));
                     people.push((person(&format!("{code}-fs"), &name(4), Role::Reviewer, "法制审核员", true)?, vec![]));
-                    people.push((person(&format!("{code}-gs"), &name(5), Role::PublicityOfficer, "公示管理员", false)?, vec![]));
+                    people.push((
+                        person(&format!("{code}-gs"), &name(5), Role::PublicityOfficer, "公示管理员", false)?,
+                        vec![],
+                    ));
                 }
             }
             let mut changes = Vec::new();
@@ -170,7 +251,11 @@ impl Service {
                 if matches!(data.role, Role::Administrator | Role::Supervisor | Role::Head)
                     || (data.role == Role::Officer && data.username.as_str().ends_with("-zf1") && n % 4 == 1)
                 {
-                    printed.push(DemoUser { username: data.username.to_string(), role: data.role, agency: plan.name.clone() });
+                    printed.push(DemoUser {
+                        username: data.username.to_string(),
+                        role: data.role,
+                        agency: plan.name.clone(),
+                    });
                 }
                 changes.push(Change::CreateUser { agency, data, certificates, password_hash: Some(hash.clone()) });
             }

@@ -18,10 +18,10 @@ pub use zhifa_store::{CertificateRow, Entry, Store, TokenRow, UserRow};
 use jiff::Timestamp;
 use std::sync::Arc;
 use thiserror::Error;
+use zhifa_domain::Invalid;
 use zhifa_domain::change::Change;
 pub use zhifa_domain::ids::AgencyId;
 use zhifa_domain::records::ActorRef;
-use zhifa_domain::Invalid;
 use zhifa_store::{Applied, Command, StoreError};
 
 /// Who asks: a signed-in user, or the system itself (the CLI run by whoever

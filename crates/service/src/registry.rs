@@ -5,13 +5,13 @@ use crate::authz::{self, Scope};
 use crate::{Actor, Result, Service, ServiceError};
 use serde_json::Value;
 use zhifa_docs::excel::{self, ExcelError};
+use zhifa_domain::Invalid;
 use zhifa_domain::agency::{AgencyData, AgencyForm};
 use zhifa_domain::change::Change;
 use zhifa_domain::ids::{AgencyId, CertificateId, InspectionItemId, ItemId, ServiceGuideId, UserId};
 use zhifa_domain::people::{CertificateData, CertificateForm, Role, UserForm, check_password_strength};
 use zhifa_domain::records::RecordBody;
 use zhifa_domain::registry::{InspectionItemData, ItemData, ItemForm, ServiceGuideData};
-use zhifa_domain::Invalid;
 use zhifa_store::{CertificateRow, Entry, UserRow};
 
 pub type Agency = Entry<AgencyId, AgencyData>;
@@ -174,7 +174,13 @@ impl Service {
     }
 
     /// Add a person to an agency, with a password if they are to sign in.
-    pub async fn create_user(&self, actor: &Actor, agency: AgencyId, form: &UserForm, password: Option<&str>) -> Result<UserId> {
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        agency: AgencyId,
+        form: &UserForm,
+        password: Option<&str>,
+    ) -> Result<UserId> {
         self.people_manager(actor, agency).await?;
         let data = form.validate()?;
         check_assign_role(actor, data.role)?;
@@ -209,14 +215,25 @@ impl Service {
         Ok(row)
     }
 
-    pub async fn create_certificate(&self, actor: &Actor, user: UserId, form: &CertificateForm) -> Result<CertificateId> {
+    pub async fn create_certificate(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        form: &CertificateForm,
+    ) -> Result<CertificateId> {
         let row = self.user(actor, user).await?;
         self.people_manager(actor, row.user.agency_id).await?;
         let data = form.validate()?;
         Ok(CertificateId(self.commit_one(actor, "登记执法证", Change::CreateCertificate { user, data }).await?))
     }
 
-    pub async fn update_certificate(&self, actor: &Actor, id: CertificateId, version: i64, form: &CertificateForm) -> Result<()> {
+    pub async fn update_certificate(
+        &self,
+        actor: &Actor,
+        id: CertificateId,
+        version: i64,
+        form: &CertificateForm,
+    ) -> Result<()> {
         let row = self.certificate(actor, id).await?;
         self.people_manager(actor, row.cert.agency_id).await?;
         let data = form.validate()?;
@@ -226,14 +243,48 @@ impl Service {
 
     // ---- the lists ----
 
-    list_use_cases!("执法事项", item, items, create_item, update_item, item, items,
-        ItemId, ItemData, ItemForm, CreateItem, UpdateItem);
-    list_use_cases!("随机抽查事项", inspection_item, inspection_items, create_inspection_item, update_inspection_item,
-        inspection_item, inspection_items, InspectionItemId, InspectionItemData, InspectionItemData,
-        CreateInspectionItem, UpdateInspectionItem);
-    list_use_cases!("服务指南", service_guide, service_guides, create_service_guide, update_service_guide,
-        service_guide, service_guides, ServiceGuideId, ServiceGuideData, ServiceGuideData,
-        CreateServiceGuide, UpdateServiceGuide);
+    list_use_cases!(
+        "执法事项",
+        item,
+        items,
+        create_item,
+        update_item,
+        item,
+        items,
+        ItemId,
+        ItemData,
+        ItemForm,
+        CreateItem,
+        UpdateItem
+    );
+    list_use_cases!(
+        "随机抽查事项",
+        inspection_item,
+        inspection_items,
+        create_inspection_item,
+        update_inspection_item,
+        inspection_item,
+        inspection_items,
+        InspectionItemId,
+        InspectionItemData,
+        InspectionItemData,
+        CreateInspectionItem,
+        UpdateInspectionItem
+    );
+    list_use_cases!(
+        "服务指南",
+        service_guide,
+        service_guides,
+        create_service_guide,
+        update_service_guide,
+        service_guide,
+        service_guides,
+        ServiceGuideId,
+        ServiceGuideData,
+        ServiceGuideData,
+        CreateServiceGuide,
+        UpdateServiceGuide
+    );
 
     // ---- history ----
 
@@ -242,20 +293,24 @@ impl Service {
         let agency = match entity {
             "agency" => AgencyId(id),
             "user" => self.store.user(UserId(id)).await?.ok_or(ServiceError::NotFound)?.user.agency_id,
-            "certificate" => self.store.certificate(CertificateId(id)).await?.ok_or(ServiceError::NotFound)?.cert.agency_id,
+            "certificate" => {
+                self.store.certificate(CertificateId(id)).await?.ok_or(ServiceError::NotFound)?.cert.agency_id
+            }
             "item" => self.store.item(ItemId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id,
             "inspection_item" => {
                 self.store.inspection_item(InspectionItemId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id
             }
-            "service_guide" => self.store.service_guide(ServiceGuideId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id,
+            "service_guide" => {
+                self.store.service_guide(ServiceGuideId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id
+            }
             _ => return Err(ServiceError::NotFound),
         };
         self.readable_agency(actor, agency).await?;
         let rows = self.store.records_of(entity, id).await?;
         rows.into_iter()
             .map(|r| {
-                let body: RecordBody =
-                    serde_json::from_slice(&r.body).map_err(|e| ServiceError::Internal(format!("record {}: {e}", r.id)))?;
+                let body: RecordBody = serde_json::from_slice(&r.body)
+                    .map_err(|e| ServiceError::Internal(format!("record {}: {e}", r.id)))?;
                 Ok(HistoryEntry {
                     record_id: r.id.0,
                     at: r.at,

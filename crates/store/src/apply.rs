@@ -32,19 +32,26 @@ async fn missed(tx: &mut Tx, table: &'static str, id: i64) -> StoreError {
 }
 
 /// Insert a list entry (items, inspection items, service guides).
-async fn insert_entry(tx: &mut Tx, table: &'static str, agency: i64, name: &str, data: String, now: i64) -> Result<i64> {
+async fn insert_entry(
+    tx: &mut Tx,
+    table: &'static str,
+    agency: i64,
+    name: &str,
+    data: String,
+    now: i64,
+) -> Result<i64> {
     let sql = format!(
         "INSERT INTO {table} (agency_id, name, data, version, created_us, updated_us) \
          VALUES ($1, $2, $3, 1, $4, $4) RETURNING id"
     );
-    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(agency)
         .bind(name)
         .bind(data)
         .bind(now)
         .fetch_one(&mut **tx)
         .await
-        .map_err(db(table))?)
+        .map_err(db(table))
 }
 
 /// Update a list entry at an expected version; returns its agency.
@@ -91,7 +98,7 @@ async fn insert_certificate(
     data: &zhifa_domain::people::CertificateData,
     now: i64,
 ) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "INSERT INTO certificates (user_id, agency_id, number, valid_to, data, version, created_us, updated_us) \
          VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id",
     )
@@ -103,7 +110,7 @@ async fn insert_certificate(
     .bind(now)
     .fetch_one(&mut **tx)
     .await
-    .map_err(db("执法证号"))?)
+    .map_err(db("执法证号"))
 }
 
 /// Write the rows of one change, then its record and outbox event.
@@ -204,13 +211,14 @@ pub(crate) async fn apply(tx: &mut Tx, cmd: &Command, change: &Change) -> Result
             }
         }
         Change::SetPassword { user, password_hash } => {
-            let agency: Option<i64> =
-                sqlx::query_scalar("UPDATE users SET password_hash = $1, updated_us = $2 WHERE id = $3 RETURNING agency_id")
-                    .bind(password_hash)
-                    .bind(now)
-                    .bind(user.0)
-                    .fetch_optional(&mut **tx)
-                    .await?;
+            let agency: Option<i64> = sqlx::query_scalar(
+                "UPDATE users SET password_hash = $1, updated_us = $2 WHERE id = $3 RETURNING agency_id",
+            )
+            .bind(password_hash)
+            .bind(now)
+            .bind(user.0)
+            .fetch_optional(&mut **tx)
+            .await?;
             (user.0, Some(agency.ok_or(StoreError::NotFound("users"))?))
         }
         Change::CreateCertificate { user, data } => {

@@ -14,8 +14,8 @@ pub mod testing;
 pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};
 
 use jiff::Timestamp;
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::AnyPool;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use std::path::Path;
 use std::time::Duration;
 use thiserror::Error;

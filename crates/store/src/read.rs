@@ -6,9 +6,7 @@ use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use zhifa_domain::agency::AgencyData;
-use zhifa_domain::ids::{
-    AgencyId, CertificateId, InspectionItemId, ItemId, RecordId, ServiceGuideId, TokenId, UserId,
-};
+use zhifa_domain::ids::{AgencyId, CertificateId, InspectionItemId, ItemId, RecordId, ServiceGuideId, TokenId, UserId};
 use zhifa_domain::people::{CertificateData, UserData};
 use zhifa_domain::registry::{InspectionItemData, ItemData, ServiceGuideData};
 
@@ -76,8 +74,7 @@ fn entry<Id: From<i64>, T: DeserializeOwned>(table: &'static str, row: &AnyRow) 
         version: row.try_get("version")?,
         created_at: from_us(row.try_get("created_us")?),
         updated_at: from_us(row.try_get("updated_us")?),
-        data: serde_json::from_str(&data)
-            .map_err(|e| StoreError::Corrupt { table, message: e.to_string() })?,
+        data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt { table, message: e.to_string() })?,
     })
 }
 
@@ -123,14 +120,22 @@ impl List {
 }
 
 impl Store {
-    async fn list_entry<Id: From<i64>, T: DeserializeOwned>(&self, list: List, id: i64) -> Result<Option<Entry<Id, T>>> {
+    async fn list_entry<Id: From<i64>, T: DeserializeOwned>(
+        &self,
+        list: List,
+        id: i64,
+    ) -> Result<Option<Entry<Id, T>>> {
         let table = list.table();
         let sql = format!("SELECT {ENTRY_COLS} FROM {table} WHERE id = $1");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
         row.map(|r| entry(table, &r)).transpose()
     }
 
-    async fn list_entries<Id: From<i64>, T: DeserializeOwned>(&self, list: List, agency: AgencyId) -> Result<Vec<Entry<Id, T>>> {
+    async fn list_entries<Id: From<i64>, T: DeserializeOwned>(
+        &self,
+        list: List,
+        agency: AgencyId,
+    ) -> Result<Vec<Entry<Id, T>>> {
         let table = list.table();
         let sql = format!("SELECT {ENTRY_COLS} FROM {table} WHERE agency_id = $1 ORDER BY id");
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(agency.0).fetch_all(&self.pool).await?;
@@ -145,7 +150,10 @@ impl Store {
         self.list_entries(List::Items, agency).await
     }
 
-    pub async fn inspection_item(&self, id: InspectionItemId) -> Result<Option<Entry<InspectionItemId, InspectionItemData>>> {
+    pub async fn inspection_item(
+        &self,
+        id: InspectionItemId,
+    ) -> Result<Option<Entry<InspectionItemId, InspectionItemData>>> {
         self.list_entry(List::InspectionItems, id.0).await
     }
 
@@ -162,18 +170,22 @@ impl Store {
     }
 
     pub async fn agency(&self, id: AgencyId) -> Result<Option<Entry<AgencyId, AgencyData>>> {
-        let row = sqlx::query("SELECT id, id AS agency_id, version, created_us, updated_us, data FROM agencies WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, id AS agency_id, version, created_us, updated_us, data FROM agencies WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| entry("agencies", &r)).transpose()
     }
 
     pub async fn agency_by_code(&self, code: &str) -> Result<Option<Entry<AgencyId, AgencyData>>> {
-        let row = sqlx::query("SELECT id, id AS agency_id, version, created_us, updated_us, data FROM agencies WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, id AS agency_id, version, created_us, updated_us, data FROM agencies WHERE code = $1",
+        )
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| entry("agencies", &r)).transpose()
     }
 
@@ -198,18 +210,21 @@ impl Store {
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {ENTRY_COLS}, password_hash FROM users WHERE username = $1")))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query(AssertSqlSafe(format!("SELECT {ENTRY_COLS}, password_hash FROM users WHERE username = $1")))
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| user_row(&r)).transpose()
     }
 
     pub async fn users(&self, agency: AgencyId) -> Result<Vec<UserRow>> {
-        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {ENTRY_COLS}, password_hash FROM users WHERE agency_id = $1 ORDER BY id")))
-            .bind(agency.0)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENTRY_COLS}, password_hash FROM users WHERE agency_id = $1 ORDER BY id"
+        )))
+        .bind(agency.0)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(user_row).collect()
     }
 
@@ -222,10 +237,12 @@ impl Store {
     }
 
     pub async fn certificates(&self, agency: AgencyId) -> Result<Vec<CertificateRow>> {
-        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {ENTRY_COLS}, user_id FROM certificates WHERE agency_id = $1 ORDER BY user_id, id")))
-            .bind(agency.0)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ENTRY_COLS}, user_id FROM certificates WHERE agency_id = $1 ORDER BY user_id, id"
+        )))
+        .bind(agency.0)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(certificate_row).collect()
     }
 
@@ -258,10 +275,12 @@ impl Store {
     }
 
     pub async fn tokens_of(&self, user: UserId) -> Result<Vec<TokenRow>> {
-        let rows = sqlx::query("SELECT id, user_id, name, created_us, revoked_us FROM api_tokens WHERE user_id = $1 ORDER BY id")
-            .bind(user.0)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, user_id, name, created_us, revoked_us FROM api_tokens WHERE user_id = $1 ORDER BY id",
+        )
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(token_row).collect()
     }
 

@@ -1,3 +1,4 @@
+#![expect(clippy::unwrap_used, reason = "test helpers outside #[test] functions unwrap freely")]
 //! Store tests, each on SQLite and (when configured) PostgreSQL.
 
 use jiff::Timestamp;
@@ -18,7 +19,8 @@ fn cmd(changes: Vec<Change>) -> Command {
 }
 
 async fn agency(store: &Store, code: &str, n: u32) -> AgencyId {
-    let applied = store.commit(&cmd(vec![Change::CreateAgency { data: build::agency(code, "330106", n) }])).await.unwrap();
+    let applied =
+        store.commit(&cmd(vec![Change::CreateAgency { data: build::agency(code, "330106", n) }])).await.unwrap();
     AgencyId(applied[0].entity_id)
 }
 
@@ -79,7 +81,8 @@ async fn updates_are_optimistic() {
         let mut data = build::agency("a-one", "330106", 1);
         data.name = "改名后".into();
         s.commit(&cmd(vec![Change::UpdateAgency { id: a, version: 1, data: data.clone() }])).await.unwrap();
-        let err = s.commit(&cmd(vec![Change::UpdateAgency { id: a, version: 1, data: data.clone() }])).await.unwrap_err();
+        let err =
+            s.commit(&cmd(vec![Change::UpdateAgency { id: a, version: 1, data: data.clone() }])).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
         let err = s.commit(&cmd(vec![Change::UpdateAgency { id: AgencyId(999), version: 1, data }])).await.unwrap_err();
         assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");

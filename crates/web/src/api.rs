@@ -183,7 +183,11 @@ pub async fn update_agency(
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/users", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<UserOut>), (status = 404, body = ErrorBody)))]
-pub async fn list_users(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Vec<UserOut>>> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<UserOut>>> {
     let rows = s.service.users(&user.actor(), AgencyId(id)).await?;
     Ok(Json(rows.iter().map(|r| UserOut::from(&r.user)).collect()))
 }
@@ -268,13 +272,17 @@ macro_rules! list_api {
      $svc_list:ident, $svc_create:ident, $svc_get:ident, $svc_update:ident,
      $coll:literal, $one:literal, $Id:ident, $Out:ident, $Form:ty, $Update:ident) => {
         #[utoipa::path(get, path = $coll, params(("id" = i64, Path)),
-            responses((status = 200, body = Vec<$Out>), (status = 404, body = ErrorBody)))]
-        pub async fn $list(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Vec<$Out>>> {
+                    responses((status = 200, body = Vec<$Out>), (status = 404, body = ErrorBody)))]
+        pub async fn $list(
+            State(s): State<AppState>,
+            user: ApiUser,
+            Path(id): Path<i64>,
+        ) -> ApiResult<Json<Vec<$Out>>> {
             Ok(Json(s.service.$svc_list(&user.actor(), AgencyId(id)).await?.iter().map($Out::from).collect()))
         }
 
         #[utoipa::path(post, path = $coll, params(("id" = i64, Path)), request_body = $Form,
-            responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
+                    responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
         pub async fn $create(
             State(s): State<AppState>,
             user: ApiUser,
@@ -285,13 +293,13 @@ macro_rules! list_api {
         }
 
         #[utoipa::path(get, path = $one, params(("id" = i64, Path)),
-            responses((status = 200, body = $Out), (status = 404, body = ErrorBody)))]
+                    responses((status = 200, body = $Out), (status = 404, body = ErrorBody)))]
         pub async fn $get(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<$Out>> {
             Ok(Json($Out::from(&s.service.$svc_get(&user.actor(), $Id(id)).await?)))
         }
 
         #[utoipa::path(put, path = $one, params(("id" = i64, Path)), request_body = $Update,
-            responses((status = 204), (status = 409, body = ErrorBody)))]
+                    responses((status = 204), (status = 409, body = ErrorBody)))]
         pub async fn $update(
             State(s): State<AppState>,
             user: ApiUser,
@@ -304,16 +312,54 @@ macro_rules! list_api {
     };
 }
 
-list_api!(list_items, create_item, get_item, update_item, items, create_item, item, update_item,
-    "/api/v1/agencies/{id}/items", "/api/v1/items/{id}", ItemId, ItemOut, ItemForm, ItemUpdate);
-list_api!(list_inspection_items, create_inspection_item, get_inspection_item, update_inspection_item,
-    inspection_items, create_inspection_item, inspection_item, update_inspection_item,
-    "/api/v1/agencies/{id}/inspection-items", "/api/v1/inspection-items/{id}", InspectionItemId,
-    InspectionItemOut, InspectionItemData, InspectionItemUpdate);
-list_api!(list_service_guides, create_service_guide, get_service_guide, update_service_guide,
-    service_guides, create_service_guide, service_guide, update_service_guide,
-    "/api/v1/agencies/{id}/service-guides", "/api/v1/service-guides/{id}", ServiceGuideId,
-    ServiceGuideOut, ServiceGuideData, ServiceGuideUpdate);
+list_api!(
+    list_items,
+    create_item,
+    get_item,
+    update_item,
+    items,
+    create_item,
+    item,
+    update_item,
+    "/api/v1/agencies/{id}/items",
+    "/api/v1/items/{id}",
+    ItemId,
+    ItemOut,
+    ItemForm,
+    ItemUpdate
+);
+list_api!(
+    list_inspection_items,
+    create_inspection_item,
+    get_inspection_item,
+    update_inspection_item,
+    inspection_items,
+    create_inspection_item,
+    inspection_item,
+    update_inspection_item,
+    "/api/v1/agencies/{id}/inspection-items",
+    "/api/v1/inspection-items/{id}",
+    InspectionItemId,
+    InspectionItemOut,
+    InspectionItemData,
+    InspectionItemUpdate
+);
+list_api!(
+    list_service_guides,
+    create_service_guide,
+    get_service_guide,
+    update_service_guide,
+    service_guides,
+    create_service_guide,
+    service_guide,
+    update_service_guide,
+    "/api/v1/agencies/{id}/service-guides",
+    "/api/v1/service-guides/{id}",
+    ServiceGuideId,
+    ServiceGuideOut,
+    ServiceGuideData,
+    ServiceGuideUpdate
+);
 
 #[utoipa::path(get, path = "/api/v1/history/{entity}/{id}",
     params(("entity" = String, Path, description = "agency, user, certificate, item, inspection_item or service_guide"), ("id" = i64, Path)),
@@ -357,7 +403,11 @@ pub fn xlsx_download(bytes: Vec<u8>, filename: &str) -> impl IntoResponse {
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/items.xlsx", params(("id" = i64, Path)),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
-pub async fn export_items(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+pub async fn export_items(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
     Ok(xlsx_download(s.service.export_items(&user.actor(), AgencyId(id)).await?, "执法事项清单.xlsx"))
 }
 
@@ -376,7 +426,11 @@ pub async fn import_items(
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/personnel.xlsx", params(("id" = i64, Path)),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
-pub async fn export_personnel(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+pub async fn export_personnel(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
     Ok(xlsx_download(s.service.export_personnel(&user.actor(), AgencyId(id)).await?, "执法人员名单.xlsx"))
 }
 
@@ -395,7 +449,11 @@ pub async fn import_personnel(
 
 #[utoipa::path(get, path = "/api/v1/users/{id}/tokens", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<TokenOut>)))]
-pub async fn list_tokens(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Vec<TokenOut>>> {
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<TokenOut>>> {
     let rows = s.service.tokens(&user.actor(), UserId(id)).await?;
     Ok(Json(
         rows.into_iter()
@@ -454,7 +512,8 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
-        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new())]);
+        openapi.security =
+            Some(vec![utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new())]);
     }
 }
 

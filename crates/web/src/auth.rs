@@ -38,7 +38,10 @@ pub fn same_token(a: &str, b: &str) -> bool {
 #[derive(Debug, Clone)]
 pub enum Via {
     /// With the session's CSRF token and the cookie value.
-    Session { csrf: String, token: String },
+    Session {
+        csrf: String,
+        token: String,
+    },
     Token,
 }
 
@@ -80,17 +83,13 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>,
         let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
         return match state.service.token_principal(token.trim()).await? {
             Some(principal) => Ok(Some(CurrentUser { principal, via: Via::Token })),
-            None => Err(AppError::new(
-                axum::http::StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "访问令牌无效或已吊销",
-            )),
+            None => Err(AppError::new(axum::http::StatusCode::UNAUTHORIZED, "invalid_token", "访问令牌无效或已吊销")),
         };
     }
-    if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
-        if let Some((principal, csrf)) = state.service.session(token).await? {
-            return Ok(Some(CurrentUser { principal, via: Via::Session { csrf, token: token.to_owned() } }));
-        }
+    if let Some(token) = cookie(&parts.headers, SESSION_COOKIE)
+        && let Some((principal, csrf)) = state.service.session(token).await?
+    {
+        return Ok(Some(CurrentUser { principal, via: Via::Session { csrf, token: token.to_owned() } }));
     }
     Ok(None)
 }
@@ -124,5 +123,18 @@ impl FromRequestParts<AppState> for ApiUser {
 impl ApiUser {
     pub fn actor(&self) -> Actor {
         self.0.actor()
+    }
+}
+
+/// For console pages: like [`CurrentUser`], but an unsigned visitor is sent to
+/// the sign-in page instead of getting JSON.
+#[derive(Debug, Clone)]
+pub struct ConsoleUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for ConsoleUser {
+    type Rejection = crate::error::PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ConsoleUser(CurrentUser::from_request_parts(parts, state).await?))
     }
 }

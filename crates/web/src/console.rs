@@ -2,7 +2,7 @@
 //! the session's CSRF token; every page is an auto-escaping template.
 
 use crate::AppState;
-use crate::auth::{self, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use crate::auth::{self, ConsoleUser, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::{AppError, PageError};
 use askama::Template;
 use axum::Form as PostForm;
@@ -96,7 +96,11 @@ pub struct CsrfOnly {
     csrf_token: String,
 }
 
-pub async fn logout(State(s): State<AppState>, user: CurrentUser, PostForm(form): PostForm<CsrfOnly>) -> PageResult {
+pub async fn logout(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    PostForm(form): PostForm<CsrfOnly>,
+) -> PageResult {
     user.check_csrf(Some(&form.csrf_token))?;
     if let auth::Via::Session { token, .. } = &user.via {
         s.service.sign_out(&user.principal, token).await?;
@@ -113,7 +117,7 @@ struct HomePage {
     agencies: Vec<Agency>,
 }
 
-pub async fn home(State(s): State<AppState>, user: CurrentUser) -> PageResult {
+pub async fn home(State(s): State<AppState>, ConsoleUser(user): ConsoleUser) -> PageResult {
     let agencies = s.service.agencies(&user.actor()).await?;
     Ok(render(&HomePage { me: user.principal.clone(), csrf: user.csrf().to_owned(), agencies }))
 }
@@ -129,12 +133,10 @@ struct AgencyPage {
 }
 
 fn local_time(t: jiff::Timestamp) -> String {
-    t.in_tz("Asia/Shanghai")
-        .map(|z| z.strftime("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|_| t.to_string())
+    t.in_tz("Asia/Shanghai").map(|z| z.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|_| t.to_string())
 }
 
-pub async fn agency(State(s): State<AppState>, user: CurrentUser, Path(id): Path<i64>) -> PageResult {
+pub async fn agency(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(id): Path<i64>) -> PageResult {
     let actor = user.actor();
     let id = AgencyId(id);
     let agency = s.service.agency(&actor, id).await?;
@@ -222,9 +224,7 @@ impl ListKind {
 /// Show a choice by its label.
 fn display(field: &zhifa_domain::registry::Field, value: &str) -> String {
     match field.kind {
-        FieldKind::Choice(choices) => {
-            choices.iter().find(|(c, _)| *c == value).map_or(value, |(_, l)| l).to_owned()
-        }
+        FieldKind::Choice(choices) => choices.iter().find(|(c, _)| *c == value).map_or(value, |(_, l)| l).to_owned(),
         _ => value.to_owned(),
     }
 }
@@ -236,7 +236,11 @@ fn row_cells<F: Form>(form: &F, n: usize) -> Vec<String> {
 
 const TABLE_COLUMNS: usize = 5;
 
-pub async fn list(State(s): State<AppState>, user: CurrentUser, Path((id, kind)): Path<(i64, String)>) -> PageResult {
+pub async fn list(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Path((id, kind)): Path<(i64, String)>,
+) -> PageResult {
     let actor = user.actor();
     let agency = s.service.agency(&actor, AgencyId(id)).await?;
     let me = user.principal.clone();
@@ -244,7 +248,8 @@ pub async fn list(State(s): State<AppState>, user: CurrentUser, Path((id, kind))
     if kind == "personnel" {
         let rows = s.service.personnel(&actor, agency.id).await?;
         let users = s.service.users(&actor, agency.id).await?;
-        let headers = ["姓名", "职务", "角色", "执法证号", "执法类别", "执法区域", "有效期至"].map(String::from).to_vec();
+        let headers =
+            ["姓名", "职务", "角色", "执法证号", "执法类别", "执法区域", "有效期至"].map(String::from).to_vec();
         let rows = rows
             .into_iter()
             .map(|p| {
@@ -275,16 +280,39 @@ pub async fn list(State(s): State<AppState>, user: CurrentUser, Path((id, kind))
     }
     let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
     let slug = kind.slug();
-    let link = |eid: i64| (Some(format!("/console/{slug}/{eid}/edit")), Some(format!("/console/history/{}/{eid}", kind.entity())));
+    let link = |eid: i64| {
+        (Some(format!("/console/{slug}/{eid}/edit")), Some(format!("/console/history/{}/{eid}", kind.entity())))
+    };
     let rows: Vec<RowView> = match kind {
-        ListKind::Items => s.service.items(&actor, agency.id).await?.iter()
-            .map(|e| { let (edit, history) = link(e.id.0); RowView { cells: row_cells(&ItemForm::from(&e.data), TABLE_COLUMNS), edit, history } })
+        ListKind::Items => s
+            .service
+            .items(&actor, agency.id)
+            .await?
+            .iter()
+            .map(|e| {
+                let (edit, history) = link(e.id.0);
+                RowView { cells: row_cells(&ItemForm::from(&e.data), TABLE_COLUMNS), edit, history }
+            })
             .collect(),
-        ListKind::InspectionItems => s.service.inspection_items(&actor, agency.id).await?.iter()
-            .map(|e| { let (edit, history) = link(e.id.0); RowView { cells: row_cells(&e.data, TABLE_COLUMNS), edit, history } })
+        ListKind::InspectionItems => s
+            .service
+            .inspection_items(&actor, agency.id)
+            .await?
+            .iter()
+            .map(|e| {
+                let (edit, history) = link(e.id.0);
+                RowView { cells: row_cells(&e.data, TABLE_COLUMNS), edit, history }
+            })
             .collect(),
-        ListKind::ServiceGuides => s.service.service_guides(&actor, agency.id).await?.iter()
-            .map(|e| { let (edit, history) = link(e.id.0); RowView { cells: row_cells(&e.data, TABLE_COLUMNS), edit, history } })
+        ListKind::ServiceGuides => s
+            .service
+            .service_guides(&actor, agency.id)
+            .await?
+            .iter()
+            .map(|e| {
+                let (edit, history) = link(e.id.0);
+                RowView { cells: row_cells(&e.data, TABLE_COLUMNS), edit, history }
+            })
             .collect(),
     };
     Ok(render(&TablePage {
@@ -332,9 +360,7 @@ fn field_views<F: Form>(form: &F) -> Vec<FieldView> {
                 FieldKind::Long => ("long", Vec::new()),
                 FieldKind::Date => ("date", Vec::new()),
                 FieldKind::Flag => ("choice", vec![("true", "是", value == "true"), ("false", "否", value != "true")]),
-                FieldKind::Choice(choices) => {
-                    ("choice", choices.iter().map(|(c, l)| (*c, *l, *c == value)).collect())
-                }
+                FieldKind::Choice(choices) => ("choice", choices.iter().map(|(c, l)| (*c, *l, *c == value)).collect()),
             };
             FieldView { name: f.name, label: f.label, kind, required: f.required, value, options }
         })
@@ -348,7 +374,13 @@ struct FormContext {
     version: Option<i64>,
 }
 
-fn form_page<F: Form>(user: &CurrentUser, ctx: FormContext, form: &F, error: Option<AppError>, status: StatusCode) -> Response {
+fn form_page<F: Form>(
+    user: &CurrentUser,
+    ctx: FormContext,
+    form: &F,
+    error: Option<AppError>,
+    status: StatusCode,
+) -> Response {
     let page = FormPage {
         me: user.principal.clone(),
         csrf: user.csrf().to_owned(),
@@ -362,7 +394,11 @@ fn form_page<F: Form>(user: &CurrentUser, ctx: FormContext, form: &F, error: Opt
     (status, render(&page)).into_response()
 }
 
-pub async fn new_form(State(s): State<AppState>, user: CurrentUser, Path((id, kind)): Path<(i64, String)>) -> PageResult {
+pub async fn new_form(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Path((id, kind)): Path<(i64, String)>,
+) -> PageResult {
     let agency = s.service.agency(&user.actor(), AgencyId(id)).await?;
     let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
     let ctx = FormContext {
@@ -404,7 +440,7 @@ fn redisplay<F: Form>(user: &CurrentUser, ctx: FormContext, form: &F, e: zhifa_s
 
 pub async fn create(
     State(s): State<AppState>,
-    user: CurrentUser,
+    ConsoleUser(user): ConsoleUser,
     Path((id, kind)): Path<(i64, String)>,
     PostForm(pairs): PostForm<Vec<(String, String)>>,
 ) -> PageResult {
@@ -412,7 +448,12 @@ pub async fn create(
     let actor = user.actor();
     let agency = AgencyId(id);
     let list = format!("/console/agencies/{id}/{}", kind.slug());
-    let ctx = FormContext { title: format!("新增 · {}", kind.title()), back: list.clone(), action: list.clone(), version: None };
+    let ctx = FormContext {
+        title: format!("新增 · {}", kind.title()),
+        back: list.clone(),
+        action: list.clone(),
+        version: None,
+    };
     macro_rules! save {
         ($F:ty, $create:ident) => {{
             let (form, csrf, _) = parse_post::<$F>(pairs);
@@ -430,7 +471,11 @@ pub async fn create(
     }
 }
 
-pub async fn edit_form(State(s): State<AppState>, user: CurrentUser, Path((kind, eid)): Path<(String, i64)>) -> PageResult {
+pub async fn edit_form(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Path((kind, eid)): Path<(String, i64)>,
+) -> PageResult {
     let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
     let actor = user.actor();
     macro_rules! show {
@@ -454,7 +499,7 @@ pub async fn edit_form(State(s): State<AppState>, user: CurrentUser, Path((kind,
 
 pub async fn update(
     State(s): State<AppState>,
-    user: CurrentUser,
+    ConsoleUser(user): ConsoleUser,
     Path((kind, eid)): Path<(String, i64)>,
     PostForm(pairs): PostForm<Vec<(String, String)>>,
 ) -> PageResult {
@@ -481,7 +526,9 @@ pub async fn update(
     }
     match kind {
         ListKind::Items => save!(ItemForm, item, update_item, ItemId),
-        ListKind::InspectionItems => save!(InspectionItemData, inspection_item, update_inspection_item, InspectionItemId),
+        ListKind::InspectionItems => {
+            save!(InspectionItemData, inspection_item, update_inspection_item, InspectionItemId)
+        }
         ListKind::ServiceGuides => save!(ServiceGuideData, service_guide, update_service_guide, ServiceGuideId),
     }
 }
@@ -494,7 +541,11 @@ struct HistoryPage {
     entries: Vec<(i64, String, String, String, String, String)>,
 }
 
-pub async fn history(State(s): State<AppState>, user: CurrentUser, Path((entity, id)): Path<(String, i64)>) -> PageResult {
+pub async fn history(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Path((entity, id)): Path<(String, i64)>,
+) -> PageResult {
     let entries = s
         .service
         .history(&user.actor(), &entity, id)

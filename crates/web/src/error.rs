@@ -52,15 +52,11 @@ impl From<ServiceError> for AppError {
             ServiceError::Forbidden => Self::new(S::FORBIDDEN, "forbidden", "您没有权限进行此操作"),
             ServiceError::Unauthenticated => Self::unauthenticated(),
             ServiceError::BadCredentials => Self::new(S::UNAUTHORIZED, "bad_credentials", "用户名或密码错误"),
-            ServiceError::Throttled => {
-                Self::new(S::TOO_MANY_REQUESTS, "throttled", "登录失败次数过多，请一分钟后再试")
-            }
+            ServiceError::Throttled => Self::new(S::TOO_MANY_REQUESTS, "throttled", "登录失败次数过多，请一分钟后再试"),
             ServiceError::Invalid(i) => Self::bad_request(i.to_string()),
             ServiceError::Import(m) => Self::new(S::BAD_REQUEST, "import_failed", format!("未导入任何数据。{m}")),
             ServiceError::Duplicate(what) => Self::new(S::CONFLICT, "duplicate", format!("{what}已存在")),
-            ServiceError::Conflict => {
-                Self::new(S::CONFLICT, "conflict", "数据已被他人修改，请刷新后重新编辑")
-            }
+            ServiceError::Conflict => Self::new(S::CONFLICT, "conflict", "数据已被他人修改，请刷新后重新编辑"),
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 Self::new(S::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后再试或联系管理员")

@@ -1,0 +1,508 @@
+#![expect(clippy::unwrap_used, reason = "test helpers outside #[test] functions unwrap freely")]
+//! The router driven in-process on SQLite and PostgreSQL: scopes, CSRF,
+//! throttling, tokens, records and the Excel round trip.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use zhifa_service::{Actor, Service};
+use zhifa_store::testing::{TestDb, each_backend};
+use zhifa_web::{AppState, router};
+
+const PASSWORD: &str = "correct horse battery";
+
+struct App {
+    router: Router,
+    service: Service,
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl App {
+    fn new(db: &TestDb) -> App {
+        let service = Service::new(db.store.clone());
+        App { router: router(AppState { service: service.clone(), secure_cookies: false }), service }
+    }
+
+    async fn send(&self, req: Request<Body>) -> Resp {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Resp { status, headers, body }
+    }
+
+    async fn get(&self, path: &str, token: &str) -> Resp {
+        self.send(
+            Request::get(path).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap(),
+        )
+        .await
+    }
+
+    async fn post_json(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.send(
+            Request::post(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Sign in through the console form; returns the session cookie and the
+    /// CSRF token of the console's forms.
+    async fn sign_in(&self, username: &str, password: &str) -> Resp {
+        let form = self.send(Request::get("/console/login").body(Body::empty()).unwrap()).await;
+        let cookie = form.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let csrf = cookie.split_once('=').unwrap().1.to_owned();
+        let body = format!("csrf_token={csrf}&username={username}&password={}", password.replace(' ', "+"));
+        self.send(
+            Request::post("/console/login")
+                .header(header::COOKIE, cookie)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+/// The fixture world: agencies A and B in city 3301 (Hangzhou), C in city 3302
+/// (Ningbo), a supervisor of city 3301, an officer and a head of A; returns
+/// (agency ids, tokens by username).
+struct World {
+    a: i64,
+    b: i64,
+    c: i64,
+    officer_a: String,
+    head_a: String,
+    supervisor_x: String,
+}
+
+async fn world(app: &App) -> World {
+    use zhifa_domain::agency::AgencyForm;
+    use zhifa_domain::people::UserForm;
+    let sys = Actor::System("test");
+    let s = &app.service;
+    let mk = |code: &str, region: &str, n: u32| {
+        let d = zhifa_store::testing::build::agency(code, region, n);
+        AgencyForm::from(&d)
+    };
+    let a = s.create_agency(&sys, &mk("agency-a", "330106", 1)).await.unwrap();
+    let b = s.create_agency(&sys, &mk("agency-b", "330102", 2)).await.unwrap();
+    let c = s.create_agency(&sys, &mk("agency-c", "330203", 3)).await.unwrap();
+    let x = s.create_agency(&sys, &mk("city-x-justice", "330100", 4)).await.unwrap();
+    let user = |username: &str, role: &str| UserForm {
+        username: username.into(),
+        name: username.into(),
+        role: role.into(),
+        ..Default::default()
+    };
+    let mut tokens = Vec::new();
+    for (agency, username, role) in
+        [(a, "officer-a", "officer"), (a, "head-a", "head"), (x, "super-x", "supervisor"), (b, "head-b", "head")]
+    {
+        let id = s.create_user(&sys, agency, &user(username, role), Some(PASSWORD)).await.unwrap();
+        tokens.push(s.create_token(&sys, id, "测试").await.unwrap().1);
+    }
+    World {
+        a: a.0,
+        b: b.0,
+        c: c.0,
+        officer_a: tokens[0].clone(),
+        head_a: tokens[1].clone(),
+        supervisor_x: tokens[2].clone(),
+    }
+}
+
+fn item_json(name: &str) -> Value {
+    json!({
+        "name": name, "category": "penalty", "basis_law": "《中华人民共和国食品安全法》",
+        "basis_article": "第一百二十四条", "level": "county"
+    })
+}
+
+#[tokio::test]
+async fn other_agencies_resources_are_404() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let w = world(&app).await;
+        let head_b = app.service.store().user_by_username("head-b").await.unwrap().unwrap();
+        let (_, head_b_token) = app.service.create_token(&Actor::System("t"), head_b.user.id, "b").await.unwrap();
+        let r = app.post_json(&format!("/api/v1/agencies/{}/items", w.b), &head_b_token, item_json("乙的事项")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let b_item = r.json()["id"].as_i64().unwrap();
+        let b_officer = head_b.user.id.0;
+        let b_cert = app
+            .post_json(
+                &format!("/api/v1/users/{b_officer}/certificates"),
+                &head_b_token,
+                json!({"number": "B0001", "categories": "penalty", "region": "330102", "valid_from": "2025-01-01", "valid_to": "2027-12-31"}),
+            )
+            .await;
+        assert_eq!(b_cert.status, StatusCode::CREATED, "{}", b_cert.text());
+        let b_cert = b_cert.json()["id"].as_i64().unwrap();
+
+        // Officer of A: B's agency, officer, certificate, item and history are 404 —
+        // the same answer as for ids that do not exist.
+        for path in [
+            format!("/api/v1/agencies/{}", w.b),
+            format!("/api/v1/users/{b_officer}"),
+            format!("/api/v1/certificates/{b_cert}"),
+            format!("/api/v1/items/{b_item}"),
+            format!("/api/v1/agencies/{}/items", w.b),
+            format!("/api/v1/history/item/{b_item}"),
+            "/api/v1/items/999999".to_owned(),
+        ] {
+            let r = app.get(&path, &w.officer_a).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text());
+            assert_eq!(r.json()["code"], "not_found");
+        }
+        // Writing into B is 404 too, and leaves nothing.
+        let r = app.post_json(&format!("/api/v1/agencies/{}/items", w.b), &w.head_a, item_json("越权")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        // Their own agency is readable; an officer may not edit lists.
+        assert_eq!(app.get(&format!("/api/v1/agencies/{}", w.a), &w.officer_a).await.status, StatusCode::OK);
+        let r = app.post_json(&format!("/api/v1/agencies/{}/items", w.a), &w.officer_a, item_json("甲")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let listed = app.get("/api/v1/agencies", &w.officer_a).await.json();
+        assert_eq!(listed.as_array().unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_supervisor_reads_its_city_only() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let w = world(&app).await;
+        assert_eq!(app.get(&format!("/api/v1/agencies/{}", w.a), &w.supervisor_x).await.status, StatusCode::OK);
+        assert_eq!(app.get(&format!("/api/v1/agencies/{}", w.b), &w.supervisor_x).await.status, StatusCode::OK);
+        let r = app.get(&format!("/api/v1/agencies/{}", w.c), &w.supervisor_x).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let r = app.get(&format!("/api/v1/agencies/{}/users", w.c), &w.supervisor_x).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let listed = app.get("/api/v1/agencies", &w.supervisor_x).await.json();
+        let codes: Vec<&str> = listed.as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
+        assert!(
+            codes.contains(&"agency-a") && codes.contains(&"agency-b") && !codes.contains(&"agency-c"),
+            "{codes:?}"
+        );
+        // Reading is all a supervisor does here.
+        let r = app.post_json(&format!("/api/v1/agencies/{}/items", w.a), &w.supervisor_x, item_json("x")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn forms_without_their_csrf_token_are_refused() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let w = world(&app).await;
+        let signed = app.sign_in("head-a", PASSWORD).await;
+        assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text());
+        let session = signed.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let set_cookie = signed.headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+
+        let page = app
+            .send(
+                Request::get(format!("/console/agencies/{}/items/new", w.a))
+                    .header(header::COOKIE, &session)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let html = page.text();
+        assert!(html.contains("新增 · 执法事项清单"), "the console is in Chinese");
+        let csrf = html.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+
+        let post = |body: String| {
+            Request::post(format!("/console/agencies/{}/items", w.a))
+                .header(header::COOKIE, &session)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let fields = "name=%E7%94%B2&category=penalty&basis_law=x&basis_article=y&level=county";
+        let r = app.send(post(fields.to_owned())).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "no token");
+        let r = app.send(post(format!("csrf_token=wrong&{fields}"))).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "wrong token");
+        assert!(app.service.store().items(zhifa_domain::ids::AgencyId(w.a)).await.unwrap().is_empty());
+        let r = app.send(post(format!("csrf_token={csrf}&{fields}"))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        assert_eq!(app.service.store().items(zhifa_domain::ids::AgencyId(w.a)).await.unwrap().len(), 1);
+
+        // An API write with the session cookie needs the token as a header.
+        let api = |csrf: Option<&str>| {
+            let mut b = Request::post(format!("/api/v1/agencies/{}/items", w.a))
+                .header(header::COOKIE, &session)
+                .header(header::CONTENT_TYPE, "application/json");
+            if let Some(c) = csrf {
+                b = b.header("x-csrf-token", c);
+            }
+            b.body(Body::from(item_json("乙").to_string())).unwrap()
+        };
+        assert_eq!(app.send(api(None)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.send(api(Some(&csrf))).await.status, StatusCode::CREATED);
+
+        // The login form itself carries a token.
+        let r = app
+            .send(
+                Request::post("/console/login")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(format!("username=head-a&password={}", PASSWORD.replace(' ', "+"))))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_sixth_wrong_password_in_a_minute_is_throttled() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        world(&app).await;
+        for i in 1..=5 {
+            let r = app.sign_in("officer-a", "wrong password!").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+            assert!(r.text().contains("用户名或密码错误"));
+        }
+        let r = app.sign_in("officer-a", "wrong password!").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.text().contains("登录失败次数过多"));
+        // Even the right password waits out the minute.
+        assert_eq!(app.sign_in("officer-a", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+        // Another user is not affected.
+        assert_eq!(app.sign_in("head-a", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_works_until_revoked() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let w = world(&app).await;
+        let me = app.get("/api/v1/me", &w.head_a).await;
+        assert_eq!(me.status, StatusCode::OK);
+        assert_eq!(me.json()["username"], "head-a");
+        let user_id = me.json()["user_id"].as_i64().unwrap();
+        let created =
+            app.post_json(&format!("/api/v1/users/{user_id}/tokens"), &w.head_a, json!({"name": "脚本"})).await;
+        assert_eq!(created.status, StatusCode::CREATED);
+        let (id, token) =
+            (created.json()["id"].as_i64().unwrap(), created.json()["token"].as_str().unwrap().to_owned());
+        assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::OK);
+        let r = app
+            .send(
+                Request::delete(format!("/api/v1/tokens/{id}"))
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        let r = app.get("/api/v1/me", &token).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(r.json()["code"], "invalid_token");
+        assert_eq!(app.get("/api/v1/me", "zft_made-up").await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.get("/api/v1/me", &w.head_a).await.status, StatusCode::OK, "other tokens live on");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn each_registry_change_leaves_one_record_with_its_actor() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let w = world(&app).await;
+        let store = app.service.store().clone();
+        let head = app.get("/api/v1/me", &w.head_a).await.json();
+        let head_id = head["user_id"].as_i64().unwrap();
+        let a = w.a;
+        let cases: Vec<(&str, String, Value, &str)> = vec![
+            ("item", format!("/api/v1/agencies/{a}/items"), item_json("甲"), "item.create"),
+            (
+                "inspection_item",
+                format!("/api/v1/agencies/{a}/inspection-items"),
+                json!({"name":"抽查","basis":"依据","object":"对象","content":"内容","ratio":"5%","method":"现场","frequency":"每年"}),
+                "inspection_item.create",
+            ),
+            (
+                "service_guide",
+                format!("/api/v1/agencies/{a}/service-guides"),
+                json!({"item":"事项","basis":"依据","accepting_body":"受理","approving_body":"决定","conditions":"条件","materials":"材料","flow":"流程","time_limit":"20日","supervision":"渠道"}),
+                "service_guide.create",
+            ),
+            ("user", format!("/api/v1/agencies/{a}/users"), json!({"username":"new-officer","name":"新人","role":"officer"}), "user.create"),
+        ];
+        for (entity, path, body, kind) in cases {
+            let before = store.record_count().await.unwrap();
+            let r = app.post_json(&path, &w.head_a, body.clone()).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{path}: {}", r.text());
+            assert_eq!(store.record_count().await.unwrap(), before + 1, "{kind}");
+            let id = r.json()["id"].as_i64().unwrap();
+            let records = store.records_of(entity, id).await.unwrap();
+            assert_eq!(records.len(), 1, "{kind}");
+            assert_eq!((records[0].kind.as_str(), records[0].actor_id.map(|u| u.0)), (kind, Some(head_id)));
+            assert_eq!(records[0].actor_name, "head-a");
+
+            // An update: one more record, same actor, and the history shows both.
+            let path_one = format!("/api/v1/{}/{id}", match entity {
+                "item" => "items",
+                "inspection_item" => "inspection-items",
+                "service_guide" => "service-guides",
+                _ => "users",
+            });
+            let mut update = body.clone();
+            update["version"] = json!(1);
+            let r = app
+                .send(
+                    Request::put(&path_one)
+                        .header(header::AUTHORIZATION, format!("Bearer {}", w.head_a))
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Body::from(update.to_string()))
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{path_one}: {}", r.text());
+            let records = store.records_of(entity, id).await.unwrap();
+            assert_eq!(records.len(), 2);
+            assert_eq!(records[1].actor_name, "head-a");
+            let history = app.get(&format!("/api/v1/history/{entity}/{id}"), &w.head_a).await.json();
+            assert_eq!(history.as_array().unwrap().len(), 2);
+            // A stale version is refused and recorded nowhere.
+            let r = app
+                .send(
+                    Request::put(&path_one)
+                        .header(header::AUTHORIZATION, format!("Bearer {}", w.head_a))
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Body::from(update.to_string()))
+                        .unwrap(),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CONFLICT);
+            assert_eq!(store.records_of(entity, id).await.unwrap().len(), 2);
+        }
+        // A bad value is refused with a Chinese message naming the field.
+        let mut bad = item_json("x");
+        bad["category"] = json!("胡乱");
+        let r = app.post_json(&format!("/api/v1/agencies/{a}/items"), &w.head_a, bad).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.json()["message"].as_str().unwrap().starts_with("执法类别："), "{}", r.text());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn excel_round_trip_of_the_demo_item_list() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        app.service.create_demo().await.unwrap();
+        let sys = Actor::System("test");
+        let admin = app.service.store().user_by_username("admin").await.unwrap().unwrap();
+        let (_, token) = app.service.create_token(&sys, admin.user.id, "t").await.unwrap();
+        let source = app.service.agency_by_code(&sys, "hzxh-scjg").await.unwrap();
+        let first = app.get(&format!("/api/v1/agencies/{}/items.xlsx", source.id), &token).await;
+        assert_eq!(first.status, StatusCode::OK);
+        assert!(first.headers[header::CONTENT_TYPE].to_str().unwrap().contains("spreadsheetml"));
+
+        let fresh = zhifa_domain::agency::AgencyForm::from(&zhifa_store::testing::build::agency("fresh", "330106", 77));
+        let fresh = app.service.create_agency(&sys, &fresh).await.unwrap();
+        let import = |bytes: Vec<u8>| {
+            Request::post(format!("/api/v1/agencies/{fresh}/items.xlsx"))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::from(bytes))
+                .unwrap()
+        };
+        let r = app.send(import(first.body.clone())).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let second = app.get(&format!("/api/v1/agencies/{fresh}/items.xlsx"), &token).await;
+        let t1 = zhifa_docs::excel::read_table(&first.body).unwrap();
+        let t2 = zhifa_docs::excel::read_table(&second.body).unwrap();
+        assert!(t1.rows.len() >= 3, "the demo has items");
+        assert_eq!(t1, t2, "export → import → export holds the same rows");
+
+        // A malformed row: reported with its number, nothing imported.
+        let mut rows: Vec<Vec<String>> = t1.rows.iter().map(|(_, r)| r.clone()).collect();
+        rows[1][2] = "不存在的类别".into();
+        let headers: Vec<&str> = t1.headers.iter().map(String::as_str).collect();
+        let bad = zhifa_docs::excel::write_table("x", &headers, &rows).unwrap();
+        let before = app.service.store().record_count().await.unwrap();
+        let r = app.send(import(bad)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.json()["message"].as_str().unwrap().contains("第 3 行"), "{}", r.text());
+        assert_eq!(app.service.store().record_count().await.unwrap(), before);
+        assert_eq!(app.service.store().items(fresh).await.unwrap().len(), t1.rows.len());
+
+        // The personnel list round-trips too.
+        let people = app.get(&format!("/api/v1/agencies/{}/personnel.xlsx", source.id), &token).await;
+        let other =
+            zhifa_domain::agency::AgencyForm::from(&zhifa_store::testing::build::agency("fresh-two", "330106", 78));
+        let other = app.service.create_agency(&sys, &other).await.unwrap();
+        let mut t = zhifa_docs::excel::read_table(&people.body).unwrap();
+        for (_, row) in &mut t.rows {
+            row[0] = format!("copy-{}", row[0]);
+            if !row[6].is_empty() {
+                row[6] = format!("X{}", row[6]);
+            }
+        }
+        let headers: Vec<&str> = t.headers.iter().map(String::as_str).collect();
+        let rows: Vec<Vec<String>> = t.rows.iter().map(|(_, r)| r.clone()).collect();
+        let copy = zhifa_docs::excel::write_table("x", &headers, &rows).unwrap();
+        let r = app
+            .send(
+                Request::post(format!("/api/v1/agencies/{other}/personnel.xlsx"))
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .body(Body::from(copy))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let again = app.get(&format!("/api/v1/agencies/{other}/personnel.xlsx"), &token).await;
+        assert_eq!(zhifa_docs::excel::read_table(&again.body).unwrap().rows, t.rows);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn health_openapi_and_console_in_chinese() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let r = app.send(Request::get("/healthz").body(Body::empty()).unwrap()).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let doc = app.send(Request::get("/api/v1/openapi.json").body(Body::empty()).unwrap()).await.json();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        assert!(doc["paths"]["/api/v1/items/{id}"]["put"].is_object());
+        let login = app.send(Request::get("/console/login").body(Body::empty()).unwrap()).await;
+        assert!(login.text().contains("<html lang=\"zh-CN\">") && login.text().contains("登录"));
+        let r = app.send(Request::get("/console").body(Body::empty()).unwrap()).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "unsigned users go to the sign-in page");
+        let r = app.send(Request::get("/api/v1/agencies").body(Body::empty()).unwrap()).await;
+        assert_eq!((r.status, r.json()["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+    })
+    .await;
+}
