@@ -153,8 +153,7 @@ pub async fn list_agencies(State(s): State<AppState>, user: ApiUser) -> ApiResul
     Ok(Json(s.service.agencies(&user.actor()).await?.iter().map(AgencyOut::from).collect()))
 }
 
-#[utoipa::path(post, path = "/api/v1/agencies", request_body = AgencyForm,
-    responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/agencies", request_body = AgencyForm, responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create_agency(
     State(s): State<AppState>,
     user: ApiUser,
@@ -163,14 +162,12 @@ pub async fn create_agency(
     Ok(created(s.service.create_agency(&user.actor(), &form).await?.0))
 }
 
-#[utoipa::path(get, path = "/api/v1/agencies/{id}", params(("id" = i64, Path)),
-    responses((status = 200, body = AgencyOut), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/agencies/{id}", params(("id" = i64, Path)), responses((status = 200, body = AgencyOut), (status = 404, body = ErrorBody)))]
 pub async fn get_agency(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<AgencyOut>> {
     Ok(Json(AgencyOut::from(&s.service.agency(&user.actor(), AgencyId(id)).await?)))
 }
 
-#[utoipa::path(put, path = "/api/v1/agencies/{id}", params(("id" = i64, Path)), request_body = AgencyUpdate,
-    responses((status = 204), (status = 409, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/agencies/{id}", params(("id" = i64, Path)), request_body = AgencyUpdate, responses((status = 204), (status = 409, body = ErrorBody)))]
 pub async fn update_agency(
     State(s): State<AppState>,
     user: ApiUser,
@@ -181,8 +178,7 @@ pub async fn update_agency(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/agencies/{id}/users", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<UserOut>), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/users", params(("id" = i64, Path)), responses((status = 200, body = Vec<UserOut>), (status = 404, body = ErrorBody)))]
 pub async fn list_users(
     State(s): State<AppState>,
     user: ApiUser,
@@ -192,8 +188,7 @@ pub async fn list_users(
     Ok(Json(rows.iter().map(|r| UserOut::from(&r.user)).collect()))
 }
 
-#[utoipa::path(post, path = "/api/v1/agencies/{id}/users", params(("id" = i64, Path)), request_body = NewUser,
-    responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/agencies/{id}/users", params(("id" = i64, Path)), request_body = NewUser, responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
 pub async fn create_user(
     State(s): State<AppState>,
     user: ApiUser,
@@ -204,14 +199,12 @@ pub async fn create_user(
     Ok(created(id.0))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}", params(("id" = i64, Path)),
-    responses((status = 200, body = UserOut), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/users/{id}", params(("id" = i64, Path)), responses((status = 200, body = UserOut), (status = 404, body = ErrorBody)))]
 pub async fn get_user(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<UserOut>> {
     Ok(Json(UserOut::from(&s.service.user(&user.actor(), UserId(id)).await?.user)))
 }
 
-#[utoipa::path(put, path = "/api/v1/users/{id}", params(("id" = i64, Path)), request_body = UserUpdate,
-    responses((status = 204), (status = 409, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/users/{id}", params(("id" = i64, Path)), request_body = UserUpdate, responses((status = 204), (status = 409, body = ErrorBody)))]
 pub async fn update_user(
     State(s): State<AppState>,
     user: ApiUser,
@@ -222,8 +215,7 @@ pub async fn update_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/agencies/{id}/certificates", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<CertificateOut>)))]
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/certificates", params(("id" = i64, Path)), responses((status = 200, body = Vec<CertificateOut>)))]
 pub async fn list_certificates(
     State(s): State<AppState>,
     user: ApiUser,
@@ -233,8 +225,7 @@ pub async fn list_certificates(
     Ok(Json(rows.iter().map(|r| CertificateOut::from(&r.cert)).collect()))
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/certificates", params(("id" = i64, Path)), request_body = CertificateForm,
-    responses((status = 201, body = Created)))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/certificates", params(("id" = i64, Path)), request_body = CertificateForm, responses((status = 201, body = Created)))]
 pub async fn create_certificate(
     State(s): State<AppState>,
     user: ApiUser,
@@ -244,8 +235,7 @@ pub async fn create_certificate(
     Ok(created(s.service.create_certificate(&user.actor(), UserId(id), &form).await?.0))
 }
 
-#[utoipa::path(get, path = "/api/v1/certificates/{id}", params(("id" = i64, Path)),
-    responses((status = 200, body = CertificateOut), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/certificates/{id}", params(("id" = i64, Path)), responses((status = 200, body = CertificateOut), (status = 404, body = ErrorBody)))]
 pub async fn get_certificate(
     State(s): State<AppState>,
     user: ApiUser,
@@ -254,8 +244,7 @@ pub async fn get_certificate(
     Ok(Json(CertificateOut::from(&s.service.certificate(&user.actor(), CertificateId(id)).await?.cert)))
 }
 
-#[utoipa::path(put, path = "/api/v1/certificates/{id}", params(("id" = i64, Path)), request_body = CertificateUpdate,
-    responses((status = 204)))]
+#[utoipa::path(put, path = "/api/v1/certificates/{id}", params(("id" = i64, Path)), request_body = CertificateUpdate, responses((status = 204)))]
 pub async fn update_certificate(
     State(s): State<AppState>,
     user: ApiUser,
@@ -271,8 +260,7 @@ macro_rules! list_api {
     ($list:ident, $create:ident, $get:ident, $update:ident,
      $svc_list:ident, $svc_create:ident, $svc_get:ident, $svc_update:ident,
      $coll:literal, $one:literal, $Id:ident, $Out:ident, $Form:ty, $Update:ident) => {
-        #[utoipa::path(get, path = $coll, params(("id" = i64, Path)),
-                    responses((status = 200, body = Vec<$Out>), (status = 404, body = ErrorBody)))]
+        #[utoipa::path(get, path = $coll, params(("id" = i64, Path)), responses((status = 200, body = Vec<$Out>), (status = 404, body = ErrorBody)))]
         pub async fn $list(
             State(s): State<AppState>,
             user: ApiUser,
@@ -281,8 +269,7 @@ macro_rules! list_api {
             Ok(Json(s.service.$svc_list(&user.actor(), AgencyId(id)).await?.iter().map($Out::from).collect()))
         }
 
-        #[utoipa::path(post, path = $coll, params(("id" = i64, Path)), request_body = $Form,
-                    responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
+        #[utoipa::path(post, path = $coll, params(("id" = i64, Path)), request_body = $Form, responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
         pub async fn $create(
             State(s): State<AppState>,
             user: ApiUser,
@@ -292,14 +279,12 @@ macro_rules! list_api {
             Ok(created(s.service.$svc_create(&user.actor(), AgencyId(id), &form).await?.0))
         }
 
-        #[utoipa::path(get, path = $one, params(("id" = i64, Path)),
-                    responses((status = 200, body = $Out), (status = 404, body = ErrorBody)))]
+        #[utoipa::path(get, path = $one, params(("id" = i64, Path)), responses((status = 200, body = $Out), (status = 404, body = ErrorBody)))]
         pub async fn $get(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<$Out>> {
             Ok(Json($Out::from(&s.service.$svc_get(&user.actor(), $Id(id)).await?)))
         }
 
-        #[utoipa::path(put, path = $one, params(("id" = i64, Path)), request_body = $Update,
-                    responses((status = 204), (status = 409, body = ErrorBody)))]
+        #[utoipa::path(put, path = $one, params(("id" = i64, Path)), request_body = $Update, responses((status = 204), (status = 409, body = ErrorBody)))]
         pub async fn $update(
             State(s): State<AppState>,
             user: ApiUser,
@@ -401,8 +386,7 @@ pub fn xlsx_download(bytes: Vec<u8>, filename: &str) -> impl IntoResponse {
     )
 }
 
-#[utoipa::path(get, path = "/api/v1/agencies/{id}/items.xlsx", params(("id" = i64, Path)),
-    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/items.xlsx", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn export_items(
     State(s): State<AppState>,
     user: ApiUser,
@@ -424,8 +408,7 @@ pub async fn import_items(
     Ok(Json(ImportOut { created: r.created }))
 }
 
-#[utoipa::path(get, path = "/api/v1/agencies/{id}/personnel.xlsx", params(("id" = i64, Path)),
-    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+#[utoipa::path(get, path = "/api/v1/agencies/{id}/personnel.xlsx", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn export_personnel(
     State(s): State<AppState>,
     user: ApiUser,
@@ -447,8 +430,7 @@ pub async fn import_personnel(
     Ok(Json(ImportOut { created: r.created }))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}/tokens", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<TokenOut>)))]
+#[utoipa::path(get, path = "/api/v1/users/{id}/tokens", params(("id" = i64, Path)), responses((status = 200, body = Vec<TokenOut>)))]
 pub async fn list_tokens(
     State(s): State<AppState>,
     user: ApiUser,
@@ -467,8 +449,7 @@ pub async fn list_tokens(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/users/{id}/tokens", params(("id" = i64, Path)), request_body = NewToken,
-    responses((status = 201, body = TokenCreated)))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/tokens", params(("id" = i64, Path)), request_body = NewToken, responses((status = 201, body = TokenCreated)))]
 pub async fn create_token(
     State(s): State<AppState>,
     user: ApiUser,
