@@ -4,7 +4,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use std::io::Read;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use zhifa_calendar::{Calendar, Period};
 use zhifa_service::{Actor, Service, Store};
 use zhifa_web::AppState;
 
@@ -13,6 +14,10 @@ use zhifa_web::AppState;
 struct Cli {
     #[command(flatten)]
     db: DbArgs,
+    /// A directory of holiday files (`YYYY.txt`) that add years to the
+    /// embedded calendar or replace them.
+    #[arg(long, global = true, env = "ZHIFA_CALENDAR_DIR")]
+    calendar_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -62,6 +67,46 @@ enum Command {
     /// Export a list to Excel.
     #[command(subcommand)]
     Export(ListCommand),
+    /// The working-day calendar and legal deadlines (needs no database).
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Print each day as `YYYY-MM-DD KIND` (workday, weekend, holiday, swapped-workday).
+    Days {
+        #[arg(long, value_parser = date_arg)]
+        from: jiff::civil::Date,
+        #[arg(long, value_parser = date_arg)]
+        to: jiff::civil::Date,
+    },
+    /// Print the due date on the first line, then how it was computed.
+    Deadline {
+        /// The day of the event; it does not count.
+        #[arg(long, value_parser = date_arg)]
+        from: jiff::civil::Date,
+        #[command(flatten)]
+        period: PeriodArgs,
+    },
+    /// The years with data and the notices they come from.
+    Years,
+    /// The legal periods and their units.
+    Periods,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct PeriodArgs {
+    /// Within N working days after the event.
+    #[arg(long)]
+    working_days: Option<u16>,
+    /// Within N natural days after the event (moved past a final holiday).
+    #[arg(long)]
+    days: Option<u16>,
+    /// A legal period by its id (see `zhifa calendar periods`).
+    #[arg(long)]
+    period: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -120,7 +165,81 @@ enum ListCommand {
 
 const CLI: Actor = Actor::System("cli");
 
-async fn open(db: &DbArgs) -> Result<Service> {
+fn date_arg(s: &str) -> Result<jiff::civil::Date, String> {
+    s.parse().map_err(|_| format!("“{s}”不是有效的日期（应为 YYYY-MM-DD）"))
+}
+
+/// The embedded calendar with the files of `dir` added.
+fn load_calendar(dir: Option<&Path>) -> Result<Calendar> {
+    let mut builder = Calendar::builder();
+    if let Some(dir) = dir {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("无法读取节假日目录 {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .collect();
+        files.sort();
+        for path in files {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let text = std::fs::read_to_string(&path).with_context(|| format!("读取 {} 失败", path.display()))?;
+            builder.add_file(&name, &text)?;
+        }
+    }
+    Ok(builder.build()?)
+}
+
+fn calendar_command(calendar: &Calendar, command: CalendarCommand) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match command {
+        CalendarCommand::Days { from, to } => {
+            for day in calendar.days(from, to)? {
+                writeln!(out, "{} {}", day.date, day.kind.code())?;
+            }
+        }
+        CalendarCommand::Deadline { from, period } => {
+            let period = match (period.working_days, period.days, period.period) {
+                (Some(n), _, _) => Period::working_days(n)?,
+                (_, Some(n), _) => Period::days(n)?,
+                (_, _, Some(id)) => {
+                    zhifa_calendar::legal_periods()?
+                        .into_iter()
+                        .find(|p| p.id == id)
+                        .with_context(|| format!("没有编号为 {id} 的法定期限（见 zhifa calendar periods）"))?
+                        .period
+                }
+                (None, None, None) => bail!("请给出 --working-days、--days 或 --period"),
+            };
+            let deadline = calendar.deadline(from, period)?;
+            writeln!(out, "{}", deadline.due)?;
+            for line in deadline.explain() {
+                writeln!(out, "{line}")?;
+            }
+        }
+        CalendarCommand::Years => {
+            for y in calendar.years() {
+                let origin = if y.embedded { "内置" } else { "管理员添加" };
+                writeln!(
+                    out,
+                    "{} {} 放假{}天 调休上班{}天 {}",
+                    y.year,
+                    origin,
+                    y.holidays,
+                    y.swapped_workdays,
+                    y.sources.join("；")
+                )?;
+            }
+        }
+        CalendarCommand::Periods => {
+            for p in zhifa_calendar::legal_periods()? {
+                writeln!(out, "{} {} {} {}", p.id, p.period, p.name, p.basis)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn open(db: &DbArgs, calendar: Calendar) -> Result<Service> {
     let store = match &db.database_url {
         Some(url) => Store::connect(url).await.context("连接数据库失败")?,
         None => {
@@ -128,7 +247,7 @@ async fn open(db: &DbArgs) -> Result<Service> {
         }
     };
     store.migrate().await.context("数据库迁移失败")?;
-    Ok(Service::new(store))
+    Ok(Service::new(store, calendar))
 }
 
 fn read_password() -> Result<String> {
@@ -148,12 +267,27 @@ async fn serve(service: Service, args: &ServeArgs) -> Result<()> {
         .with_context(|| format!("无法在 {} 上监听", args.listen))
 }
 
+/// The file, the agency and whether the list is the item list (else personnel).
+async fn list_target<'a>(service: &Service, list: &'a ListCommand) -> Result<(&'a Path, zhifa_service::Agency, bool)> {
+    let (file, code, items) = match list {
+        ListCommand::Items { file, agency } => (file, agency, true),
+        ListCommand::Personnel { file, agency } => (file, agency, false),
+    };
+    let agency = service.agency_by_code(&CLI, code).await.with_context(|| format!("找不到执法主体 {code}"))?;
+    Ok((file, agency, items))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     zhifa_web::init_logging();
     let cli = Cli::parse();
-    let service = open(&cli.db).await?;
+    let calendar = load_calendar(cli.calendar_dir.as_deref())?;
+    if let Command::Calendar(command) = cli.command {
+        return calendar_command(&calendar, command);
+    }
+    let service = open(&cli.db, calendar).await?;
     match cli.command {
+        Command::Calendar(_) => {}
         Command::Serve(args) => serve(service, &args).await?,
         Command::Migrate => println!("数据库已是最新版本"),
         Command::Demo { no_serve, serve: args } => {
@@ -205,12 +339,7 @@ async fn main() -> Result<()> {
             println!("已吊销令牌 {id}");
         }
         Command::Import(list) => {
-            let (file, agency, items) = match &list {
-                ListCommand::Items { file, agency } => (file, agency, true),
-                ListCommand::Personnel { file, agency } => (file, agency, false),
-            };
-            let agency =
-                service.agency_by_code(&CLI, agency).await.with_context(|| format!("找不到执法主体 {agency}"))?;
+            let (file, agency, items) = list_target(&service, &list).await?;
             let bytes = std::fs::read(file).with_context(|| format!("读取 {} 失败", file.display()))?;
             let report = if items {
                 service.import_items(&CLI, agency.id, &bytes).await
@@ -221,12 +350,7 @@ async fn main() -> Result<()> {
             println!("已导入 {} 条", report.created);
         }
         Command::Export(list) => {
-            let (file, agency, items) = match &list {
-                ListCommand::Items { file, agency } => (file, agency, true),
-                ListCommand::Personnel { file, agency } => (file, agency, false),
-            };
-            let agency =
-                service.agency_by_code(&CLI, agency).await.with_context(|| format!("找不到执法主体 {agency}"))?;
+            let (file, agency, items) = list_target(&service, &list).await?;
             let bytes = if items {
                 service.export_items(&CLI, agency.id).await
             } else {

@@ -13,6 +13,7 @@ mod registry;
 
 pub use auth::{Principal, SignedIn};
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
+pub use zhifa_calendar::{Calendar, CalendarError};
 pub use zhifa_store::{CertificateRow, Entry, Store, TokenRow, UserRow};
 
 use jiff::Timestamp;
@@ -66,6 +67,9 @@ pub enum ServiceError {
     /// Someone else changed the thing since it was read.
     #[error("conflict")]
     Conflict,
+    /// A date or period the calendar cannot answer for (a year without data).
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -89,6 +93,7 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 #[derive(Clone)]
 pub struct Service {
     store: Store,
+    calendar: Arc<Calendar>,
     clock: Clock,
 }
 
@@ -99,16 +104,23 @@ impl std::fmt::Debug for Service {
 }
 
 impl Service {
-    pub fn new(store: Store) -> Self {
-        Self { store, clock: Arc::new(Timestamp::now) }
+    /// A service on `store`, computing deadlines on `calendar`.
+    pub fn new(store: Store, calendar: Calendar) -> Self {
+        Self { store, calendar: Arc::new(calendar), clock: Arc::new(Timestamp::now) }
     }
 
-    pub fn with_clock(store: Store, clock: Clock) -> Self {
-        Self { store, clock }
+    #[must_use]
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The working-day calendar: public knowledge, so no actor is needed.
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
     }
 
     pub fn now(&self) -> Timestamp {

@@ -478,6 +478,7 @@ pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Pa
         list_service_guides, create_service_guide, get_service_guide, update_service_guide,
         history, export_items, import_items, export_personnel, import_personnel,
         list_tokens, create_token, revoke_token,
+        calendar_days, calendar_deadline, calendar_periods, calendar_years,
     ),
     modifiers(&BearerAuth),
 )]
@@ -500,4 +501,194 @@ impl utoipa::Modify for BearerAuth {
 
 pub async fn openapi_json() -> impl IntoResponse {
     Json(ApiDoc::openapi())
+}
+
+// ---- calendar (public) -------------------------------------------------------
+
+/// The most days one `calendar/days` request may ask for.
+pub const MAX_CALENDAR_DAYS: i32 = 1_100;
+
+fn parse_date(field: &str, value: &str) -> ApiResult<jiff::civil::Date> {
+    value.parse().map_err(|_| AppError::bad_request(format!("{field}：“{value}”不是有效的日期（应为 YYYY-MM-DD）")))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DaysQuery {
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day (included), at most 1,100 days after `from`.
+    pub to: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayOut {
+    #[schema(example = "2025-10-01")]
+    pub date: String,
+    /// `workday`, `weekend`, `holiday` or `swapped-workday`.
+    pub kind: String,
+    /// The holiday a holiday or swapped working day belongs to.
+    pub name: Option<String>,
+}
+
+impl From<&zhifa_calendar::Day<'_>> for DayOut {
+    fn from(d: &zhifa_calendar::Day<'_>) -> Self {
+        Self { date: d.date.to_string(), kind: d.kind.code().to_owned(), name: d.name.map(str::to_owned) }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DaysOut {
+    pub days: Vec<DayOut>,
+}
+
+#[utoipa::path(get, path = "/api/v1/calendar/days", params(DaysQuery), security(()), responses((status = 200, body = DaysOut), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn calendar_days(
+    State(s): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<DaysQuery>,
+) -> ApiResult<Json<DaysOut>> {
+    let (from, to) = (parse_date("from", &q.from)?, parse_date("to", &q.to)?);
+    if (to - from).get_days() >= MAX_CALENDAR_DAYS {
+        return Err(AppError::bad_request(format!("一次最多查询 {MAX_CALENDAR_DAYS} 天")));
+    }
+    let days = s.service.calendar().days(from, to)?;
+    Ok(Json(DaysOut { days: days.iter().map(DayOut::from).collect() }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DeadlineQuery {
+    /// The day of the event, `YYYY-MM-DD`; it does not count.
+    pub from: String,
+    /// Within this many working days after `from`.
+    pub working_days: Option<u16>,
+    /// Within this many natural days after `from`.
+    pub days: Option<u16>,
+    /// A legal period by its id (see `/api/v1/calendar/periods`).
+    pub period: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PeriodOut {
+    pub length: u16,
+    /// `working_days` or `days`.
+    pub unit: String,
+    /// In words, e.g. `7个工作日`.
+    pub text: String,
+}
+
+impl From<zhifa_calendar::Period> for PeriodOut {
+    fn from(p: zhifa_calendar::Period) -> Self {
+        let unit = match p.unit() {
+            zhifa_calendar::Unit::WorkingDays => "working_days",
+            zhifa_calendar::Unit::Days => "days",
+        };
+        Self { length: p.length(), unit: unit.to_owned(), text: p.to_string() }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TraceDayOut {
+    #[serde(flatten)]
+    pub day: DayOut,
+    /// Whether the day counted towards the period (a swapped working day) or was skipped.
+    pub counted: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadlineOut {
+    pub from: String,
+    pub period: PeriodOut,
+    /// The legal period asked for by id, if any.
+    pub legal_period: Option<LegalPeriodOut>,
+    /// The last day on which the thing may be done.
+    pub due: String,
+    /// For natural days: the last day before moving past non-working days.
+    pub nominal_end: Option<String>,
+    /// The rule that produced the date, in words.
+    pub rule: String,
+    /// The days that mattered: each non-working day skipped, each swapped working day counted.
+    pub trace: Vec<TraceDayOut>,
+    /// The whole computation as lines of text, as `zhifa calendar deadline` prints it.
+    pub explanation: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/calendar/deadline", params(DeadlineQuery), security(()), responses((status = 200, body = DeadlineOut), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn calendar_deadline(
+    State(s): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<DeadlineQuery>,
+) -> ApiResult<Json<DeadlineOut>> {
+    use zhifa_calendar::Period;
+    let from = parse_date("from", &q.from)?;
+    let (period, legal_period) = match (q.working_days, q.days, q.period) {
+        (Some(n), None, None) => (Period::working_days(n)?, None),
+        (None, Some(n), None) => (Period::days(n)?, None),
+        (None, None, Some(id)) => {
+            let legal = zhifa_calendar::legal_periods()?
+                .into_iter()
+                .find(|p| p.id == id)
+                .ok_or_else(|| AppError::bad_request(format!("没有编号为“{id}”的法定期限")))?;
+            (legal.period, Some(LegalPeriodOut::from(legal)))
+        }
+        _ => return Err(AppError::bad_request("请给出 working_days、days 或 period 之一")),
+    };
+    let d = s.service.calendar().deadline(from, period)?;
+    Ok(Json(DeadlineOut {
+        from: d.from.to_string(),
+        period: d.period.into(),
+        legal_period,
+        due: d.due.to_string(),
+        nominal_end: d.nominal_end.map(|e| e.to_string()),
+        rule: d.rule(),
+        trace: d.trace.iter().map(|t| TraceDayOut { day: DayOut::from(&t.day), counted: t.counted }).collect(),
+        explanation: d.explain(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LegalPeriodOut {
+    #[schema(example = "penalty.service")]
+    pub id: String,
+    pub name: String,
+    pub period: PeriodOut,
+    pub basis: String,
+}
+
+impl From<zhifa_calendar::LegalPeriod> for LegalPeriodOut {
+    fn from(p: zhifa_calendar::LegalPeriod) -> Self {
+        Self { id: p.id, name: p.name, period: p.period.into(), basis: p.basis }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/calendar/periods", security(()), responses((status = 200, body = Vec<LegalPeriodOut>)))]
+pub async fn calendar_periods() -> ApiResult<Json<Vec<LegalPeriodOut>>> {
+    Ok(Json(zhifa_calendar::legal_periods()?.into_iter().map(LegalPeriodOut::from).collect()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct YearOut {
+    pub year: i16,
+    pub file: String,
+    /// Shipped with the program (else added by the administrator).
+    pub embedded: bool,
+    pub sources: Vec<String>,
+    pub holidays: usize,
+    pub swapped_workdays: usize,
+}
+
+#[utoipa::path(get, path = "/api/v1/calendar/years", security(()), responses((status = 200, body = Vec<YearOut>)))]
+pub async fn calendar_years(State(s): State<AppState>) -> Json<Vec<YearOut>> {
+    Json(
+        s.service
+            .calendar()
+            .years()
+            .iter()
+            .map(|y| YearOut {
+                year: y.year,
+                file: y.file.clone(),
+                embedded: y.embedded,
+                sources: y.sources.clone(),
+                holidays: y.holidays,
+                swapped_workdays: y.swapped_workdays,
+            })
+            .collect(),
+    )
 }

@@ -132,8 +132,14 @@ struct AgencyPage {
     counts: (usize, usize, usize, usize),
 }
 
+/// Beijing time: UTC+8 without daylight saving since 1991, so it needs no
+/// time-zone database on the server.
+fn beijing(t: jiff::Timestamp) -> jiff::Zoned {
+    t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+}
+
 fn local_time(t: jiff::Timestamp) -> String {
-    t.in_tz("Asia/Shanghai").map(|z| z.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|_| t.to_string())
+    beijing(t).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
 pub async fn agency(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(id): Path<i64>) -> PageResult {
@@ -558,4 +564,130 @@ pub async fn history(
 
 pub async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/console.css"))
+}
+
+// ---- calendar ------------------------------------------------------------------
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CalendarQuery {
+    /// `YYYY-MM`; this month by default.
+    month: Option<String>,
+    /// The deadline calculator: the day of the event, a length and a unit.
+    from: Option<String>,
+    length: Option<String>,
+    unit: Option<String>,
+}
+
+struct MonthCell {
+    day: i8,
+    kind: &'static str,
+    label: &'static str,
+    name: String,
+    today: bool,
+}
+
+struct DeadlineView {
+    due: String,
+    lines: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "calendar.html")]
+struct CalendarPage {
+    me: Principal,
+    csrf: String,
+    title: String,
+    prev: String,
+    next: String,
+    /// Weeks from Monday; `None` pads the first and last week.
+    weeks: Vec<Vec<Option<MonthCell>>>,
+    missing: Option<String>,
+    years: Vec<zhifa_calendar::YearInfo>,
+    kinds: Vec<(&'static str, &'static str)>,
+    from: String,
+    length: String,
+    working: bool,
+    deadline: Option<DeadlineView>,
+    error: Option<String>,
+}
+
+fn month_of(query: Option<&str>, today: jiff::civil::Date) -> jiff::civil::Date {
+    query.and_then(|m| format!("{m}-01").parse::<jiff::civil::Date>().ok()).unwrap_or_else(|| today.first_of_month())
+}
+
+fn month_weeks(
+    calendar: &zhifa_calendar::Calendar,
+    first: jiff::civil::Date,
+    today: jiff::civil::Date,
+) -> Result<Vec<Vec<Option<MonthCell>>>, zhifa_calendar::CalendarError> {
+    let days = calendar.days(first, first.last_of_month())?;
+    let lead = usize::try_from(first.weekday().to_monday_zero_offset()).unwrap_or(0);
+    let mut cells: Vec<Option<MonthCell>> = (0..lead).map(|_| None).collect();
+    cells.extend(days.iter().map(|d| {
+        Some(MonthCell {
+            day: d.date.day(),
+            kind: d.kind.code(),
+            label: d.kind.label(),
+            name: d.name.unwrap_or_default().to_owned(),
+            today: d.date == today,
+        })
+    }));
+    while !cells.len().is_multiple_of(7) {
+        cells.push(None);
+    }
+    let mut weeks = Vec::new();
+    let mut it = cells.into_iter().peekable();
+    while it.peek().is_some() {
+        weeks.push(it.by_ref().take(7).collect());
+    }
+    Ok(weeks)
+}
+
+/// A month of the working-day calendar, the years with data, and a deadline calculator.
+pub async fn calendar(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    axum::extract::Query(q): axum::extract::Query<CalendarQuery>,
+) -> PageResult {
+    let calendar = s.service.calendar();
+    let today = beijing(s.service.now()).date();
+    let first = month_of(q.month.as_deref(), today);
+    let (weeks, missing) = match month_weeks(calendar, first, today) {
+        Ok(weeks) => (weeks, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let shift = |months: i64| {
+        first.checked_add(jiff::Span::new().months(months)).map(|d| d.strftime("%Y-%m").to_string()).unwrap_or_default()
+    };
+    let working = q.unit.as_deref() != Some("days");
+    let (mut deadline, mut error) = (None, None);
+    if let (Some(from), Some(length)) = (q.from.as_deref().filter(|f| !f.is_empty()), q.length.as_deref()) {
+        let period = length.trim().parse::<u16>().ok().and_then(|n| {
+            if working { zhifa_calendar::Period::working_days(n).ok() } else { zhifa_calendar::Period::days(n).ok() }
+        });
+        match (from.parse::<jiff::civil::Date>(), period) {
+            (Err(_), _) => error = Some(format!("“{from}”不是有效的日期（应为 YYYY-MM-DD）")),
+            (_, None) => error = Some(format!("期限应为 1 至 {} 之间的整数", zhifa_calendar::MAX_PERIOD)),
+            (Ok(from), Some(period)) => match calendar.deadline(from, period) {
+                Ok(d) => deadline = Some(DeadlineView { due: d.due.to_string(), lines: d.explain() }),
+                Err(e) => error = Some(e.to_string()),
+            },
+        }
+    }
+    Ok(render(&CalendarPage {
+        me: user.principal.clone(),
+        csrf: user.csrf().to_owned(),
+        title: first.strftime("%Y年%-m月").to_string(),
+        prev: shift(-1),
+        next: shift(1),
+        weeks,
+        missing,
+        years: calendar.years().to_vec(),
+        kinds: zhifa_calendar::DayKind::ALL.iter().map(|k| (k.code(), k.label())).collect(),
+        from: q.from.unwrap_or_default(),
+        length: q.length.unwrap_or_default(),
+        working,
+        deadline,
+        error,
+    }))
 }

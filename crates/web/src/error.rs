@@ -57,11 +57,24 @@ impl From<ServiceError> for AppError {
             ServiceError::Import(m) => Self::new(S::BAD_REQUEST, "import_failed", format!("未导入任何数据。{m}")),
             ServiceError::Duplicate(what) => Self::new(S::CONFLICT, "duplicate", format!("{what}已存在")),
             ServiceError::Conflict => Self::new(S::CONFLICT, "conflict", "数据已被他人修改，请刷新后重新编辑"),
+            ServiceError::Calendar(e) => e.into(),
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 Self::new(S::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后再试或联系管理员")
             }
         }
+    }
+}
+
+impl From<zhifa_calendar::CalendarError> for AppError {
+    fn from(e: zhifa_calendar::CalendarError) -> Self {
+        use zhifa_calendar::CalendarError as C;
+        let code = match e {
+            C::MissingYear { .. } => "calendar_year_missing",
+            C::Range { .. } | C::Length => "invalid_input",
+            C::Syntax { .. } | C::File { .. } => "calendar_data_invalid",
+        };
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
     }
 }
 

@@ -40,6 +40,10 @@ pub fn router(state: AppState) -> Router {
         .route("/inspection-items/{id}", get(api::get_inspection_item).put(api::update_inspection_item))
         .route("/service-guides/{id}", get(api::get_service_guide).put(api::update_service_guide))
         .route("/history/{entity}/{id}", get(api::history))
+        .route("/calendar/days", get(api::calendar_days))
+        .route("/calendar/deadline", get(api::calendar_deadline))
+        .route("/calendar/periods", get(api::calendar_periods))
+        .route("/calendar/years", get(api::calendar_years))
         .route("/openapi.json", get(api::openapi_json))
         .fallback(|| async { error::AppError::not_found() });
 
@@ -51,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/agencies/{id}/{kind}", get(console::list).post(console::create))
         .route("/agencies/{id}/{kind}/new", get(console::new_form))
         .route("/history/{entity}/{id}", get(console::history))
+        .route("/calendar", get(console::calendar))
         .route("/{kind}/{id}/edit", get(console::edit_form))
         .route("/{kind}/{id}", post(console::update));
 

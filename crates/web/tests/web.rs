@@ -36,7 +36,7 @@ impl Resp {
 
 impl App {
     fn new(db: &TestDb) -> App {
-        let service = Service::new(db.store.clone());
+        let service = Service::new(db.store.clone(), zhifa_calendar::Calendar::embedded().unwrap());
         App { router: router(AppState { service: service.clone(), secure_cookies: false }), service }
     }
 
@@ -503,6 +503,94 @@ async fn health_openapi_and_console_in_chinese() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "unsigned users go to the sign-in page");
         let r = app.send(Request::get("/api/v1/agencies").body(Body::empty()).unwrap()).await;
         assert_eq!((r.status, r.json()["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+    })
+    .await;
+}
+
+async fn get_public(app: &App, path: &str) -> Resp {
+    app.send(Request::get(path).body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn the_calendar_api_is_public() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let r = get_public(&app, "/api/v1/calendar/days?from=2025-09-27&to=2025-10-12").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let days = r.json()["days"].as_array().unwrap().clone();
+        assert_eq!(days.len(), 16);
+        assert_eq!(days[1], json!({"date": "2025-09-28", "kind": "swapped-workday", "name": "国庆节、中秋节"}));
+        assert_eq!(days[4]["kind"], "holiday");
+        assert_eq!(days[15], json!({"date": "2025-10-12", "kind": "weekend", "name": null}));
+
+        let r = get_public(&app, "/api/v1/calendar/deadline?from=2025-09-30&working_days=7").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        insta::assert_json_snapshot!("deadline_2025_09_30_7_working_days", r.json());
+
+        let r = get_public(&app, "/api/v1/calendar/deadline?from=2025-07-03&days=90").await.json();
+        assert_eq!((r["due"].as_str(), r["nominal_end"].as_str()), (Some("2025-10-09"), Some("2025-10-01")));
+        let r =
+            get_public(&app, "/api/v1/calendar/deadline?from=2024-02-08&period=penalty.publication_withdrawal").await;
+        let r = r.json();
+        assert_eq!(r["due"], "2024-02-19");
+        assert_eq!(r["legal_period"]["basis"], "《行政处罚法》第四十八条、第八十五条");
+
+        let periods = get_public(&app, "/api/v1/calendar/periods").await.json();
+        assert!(periods.as_array().unwrap().iter().any(|p| p["id"] == "penalty.service"));
+        let years = get_public(&app, "/api/v1/calendar/years").await.json();
+        assert_eq!(years.as_array().unwrap().len(), 8);
+
+        // Errors: a stable code and a Chinese message.
+        for (path, status, code, words) in [
+            ("/api/v1/calendar/deadline?from=2026-12-24&working_days=7", 422, "calendar_year_missing", "2027年"),
+            ("/api/v1/calendar/days?from=2026-12-30&to=2027-01-02", 422, "calendar_year_missing", "尚未载入"),
+            ("/api/v1/calendar/deadline?from=2025-09-30&working_days=7&days=7", 400, "invalid_input", "之一"),
+            ("/api/v1/calendar/deadline?from=2025-09-30", 400, "invalid_input", "之一"),
+            ("/api/v1/calendar/deadline?from=2025-02-30&days=7", 400, "invalid_input", "不是有效的日期"),
+            ("/api/v1/calendar/deadline?from=2025-09-30&working_days=0", 422, "invalid_input", "期限应为"),
+            ("/api/v1/calendar/deadline?from=2025-09-30&period=nonsense", 400, "invalid_input", "nonsense"),
+            ("/api/v1/calendar/days?from=2019-01-01&to=2026-12-31", 400, "invalid_input", "最多"),
+            ("/api/v1/calendar/days?from=2025-02-01&to=2025-01-01", 422, "invalid_input", "晚于"),
+        ] {
+            let r = get_public(&app, path).await;
+            assert_eq!(r.status.as_u16(), status, "{path}: {}", r.text());
+            assert_eq!(r.json()["code"], code, "{path}");
+            assert!(r.json()["message"].as_str().unwrap().contains(words), "{path}: {}", r.text());
+        }
+
+        let doc = get_public(&app, "/api/v1/openapi.json").await.json();
+        assert!(
+            doc["paths"]["/api/v1/calendar/deadline"]["get"]["security"] == json!([{}]),
+            "public in the OpenAPI document"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_console_shows_a_month_and_which_years_have_data() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        world(&app).await;
+        let unsigned = get_public(&app, "/console/calendar").await;
+        assert_eq!(unsigned.status, StatusCode::SEE_OTHER);
+
+        let signed = app.sign_in("head-a", PASSWORD).await;
+        let session = signed.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let page = |path: &str| Request::get(path).header(header::COOKIE, &session).body(Body::empty()).unwrap();
+        let r = app.send(page("/console/calendar?month=2025-10&from=2025-09-30&length=7&unit=working")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let html = r.text();
+        assert!(html.contains("2025年10月"), "{html}");
+        assert_eq!(html.matches("<td class=\"day holiday").count(), 8, "1–8 October are holidays");
+        assert_eq!(html.matches("<td class=\"day swapped-workday").count(), 1, "11 October is swapped");
+        assert!(html.contains("国庆节、中秋节"));
+        assert!(html.contains("href=\"/console/calendar?month=2025-09\"") && html.contains("month=2025-11"));
+        assert!(html.contains("<strong class=\"due\">2025-10-16</strong>"), "the calculator answered");
+        assert!(html.contains("国办发明电〔2025〕7号"), "the years table names the notices");
+
+        let html = app.send(page("/console/calendar?month=2030-01")).await.text();
+        assert!(html.contains("2030年的节假日安排尚未载入"), "{html}");
     })
     .await;
 }

@@ -1,0 +1,77 @@
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+//! The `zhifa` binary's calendar commands, run as a user would run them.
+
+use std::process::{Command, Output};
+
+fn zhifa(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zhifa")).args(args).env_remove("ZHIFA_CALENDAR_DIR").output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn calendar_days_prints_one_line_per_day() {
+    let out = stdout(&zhifa(&["calendar", "days", "--from", "2024-02-08", "--to", "2024-02-19"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 12);
+    assert_eq!(lines[0], "2024-02-08 workday");
+    assert_eq!(lines[1], "2024-02-09 workday");
+    assert_eq!(lines[2], "2024-02-10 holiday");
+    assert_eq!(lines[10], "2024-02-18 swapped-workday");
+    assert_eq!(lines[11], "2024-02-19 workday");
+}
+
+#[test]
+fn calendar_deadline_prints_the_due_date_first_then_the_trace() {
+    let out = stdout(&zhifa(&["calendar", "deadline", "--from", "2025-09-30", "--working-days", "7"]));
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("2025-10-16"));
+    let rest: Vec<&str> = lines.collect();
+    assert!(rest[0].starts_with("规则："), "{out}");
+    assert!(rest.contains(&"2025-10-11 计入 调休上班（国庆节、中秋节）"), "{out}");
+
+    let out = stdout(&zhifa(&["calendar", "deadline", "--from", "2025-07-03", "--days", "90"]));
+    assert_eq!(out.lines().next(), Some("2025-10-09"));
+    let out = stdout(&zhifa(&["calendar", "deadline", "--from", "2026-04-29", "--period", "penalty.service"]));
+    assert_eq!(out.lines().next(), Some("2026-05-12"));
+}
+
+#[test]
+fn a_year_without_data_fails_with_a_chinese_message() {
+    let o = zhifa(&["calendar", "deadline", "--from", "2026-12-24", "--working-days", "7"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("2027年的节假日安排尚未载入"));
+    let o = zhifa(&["calendar", "deadline", "--from", "2025-01-01"]);
+    assert!(!o.status.success(), "a period is required");
+}
+
+#[test]
+fn calendar_dir_adds_a_year() {
+    let dir = std::env::temp_dir().join(format!("zhifa-calendar-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("2027.txt"), "year 2027\nsource 测试用通知\nholiday 2027-01-01..2027-01-03 元旦\n")
+        .unwrap();
+    let dir_arg = dir.to_str().unwrap();
+    let out = stdout(&zhifa(&[
+        "--calendar-dir",
+        dir_arg,
+        "calendar",
+        "deadline",
+        "--from",
+        "2026-12-24",
+        "--working-days",
+        "7",
+    ]));
+    assert_eq!(out.lines().next(), Some("2027-01-05"));
+    let years = stdout(&zhifa(&["--calendar-dir", dir_arg, "calendar", "years"]));
+    assert!(years.lines().last().unwrap().starts_with("2027 管理员添加"), "{years}");
+
+    std::fs::write(dir.join("2028.txt"), "year 2028\nsource s\nworkday 2028-01-03 元旦\n").unwrap();
+    let o = zhifa(&["--calendar-dir", dir_arg, "calendar", "years"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("2028.txt 第3行") && err.contains("不是周末"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
