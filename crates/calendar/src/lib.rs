@@ -164,6 +164,7 @@ pub fn legal_periods() -> Result<Vec<LegalPeriod>, CalendarError> {
 
 /// Where a year's data came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct YearInfo {
     pub year: i16,
     /// The file name, e.g. `2025.txt`.

@@ -663,32 +663,7 @@ pub async fn calendar_periods() -> ApiResult<Json<Vec<LegalPeriodOut>>> {
     Ok(Json(zhifa_calendar::legal_periods()?.into_iter().map(LegalPeriodOut::from).collect()))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct YearOut {
-    pub year: i16,
-    pub file: String,
-    /// Shipped with the program (else added by the administrator).
-    pub embedded: bool,
-    pub sources: Vec<String>,
-    pub holidays: usize,
-    pub swapped_workdays: usize,
-}
-
-#[utoipa::path(get, path = "/api/v1/calendar/years", security(()), responses((status = 200, body = Vec<YearOut>)))]
-pub async fn calendar_years(State(s): State<AppState>) -> Json<Vec<YearOut>> {
-    Json(
-        s.service
-            .calendar()
-            .years()
-            .iter()
-            .map(|y| YearOut {
-                year: y.year,
-                file: y.file.clone(),
-                embedded: y.embedded,
-                sources: y.sources.clone(),
-                holidays: y.holidays,
-                swapped_workdays: y.swapped_workdays,
-            })
-            .collect(),
-    )
+#[utoipa::path(get, path = "/api/v1/calendar/years", security(()), responses((status = 200, body = Vec<zhifa_calendar::YearInfo>)))]
+pub async fn calendar_years(State(s): State<AppState>) -> Json<Vec<zhifa_calendar::YearInfo>> {
+    Json(s.service.calendar().years().to_vec())
 }
