@@ -6,7 +6,7 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use zhifa_calendar::{Calendar, Period};
-use zhifa_service::{Actor, Service, Store};
+use zhifa_service::{Actor, HashAlg, LedgerMeta, Service, Signer, SignerAlg, Store};
 use zhifa_web::AppState;
 
 #[derive(Parser)]
@@ -24,9 +24,19 @@ struct Cli {
 
 #[derive(Args)]
 struct DbArgs {
-    /// Data directory of the embedded SQLite database.
+    /// Data directory: the embedded SQLite database and the ledger's signing key.
     #[arg(long, global = true, default_value = "./zhifa-data")]
     data: PathBuf,
+    /// The ledger's checkpoint key (PKCS#8 PEM); default DATA/ledger-key.pem,
+    /// created at first start.
+    #[arg(long, global = true, env = "ZHIFA_SIGNING_KEY")]
+    signing_key: Option<PathBuf>,
+    /// Hash of a new ledger: sm3 or sha256 (an existing ledger keeps its own).
+    #[arg(long, global = true, default_value = "sm3", value_parser = ["sm3", "sha256"])]
+    ledger_hash: String,
+    /// Checkpoint signature of a new ledger: sm2 or ed25519.
+    #[arg(long, global = true, default_value = "sm2", value_parser = ["sm2", "ed25519"])]
+    ledger_signer: String,
     /// PostgreSQL instead of SQLite: postgres://user@host/db
     #[arg(long, global = true, env = "ZHIFA_DATABASE_URL")]
     database_url: Option<String>,
@@ -70,6 +80,22 @@ enum Command {
     /// The working-day calendar and legal deadlines (needs no database).
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Recompute the whole ledger: every leaf from its record, every subtree,
+    /// every checkpoint signature. Exits non-zero naming what does not match.
+    Verify {
+        /// Also prove that the ledger extends this checkpoint (a file kept earlier).
+        #[arg(long)]
+        against: Option<PathBuf>,
+    },
+    /// The tamper-evident ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Print the current signed checkpoint (keep copies: `zhifa verify --against`).
+    Checkpoint,
 }
 
 #[derive(Subcommand)]
@@ -239,7 +265,7 @@ fn calendar_command(calendar: &Calendar, command: CalendarCommand) -> Result<()>
     Ok(())
 }
 
-async fn open(db: &DbArgs, calendar: Calendar) -> Result<Service> {
+async fn connect(db: &DbArgs) -> Result<Store> {
     let store = match &db.database_url {
         Some(url) => Store::connect(url).await.context("连接数据库失败")?,
         None => {
@@ -247,7 +273,61 @@ async fn open(db: &DbArgs, calendar: Calendar) -> Result<Service> {
         }
     };
     store.migrate().await.context("数据库迁移失败")?;
-    Ok(Service::new(store, calendar))
+    Ok(store)
+}
+
+/// The ledger's signing key: read, or created with `alg` (readable only by its owner).
+fn load_or_create_key(path: &Path, alg: SignerAlg) -> Result<String> {
+    if path.exists() {
+        return std::fs::read_to_string(path).with_context(|| format!("读取签名密钥 {} 失败", path.display()));
+    }
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("无法获取随机数：{e}"))?;
+    let pem = Signer::from_seed(alg, "zhifa", &seed)?.to_pkcs8_pem()?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("无法创建目录 {}", dir.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| format!("无法创建签名密钥 {}", path.display()))?;
+    std::io::Write::write_all(&mut file, pem.as_bytes())?;
+    eprintln!("已创建账本签名密钥 {}（请妥善备份，切勿外泄）", path.display());
+    Ok(pem)
+}
+
+/// The store, its ledger (created on first start) and a service that signs
+/// checkpoints with the ledger's key.
+async fn open(db: &DbArgs, calendar: Calendar) -> Result<Service> {
+    let store = connect(db).await?;
+    let existing = store.ledger_meta().await?;
+    let signer_alg =
+        existing.as_ref().map_or_else(|| SignerAlg::parse(&db.ledger_signer).unwrap_or(SignerAlg::Sm2), |m| m.signer);
+    let key_path = db.signing_key.clone().unwrap_or_else(|| db.data.join("ledger-key.pem"));
+    let pem = load_or_create_key(&key_path, signer_alg)?;
+    let key = Signer::from_pkcs8_pem("zhifa", &pem).context("签名密钥无法读取")?;
+    let meta = match existing {
+        Some(meta) => meta,
+        None => {
+            let mut suffix = [0u8; 4];
+            getrandom::fill(&mut suffix).map_err(|e| anyhow::anyhow!("无法获取随机数：{e}"))?;
+            store
+                .init_ledger(&LedgerMeta {
+                    origin: format!("zhifa.local/ledger/{}", zhifa_ledger::hex(&suffix)),
+                    hash: HashAlg::parse(&db.ledger_hash).unwrap_or(HashAlg::Sm3),
+                    signer: key.alg(),
+                    public_key: key.verifier().public_key_pem()?,
+                    created_at: jiff::Timestamp::now(),
+                })
+                .await?
+        }
+    };
+    if meta.public_key != key.verifier().public_key_pem()? {
+        bail!("签名密钥 {} 不是该账本的密钥（账本公钥见 /api/v1/ledger/public-key）", key_path.display());
+    }
+    let signer = Signer::from_pkcs8_pem(&meta.origin, &pem)?;
+    Ok(Service::new(store, calendar, signer))
 }
 
 fn read_password() -> Result<String> {
@@ -265,6 +345,45 @@ async fn serve(service: Service, args: &ServeArgs) -> Result<()> {
     zhifa_web::serve(AppState { service, secure_cookies: args.secure_cookies }, args.listen)
         .await
         .with_context(|| format!("无法在 {} 上监听", args.listen))
+}
+
+async fn verify(service: Service, against: Option<&Path>) -> Result<()> {
+    use std::io::Write;
+    let mut last_phase = "";
+    let report = service
+        .verify(|p| {
+            if p.phase != last_phase {
+                if !last_phase.is_empty() {
+                    eprintln!();
+                }
+                last_phase = p.phase;
+            }
+            eprint!("\r校验{}：{}/{}", p.phase, p.done, p.total);
+            std::io::stderr().flush().ok();
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!();
+    println!("已校验 {} 个叶子、{} 个子树节点、{} 个检查点", report.leaves, report.nodes, report.checkpoints);
+    let mut failed = !report.problems.is_empty();
+    for p in &report.problems {
+        println!("不符：{p}");
+    }
+    if let Some(file) = against {
+        let note = std::fs::read_to_string(file).with_context(|| format!("读取 {} 失败", file.display()))?;
+        match service.verify_against(&note).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+            Ok(size) => println!("当前日志（{size} 个叶子）是 {} 中检查点的延续", file.display()),
+            Err(why) => {
+                println!("不符：{why}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        bail!("账本校验未通过（{} 处不符）", report.problems.len().max(1));
+    }
+    println!("账本完好");
+    Ok(())
 }
 
 /// The file, the agency and whether the list is the item list (else personnel).
@@ -285,9 +404,23 @@ async fn main() -> Result<()> {
     if let Command::Calendar(command) = cli.command {
         return calendar_command(&calendar, command);
     }
+    match &cli.command {
+        Command::Verify { against } => {
+            return verify(Service::read_only(connect(&cli.db).await?, calendar), against.as_deref()).await;
+        }
+        Command::Ledger(LedgerCommand::Checkpoint) => {
+            let service = Service::read_only(connect(&cli.db).await?, calendar);
+            print!(
+                "{}",
+                service.checkpoint().await.map_err(|e| anyhow::anyhow!("{e}")).context("账本还没有检查点")?.note
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
     let service = open(&cli.db, calendar).await?;
     match cli.command {
-        Command::Calendar(_) => {}
+        Command::Calendar(_) | Command::Verify { .. } | Command::Ledger(_) => {}
         Command::Serve(args) => serve(service, &args).await?,
         Command::Migrate => println!("数据库已是最新版本"),
         Command::Demo { no_serve, serve: args } => {

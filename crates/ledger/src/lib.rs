@@ -9,9 +9,11 @@
 //! stored nodes, found by [`inclusion_nodes`] and friends before they are read.
 
 mod checkpoint;
+mod leaf;
 mod tree;
 
 pub use checkpoint::{Checkpoint, DISTID, Signer, SignerAlg, Verifier};
+pub use leaf::RecordLeaf;
 pub use tree::{
     Appender, NodeId, consistency_nodes, consistency_proof, frontier, inclusion_nodes, inclusion_proof, root_at,
     verify_consistency, verify_inclusion,
@@ -32,6 +34,8 @@ pub enum LedgerError {
     BadCheckpoint(String),
     #[error("检查点签名无效")]
     BadSignature,
+    #[error("叶子格式错误")]
+    BadLeaf,
     #[error("密钥无效：{0}")]
     BadKey(String),
 }

@@ -9,12 +9,14 @@
 pub mod auth;
 pub mod authz;
 pub mod demo;
+pub mod ledger;
 mod registry;
 
 pub use auth::{Principal, SignedIn};
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
 pub use zhifa_calendar::{Calendar, CalendarError};
-pub use zhifa_store::{CertificateRow, Entry, Store, TokenRow, UserRow};
+pub use zhifa_ledger::{HashAlg, Signer, SignerAlg};
+pub use zhifa_store::{CertificateRow, CheckpointRow, Entry, LedgerMeta, Store, TokenRow, UserRow};
 
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -94,6 +96,8 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 pub struct Service {
     store: Store,
     calendar: Arc<Calendar>,
+    /// `None` for a read-only service (verification), which refuses commands.
+    checkpointer: Option<Arc<ledger::Checkpointer>>,
     clock: Clock,
 }
 
@@ -104,9 +108,19 @@ impl std::fmt::Debug for Service {
 }
 
 impl Service {
-    /// A service on `store`, computing deadlines on `calendar`.
-    pub fn new(store: Store, calendar: Calendar) -> Self {
-        Self { store, calendar: Arc::new(calendar), clock: Arc::new(Timestamp::now) }
+    /// A service on `store` (whose log `signer` signs), computing deadlines on `calendar`.
+    pub fn new(store: Store, calendar: Calendar, signer: Signer) -> Self {
+        Self {
+            store,
+            calendar: Arc::new(calendar),
+            checkpointer: Some(Arc::new(ledger::Checkpointer::new(signer))),
+            clock: Arc::new(Timestamp::now),
+        }
+    }
+
+    /// A service that reads and verifies but changes nothing (no signing key needed).
+    pub fn read_only(store: Store, calendar: Calendar) -> Self {
+        Self { store, calendar: Arc::new(calendar), checkpointer: None, clock: Arc::new(Timestamp::now) }
     }
 
     #[must_use]
@@ -129,8 +143,13 @@ impl Service {
 
     /// The command path: the one place that builds a [`Command`] and commits it.
     async fn commit(&self, actor: &Actor, reason: &str, changes: Vec<Change>) -> Result<Vec<Applied>> {
+        if self.checkpointer.is_none() {
+            return Err(ServiceError::Internal("read-only service".into()));
+        }
         let command = Command { actor: actor.as_ref(), at: self.now(), reason: reason.to_owned(), changes };
-        Ok(self.store.commit(&command).await?)
+        let applied = self.store.commit(&command).await?;
+        self.checkpoint_after_commit().await;
+        Ok(applied)
     }
 
     /// Commit one change and return the id of what it created or changed.

@@ -114,7 +114,12 @@ async fn insert_certificate(
 }
 
 /// Write the rows of one change, then its record and outbox event.
-pub(crate) async fn apply(tx: &mut Tx, cmd: &Command, change: &Change) -> Result<Applied> {
+pub(crate) async fn apply(
+    tx: &mut Tx,
+    ledger: &mut crate::ledger::LedgerTx,
+    cmd: &Command,
+    change: &Change,
+) -> Result<Applied> {
     let now = to_us(cmd.at);
     let (entity_id, agency_id): (i64, Option<i64>) = match change {
         Change::PutRegion { code, name } => {
@@ -341,6 +346,7 @@ pub(crate) async fn apply(tx: &mut Tx, cmd: &Command, change: &Change) -> Result
         reason: cmd.reason.clone(),
         data: change.record_data(),
     };
+    let bytes = body.canonical_bytes();
     let record_id: i64 = sqlx::query_scalar(
         "INSERT INTO records (at_us, kind, entity, entity_id, agency_id, actor_id, actor_name, reason, body) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -353,9 +359,10 @@ pub(crate) async fn apply(tx: &mut Tx, cmd: &Command, change: &Change) -> Result
     .bind(cmd.actor.id)
     .bind(&cmd.actor.username)
     .bind(&cmd.reason)
-    .bind(body.canonical_bytes())
+    .bind(&bytes)
     .fetch_one(&mut **tx)
     .await?;
+    ledger.append(tx, record_id, change.kind(), cmd.at, &bytes).await?;
     sqlx::query("INSERT INTO outbox (record_id, topic, created_us) VALUES ($1, $2, $3)")
         .bind(record_id)
         .bind(change.kind())

@@ -7,10 +7,12 @@
 //! crate and only reachable from `commit`.
 
 mod apply;
+mod ledger;
 mod read;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use ledger::{CheckpointRow, LeafRow, LedgerMeta};
 pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};
 
 use jiff::Timestamp;
@@ -41,6 +43,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The log was never created (`init_ledger`).
+    #[error("the ledger has not been created")]
+    NoLedger,
     #[error("cannot create data directory: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -145,9 +150,9 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// The only way to change state. Every change becomes one `records` row and
-    /// one outbox event, in the same transaction as the rows it writes; either
-    /// all of the command happens or none of it.
+    /// The only way to change state. Every change becomes one `records` row,
+    /// its ledger leaf and one outbox event, in the same transaction as the
+    /// rows it writes; either all of the command happens or none of it.
     pub async fn commit(&self, command: &Command) -> Result<Vec<Applied>> {
         // SQLite: take the writer lock up front so that two writers queue
         // instead of failing when a read transaction upgrades.
@@ -155,9 +160,10 @@ impl Store {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Dialect::Postgres => self.pool.begin().await?,
         };
+        let mut ledger = ledger::LedgerTx::begin(&mut tx, self.dialect).await?;
         let mut applied = Vec::with_capacity(command.changes.len());
         for change in &command.changes {
-            applied.push(apply::apply(&mut tx, command, change).await?);
+            applied.push(apply::apply(&mut tx, &mut ledger, command, change).await?);
         }
         tx.commit().await?;
         Ok(applied)

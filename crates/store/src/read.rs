@@ -86,7 +86,7 @@ fn certificate_row(row: &AnyRow) -> Result<CertificateRow> {
     Ok(CertificateRow { user_id: UserId(row.try_get("user_id")?), cert: entry("certificates", row)? })
 }
 
-fn record_row(row: &AnyRow) -> Result<RecordRow> {
+pub(crate) fn record_row(row: &AnyRow) -> Result<RecordRow> {
     Ok(RecordRow {
         id: RecordId(row.try_get("id")?),
         at: from_us(row.try_get("at_us")?),

@@ -23,6 +23,23 @@ fn unique_name() -> String {
     format!("zhifa_test_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The checkpoint key of test logs (fixed, so that tests are repeatable).
+pub fn test_signer() -> zhifa_ledger::Signer {
+    zhifa_ledger::Signer::from_seed(zhifa_ledger::SignerAlg::Sm2, "zhifa.test/ledger", &[42u8; 32])
+        .unwrap_or_else(|e| panic!("test key: {e}"))
+}
+
+/// An SM3 / SM2 log named `zhifa.test/ledger`, signed by [`test_signer`].
+pub fn test_ledger_meta() -> crate::LedgerMeta {
+    crate::LedgerMeta {
+        origin: "zhifa.test/ledger".into(),
+        hash: zhifa_ledger::HashAlg::Sm3,
+        signer: zhifa_ledger::SignerAlg::Sm2,
+        public_key: test_signer().verifier().public_key_pem().unwrap_or_else(|e| panic!("test key: {e}")),
+        created_at: jiff::Timestamp::UNIX_EPOCH,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -67,6 +84,7 @@ impl TestDb {
             }
         };
         store.migrate().await.unwrap_or_else(|e| panic!("migrate: {e}"));
+        store.init_ledger(&test_ledger_meta()).await.unwrap_or_else(|e| panic!("ledger: {e}"));
         TestDb { store, backend, dir, pg }
     }
 
@@ -149,6 +167,19 @@ mod tests {
 /// database itself refuses something (e.g. editing `records`).
 pub async fn execute_raw(store: &Store, sql: &'static str) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(sql).execute(&store.pool).await?.rows_affected())
+}
+
+/// Change the database behind the program's back, as an intruder with the
+/// database password would: `statements` run in order on one connection
+/// (so that a SQLite `PRAGMA` applies to the rest).
+pub async fn tamper(store: &Store, statements: &[String]) {
+    let mut conn = store.pool.acquire().await.unwrap_or_else(|e| panic!("tamper: {e}"));
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("tamper `{sql}`: {e}"));
+    }
 }
 
 /// Builders for test data.

@@ -479,6 +479,7 @@ pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Pa
         history, export_items, import_items, export_personnel, import_personnel,
         list_tokens, create_token, revoke_token,
         calendar_days, calendar_deadline, calendar_periods, calendar_years,
+        ledger_checkpoint, ledger_public_key, ledger_leaves, ledger_inclusion, ledger_consistency,
     ),
     modifiers(&BearerAuth),
 )]
@@ -666,4 +667,130 @@ pub async fn calendar_periods() -> ApiResult<Json<Vec<LegalPeriodOut>>> {
 #[utoipa::path(get, path = "/api/v1/calendar/years", security(()), responses((status = 200, body = Vec<zhifa_calendar::YearInfo>)))]
 pub async fn calendar_years(State(s): State<AppState>) -> Json<Vec<zhifa_calendar::YearInfo>> {
     Json(s.service.calendar().years().to_vec())
+}
+
+// ---- ledger (public) ---------------------------------------------------------
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[utoipa::path(get, path = "/api/v1/ledger/checkpoint", security(()), responses((status = 200, description = "C2SP signed-note checkpoint", content_type = "text/plain"), (status = 404, body = ErrorBody)))]
+pub async fn ledger_checkpoint(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let c = s.service.checkpoint().await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], c.note))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicKeyOut {
+    /// The checkpoint origin line and signature key name.
+    pub origin: String,
+    /// `sm2` or `ed25519`.
+    pub algorithm: String,
+    /// `sm3` or `sha256`: the tree's hash.
+    pub hash: String,
+    /// SM2 only: the distinguishing ID of every signature.
+    pub distid: Option<String>,
+    /// SubjectPublicKeyInfo PEM.
+    pub public_key: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/ledger/public-key", security(()), responses((status = 200, body = PublicKeyOut)))]
+pub async fn ledger_public_key(State(s): State<AppState>) -> ApiResult<Json<PublicKeyOut>> {
+    let m = s.service.ledger_meta().await?;
+    Ok(Json(PublicKeyOut {
+        origin: m.origin,
+        algorithm: m.signer.code().to_owned(),
+        hash: m.hash.code().to_owned(),
+        distid: (m.signer == zhifa_service::SignerAlg::Sm2).then(|| zhifa_ledger::DISTID.to_owned()),
+        public_key: m.public_key,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct LeavesQuery {
+    pub start: u64,
+    /// Exclusive; at most 1,000 leaves per request.
+    pub end: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeavesOut {
+    /// Base64 leaf bytes: `zhifa/record/v1`, record id, kind, time (µs) and
+    /// the record's salted commitment, one per line.
+    pub leaves: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/ledger/leaves", params(LeavesQuery), security(()), responses((status = 200, body = LeavesOut), (status = 400, body = ErrorBody)))]
+pub async fn ledger_leaves(
+    State(s): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<LeavesQuery>,
+) -> ApiResult<Json<LeavesOut>> {
+    let leaves = s.service.leaves(q.start, q.end).await?;
+    Ok(Json(LeavesOut { leaves: leaves.iter().map(|l| b64(l)).collect() }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct InclusionQuery {
+    pub index: u64,
+    pub size: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InclusionOut {
+    pub index: u64,
+    pub size: u64,
+    /// Base64 root of the tree of `size` leaves.
+    pub root: String,
+    /// Base64 bytes of leaf `index`.
+    pub leaf: String,
+    /// Base64 hashes, from the leaf's sibling up (RFC 9162 §2.1.3).
+    pub proof: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/ledger/proof/inclusion", params(InclusionQuery), security(()), responses((status = 200, body = InclusionOut), (status = 400, body = ErrorBody)))]
+pub async fn ledger_inclusion(
+    State(s): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<InclusionQuery>,
+) -> ApiResult<Json<InclusionOut>> {
+    let p = s.service.inclusion_proof(q.index, q.size).await?;
+    Ok(Json(InclusionOut {
+        index: p.index,
+        size: p.size,
+        root: b64(&p.root),
+        leaf: b64(&p.leaf),
+        proof: p.proof.iter().map(|h| b64(h)).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ConsistencyQuery {
+    pub first: u64,
+    pub second: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsistencyOut {
+    pub first: u64,
+    pub second: u64,
+    pub first_root: String,
+    pub second_root: String,
+    /// Base64 hashes (RFC 9162 §2.1.4).
+    pub proof: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/ledger/proof/consistency", params(ConsistencyQuery), security(()), responses((status = 200, body = ConsistencyOut), (status = 400, body = ErrorBody)))]
+pub async fn ledger_consistency(
+    State(s): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<ConsistencyQuery>,
+) -> ApiResult<Json<ConsistencyOut>> {
+    let p = s.service.consistency_proof(q.first, q.second).await?;
+    Ok(Json(ConsistencyOut {
+        first: p.first,
+        second: p.second,
+        first_root: b64(&p.first_root),
+        second_root: b64(&p.second_root),
+        proof: p.proof.iter().map(|h| b64(h)).collect(),
+    }))
 }

@@ -44,6 +44,11 @@ pub fn router(state: AppState) -> Router {
         .route("/calendar/deadline", get(api::calendar_deadline))
         .route("/calendar/periods", get(api::calendar_periods))
         .route("/calendar/years", get(api::calendar_years))
+        .route("/ledger/checkpoint", get(api::ledger_checkpoint))
+        .route("/ledger/public-key", get(api::ledger_public_key))
+        .route("/ledger/leaves", get(api::ledger_leaves))
+        .route("/ledger/proof/inclusion", get(api::ledger_inclusion))
+        .route("/ledger/proof/consistency", get(api::ledger_consistency))
         .route("/openapi.json", get(api::openapi_json))
         .fallback(|| async { error::AppError::not_found() });
 

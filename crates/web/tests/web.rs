@@ -36,7 +36,11 @@ impl Resp {
 
 impl App {
     fn new(db: &TestDb) -> App {
-        let service = Service::new(db.store.clone(), zhifa_calendar::Calendar::embedded().unwrap());
+        let service = Service::new(
+            db.store.clone(),
+            zhifa_calendar::Calendar::embedded().unwrap(),
+            zhifa_store::testing::test_signer(),
+        );
         App { router: router(AppState { service: service.clone(), secure_cookies: false }), service }
     }
 

@@ -1,0 +1,388 @@
+//! The log's use cases: checkpoints after commits, the public proofs, and
+//! full verification of everything the log covers.
+
+use crate::{Result, Service, ServiceError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use zhifa_ledger::{Hash, HashAlg, NodeId, RecordLeaf, Signer, Verifier};
+use zhifa_store::{CheckpointRow, LedgerMeta};
+
+/// The most leaves one `leaves` request may return.
+pub const MAX_LEAVES: u64 = 1_000;
+
+/// Signs checkpoints after commits, one at a time: a commit that finds a
+/// signature under way leaves a mark, and the signer signs again when done.
+pub(crate) struct Checkpointer {
+    pub(crate) signer: Signer,
+    running: tokio::sync::Mutex<()>,
+    dirty: AtomicBool,
+}
+
+impl Checkpointer {
+    pub(crate) fn new(signer: Signer) -> Self {
+        Self { signer, running: tokio::sync::Mutex::new(()), dirty: AtomicBool::new(false) }
+    }
+}
+
+impl std::fmt::Debug for Checkpointer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpointer").field("signer", &self.signer).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InclusionProof {
+    pub index: u64,
+    pub size: u64,
+    pub root: Hash,
+    pub leaf: Vec<u8>,
+    pub proof: Vec<Hash>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsistencyProof {
+    pub first: u64,
+    pub second: u64,
+    pub first_root: Hash,
+    pub second_root: Hash,
+    pub proof: Vec<Hash>,
+}
+
+/// One thing `verify` found wrong, naming the row, file or checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// `records`, `ledger_leaves`, `ledger_nodes`, `ledger_checkpoints`, `ledger_meta`.
+    pub table: &'static str,
+    /// The row: `id=12`, `idx=7`, `level=2 idx=3`, `size=100`.
+    pub row: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}：{}", self.table, self.row, self.message)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub leaves: u64,
+    pub nodes: u64,
+    pub checkpoints: u64,
+    pub problems: Vec<Problem>,
+}
+
+/// Where `verify` is: the phase, and how far into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub phase: &'static str,
+    pub done: u64,
+    pub total: u64,
+}
+
+fn problem(table: &'static str, row: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem { table, row: row.into(), message: message.into() }
+}
+
+fn internal(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Internal(e.to_string())
+}
+
+impl Service {
+    /// After a commit: make sure a checkpoint covers it. Never fails the
+    /// command (it is committed); a failure is logged and the next commit
+    /// tries again.
+    pub(crate) async fn checkpoint_after_commit(&self) {
+        let Some(c) = &self.checkpointer else { return };
+        c.dirty.store(true, Ordering::SeqCst);
+        loop {
+            let Ok(_guard) = c.running.try_lock() else { return };
+            if !c.dirty.swap(false, Ordering::SeqCst) {
+                return;
+            }
+            if let Err(e) = self.store.sign_checkpoint(&c.signer, self.now()).await {
+                tracing::error!(error = %e, "signing a checkpoint failed");
+                return;
+            }
+        }
+    }
+
+    /// Sign a checkpoint now if the newest one is behind.
+    pub async fn sign_checkpoint(&self) -> Result<Option<CheckpointRow>> {
+        let c = self.checkpointer.as_ref().ok_or_else(|| internal("read-only service"))?;
+        let _guard = c.running.lock().await;
+        Ok(self.store.sign_checkpoint(&c.signer, self.now()).await?)
+    }
+
+    pub async fn ledger_meta(&self) -> Result<LedgerMeta> {
+        self.store.ledger_meta().await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// The newest signed checkpoint.
+    pub async fn checkpoint(&self) -> Result<CheckpointRow> {
+        self.store.latest_checkpoint().await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// Leaves `start <= i < end` (at most [`MAX_LEAVES`]): commitments only.
+    pub async fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        if start >= end || end - start > MAX_LEAVES {
+            return Err(ServiceError::Invalid(zhifa_domain::Invalid::new(
+                "end",
+                format!("应满足 start < end 且一次最多 {MAX_LEAVES} 个"),
+            )));
+        }
+        let size = self.store.ledger_size().await?;
+        if end > size {
+            return Err(out_of_range(format!("日志当前只有 {size} 个叶子")));
+        }
+        Ok(self.store.ledger_leaves(start, end).await?.into_iter().map(|l| l.leaf).collect())
+    }
+
+    async fn nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
+        Ok(self.store.ledger_nodes(ids).await?)
+    }
+
+    async fn root_at(&self, alg: HashAlg, size: u64) -> Result<Hash> {
+        let nodes = self.nodes(&zhifa_ledger::frontier(size)).await?;
+        zhifa_ledger::root_at(alg, size, &nodes).map_err(internal)
+    }
+
+    async fn checked_size(&self, size: u64) -> Result<()> {
+        let current = self.store.ledger_size().await?;
+        if size > current {
+            return Err(out_of_range(format!("日志当前只有 {current} 个叶子")));
+        }
+        Ok(())
+    }
+
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof> {
+        self.checked_size(size).await?;
+        let alg = self.ledger_meta().await?.hash;
+        let ids = zhifa_ledger::inclusion_nodes(index, size).map_err(|e| out_of_range(e.to_string()))?;
+        let nodes = self.nodes(&ids).await?;
+        let proof = zhifa_ledger::inclusion_proof(alg, index, size, &nodes).map_err(internal)?;
+        let leaf = self.store.ledger_leaves(index, index + 1).await?.pop().map(|l| l.leaf).unwrap_or_default();
+        Ok(InclusionProof { index, size, root: self.root_at(alg, size).await?, leaf, proof })
+    }
+
+    pub async fn consistency_proof(&self, first: u64, second: u64) -> Result<ConsistencyProof> {
+        self.checked_size(second).await?;
+        let alg = self.ledger_meta().await?.hash;
+        let ids = zhifa_ledger::consistency_nodes(first, second).map_err(|e| out_of_range(e.to_string()))?;
+        let nodes = self.nodes(&ids).await?;
+        let proof = zhifa_ledger::consistency_proof(alg, first, second, &nodes).map_err(internal)?;
+        Ok(ConsistencyProof {
+            first,
+            second,
+            first_root: self.root_at(alg, first).await?,
+            second_root: self.root_at(alg, second).await?,
+            proof,
+        })
+    }
+
+    /// Recompute everything the log covers: each leaf from its record, each
+    /// subtree from its children, each checkpoint's signature and root.
+    pub async fn verify(&self, mut progress: impl FnMut(Progress)) -> Result<VerifyReport> {
+        const BATCH: u64 = 2_000;
+        let mut report = VerifyReport::default();
+        let Some(meta) = self.store.ledger_meta().await? else {
+            report.problems.push(problem("ledger_meta", "id=1", "账本尚未创建"));
+            return Ok(report);
+        };
+        let verifier = match Verifier::from_public_key_pem(&meta.origin, &meta.public_key) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                report.problems.push(problem("ledger_meta", "id=1", format!("公钥无法读取：{e}")));
+                None
+            }
+        };
+        let alg = meta.hash;
+        let size = self.store.ledger_size().await?;
+
+        // Leaves, from their records.
+        let mut start = 0;
+        while start < size {
+            let end = (start + BATCH).min(size);
+            let entries = self.store.ledger_entries(start, end).await?;
+            let level0: HashMap<u64, Hash> = self.store.ledger_level(0, start, end).await?.into_iter().collect();
+            let mut expected = start;
+            for (leaf, record) in &entries {
+                for missing in expected..leaf.index {
+                    report.problems.push(problem("ledger_leaves", format!("idx={missing}"), "叶子缺失"));
+                }
+                expected = leaf.index + 1;
+                report.leaves += 1;
+                match record {
+                    None => report.problems.push(problem(
+                        "records",
+                        format!("id={}", leaf.record_id),
+                        format!("叶子 ledger_leaves idx={} 所记录的记录已不存在", leaf.index),
+                    )),
+                    Some(r) => {
+                        let recomputed = RecordLeaf {
+                            record_id: r.id.0,
+                            kind: r.kind.clone(),
+                            at_us: r.at.as_microsecond(),
+                            commitment: RecordLeaf::commitment(alg, &leaf.salt, &r.body),
+                        }
+                        .to_bytes();
+                        if let Some(column) = column_differing_from_body(r) {
+                            report.problems.push(problem(
+                                "records",
+                                format!("id={}", r.id.0),
+                                format!("“{column}”列与记录正文不符"),
+                            ));
+                        }
+                        if recomputed != leaf.leaf {
+                            report.problems.push(problem(
+                                "records",
+                                format!("id={}", r.id.0),
+                                format!("记录与其叶子 ledger_leaves idx={} 不符（记录、盐值或叶子被改动）", leaf.index),
+                            ));
+                        }
+                    }
+                }
+                if level0.get(&leaf.index) != Some(&alg.leaf(&leaf.leaf)) {
+                    report.problems.push(problem(
+                        "ledger_nodes",
+                        format!("level=0 idx={}", leaf.index),
+                        "叶子哈希与叶子内容不符或缺失",
+                    ));
+                }
+            }
+            for missing in expected..end {
+                report.problems.push(problem("ledger_leaves", format!("idx={missing}"), "叶子缺失"));
+            }
+            start = end;
+            progress(Progress { phase: "叶子", done: start, total: size });
+        }
+        for id in self.store.records_without_leaf(100).await? {
+            report.problems.push(problem("records", format!("id={id}"), "记录没有对应的叶子"));
+        }
+
+        // Subtrees, level by level, from their children.
+        let mut level: u8 = 1;
+        let total_nodes = self.store.ledger_node_count().await?;
+        report.nodes = total_nodes;
+        while (size >> level) > 0 {
+            let count = size >> level;
+            let mut start = 0;
+            while start < count {
+                let end = (start + BATCH).min(count);
+                let children: HashMap<u64, Hash> =
+                    self.store.ledger_level(level - 1, 2 * start, 2 * end).await?.into_iter().collect();
+                let nodes: HashMap<u64, Hash> = self.store.ledger_level(level, start, end).await?.into_iter().collect();
+                for i in start..end {
+                    let want = match (children.get(&(2 * i)), children.get(&(2 * i + 1))) {
+                        (Some(l), Some(r)) => Some(alg.node(l, r)),
+                        _ => None,
+                    };
+                    match (nodes.get(&i), want) {
+                        (Some(got), Some(want)) if *got == want => {}
+                        (None, _) => {
+                            report.problems.push(problem("ledger_nodes", format!("level={level} idx={i}"), "节点缺失"))
+                        }
+                        _ => report.problems.push(problem(
+                            "ledger_nodes",
+                            format!("level={level} idx={i}"),
+                            "节点哈希与其子节点不符",
+                        )),
+                    }
+                }
+                start = end;
+            }
+            progress(Progress { phase: "子树", done: u64::from(level), total: 64 - u64::from(size.leading_zeros()) });
+            level += 1;
+        }
+        let expected_nodes: u64 = (0..64).map(|k| size >> k).sum();
+        if total_nodes > expected_nodes {
+            report.problems.push(problem(
+                "ledger_nodes",
+                format!("count={total_nodes}"),
+                format!("节点比 {size} 个叶子应有的 {expected_nodes} 个多"),
+            ));
+        }
+
+        // Checkpoints: signature, and root against the (verified) nodes.
+        let mut after = None;
+        loop {
+            let batch = self.store.checkpoints_after(after, 500).await?;
+            let Some(last) = batch.last() else { break };
+            after = Some(last.size);
+            for c in &batch {
+                report.checkpoints += 1;
+                let row = format!("size={}", c.size);
+                let opened = verifier.as_ref().map(|v| v.open(&c.note));
+                match opened {
+                    Some(Ok(cp)) if cp.size == c.size && cp.root == c.root && cp.origin == meta.origin => {}
+                    Some(Ok(_)) => report.problems.push(problem(
+                        "ledger_checkpoints",
+                        row.clone(),
+                        "签名内容与所存的大小或根哈希不符",
+                    )),
+                    Some(Err(e)) => report.problems.push(problem(
+                        "ledger_checkpoints",
+                        row.clone(),
+                        format!("{e}（检查点或 ledger_meta 中的公钥被改动）"),
+                    )),
+                    None => {}
+                }
+                if c.size > size {
+                    report.problems.push(problem("ledger_checkpoints", row, format!("大于日志当前大小 {size}")));
+                } else if self.root_at(alg, c.size).await.ok() != Some(c.root) {
+                    report.problems.push(problem("ledger_checkpoints", row, "根哈希与日志不符"));
+                }
+            }
+            progress(Progress { phase: "检查点", done: report.checkpoints, total: report.checkpoints });
+        }
+        Ok(report)
+    }
+
+    /// Whether the log now extends the one `note` describes (signed by this
+    /// log's key): the consistency proof from its size to the current one.
+    pub async fn verify_against(&self, note: &str) -> Result<std::result::Result<u64, String>> {
+        let meta = self.ledger_meta().await?;
+        let verifier = Verifier::from_public_key_pem(&meta.origin, &meta.public_key).map_err(internal)?;
+        let old = match verifier.open(note) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(format!("检查点无法验证：{e}"))),
+        };
+        let size = self.store.ledger_size().await?;
+        if old.size > size {
+            return Ok(Err(format!("检查点的大小 {} 大于日志当前大小 {size}：日志被截短", old.size)));
+        }
+        if old.size == 0 {
+            return Ok(Ok(size));
+        }
+        let p = self.consistency_proof(old.size, size).await?;
+        if zhifa_ledger::verify_consistency(meta.hash, old.size, size, &old.root, &p.second_root, &p.proof) {
+            Ok(Ok(size))
+        } else {
+            Ok(Err(format!("当前日志不是大小为 {} 的检查点的延续：历史被改写", old.size)))
+        }
+    }
+}
+
+/// The first column of a records row that disagrees with its (committed)
+/// body: the columns are copies kept for queries, the body is what the leaf
+/// commits to.
+fn column_differing_from_body(r: &zhifa_store::RecordRow) -> Option<&'static str> {
+    let Ok(body) = serde_json::from_slice::<zhifa_domain::records::RecordBody>(&r.body) else {
+        return Some("body");
+    };
+    let checks = [
+        ("kind", body.kind == r.kind),
+        ("entity", body.entity == r.entity),
+        ("entity_id", body.entity_id == r.entity_id),
+        ("agency_id", body.agency_id == r.agency_id.map(|a| a.0)),
+        ("actor_id", body.actor.id == r.actor_id.map(|a| a.0)),
+        ("actor_name", body.actor.username == r.actor_name),
+        ("reason", body.reason == r.reason),
+        ("at_us", body.at.parse::<jiff::Timestamp>().is_ok_and(|t| t.as_microsecond() == r.at.as_microsecond())),
+    ];
+    checks.into_iter().find(|(_, same)| !same).map(|(column, _)| column)
+}
+
+fn out_of_range(message: String) -> ServiceError {
+    ServiceError::Invalid(zhifa_domain::Invalid::new("index", message))
+}
