@@ -3,32 +3,11 @@
 
 use crate::{Result, Service, ServiceError};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use zhifa_ledger::{Hash, HashAlg, NodeId, RecordLeaf, Signer, Verifier};
+use zhifa_ledger::{Hash, HashAlg, NodeId, RecordLeaf, Verifier};
 use zhifa_store::{CheckpointRow, LedgerMeta};
 
 /// The most leaves one `leaves` request may return.
 pub const MAX_LEAVES: u64 = 1_000;
-
-/// Signs checkpoints after commits, one at a time: a commit that finds a
-/// signature under way leaves a mark, and the signer signs again when done.
-pub(crate) struct Checkpointer {
-    pub(crate) signer: Signer,
-    running: tokio::sync::Mutex<()>,
-    dirty: AtomicBool,
-}
-
-impl Checkpointer {
-    pub(crate) fn new(signer: Signer) -> Self {
-        Self { signer, running: tokio::sync::Mutex::new(()), dirty: AtomicBool::new(false) }
-    }
-}
-
-impl std::fmt::Debug for Checkpointer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Checkpointer").field("signer", &self.signer).finish_non_exhaustive()
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InclusionProof {
@@ -89,29 +68,13 @@ fn internal(e: impl std::fmt::Display) -> ServiceError {
 }
 
 impl Service {
-    /// After a commit: make sure a checkpoint covers it. Never fails the
-    /// command (it is committed); a failure is logged and the next commit
-    /// tries again.
-    pub(crate) async fn checkpoint_after_commit(&self) {
-        let Some(c) = &self.checkpointer else { return };
-        c.dirty.store(true, Ordering::SeqCst);
-        loop {
-            let Ok(_guard) = c.running.try_lock() else { return };
-            if !c.dirty.swap(false, Ordering::SeqCst) {
-                return;
-            }
-            if let Err(e) = self.store.sign_checkpoint(&c.signer, self.now()).await {
-                tracing::error!(error = %e, "signing a checkpoint failed");
-                return;
-            }
-        }
-    }
-
-    /// Sign a checkpoint now if the newest one is behind.
-    pub async fn sign_checkpoint(&self) -> Result<Option<CheckpointRow>> {
-        let c = self.checkpointer.as_ref().ok_or_else(|| internal("read-only service"))?;
-        let _guard = c.running.lock().await;
-        Ok(self.store.sign_checkpoint(&c.signer, self.now()).await?)
+    /// Sign a checkpoint now if the newest one is behind (the writer signs
+    /// one with every batch; this is for a log that has none yet), and
+    /// return the newest checkpoint.
+    pub async fn sign_checkpoint(&self) -> Result<CheckpointRow> {
+        let signer = self.signer.as_ref().ok_or_else(|| internal("read-only service"))?;
+        self.store.sign_checkpoint(signer, self.now()).await?;
+        self.checkpoint().await
     }
 
     pub async fn ledger_meta(&self) -> Result<LedgerMeta> {

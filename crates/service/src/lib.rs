@@ -96,8 +96,9 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 pub struct Service {
     store: Store,
     calendar: Arc<Calendar>,
-    /// `None` for a read-only service (verification), which refuses commands.
-    checkpointer: Option<Arc<ledger::Checkpointer>>,
+    /// The checkpoint key; `None` for a read-only service (verification),
+    /// which refuses commands.
+    signer: Option<Arc<Signer>>,
     clock: Clock,
 }
 
@@ -110,17 +111,14 @@ impl std::fmt::Debug for Service {
 impl Service {
     /// A service on `store` (whose log `signer` signs), computing deadlines on `calendar`.
     pub fn new(store: Store, calendar: Calendar, signer: Signer) -> Self {
-        Self {
-            store,
-            calendar: Arc::new(calendar),
-            checkpointer: Some(Arc::new(ledger::Checkpointer::new(signer))),
-            clock: Arc::new(Timestamp::now),
-        }
+        let signer = Arc::new(signer);
+        store.set_signer(signer.clone());
+        Self { store, calendar: Arc::new(calendar), signer: Some(signer), clock: Arc::new(Timestamp::now) }
     }
 
     /// A service that reads and verifies but changes nothing (no signing key needed).
     pub fn read_only(store: Store, calendar: Calendar) -> Self {
-        Self { store, calendar: Arc::new(calendar), checkpointer: None, clock: Arc::new(Timestamp::now) }
+        Self { store, calendar: Arc::new(calendar), signer: None, clock: Arc::new(Timestamp::now) }
     }
 
     #[must_use]
@@ -143,13 +141,11 @@ impl Service {
 
     /// The command path: the one place that builds a [`Command`] and commits it.
     async fn commit(&self, actor: &Actor, reason: &str, changes: Vec<Change>) -> Result<Vec<Applied>> {
-        if self.checkpointer.is_none() {
+        if self.signer.is_none() {
             return Err(ServiceError::Internal("read-only service".into()));
         }
         let command = Command { actor: actor.as_ref(), at: self.now(), reason: reason.to_owned(), changes };
-        let applied = self.store.commit(&command).await?;
-        self.checkpoint_after_commit().await;
-        Ok(applied)
+        Ok(self.store.commit(&command).await?)
     }
 
     /// Commit one change and return the id of what it created or changed.

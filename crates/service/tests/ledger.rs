@@ -31,7 +31,7 @@ async fn every_command_is_a_leaf_and_proofs_verify() {
         assert_eq!(size, 10);
 
         // The newest checkpoint covers the last command, and its key opens it.
-        let checkpoint = s.checkpoint().await.unwrap();
+        let checkpoint = s.sign_checkpoint().await.unwrap();
         assert_eq!(checkpoint.size, size);
         let opened = test_signer().verifier().open(&checkpoint.note).unwrap();
         assert_eq!((opened.size, opened.root), (size, checkpoint.root));
@@ -164,6 +164,7 @@ async fn verify_names_every_change_behind_the_programs_back() {
         each_backend(move |db| async move {
             let s = service(&db);
             fill(&s).await;
+            assert_eq!(s.sign_checkpoint().await.unwrap().size, 10);
             assert_eq!(s.verify(|_| {}).await.unwrap().problems, vec![], "clean before tampering");
             let change = match db.backend {
                 Backend::Sqlite => sqlite,

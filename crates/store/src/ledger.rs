@@ -121,20 +121,46 @@ where
     Ok(out)
 }
 
-/// The appends of one command, inside its transaction.
+/// The appends of one transaction.
+#[derive(Clone)]
 pub(crate) struct LedgerTx {
     alg: HashAlg,
+    origin: String,
+    /// The size when the transaction began.
+    start: u64,
     appender: Appender,
 }
 
 impl LedgerTx {
     pub(crate) async fn begin(tx: &mut Tx, dialect: Dialect) -> Result<Self> {
         lock(tx, dialect).await?;
-        let alg = meta_in(tx).await?.hash;
+        let meta = meta_in(tx).await?;
         let size = size_in(tx).await?;
         let nodes = nodes_in(&mut **tx, &zhifa_ledger::frontier(size)).await?;
-        let appender = Appender::new(alg, size, &nodes).map_err(|e| corrupt("ledger_nodes", e.to_string()))?;
-        Ok(Self { alg, appender })
+        let appender = Appender::new(meta.hash, size, &nodes).map_err(|e| corrupt("ledger_nodes", e.to_string()))?;
+        Ok(Self { alg: meta.hash, origin: meta.origin, start: size, appender })
+    }
+
+    /// Sign the tree as this transaction leaves it, in the transaction: the
+    /// checkpoint exists exactly when the leaves it covers do.
+    pub(crate) async fn checkpoint(&self, tx: &mut Tx, signer: &Signer, at: Timestamp) -> Result<()> {
+        let size = self.appender.size();
+        if size == self.start {
+            return Ok(());
+        }
+        let root = self.appender.root();
+        let note = signer.sign_checkpoint(&Checkpoint { origin: self.origin.clone(), size, root });
+        sqlx::query(
+            "INSERT INTO ledger_checkpoints (size, root, note, created_us) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (size) DO NOTHING",
+        )
+        .bind(i64_of(size))
+        .bind(root.to_vec())
+        .bind(&note)
+        .bind(to_us(at))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// The leaf of one record, and the subtrees it completes.
@@ -163,28 +189,20 @@ impl LedgerTx {
             .bind(&leaf)
             .execute(&mut **tx)
             .await?;
-        for (id, hash) in self.appender.append(&leaf) {
-            sqlx::query("INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)")
-                .bind(i16::from(id.level))
-                .bind(i64_of(id.index))
-                .bind(hash.to_vec())
-                .execute(&mut **tx)
-                .await?;
+        let nodes = self.appender.append(&leaf);
+        let values: Vec<String> =
+            (0..nodes.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
+        let sql = format!("INSERT INTO ledger_nodes (level, idx, hash) VALUES {}", values.join(", "));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, hash) in nodes {
+            query = query.bind(i16::from(id.level)).bind(i64_of(id.index)).bind(hash.to_vec());
         }
+        query.execute(&mut **tx).await?;
         Ok(())
     }
 }
 
 impl Store {
-    async fn writer(&self) -> Result<Tx> {
-        let mut tx = match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.pool.begin().await?,
-        };
-        lock(&mut tx, self.dialect).await?;
-        Ok(tx)
-    }
-
     pub async fn ledger_meta(&self) -> Result<Option<LedgerMeta>> {
         let row =
             sqlx::query("SELECT origin, hash_alg, signer_alg, public_key, created_us FROM ledger_meta WHERE id = 1")
@@ -228,11 +246,14 @@ impl Store {
     }
 
     /// Sign a checkpoint of the log as it is now, unless the newest one
-    /// already covers it. Serialized with appends, so size and root agree.
+    /// already covers it. Size and root are read from one snapshot; the
+    /// signature is made outside any lock, so appends go on meanwhile.
     pub async fn sign_checkpoint(&self, signer: &Signer, now: Timestamp) -> Result<Option<CheckpointRow>> {
-        let mut tx = self.writer().await?;
+        let mut tx = match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await?,
+            Dialect::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+        };
         let meta = meta_in(&mut tx).await?;
-        let (alg, origin) = (meta.hash, meta.origin.as_str());
         let size = size_in(&mut tx).await?;
         let last: Option<i64> =
             sqlx::query_scalar("SELECT MAX(size) FROM ledger_checkpoints").fetch_one(&mut *tx).await?;
@@ -240,16 +261,21 @@ impl Store {
             return Ok(None);
         }
         let nodes = nodes_in(&mut *tx, &zhifa_ledger::frontier(size)).await?;
-        let root = zhifa_ledger::root_at(alg, size, &nodes).map_err(|e| corrupt("ledger_nodes", e.to_string()))?;
-        let note = signer.sign_checkpoint(&Checkpoint { origin: origin.to_owned(), size, root });
-        sqlx::query("INSERT INTO ledger_checkpoints (size, root, note, created_us) VALUES ($1, $2, $3, $4)")
-            .bind(i64_of(size))
-            .bind(root.to_vec())
-            .bind(&note)
-            .bind(to_us(now))
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
+        let root =
+            zhifa_ledger::root_at(meta.hash, size, &nodes).map_err(|e| corrupt("ledger_nodes", e.to_string()))?;
+        let note = signer.sign_checkpoint(&Checkpoint { origin: meta.origin.clone(), size, root });
+        // Another server may have signed the same size meanwhile: either note will do.
+        sqlx::query(
+            "INSERT INTO ledger_checkpoints (size, root, note, created_us) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (size) DO NOTHING",
+        )
+        .bind(i64_of(size))
+        .bind(root.to_vec())
+        .bind(&note)
+        .bind(to_us(now))
+        .execute(&self.pool)
+        .await?;
         Ok(Some(CheckpointRow { size, root, note, created_at: now }))
     }
 

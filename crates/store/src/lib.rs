@@ -19,10 +19,12 @@ use jiff::Timestamp;
 use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use thiserror::Error;
 use zhifa_domain::change::Change;
 use zhifa_domain::records::ActorRef;
+use zhifa_ledger::Signer;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -43,6 +45,12 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The writer task stopped (the runtime is shutting down).
+    #[error("the database writer has stopped")]
+    WriterGone,
+    /// The transaction that held this command failed as a whole.
+    #[error("commit failed: {0}")]
+    CommitFailed(String),
     /// The log was never created (`init_ledger`).
     #[error("the ledger has not been created")]
     NoLedger,
@@ -78,7 +86,21 @@ pub struct Applied {
 pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
+    /// The group-commit writer of this process (see [`Store::commit`]).
+    writer: tokio::sync::mpsc::Sender<Pending>,
+    /// The checkpoint key, once [`Store::set_signer`] gave it: the writer
+    /// then signs a checkpoint with every batch it commits.
+    signer: Arc<OnceLock<Arc<Signer>>>,
 }
+
+/// A command waiting for the writer, and where its outcome goes.
+struct Pending {
+    command: Command,
+    reply: tokio::sync::oneshot::Sender<Result<Vec<Applied>>>,
+}
+
+/// The most commands committed in one transaction.
+const BATCH: usize = 64;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -123,7 +145,10 @@ impl Store {
             }
             Dialect::Postgres => options.max_connections(16).connect(url).await?,
         };
-        Ok(Self { pool, dialect })
+        let (writer, queue) = tokio::sync::mpsc::channel(1024);
+        let signer = Arc::new(OnceLock::new());
+        tokio::spawn(write_loop(pool.clone(), dialect, queue, signer.clone()));
+        Ok(Self { pool, dialect, writer, signer })
     }
 
     /// The embedded default: `DIR/zhifa.db`, created if missing.
@@ -153,21 +178,111 @@ impl Store {
     /// The only way to change state. Every change becomes one `records` row,
     /// its ledger leaf and one outbox event, in the same transaction as the
     /// rows it writes; either all of the command happens or none of it.
-    pub async fn commit(&self, command: &Command) -> Result<Vec<Applied>> {
-        // SQLite: take the writer lock up front so that two writers queue
-        // instead of failing when a read transaction upgrades.
-        let mut tx = match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.pool.begin().await?,
-        };
-        let mut ledger = ledger::LedgerTx::begin(&mut tx, self.dialect).await?;
-        let mut applied = Vec::with_capacity(command.changes.len());
-        for change in &command.changes {
-            applied.push(apply::apply(&mut tx, &mut ledger, command, change).await?);
-        }
-        tx.commit().await?;
-        Ok(applied)
+    ///
+    /// Commands go to this process's writer, which commits those that arrive
+    /// together in one transaction (group commit), each inside its own
+    /// savepoint: a command that fails leaves nothing and does not disturb
+    /// the others. The answer comes only after the transaction committed.
+    /// From now on, sign a checkpoint with every committed batch (in its
+    /// transaction). The first signer given stays.
+    pub fn set_signer(&self, signer: Arc<Signer>) {
+        self.signer.set(signer).ok();
     }
+
+    pub async fn commit(&self, command: &Command) -> Result<Vec<Applied>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let pending = Pending { command: command.clone(), reply };
+        self.writer.send(pending).await.map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+/// The writer: takes whatever commands are waiting (up to [`BATCH`]) and
+/// commits them together.
+async fn write_loop(
+    pool: AnyPool,
+    dialect: Dialect,
+    mut queue: tokio::sync::mpsc::Receiver<Pending>,
+    signer: Arc<OnceLock<Arc<Signer>>>,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while queue.recv_many(&mut batch, BATCH).await > 0 {
+        let outcomes = commit_batch(&pool, dialect, &batch, signer.get().map(Arc::as_ref)).await;
+        match outcomes {
+            Ok(outcomes) => {
+                for (pending, outcome) in batch.drain(..).zip(outcomes) {
+                    pending.reply.send(outcome).ok();
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                tracing::error!(error = %message, "commit failed");
+                for pending in batch.drain(..) {
+                    pending.reply.send(Err(StoreError::CommitFailed(message.clone()))).ok();
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for `batch`: the outcome of each command, or the error
+/// that lost them all.
+async fn commit_batch(
+    pool: &AnyPool,
+    dialect: Dialect,
+    batch: &[Pending],
+    signer: Option<&Signer>,
+) -> Result<Vec<Result<Vec<Applied>>>> {
+    // SQLite: take the writer lock up front so that two writers queue
+    // instead of failing when a read transaction upgrades.
+    let mut tx = match dialect {
+        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Dialect::Postgres => pool.begin().await?,
+    };
+    let mut ledger = ledger::LedgerTx::begin(&mut tx, dialect).await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    // One command alone needs no savepoint: if it fails, the transaction goes.
+    let alone = batch.len() == 1;
+    for pending in batch {
+        let command = &pending.command;
+        if !alone {
+            sqlx::query("SAVEPOINT command").execute(&mut *tx).await?;
+        }
+        let before = ledger.clone();
+        let mut applied = Vec::with_capacity(command.changes.len());
+        let mut failed = None;
+        for change in &command.changes {
+            match apply::apply(&mut tx, &mut ledger, command, change).await {
+                Ok(a) => applied.push(a),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        match failed {
+            None if alone => outcomes.push(Ok(applied)),
+            None => {
+                sqlx::query("RELEASE SAVEPOINT command").execute(&mut *tx).await?;
+                outcomes.push(Ok(applied));
+            }
+            Some(e) if alone => {
+                tx.rollback().await?;
+                return Ok(vec![Err(e)]);
+            }
+            Some(e) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT command").execute(&mut *tx).await?;
+                sqlx::query("RELEASE SAVEPOINT command").execute(&mut *tx).await?;
+                ledger = before;
+                outcomes.push(Err(e));
+            }
+        }
+    }
+    if let (Some(signer), Some(last)) = (signer, batch.last()) {
+        ledger.checkpoint(&mut tx, signer, last.command.at).await?;
+    }
+    tx.commit().await?;
+    Ok(outcomes)
 }
 
 /// Microseconds since the Unix epoch, as stored.
