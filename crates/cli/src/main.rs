@@ -341,10 +341,14 @@ fn read_password() -> Result<String> {
 }
 
 async fn serve(service: Service, args: &ServeArgs) -> Result<()> {
-    println!("Zhifa 正在 http://{}/console 提供服务（Ctrl-C 停止）", args.listen);
-    zhifa_web::serve(AppState { service, secure_cookies: args.secure_cookies }, args.listen)
-        .await
-        .with_context(|| format!("无法在 {} 上监听", args.listen))
+    let state = AppState { service, secure_cookies: args.secure_cookies };
+    zhifa_web::serve(state, args.listen, |addr| {
+        use std::io::Write;
+        println!("Zhifa 正在 http://{addr}/console 提供服务（Ctrl-C 停止）");
+        std::io::stdout().flush().ok();
+    })
+    .await
+    .with_context(|| format!("无法在 {} 上监听", args.listen))
 }
 
 async fn verify(service: Service, against: Option<&Path>) -> Result<()> {

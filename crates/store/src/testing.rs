@@ -88,6 +88,14 @@ impl TestDb {
         TestDb { store, backend, dir, pg }
     }
 
+    /// The database's URL, for a `zhifa` process of the test.
+    pub fn url(&self) -> String {
+        match &self.pg {
+            Some((admin, name)) => with_database(admin, name),
+            None => format!("sqlite://{}?mode=rwc", self.dir.join("zhifa.db").display()),
+        }
+    }
+
     /// Close and delete the database.
     pub async fn remove(self) {
         self.store.close().await;

@@ -74,10 +74,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve until Ctrl-C.
-pub async fn serve(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
+/// Serve until Ctrl-C; `bound` is told the address once listening (port 0
+/// picks a free port).
+pub async fn serve(state: AppState, listen: SocketAddr, bound: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
+    let listen = listener.local_addr()?;
     tracing::info!(%listen, "serving");
+    bound(listen);
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();

@@ -598,3 +598,76 @@ async fn the_console_shows_a_month_and_which_years_have_data() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_ledger_is_public_and_its_checkpoint_verifies_with_openssl() {
+    use base64::Engine;
+    use zhifa_ledger::{HashAlg, verify_consistency, verify_inclusion};
+    fn b64(s: &Value) -> Vec<u8> {
+        base64::engine::general_purpose::STANDARD.decode(s.as_str().unwrap()).unwrap()
+    }
+    fn hash(s: &Value) -> [u8; 32] {
+        b64(s).try_into().unwrap()
+    }
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        world(&app).await;
+        let key = get_public(&app, "/api/v1/ledger/public-key").await.json();
+        assert_eq!((key["algorithm"].as_str(), key["hash"].as_str()), (Some("sm2"), Some("sm3")));
+        assert_eq!(key["distid"], "1234567812345678");
+        let r = get_public(&app, "/api/v1/ledger/checkpoint").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
+        let note = r.text();
+        let (body, signatures) = note.split_once("\n\n").unwrap();
+        let lines: Vec<&str> = body.lines().collect();
+        assert_eq!(lines[0], key["origin"]);
+        let size: u64 = lines[1].parse().unwrap();
+        assert!(size >= 8, "agencies, users and tokens are all in the log");
+        let root: [u8; 32] = base64::engine::general_purpose::STANDARD.decode(lines[2]).unwrap().try_into().unwrap();
+
+        // OpenSSL verifies the server's signature with the published key.
+        let dir = db.dir.join("openssl");
+        std::fs::create_dir_all(&dir).unwrap();
+        let signature = signatures.trim_end().rsplit(' ').next().unwrap();
+        let blob = base64::engine::general_purpose::STANDARD.decode(signature).unwrap();
+        std::fs::write(dir.join("body"), format!("{body}\n")).unwrap();
+        std::fs::write(dir.join("sig"), &blob[4..]).unwrap();
+        std::fs::write(dir.join("pub.pem"), key["public_key"].as_str().unwrap()).unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(["pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-in", "body", "-sigfile", "sig"])
+            .args(["-digest", "sm3", "-pkeyopt", "distid:1234567812345678"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+        // Leaves, inclusion and consistency proofs check out against the checkpoint.
+        let leaves = get_public(&app, &format!("/api/v1/ledger/leaves?start=0&end={size}")).await.json();
+        let leaves: Vec<Vec<u8>> = leaves["leaves"].as_array().unwrap().iter().map(b64).collect();
+        assert_eq!(leaves.len() as u64, size);
+        assert!(leaves.iter().all(|l| !String::from_utf8_lossy(l).contains("argon2")), "no content, no secrets");
+        for index in [0, size / 2, size - 1] {
+            let p = get_public(&app, &format!("/api/v1/ledger/proof/inclusion?index={index}&size={size}")).await.json();
+            assert_eq!(hash(&p["root"]), root);
+            let proof: Vec<[u8; 32]> = p["proof"].as_array().unwrap().iter().map(hash).collect();
+            let leaf = HashAlg::Sm3.leaf(&leaves[index as usize]);
+            assert!(verify_inclusion(HashAlg::Sm3, index, size, &leaf, &proof, &root));
+        }
+        let p = get_public(&app, &format!("/api/v1/ledger/proof/consistency?first=3&second={size}")).await.json();
+        let proof: Vec<[u8; 32]> = p["proof"].as_array().unwrap().iter().map(hash).collect();
+        assert!(verify_consistency(HashAlg::Sm3, 3, size, &hash(&p["first_root"]), &root, &proof));
+
+        for path in [
+            "/api/v1/ledger/leaves?start=0&end=1001".to_owned(),
+            format!("/api/v1/ledger/leaves?start=0&end={}", size + 1),
+            format!("/api/v1/ledger/proof/inclusion?index={size}&size={size}"),
+            format!("/api/v1/ledger/proof/consistency?first=0&second={size}"),
+            format!("/api/v1/ledger/proof/consistency?first=1&second={}", size + 5),
+        ] {
+            let r = get_public(&app, &path).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.text());
+        }
+    })
+    .await;
+}

@@ -1,0 +1,202 @@
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+//! Real `zhifa serve` processes: two on one PostgreSQL database extend one
+//! log; one killed with SIGKILL in the middle of appends loses nothing it
+//! acknowledged and leaves a log that verifies.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use zhifa_store::testing::{Backend, TestDb, backends, test_signer};
+
+/// The arguments that point a `zhifa` process at the test database and key.
+fn db_args(db: &TestDb) -> Vec<String> {
+    let key = db.dir.join("ledger-key.pem");
+    if !key.exists() {
+        std::fs::write(&key, test_signer().to_pkcs8_pem().unwrap()).unwrap();
+    }
+    let mut args =
+        vec!["--data".into(), db.dir.display().to_string(), "--signing-key".into(), key.display().to_string()];
+    if db.backend == Backend::Postgres {
+        args.extend(["--database-url".into(), db.url()]);
+    }
+    args
+}
+
+fn zhifa(db: &TestDb, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_zhifa"))
+        .args(db_args(db))
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl Server {
+    /// Start `zhifa serve` on a free port; returns once it listens (it says so).
+    fn start(db: &TestDb) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_zhifa"))
+            .args(db_args(db))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let addr = line.split("http://").nth(1).and_then(|r| r.split('/').next()).unwrap_or_else(|| panic!("{line}"));
+        Server { addr: addr.to_owned(), child, _stdout: stdout }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// One HTTP/1.1 request; `None` if the connection failed (a killed server).
+fn http(addr: &str, method: &str, path: &str, token: &str, body: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Some((status, body))
+}
+
+/// The demo province, and a bearer token of its administrator and an agency of theirs.
+fn demo(db: &TestDb) -> (String, i64) {
+    let out = zhifa(db, &["demo", "--no-serve"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = zhifa(db, &["token", "create", "--user", "admin"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let server = Server::start(db);
+    let (status, body) = http(&server.addr, "GET", "/api/v1/agencies", &token, "").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let agencies: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let agency =
+        agencies.as_array().unwrap().iter().find(|a| a["code"] == "hzxh-scjg").unwrap()["id"].as_i64().unwrap();
+    (token, agency)
+}
+
+fn item(n: usize) -> String {
+    format!(
+        r#"{{"name":"并发事项{n}","category":"penalty","basis_law":"《中华人民共和国食品安全法》","basis_article":"第一百二十四条","level":"county"}}"#
+    )
+}
+
+fn verify_is_clean(db: &TestDb) -> String {
+    let out = zhifa(db, &["verify"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "verify failed:\n{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("账本完好"), "{stdout}");
+    stdout
+}
+
+fn postgres_or_skip() -> bool {
+    if backends().contains(&Backend::Postgres) {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must run this test on PostgreSQL");
+    eprintln!("skipped: ZHIFA_TEST_DATABASE_URL is not set");
+    false
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_servers_on_one_postgres_extend_one_log() {
+    if !postgres_or_skip() {
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let (token, agency) = demo(&db);
+    let before: u64 = db.store.ledger_size().await.unwrap();
+    let servers = [Server::start(&db), Server::start(&db)];
+    let path = format!("/api/v1/agencies/{agency}/items");
+    let created = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let (addr, token, path) = (&servers[t % 2].addr, &token, &path);
+                scope.spawn(move || {
+                    (0..25)
+                        .filter(|n| http(addr, "POST", path, token, &item(t * 100 + n)).is_some_and(|(s, _)| s == 201))
+                        .count()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum::<usize>()
+    });
+    assert_eq!(created, 200, "every request was acknowledged");
+    drop(servers);
+    assert_eq!(db.store.ledger_size().await.unwrap(), before + 200, "one leaf per command, no fork");
+    let report = verify_is_clean(&db);
+    assert!(report.contains(&format!("已校验 {} 个叶子", before + 200)), "{report}");
+    db.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_during_appends_loses_nothing_acknowledged() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (token, agency) = demo(&db);
+        let server = Server::start(&db);
+        let path = format!("/api/v1/agencies/{agency}/items");
+        let (acked, acks) = mpsc::channel::<i64>();
+        let workers: Vec<_> = (0..4)
+            .map(|t| {
+                let (addr, token, path, acked) = (server.addr.clone(), token.clone(), path.clone(), acked.clone());
+                std::thread::spawn(move || {
+                    for n in 0.. {
+                        match http(&addr, "POST", &path, &token, &item(t * 100_000 + n)) {
+                            Some((201, body)) => {
+                                let id =
+                                    serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].as_i64().unwrap();
+                                if acked.send(id).is_err() {
+                                    return;
+                                }
+                            }
+                            Some((status, body)) => panic!("{status} {body}"),
+                            None => return, // the server is gone
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(acked);
+        // Kill the server in the middle of the stream of appends.
+        let mut ids: Vec<i64> = acks.iter().take(60).collect();
+        let mut server = server;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        ids.extend(acks.iter());
+        for w in workers {
+            w.join().unwrap();
+        }
+        assert!(ids.len() >= 60);
+
+        verify_is_clean(&db);
+        let server = Server::start(&db);
+        for id in &ids {
+            let (status, _) = http(&server.addr, "GET", &format!("/api/v1/items/{id}"), &token, "").unwrap();
+            assert_eq!(status, 200, "{backend:?}: acknowledged item {id} is gone");
+        }
+        drop(server);
+        db.remove().await;
+    }
+}
