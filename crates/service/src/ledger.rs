@@ -101,46 +101,42 @@ impl Service {
         Ok(self.store.ledger_leaves(start, end).await?.into_iter().map(|l| l.leaf).collect())
     }
 
-    async fn nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
-        Ok(self.store.ledger_nodes(ids).await?)
-    }
-
-    async fn root_at(&self, alg: HashAlg, size: u64) -> Result<Hash> {
-        let nodes = self.nodes(&zhifa_ledger::frontier(size)).await?;
-        zhifa_ledger::root_at(alg, size, &nodes).map_err(internal)
-    }
-
-    async fn checked_size(&self, size: u64) -> Result<()> {
-        let current = self.store.ledger_size().await?;
-        if size > current {
-            return Err(out_of_range(format!("日志当前只有 {current} 个叶子")));
+    /// The stored nodes a proof needs together with the frontier of `size`
+    /// (for the root), in one read; a missing frontier means `size` is
+    /// beyond the log.
+    async fn proof_nodes(&self, mut ids: Vec<NodeId>, size: u64) -> Result<(HashAlg, HashMap<NodeId, Hash>, Hash)> {
+        let alg = self.store.ledger_meta_cached().await?.hash;
+        ids.extend(zhifa_ledger::frontier(size));
+        let nodes = self.store.ledger_nodes(&ids).await?;
+        match zhifa_ledger::root_at(alg, size, &nodes) {
+            Ok(root) => Ok((alg, nodes, root)),
+            Err(_) => {
+                let current = self.store.ledger_size().await?;
+                Err(out_of_range(format!("日志当前只有 {current} 个叶子")))
+            }
         }
-        Ok(())
     }
 
     pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof> {
-        self.checked_size(size).await?;
-        let alg = self.ledger_meta().await?.hash;
         let ids = zhifa_ledger::inclusion_nodes(index, size).map_err(|e| out_of_range(e.to_string()))?;
-        let nodes = self.nodes(&ids).await?;
+        let (alg, nodes, root) = self.proof_nodes(ids, size).await?;
         let proof = zhifa_ledger::inclusion_proof(alg, index, size, &nodes).map_err(internal)?;
         let leaf = self.store.ledger_leaves(index, index + 1).await?.pop().map(|l| l.leaf).unwrap_or_default();
-        Ok(InclusionProof { index, size, root: self.root_at(alg, size).await?, leaf, proof })
+        Ok(InclusionProof { index, size, root, leaf, proof })
     }
 
     pub async fn consistency_proof(&self, first: u64, second: u64) -> Result<ConsistencyProof> {
-        self.checked_size(second).await?;
-        let alg = self.ledger_meta().await?.hash;
-        let ids = zhifa_ledger::consistency_nodes(first, second).map_err(|e| out_of_range(e.to_string()))?;
-        let nodes = self.nodes(&ids).await?;
+        let mut ids = zhifa_ledger::consistency_nodes(first, second).map_err(|e| out_of_range(e.to_string()))?;
+        ids.extend(zhifa_ledger::frontier(first));
+        let (alg, nodes, second_root) = self.proof_nodes(ids, second).await?;
         let proof = zhifa_ledger::consistency_proof(alg, first, second, &nodes).map_err(internal)?;
-        Ok(ConsistencyProof {
-            first,
-            second,
-            first_root: self.root_at(alg, first).await?,
-            second_root: self.root_at(alg, second).await?,
-            proof,
-        })
+        let first_root = zhifa_ledger::root_at(alg, first, &nodes).map_err(internal)?;
+        Ok(ConsistencyProof { first, second, first_root, second_root, proof })
+    }
+
+    async fn root_at(&self, alg: HashAlg, size: u64) -> Result<Hash> {
+        let nodes = self.store.ledger_nodes(&zhifa_ledger::frontier(size)).await?;
+        zhifa_ledger::root_at(alg, size, &nodes).map_err(internal)
     }
 
     /// Recompute everything the log covers: each leaf from its record, each
@@ -162,12 +158,24 @@ impl Service {
         let alg = meta.hash;
         let size = self.store.ledger_size().await?;
 
-        // Leaves, from their records.
+        // Leaves from their records, and every subtree from the leaves: an
+        // appender replays the stored leaves and says which nodes each one
+        // completes; those are compared with the stored ones. Reading the
+        // next batch overlaps with checking this one.
+        let mut appender = zhifa_ledger::Appender::new(alg, 0, &HashMap::new()).map_err(internal)?;
+        let read = |store: zhifa_store::Store, start: u64, end: u64| async move {
+            let entries = store.ledger_entries(start, end).await?;
+            let nodes = store.ledger_nodes_completed_in(start, end).await?;
+            Ok::<_, zhifa_store::StoreError>((entries, nodes))
+        };
         let mut start = 0;
-        while start < size {
+        let mut next = (size > 0).then(|| tokio::spawn(read(self.store.clone(), 0, BATCH.min(size))));
+        while let Some(pending) = next.take() {
             let end = (start + BATCH).min(size);
-            let entries = self.store.ledger_entries(start, end).await?;
-            let level0: HashMap<u64, Hash> = self.store.ledger_level(0, start, end).await?.into_iter().collect();
+            let (entries, stored) = pending.await.map_err(internal)??;
+            if end < size {
+                next = Some(tokio::spawn(read(self.store.clone(), end, (end + BATCH).min(size))));
+            }
             let mut expected = start;
             for (leaf, record) in &entries {
                 for missing in expected..leaf.index {
@@ -181,82 +189,45 @@ impl Service {
                         format!("id={}", leaf.record_id),
                         format!("叶子 ledger_leaves idx={} 所记录的记录已不存在", leaf.index),
                     )),
-                    Some(r) => {
-                        let recomputed = RecordLeaf {
-                            record_id: r.id.0,
-                            kind: r.kind.clone(),
-                            at_us: r.at.as_microsecond(),
-                            commitment: RecordLeaf::commitment(alg, &leaf.salt, &r.body),
-                        }
-                        .to_bytes();
-                        if let Some(column) = column_differing_from_body(r) {
-                            report.problems.push(problem(
-                                "records",
-                                format!("id={}", r.id.0),
-                                format!("“{column}”列与记录正文不符"),
-                            ));
-                        }
-                        if recomputed != leaf.leaf {
-                            report.problems.push(problem(
-                                "records",
-                                format!("id={}", r.id.0),
-                                format!("记录与其叶子 ledger_leaves idx={} 不符（记录、盐值或叶子被改动）", leaf.index),
-                            ));
-                        }
-                    }
+                    Some(r) => check_record(alg, r, leaf, &mut report.problems),
                 }
-                if level0.get(&leaf.index) != Some(&alg.leaf(&leaf.leaf)) {
-                    report.problems.push(problem(
-                        "ledger_nodes",
-                        format!("level=0 idx={}", leaf.index),
-                        "叶子哈希与叶子内容不符或缺失",
-                    ));
+                // A missing leaf leaves a hole the appender cannot fill: from
+                // there on, subtrees are compared only where they are intact.
+                while appender.size() < leaf.index {
+                    appender.append(b"");
+                }
+                for (id, hash) in appender.append(&leaf.leaf) {
+                    match stored.get(&id) {
+                        Some(h) if *h == hash => {}
+                        Some(_) if id.level == 0 => report.problems.push(problem(
+                            "ledger_nodes",
+                            format!("level=0 idx={}", id.index),
+                            "叶子哈希与叶子内容不符",
+                        )),
+                        Some(_) => report.problems.push(problem(
+                            "ledger_nodes",
+                            format!("level={} idx={}", id.level, id.index),
+                            "节点哈希与其子树不符",
+                        )),
+                        None => report.problems.push(problem(
+                            "ledger_nodes",
+                            format!("level={} idx={}", id.level, id.index),
+                            "节点缺失",
+                        )),
+                    }
                 }
             }
             for missing in expected..end {
                 report.problems.push(problem("ledger_leaves", format!("idx={missing}"), "叶子缺失"));
             }
             start = end;
-            progress(Progress { phase: "叶子", done: start, total: size });
+            progress(Progress { phase: "叶子与子树", done: start, total: size });
         }
         for id in self.store.records_without_leaf(100).await? {
             report.problems.push(problem("records", format!("id={id}"), "记录没有对应的叶子"));
         }
-
-        // Subtrees, level by level, from their children.
-        let mut level: u8 = 1;
         let total_nodes = self.store.ledger_node_count().await?;
         report.nodes = total_nodes;
-        while (size >> level) > 0 {
-            let count = size >> level;
-            let mut start = 0;
-            while start < count {
-                let end = (start + BATCH).min(count);
-                let children: HashMap<u64, Hash> =
-                    self.store.ledger_level(level - 1, 2 * start, 2 * end).await?.into_iter().collect();
-                let nodes: HashMap<u64, Hash> = self.store.ledger_level(level, start, end).await?.into_iter().collect();
-                for i in start..end {
-                    let want = match (children.get(&(2 * i)), children.get(&(2 * i + 1))) {
-                        (Some(l), Some(r)) => Some(alg.node(l, r)),
-                        _ => None,
-                    };
-                    match (nodes.get(&i), want) {
-                        (Some(got), Some(want)) if *got == want => {}
-                        (None, _) => {
-                            report.problems.push(problem("ledger_nodes", format!("level={level} idx={i}"), "节点缺失"))
-                        }
-                        _ => report.problems.push(problem(
-                            "ledger_nodes",
-                            format!("level={level} idx={i}"),
-                            "节点哈希与其子节点不符",
-                        )),
-                    }
-                }
-                start = end;
-            }
-            progress(Progress { phase: "子树", done: u64::from(level), total: 64 - u64::from(size.leading_zeros()) });
-            level += 1;
-        }
         let expected_nodes: u64 = (0..64).map(|k| size >> k).sum();
         if total_nodes > expected_nodes {
             report.problems.push(problem(
@@ -326,11 +297,57 @@ impl Service {
     }
 }
 
+/// A record against its leaf: the columns against the body, the body (and
+/// salt) against the leaf's commitment.
+fn check_record(alg: HashAlg, r: &zhifa_store::RecordRow, leaf: &zhifa_store::LeafRow, problems: &mut Vec<Problem>) {
+    if let Some(column) = column_differing_from_body(r) {
+        problems.push(problem("records", format!("id={}", r.id.0), format!("“{column}”列与记录正文不符")));
+    }
+    let recomputed = RecordLeaf {
+        record_id: r.id.0,
+        kind: r.kind.clone(),
+        at_us: r.at.as_microsecond(),
+        commitment: RecordLeaf::commitment(alg, &leaf.salt, &r.body),
+    }
+    .to_bytes();
+    if recomputed != leaf.leaf {
+        problems.push(problem(
+            "records",
+            format!("id={}", r.id.0),
+            format!("记录与其叶子 ledger_leaves idx={} 不符（记录、盐值或叶子被改动）", leaf.index),
+        ));
+    }
+}
+
+/// The fields of a record body that have columns; `data` is skipped unread.
+#[derive(serde::Deserialize)]
+struct RecordHead<'a> {
+    #[serde(borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    entity: std::borrow::Cow<'a, str>,
+    entity_id: i64,
+    agency_id: Option<i64>,
+    #[serde(borrow)]
+    actor: ActorHead<'a>,
+    #[serde(borrow)]
+    at: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    reason: std::borrow::Cow<'a, str>,
+}
+
+#[derive(serde::Deserialize)]
+struct ActorHead<'a> {
+    id: Option<i64>,
+    #[serde(borrow)]
+    username: std::borrow::Cow<'a, str>,
+}
+
 /// The first column of a records row that disagrees with its (committed)
 /// body: the columns are copies kept for queries, the body is what the leaf
 /// commits to.
 fn column_differing_from_body(r: &zhifa_store::RecordRow) -> Option<&'static str> {
-    let Ok(body) = serde_json::from_slice::<zhifa_domain::records::RecordBody>(&r.body) else {
+    let Ok(body) = serde_json::from_slice::<RecordHead>(&r.body) else {
         return Some("body");
     };
     let checks = [

@@ -211,6 +211,16 @@ impl Store {
         row.as_ref().map(meta_row).transpose()
     }
 
+    /// [`Store::ledger_meta`], read once per process (it never changes; a
+    /// changed row is `verify`'s business, which reads it afresh).
+    pub async fn ledger_meta_cached(&self) -> Result<LedgerMeta> {
+        if let Some(meta) = self.meta.get() {
+            return Ok(meta.clone());
+        }
+        let meta = self.ledger_meta().await?.ok_or(StoreError::NoLedger)?;
+        Ok(self.meta.get_or_init(|| meta).clone())
+    }
+
     /// Create the log with `meta` unless it exists; return the log's meta
     /// either way (the caller checks that its key is the log's key).
     pub async fn init_ledger(&self, meta: &LedgerMeta) -> Result<LedgerMeta> {
@@ -349,6 +359,39 @@ impl Store {
                 Ok((leaf, record))
             })
             .collect()
+    }
+
+    /// The stored nodes that leaves `start..end` complete: at each level `k`,
+    /// indices `start >> k .. end >> k` (the whole subtree must lie below `end`).
+    pub async fn ledger_nodes_completed_in(&self, start: u64, end: u64) -> Result<HashMap<NodeId, Hash>> {
+        let mut ranges = Vec::new();
+        for level in 0u8..64 {
+            let (first, last) = (start >> level, end >> level);
+            if first < last {
+                ranges.push((level, first, last));
+            }
+            if end >> level == 0 {
+                break;
+            }
+        }
+        let mut out = HashMap::new();
+        if ranges.is_empty() {
+            return Ok(out);
+        }
+        let conditions: Vec<String> = (0..ranges.len())
+            .map(|i| format!("(level = ${} AND idx >= ${} AND idx < ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+            .collect();
+        let sql = format!("SELECT level, idx, hash FROM ledger_nodes WHERE {}", conditions.join(" OR "));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (level, first, last) in ranges {
+            query = query.bind(i16::from(level)).bind(i64_of(first)).bind(i64_of(last));
+        }
+        for row in query.fetch_all(&self.pool).await? {
+            let level: i16 = row.try_get("level")?;
+            let id = NodeId { level: u8::try_from(level).unwrap_or(u8::MAX), index: u64_of(row.try_get("idx")?) };
+            out.insert(id, hash_of("ledger_nodes", row.try_get("hash")?)?);
+        }
+        Ok(out)
     }
 
     /// Records that have no leaf (at most `limit`).

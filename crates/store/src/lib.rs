@@ -91,6 +91,7 @@ pub struct Store {
     /// The checkpoint key, once [`Store::set_signer`] gave it: the writer
     /// then signs a checkpoint with every batch it commits.
     signer: Arc<OnceLock<Arc<Signer>>>,
+    meta: Arc<OnceLock<LedgerMeta>>,
 }
 
 /// A command waiting for the writer, and where its outcome goes.
@@ -148,7 +149,7 @@ impl Store {
         let (writer, queue) = tokio::sync::mpsc::channel(1024);
         let signer = Arc::new(OnceLock::new());
         tokio::spawn(write_loop(pool.clone(), dialect, queue, signer.clone()));
-        Ok(Self { pool, dialect, writer, signer })
+        Ok(Self { pool, dialect, writer, signer, meta: Arc::new(OnceLock::new()) })
     }
 
     /// The embedded default: `DIR/zhifa.db`, created if missing.
