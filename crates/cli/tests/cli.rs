@@ -75,3 +75,48 @@ fn calendar_dir_adds_a_year() {
     assert!(!o.status.success() && err.contains("2028.txt 第3行") && err.contains("不是周末"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The signature blob of a checkpoint's signature line: key id (4 bytes) and signature.
+fn signature_len(note: &str) -> usize {
+    let b64 = note.trim_end().rsplit(' ').next().unwrap();
+    // Standard base64 with padding: 3 bytes per 4 characters.
+    b64.len() / 4 * 3 - b64.matches('=').count()
+}
+
+#[test]
+fn a_new_ledger_is_sm3_sm2_or_as_asked_and_verifies() {
+    for (flags, signature) in
+        [(&[][..], "sm2"), (&["--ledger-hash", "sha256", "--ledger-signer", "ed25519"][..], "ed25519")]
+    {
+        let dir = std::env::temp_dir().join(format!("zhifa-ledger-{}-{signature}", std::process::id()));
+        let data = dir.to_str().unwrap();
+        let mut args = vec!["--data", data];
+        args.extend_from_slice(flags);
+        args.extend(["demo", "--no-serve"]);
+        stdout(&zhifa(&args));
+        let key = std::fs::read_to_string(dir.join("ledger-key.pem")).unwrap();
+        assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("ledger-key.pem")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "the key is readable by its owner only");
+        }
+        let note = stdout(&zhifa(&["--data", data, "ledger", "checkpoint"]));
+        let len = signature_len(&note);
+        match signature {
+            "ed25519" => assert_eq!(len, 4 + 64, "{note}"),
+            _ => assert!((4 + 68..=4 + 72).contains(&len), "an SM2 DER signature: {note}"),
+        }
+        let out = stdout(&zhifa(&["--data", data, "verify"]));
+        assert!(out.contains("账本完好"), "{out}");
+        // A checkpoint kept earlier is extended by the log; a forged one is not.
+        std::fs::write(dir.join("kept.txt"), &note).unwrap();
+        let out = stdout(&zhifa(&["--data", data, "verify", "--against", dir.join("kept.txt").to_str().unwrap()]));
+        assert!(out.contains("是") && out.contains("延续"), "{out}");
+        std::fs::write(dir.join("forged.txt"), note.replacen('\n', "\n1", 1)).unwrap();
+        let o = zhifa(&["--data", data, "verify", "--against", dir.join("forged.txt").to_str().unwrap()]);
+        assert!(!o.status.success(), "a forged checkpoint fails");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

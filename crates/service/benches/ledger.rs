@@ -35,9 +35,8 @@ async fn main() {
     let mut n = 1;
     while n < leaves {
         let batch = (leaves - n).min(1_000);
-        let changes = (0..batch)
-            .map(|i| Change::CreateItem { agency, data: build::item(&format!("事项{}", n + i)) })
-            .collect();
+        let changes =
+            (0..batch).map(|i| Change::CreateItem { agency, data: build::item(&format!("事项{}", n + i)) }).collect();
         let command = zhifa_store::Command {
             actor: sys.as_ref(),
             at: jiff::Timestamp::now(),
@@ -52,7 +51,10 @@ async fn main() {
     }
     let append_secs = started.elapsed().as_secs_f64();
     let size = db.store.ledger_size().await.unwrap_or_else(|e| panic!("{e}"));
-    println!("appended {size} leaves in {append_secs:.1} s: {:.0} appends/s (commands of 1,000 changes)", (size - 1) as f64 / append_secs);
+    println!(
+        "appended {size} leaves in {append_secs:.1} s: {:.0} appends/s (commands of 1,000 changes)",
+        (size - 1) as f64 / append_secs
+    );
 
     // 2. Verify, then bare SM3 over the same inputs.
     let started = Instant::now();
