@@ -6,7 +6,7 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use zhifa_calendar::{Calendar, Period};
-use zhifa_service::{Actor, HashAlg, LedgerMeta, Service, Signer, SignerAlg, Store};
+use zhifa_service::{Actor, Blobs, HashAlg, LedgerMeta, Service, Signer, SignerAlg, Store};
 use zhifa_web::AppState;
 
 #[derive(Parser)]
@@ -327,7 +327,7 @@ async fn open(db: &DbArgs, calendar: Calendar) -> Result<Service> {
         bail!("签名密钥 {} 不是该账本的密钥（账本公钥见 /api/v1/ledger/public-key）", key_path.display());
     }
     let signer = Signer::from_pkcs8_pem(&meta.origin, &pem)?;
-    Ok(Service::new(store, calendar, signer))
+    Ok(Service::new(store, calendar, signer).with_blobs(Blobs::new(db.data.join("evidence"))))
 }
 
 fn read_password() -> Result<String> {
@@ -368,7 +368,10 @@ async fn verify(service: Service, against: Option<&Path>) -> Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!();
-    println!("已校验 {} 个叶子、{} 个子树节点、{} 个检查点", report.leaves, report.nodes, report.checkpoints);
+    println!(
+        "已校验 {} 个叶子、{} 个子树节点、{} 个检查点、{} 个音像文件",
+        report.leaves, report.nodes, report.checkpoints, report.files
+    );
     let mut failed = !report.problems.is_empty();
     for p in &report.problems {
         println!("不符：{p}");

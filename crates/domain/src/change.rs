@@ -6,7 +6,8 @@
 //! of change means adding a variant here.
 
 use crate::agency::AgencyData;
-use crate::ids::{AgencyId, CertificateId, InspectionItemId, ItemId, ServiceGuideId, TokenId, UserId};
+use crate::evidence::EvidenceMeta;
+use crate::ids::{AgencyId, CertificateId, InspectionItemId, ItemId, ServiceGuideId, TokenId, UploadId, UserId};
 use crate::people::{CertificateData, UserData};
 use crate::region::RegionCode;
 use crate::registry::{InspectionItemData, ItemData, ServiceGuideData};
@@ -15,6 +16,26 @@ use serde_json::{Value, json};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
+    /// An audio/video record announced by its uploader: its size and what it
+    /// proves; the bytes follow (tus).
+    CreateUpload {
+        agency: AgencyId,
+        user: UserId,
+        length: u64,
+        meta: EvidenceMeta,
+    },
+    /// All bytes arrived and were stored under their hash.
+    CompleteUpload {
+        id: UploadId,
+        /// Lower-case hex of the file's hash (the ledger's algorithm).
+        content_hash: String,
+        /// More than 24 hours after capture (REC-5).
+        late: bool,
+    },
+    /// The uploader gave up (tus termination); nothing was kept.
+    TerminateUpload {
+        id: UploadId,
+    },
     PutRegion {
         code: RegionCode,
         name: String,
@@ -111,6 +132,9 @@ impl Change {
     pub fn kind(&self) -> &'static str {
         match self {
             Change::PutRegion { .. } => "region.put",
+            Change::CreateUpload { .. } => "upload.create",
+            Change::CompleteUpload { .. } => "upload.complete",
+            Change::TerminateUpload { .. } => "upload.terminate",
             Change::CreateAgency { .. } => "agency.create",
             Change::UpdateAgency { .. } => "agency.update",
             Change::CreateUser { .. } => "user.create",
@@ -143,6 +167,11 @@ impl Change {
     pub fn record_data(&self) -> Value {
         match self {
             Change::PutRegion { code, name } => json!({ "code": code, "name": name }),
+            Change::CreateUpload { agency, user, length, meta } => {
+                json!({ "agency": agency, "user": user, "length": length, "meta": meta })
+            }
+            Change::CompleteUpload { content_hash, late, .. } => json!({ "content_hash": content_hash, "late": late }),
+            Change::TerminateUpload { .. } => json!({}),
             Change::CreateAgency { data } => json!({ "data": data }),
             Change::UpdateAgency { version, data, .. } => json!({ "version": version, "data": data }),
             Change::CreateUser { agency, data, certificates, .. } => {

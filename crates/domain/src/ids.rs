@@ -55,4 +55,7 @@ id_type!(
     TokenId,
     /// A row of the append-only `records` table.
     RecordId,
+    /// A resumable upload of an audio/video record (音像记录), and the
+    /// evidence it becomes.
+    UploadId,
 );

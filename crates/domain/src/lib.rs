@@ -6,6 +6,7 @@
 pub mod agency;
 pub mod change;
 pub mod error;
+pub mod evidence;
 pub mod ids;
 pub mod people;
 pub mod records;

@@ -97,6 +97,52 @@ impl HashAlg {
     }
 }
 
+/// A hash computed over bytes that arrive in pieces (an uploaded file).
+#[derive(Clone)]
+pub struct Hasher(HasherInner);
+
+#[derive(Clone)]
+enum HasherInner {
+    Sm3(sm3::Sm3),
+    Sha256(sha2::Sha256),
+}
+
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hasher")
+    }
+}
+
+impl Hasher {
+    pub fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest;
+        match &mut self.0 {
+            HasherInner::Sm3(h) => h.update(bytes),
+            HasherInner::Sha256(h) => h.update(bytes),
+        }
+    }
+
+    pub fn finalize(self) -> Hash {
+        use sha2::Digest;
+        let mut out = [0u8; 32];
+        match self.0 {
+            HasherInner::Sm3(h) => out.copy_from_slice(&h.finalize()),
+            HasherInner::Sha256(h) => out.copy_from_slice(&h.finalize()),
+        }
+        out
+    }
+}
+
+impl HashAlg {
+    pub fn hasher(self) -> Hasher {
+        use sha2::Digest;
+        Hasher(match self {
+            HashAlg::Sm3 => HasherInner::Sm3(sm3::Sm3::new()),
+            HashAlg::Sha256 => HasherInner::Sha256(sha2::Sha256::new()),
+        })
+    }
+}
+
 /// Lower-case hexadecimal, for messages and tests.
 pub fn hex(hash: &[u8]) -> String {
     hash.iter().map(|b| format!("{b:02x}")).collect()

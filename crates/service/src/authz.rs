@@ -91,6 +91,12 @@ pub fn listing_region(actor: &Actor) -> Option<String> {
     }
 }
 
+/// Audio/video records: the people who investigate (officers and heads) of
+/// their own agency. The system has no agency to record for.
+pub fn can_record_evidence(actor: &Actor) -> bool {
+    matches!(role(actor), Some(Role::Officer | Role::Head))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

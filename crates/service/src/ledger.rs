@@ -46,6 +46,8 @@ impl std::fmt::Display for Problem {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyReport {
     pub leaves: u64,
+    /// Evidence files hashed again.
+    pub files: u64,
     pub nodes: u64,
     pub checkpoints: u64,
     pub problems: Vec<Problem>,
@@ -59,7 +61,7 @@ pub struct Progress {
     pub total: u64,
 }
 
-fn problem(table: &'static str, row: impl Into<String>, message: impl Into<String>) -> Problem {
+pub(crate) fn problem(table: &'static str, row: impl Into<String>, message: impl Into<String>) -> Problem {
     Problem { table, row: row.into(), message: message.into() }
 }
 
@@ -236,6 +238,9 @@ impl Service {
                 format!("节点比 {size} 个叶子应有的 {expected_nodes} 个多"),
             ));
         }
+
+        // Evidence files, hashed again.
+        report.files = self.verify_evidence(alg, &mut report.problems).await?;
 
         // Checkpoints: signature, and root against the (verified) nodes.
         let mut after = None;

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod authz;
 pub mod demo;
+pub mod evidence;
 pub mod ledger;
 mod registry;
 
@@ -16,6 +17,7 @@ pub use auth::{Principal, SignedIn};
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
 pub use zhifa_calendar::{Calendar, CalendarError};
 pub use zhifa_ledger::{HashAlg, Signer, SignerAlg};
+pub use zhifa_store::{Blobs, UploadRow, UploadState};
 pub use zhifa_store::{CertificateRow, CheckpointRow, Entry, LedgerMeta, Store, TokenRow, UserRow};
 
 use jiff::Timestamp;
@@ -69,6 +71,15 @@ pub enum ServiceError {
     /// Someone else changed the thing since it was read.
     #[error("conflict")]
     Conflict,
+    /// An upload's bytes must continue at this offset (tus `Upload-Offset`).
+    #[error("上传应从第 {0} 字节继续")]
+    UploadOffset(u64),
+    /// More bytes than allowed (the limit in bytes).
+    #[error("文件超过 {0} 字节")]
+    TooLarge(u64),
+    /// It existed and is gone for good (a terminated upload).
+    #[error("gone")]
+    Gone,
     /// A date or period the calendar cannot answer for (a year without data).
     #[error(transparent)]
     Calendar(#[from] CalendarError),
@@ -99,6 +110,9 @@ pub struct Service {
     /// The checkpoint key; `None` for a read-only service (verification),
     /// which refuses commands.
     signer: Option<Arc<Signer>>,
+    /// Where evidence files go (`with_blobs`).
+    blobs: Option<Arc<zhifa_store::Blobs>>,
+    hashers: Arc<evidence::Hashers>,
     clock: Clock,
 }
 
@@ -113,12 +127,26 @@ impl Service {
     pub fn new(store: Store, calendar: Calendar, signer: Signer) -> Self {
         let signer = Arc::new(signer);
         store.set_signer(signer.clone());
-        Self { store, calendar: Arc::new(calendar), signer: Some(signer), clock: Arc::new(Timestamp::now) }
+        Self {
+            store,
+            calendar: Arc::new(calendar),
+            signer: Some(signer),
+            blobs: None,
+            hashers: Arc::default(),
+            clock: Arc::new(Timestamp::now),
+        }
     }
 
     /// A service that reads and verifies but changes nothing (no signing key needed).
     pub fn read_only(store: Store, calendar: Calendar) -> Self {
-        Self { store, calendar: Arc::new(calendar), signer: None, clock: Arc::new(Timestamp::now) }
+        Self {
+            store,
+            calendar: Arc::new(calendar),
+            signer: None,
+            blobs: None,
+            hashers: Arc::default(),
+            clock: Arc::new(Timestamp::now),
+        }
     }
 
     #[must_use]

@@ -285,6 +285,45 @@ pub(crate) async fn apply(
             .await?;
             (id, Some(agency))
         }
+        Change::CreateUpload { agency, user, length, meta } => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO uploads (agency_id, user_id, length, meta, case_number, state, created_us) \
+                 VALUES ($1, $2, $3, $4, $5, 'open', $6) RETURNING id",
+            )
+            .bind(agency.0)
+            .bind(user.0)
+            .bind(i64::try_from(*length).map_err(|_| StoreError::NotFound("uploads"))?)
+            .bind(json(meta)?)
+            .bind(&meta.case_number)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
+            (id, Some(agency.0))
+        }
+        Change::CompleteUpload { id, content_hash, late } => {
+            let agency: Option<i64> = sqlx::query_scalar(
+                "UPDATE uploads SET state = 'complete', content_hash = $1, late = $2, completed_us = $3 \
+                 WHERE id = $4 AND state = 'open' RETURNING agency_id",
+            )
+            .bind(content_hash)
+            .bind(i64::from(*late))
+            .bind(now)
+            .bind(id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+            (id.0, Some(agency.ok_or(StoreError::Conflict("uploads"))?))
+        }
+        Change::TerminateUpload { id } => {
+            let agency: Option<i64> = sqlx::query_scalar(
+                "UPDATE uploads SET state = 'terminated', completed_us = $1 WHERE id = $2 AND state = 'open' \
+                 RETURNING agency_id",
+            )
+            .bind(now)
+            .bind(id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+            (id.0, Some(agency.ok_or(StoreError::Conflict("uploads"))?))
+        }
         Change::RevokeToken { id } => {
             let user: Option<i64> = sqlx::query_scalar(
                 "UPDATE api_tokens SET revoked_us = $1 WHERE id = $2 AND revoked_us IS NULL RETURNING user_id",

@@ -7,13 +7,17 @@
 //! crate and only reachable from `commit`.
 
 mod apply;
+mod blobs;
 mod ledger;
 mod read;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod uploads;
 
+pub use blobs::Blobs;
 pub use ledger::{CheckpointRow, LeafRow, LedgerMeta};
 pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};
+pub use uploads::{UploadRow, UploadState};
 
 use jiff::Timestamp;
 use sqlx::AnyPool;

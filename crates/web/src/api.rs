@@ -479,6 +479,7 @@ pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Pa
         history, export_items, import_items, export_personnel, import_personnel,
         list_tokens, create_token, revoke_token,
         calendar_days, calendar_deadline, calendar_periods, calendar_years,
+        get_evidence,
         ledger_checkpoint, ledger_public_key, ledger_leaves, ledger_inclusion, ledger_consistency,
     ),
     modifiers(&BearerAuth),
@@ -792,5 +793,62 @@ pub async fn ledger_consistency(
         first_root: b64(&p.first_root),
         second_root: b64(&p.second_root),
         proof: p.proof.iter().map(|h| b64(h)).collect(),
+    }))
+}
+
+// ---- evidence -------------------------------------------------------------------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceOut {
+    pub id: i64,
+    pub agency_id: i64,
+    pub case_number: String,
+    pub step: String,
+    pub captured_at: String,
+    pub place: String,
+    pub collector: String,
+    pub proves: String,
+    pub filename: String,
+    pub media_type: String,
+    pub length: u64,
+    /// `open`, `complete` or `terminated`.
+    pub state: String,
+    /// Hex hash of the file (the ledger's algorithm) once complete.
+    pub content_hash: Option<String>,
+    /// Stored more than 24 hours after capture (REC-5).
+    pub late: bool,
+    pub created_at: String,
+    pub completed_at: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/evidence/{id}", params(("id" = i64, Path)), responses((status = 200, body = EvidenceOut), (status = 404, body = ErrorBody)))]
+pub async fn get_evidence(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<EvidenceOut>> {
+    let u = s.service.evidence(&user.actor(), zhifa_domain::ids::UploadId(id)).await?;
+    let state = match u.state {
+        zhifa_service::UploadState::Open => "open",
+        zhifa_service::UploadState::Complete => "complete",
+        zhifa_service::UploadState::Terminated => "terminated",
+    };
+    Ok(Json(EvidenceOut {
+        id: u.id.0,
+        agency_id: u.agency_id.0,
+        case_number: u.meta.case_number,
+        step: u.meta.step,
+        captured_at: u.meta.captured_at.to_string(),
+        place: u.meta.place,
+        collector: u.meta.collector,
+        proves: u.meta.proves,
+        filename: u.meta.filename,
+        media_type: u.meta.media_type,
+        length: u.length,
+        state: state.to_owned(),
+        content_hash: u.content_hash,
+        late: u.late,
+        created_at: u.created_at.to_string(),
+        completed_at: u.completed_at.map(|t| t.to_string()),
     }))
 }

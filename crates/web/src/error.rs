@@ -58,6 +58,13 @@ impl From<ServiceError> for AppError {
             ServiceError::Duplicate(what) => Self::new(S::CONFLICT, "duplicate", format!("{what}已存在")),
             ServiceError::Conflict => Self::new(S::CONFLICT, "conflict", "数据已被他人修改，请刷新后重新编辑"),
             ServiceError::Calendar(e) => e.into(),
+            ServiceError::UploadOffset(at) => {
+                Self::new(S::CONFLICT, "upload_offset_mismatch", format!("上传偏移不符：应从第 {at} 字节继续"))
+            }
+            ServiceError::TooLarge(limit) => {
+                Self::new(S::PAYLOAD_TOO_LARGE, "too_large", format!("文件超过允许的大小（{limit} 字节）"))
+            }
+            ServiceError::Gone => Self::new(S::GONE, "gone", "该上传已被放弃"),
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 Self::new(S::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后再试或联系管理员")

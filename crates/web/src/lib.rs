@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod console;
 pub mod error;
+pub mod tus;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/calendar/deadline", get(api::calendar_deadline))
         .route("/calendar/periods", get(api::calendar_periods))
         .route("/calendar/years", get(api::calendar_years))
+        .route("/evidence/{id}", get(api::get_evidence))
         .route("/ledger/checkpoint", get(api::ledger_checkpoint))
         .route("/ledger/public-key", get(api::ledger_public_key))
         .route("/ledger/leaves", get(api::ledger_leaves))
@@ -51,6 +53,15 @@ pub fn router(state: AppState) -> Router {
         .route("/ledger/proof/consistency", get(api::ledger_consistency))
         .route("/openapi.json", get(api::openapi_json))
         .fallback(|| async { error::AppError::not_found() });
+
+    let uploads = Router::new()
+        .route("/uploads", axum::routing::options(tus::options).post(tus::create))
+        .route(
+            "/uploads/{id}",
+            axum::routing::head(tus::head).patch(tus::patch).delete(tus::delete).options(tus::options),
+        )
+        .layer(axum::middleware::map_response(tus::tus_resumable));
+    let api = api.merge(uploads);
 
     let console = Router::new()
         .route("/", get(console::home))

@@ -40,7 +40,8 @@ impl App {
             db.store.clone(),
             zhifa_calendar::Calendar::embedded().unwrap(),
             zhifa_store::testing::test_signer(),
-        );
+        )
+        .with_blobs(zhifa_service::Blobs::new(db.dir.join("evidence")));
         App { router: router(AppState { service: service.clone(), secure_cookies: false }), service }
     }
 
@@ -668,6 +669,159 @@ async fn the_ledger_is_public_and_its_checkpoint_verifies_with_openssl() {
             let r = get_public(&app, &path).await;
             assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.text());
         }
+    })
+    .await;
+}
+
+fn tus(method: &str, path: &str, token: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header("Tus-Resumable", "1.0.0")
+}
+
+fn patch(path: &str, token: &str, offset: u64, body: Body) -> Request<Body> {
+    tus("PATCH", path, token)
+        .header("Upload-Offset", offset.to_string())
+        .header(header::CONTENT_TYPE, "application/offset+octet-stream")
+        .body(body)
+        .unwrap()
+}
+
+fn tus_metadata(captured_at: &str) -> String {
+    use base64::Engine;
+    let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    [
+        ("case_number", "西湖市监立〔2025〕12号"),
+        ("step", "现场检查"),
+        ("captured_at", captured_at),
+        ("place", "杭州市西湖区文三路 1 号"),
+        ("collector", "王五"),
+        ("proves", "现场存放过期食品"),
+        ("filename", "VID_0001.mp4"),
+        ("filetype", "video/mp4"),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{k} {}", b(v)))
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
+#[tokio::test]
+async fn evidence_uploads_resume_after_a_broken_connection_and_verify() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let w = world(&app).await;
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+
+        let r = app.send(Request::options("/api/v1/uploads").body(Body::empty()).unwrap()).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        assert_eq!(r.headers["Tus-Version"], "1.0.0");
+        assert_eq!(r.headers["Tus-Extension"], "creation,termination");
+
+        // Captured 30 hours ago: accepted, and flagged late.
+        let captured = jiff::Timestamp::now().checked_sub(jiff::SignedDuration::from_hours(30)).unwrap().to_string();
+        let create = |token: &str| {
+            tus("POST", "/api/v1/uploads", token)
+                .header("Upload-Length", bytes.len().to_string())
+                .header("Upload-Metadata", tus_metadata(&captured))
+                .body(Body::empty())
+                .unwrap()
+        };
+        let r = app
+            .send(
+                Request::post("/api/v1/uploads")
+                    .header(header::AUTHORIZATION, format!("Bearer {}", w.officer_a))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "Tus-Resumable is required");
+        assert_eq!(app.send(create(&w.supervisor_x)).await.status, StatusCode::FORBIDDEN, "supervisors do not upload");
+        let r = app.send(create(&w.officer_a)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        assert_eq!(r.headers["Tus-Resumable"], "1.0.0");
+        let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+        let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
+
+        let head = |token: &str| tus("HEAD", &location, token).body(Body::empty()).unwrap();
+        let r = app.send(head(&w.officer_a)).await;
+        assert_eq!(
+            (r.headers["Upload-Offset"].to_str().unwrap(), r.headers["Upload-Length"].to_str().unwrap()),
+            ("0", "300000")
+        );
+
+        let r = app.send(patch(&location, &w.officer_a, 0, Body::from(bytes[..100_000].to_vec()))).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        assert_eq!(r.headers["Upload-Offset"], "100000");
+        let r = app.send(patch(&location, &w.officer_a, 0, Body::from(bytes[..10].to_vec()))).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "a stale offset is refused");
+        assert_eq!(
+            app.send(patch(&location, &w.head_a, 100_000, Body::from(vec![0u8; 10]))).await.status,
+            StatusCode::FORBIDDEN
+        );
+
+        // The connection breaks after 50,000 more bytes: they are kept.
+        let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = vec![
+            Ok(axum::body::Bytes::copy_from_slice(&bytes[100_000..150_000])),
+            Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cable pulled")),
+        ];
+        let broken = Body::from_stream(futures_util::stream::iter(chunks));
+        let r = app.send(patch(&location, &w.officer_a, 100_000, broken)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = app.send(head(&w.officer_a)).await;
+        assert_eq!(r.headers["Upload-Offset"], "150000");
+
+        let r = app.send(patch(&location, &w.officer_a, 150_000, Body::from(bytes[150_000..].to_vec()))).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        assert_eq!(r.headers["Upload-Offset"], "300000");
+
+        let e = app.get(&format!("/api/v1/evidence/{id}"), &w.officer_a).await.json();
+        assert_eq!(e["state"], "complete");
+        assert_eq!(e["content_hash"], zhifa_ledger::hex(&zhifa_ledger::HashAlg::Sm3.digest(&[&bytes])));
+        assert_eq!(e["late"], true);
+        assert_eq!(e["proves"], "现场存放过期食品");
+        assert_eq!(app.get(&format!("/api/v1/evidence/{id}"), &w.supervisor_x).await.status, StatusCode::OK);
+        let head_b = app.service.store().user_by_username("head-b").await.unwrap().unwrap();
+        let (_, head_b) = app.service.create_token(&Actor::System("t"), head_b.user.id, "b").await.unwrap();
+        assert_eq!(app.get(&format!("/api/v1/evidence/{id}"), &head_b).await.status, StatusCode::NOT_FOUND);
+
+        // Termination.
+        let r = app.send(create(&w.officer_a)).await;
+        let other = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+        app.send(patch(&other, &w.officer_a, 0, Body::from(bytes[..1000].to_vec()))).await;
+        let r = app.send(tus("DELETE", &other, &w.officer_a).body(Body::empty()).unwrap()).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            app.send(tus("HEAD", &other, &w.officer_a).body(Body::empty()).unwrap()).await.status,
+            StatusCode::GONE
+        );
+
+        // Every step is in the log, and the file verifies; one byte changed does not.
+        let kinds: Vec<String> =
+            app.service.store().records_after(0, 1000).await.unwrap().into_iter().map(|r| r.kind).collect();
+        for kind in ["upload.create", "upload.complete", "upload.terminate"] {
+            assert!(kinds.iter().any(|k| k == kind), "{kind} recorded");
+        }
+        let report = app.service.verify(|_| {}).await.unwrap();
+        assert_eq!((report.files, report.problems.len()), (1, 0), "{:?}", report.problems);
+        let hex = e["content_hash"].as_str().unwrap();
+        let file = db.dir.join("evidence").join("sm3").join(&hex[..2]).join(hex);
+        let mut perms = std::fs::metadata(&file).unwrap().permissions();
+        assert!(perms.readonly(), "stored read-only");
+        #[expect(clippy::permissions_set_readonly_false, reason = "the test plays an intruder")]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&file, perms).unwrap();
+        let mut content = std::fs::read(&file).unwrap();
+        content[12_345] ^= 1;
+        std::fs::write(&file, content).unwrap();
+        let report = app.service.verify(|_| {}).await.unwrap();
+        assert!(
+            report.problems.iter().any(|p| p.to_string().contains(&format!("uploads id={id}"))),
+            "{:?}",
+            report.problems
+        );
     })
     .await;
 }

@@ -1,0 +1,225 @@
+//! Audio/video records (音像记录): resumable uploads (the tus protocol lives
+//! in `web`; this is what it asks for), stored by content hash, each step
+//! recorded through the command path.
+
+use crate::{Actor, Result, Service, ServiceError, authz};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::io::AsyncWriteExt;
+use zhifa_domain::change::Change;
+use zhifa_domain::evidence::{EvidenceMeta, MAX_EVIDENCE_BYTES, rec_5_is_late};
+use zhifa_domain::ids::UploadId;
+use zhifa_ledger::{HashAlg, Hasher};
+use zhifa_store::{Blobs, UploadRow, UploadState};
+
+/// Hash states of uploads under way, so that a file is hashed as it arrives;
+/// after a restart the staged bytes are hashed again at the end instead.
+#[derive(Debug, Default)]
+pub(crate) struct Hashers(Mutex<HashMap<UploadId, (u64, Hasher)>>);
+
+impl Hashers {
+    fn take(&self, id: UploadId, offset: u64) -> Option<Hasher> {
+        let mut map = self.0.lock().ok()?;
+        match map.remove(&id) {
+            Some((at, h)) if at == offset => Some(h),
+            _ => None,
+        }
+    }
+
+    fn put(&self, id: UploadId, offset: u64, hasher: Hasher) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(id, (offset, hasher));
+        }
+    }
+}
+
+/// An upload and how many of its bytes are here.
+#[derive(Debug, Clone)]
+pub struct UploadStatus {
+    pub upload: UploadRow,
+    pub offset: u64,
+}
+
+fn io(e: std::io::Error) -> ServiceError {
+    ServiceError::Internal(format!("evidence storage: {e}"))
+}
+
+impl Service {
+    /// Keep evidence files under `blobs`.
+    #[must_use]
+    pub fn with_blobs(mut self, blobs: Blobs) -> Self {
+        self.blobs = Some(Arc::new(blobs));
+        self
+    }
+
+    fn blobs(&self) -> Result<&Blobs> {
+        self.blobs.as_deref().ok_or_else(|| ServiceError::Internal("no evidence storage configured".into()))
+    }
+
+    async fn hash_alg(&self) -> Result<HashAlg> {
+        Ok(self.store.ledger_meta_cached().await?.hash)
+    }
+
+    /// Announce an upload: its size and what it proves.
+    pub async fn create_upload(&self, actor: &Actor, length: u64, meta: EvidenceMeta) -> Result<UploadId> {
+        let Actor::User(p) = actor else { return Err(ServiceError::Forbidden) };
+        if !authz::can_record_evidence(actor) {
+            return Err(ServiceError::Forbidden);
+        }
+        if length == 0 || length > MAX_EVIDENCE_BYTES {
+            return Err(ServiceError::TooLarge(MAX_EVIDENCE_BYTES));
+        }
+        let change = Change::CreateUpload { agency: p.agency_id, user: p.user_id, length, meta };
+        Ok(UploadId(self.commit_one(actor, "上传音像记录", change).await?))
+    }
+
+    /// The upload if the actor may see it: its uploader, or whoever may read
+    /// its agency's records.
+    async fn visible_upload(&self, actor: &Actor, id: UploadId) -> Result<UploadRow> {
+        let upload = self.store.upload(id).await?.ok_or(ServiceError::NotFound)?;
+        let agency = self.store.agency(upload.agency_id).await?.ok_or(ServiceError::NotFound)?;
+        if !authz::can_read(actor, authz::Scope { agency: upload.agency_id, region: &agency.data.region }) {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(upload)
+    }
+
+    pub async fn upload_status(&self, actor: &Actor, id: UploadId) -> Result<UploadStatus> {
+        let upload = self.visible_upload(actor, id).await?;
+        let offset = match upload.state {
+            UploadState::Open => self.blobs()?.staged_len(id).await.map_err(io)?,
+            UploadState::Complete => upload.length,
+            UploadState::Terminated => return Err(ServiceError::Gone),
+        };
+        Ok(UploadStatus { upload, offset })
+    }
+
+    /// Start receiving bytes at `offset`, which must be where the upload
+    /// stands. Only its uploader may send them.
+    pub async fn begin_patch(&self, actor: &Actor, id: UploadId, offset: u64) -> Result<Patch<'_>> {
+        let status = self.upload_status(actor, id).await?;
+        if !matches!(actor, Actor::User(p) if p.user_id == status.upload.user_id) {
+            return Err(ServiceError::Forbidden);
+        }
+        if status.upload.state != UploadState::Open {
+            return Err(ServiceError::UploadOffset(status.offset));
+        }
+        if offset != status.offset {
+            return Err(ServiceError::UploadOffset(status.offset));
+        }
+        let file = self.blobs()?.append(id).await.map_err(io)?;
+        // Hash as the bytes arrive: from the start, or from where the last
+        // PATCH to this process left off.
+        let hasher = match self.hashers.take(id, offset) {
+            None if offset == 0 => Some(self.hash_alg().await?.hasher()),
+            h => h,
+        };
+        Ok(Patch { service: self, actor: actor.clone(), upload: status.upload, offset, file, hasher })
+    }
+
+    /// Give up an upload: its bytes are deleted.
+    pub async fn terminate_upload(&self, actor: &Actor, id: UploadId) -> Result<()> {
+        let upload = self.visible_upload(actor, id).await?;
+        if !matches!(actor, Actor::User(p) if p.user_id == upload.user_id) {
+            return Err(ServiceError::Forbidden);
+        }
+        if upload.state != UploadState::Open {
+            return Err(ServiceError::Gone);
+        }
+        self.commit_one(actor, "放弃上传音像记录", Change::TerminateUpload { id }).await?;
+        self.hashers.take(id, u64::MAX);
+        self.blobs()?.discard(id).await.map_err(io)
+    }
+
+    /// An evidence file's record, for whoever may read its agency.
+    pub async fn evidence(&self, actor: &Actor, id: UploadId) -> Result<UploadRow> {
+        self.visible_upload(actor, id).await
+    }
+
+    /// Every stored evidence file hashed again against its record.
+    pub(crate) async fn verify_evidence(
+        &self,
+        alg: HashAlg,
+        problems: &mut Vec<crate::ledger::Problem>,
+    ) -> Result<u64> {
+        let Ok(blobs) = self.blobs() else { return Ok(0) };
+        let mut checked = 0;
+        let mut after = 0;
+        loop {
+            let batch = self.store.evidence_after(after, 500).await?;
+            let Some(last) = batch.last() else { return Ok(checked) };
+            after = last.id.0;
+            for upload in &batch {
+                checked += 1;
+                let hash = upload.content_hash.clone().unwrap_or_default();
+                let path = blobs.path(alg, &hash);
+                let row = format!("id={}", upload.id.0);
+                match Blobs::hash_file(alg, &path).await {
+                    Ok(h) if zhifa_ledger::hex(&h) == hash => {}
+                    Ok(_) => problems.push(crate::ledger::problem(
+                        "uploads",
+                        row,
+                        format!("文件 {} 的内容与记录的哈希不符", path.display()),
+                    )),
+                    Err(e) => problems.push(crate::ledger::problem(
+                        "uploads",
+                        row,
+                        format!("文件 {} 无法读取：{e}", path.display()),
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// Bytes of one PATCH on their way to disk (and through the hasher).
+pub struct Patch<'a> {
+    service: &'a Service,
+    actor: Actor,
+    upload: UploadRow,
+    offset: u64,
+    file: tokio::fs::File,
+    hasher: Option<Hasher>,
+}
+
+impl Patch<'_> {
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        let end = self.offset + chunk.len() as u64;
+        if end > self.upload.length {
+            return Err(ServiceError::TooLarge(self.upload.length));
+        }
+        self.file.write_all(chunk).await.map_err(io)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(chunk);
+        }
+        self.offset = end;
+        Ok(())
+    }
+
+    /// Make the bytes durable and answer the new offset; the last bytes
+    /// complete the upload (stored by hash, recorded, flagged if late).
+    pub async fn finish(mut self) -> Result<u64> {
+        self.file.flush().await.map_err(io)?;
+        self.file.sync_data().await.map_err(io)?;
+        let s = self.service;
+        let id = self.upload.id;
+        let alg = s.hash_alg().await?;
+        if self.offset < self.upload.length {
+            if let Some(h) = self.hasher.take() {
+                s.hashers.put(id, self.offset, h);
+            }
+            return Ok(self.offset);
+        }
+        let blobs = s.blobs()?;
+        let hash = match self.hasher.take() {
+            Some(h) => h.finalize(),
+            None => Blobs::hash_file(alg, &blobs.staging(id)).await.map_err(io)?,
+        };
+        let hex = zhifa_ledger::hex(&hash);
+        blobs.promote(id, alg, &hex).await.map_err(io)?;
+        let late = rec_5_is_late(self.upload.meta.captured_at, s.now());
+        let change = Change::CompleteUpload { id, content_hash: hex, late };
+        s.commit_one(&self.actor, "音像记录上传完成", change).await?;
+        Ok(self.offset)
+    }
+}

@@ -1,0 +1,155 @@
+//! Resumable uploads of audio/video records: the tus 1.0 protocol (core,
+//! creation, termination) at `/api/v1/uploads`. Bytes are streamed to disk
+//! and through the hasher chunk by chunk, never held whole.
+
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::AppError;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use http_body_util::BodyExt;
+use zhifa_domain::evidence::{EvidenceMeta, MAX_EVIDENCE_BYTES};
+use zhifa_domain::ids::UploadId;
+
+pub const TUS_VERSION: &str = "1.0.0";
+
+/// Every answer under `/api/v1/uploads` says which tus it speaks.
+pub async fn tus_resumable(mut response: Response) -> Response {
+    response.headers_mut().insert("Tus-Resumable", HeaderValue::from_static(TUS_VERSION));
+    response
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn require_tus(headers: &HeaderMap) -> Result<(), AppError> {
+    if header_str(headers, "Tus-Resumable") != Some(TUS_VERSION) {
+        return Err(AppError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "tus_version",
+            "仅支持 tus 1.0.0（Tus-Resumable: 1.0.0）",
+        ));
+    }
+    Ok(())
+}
+
+fn number(headers: &HeaderMap, name: &str) -> Result<u64, AppError> {
+    header_str(headers, name)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| AppError::bad_request(format!("缺少或无法识别请求头 {name}")))
+}
+
+/// `Upload-Metadata`: comma-separated `key base64(value)` pairs.
+fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, AppError> {
+    let raw = header_str(headers, "Upload-Metadata").unwrap_or("");
+    let mut pairs = Vec::new();
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
+        let value = base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .ok()
+            .and_then(|v| String::from_utf8(v).ok())
+            .ok_or_else(|| AppError::bad_request(format!("Upload-Metadata 中“{key}”的值不是 base64 编码的 UTF-8")))?;
+        pairs.push((key.to_owned(), value));
+    }
+    Ok(pairs)
+}
+
+pub async fn options() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            ("Tus-Version", TUS_VERSION.to_owned()),
+            ("Tus-Extension", "creation,termination".to_owned()),
+            ("Tus-Max-Size", MAX_EVIDENCE_BYTES.to_string()),
+        ],
+    )
+        .into_response()
+}
+
+/// Creation: `Upload-Length` and `Upload-Metadata` (case_number, step,
+/// captured_at, place, collector, proves, filename, filetype).
+pub async fn create(State(s): State<AppState>, user: ApiUser, headers: HeaderMap) -> Result<Response, AppError> {
+    require_tus(&headers)?;
+    let length = number(&headers, "Upload-Length")?;
+    let pairs = metadata(&headers)?;
+    let meta = EvidenceMeta::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| AppError::bad_request(e.to_string()))?;
+    let id = s.service.create_upload(&user.actor(), length, meta).await?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/uploads/{}", id.0))]).into_response())
+}
+
+pub async fn head(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    require_tus(&headers)?;
+    let status = s.service.upload_status(&user.actor(), UploadId(id)).await?;
+    Ok((
+        StatusCode::OK,
+        [
+            ("Upload-Offset", status.offset.to_string()),
+            ("Upload-Length", status.upload.length.to_string()),
+            ("Cache-Control", "no-store".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+pub async fn patch(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    require_tus(&headers)?;
+    if header_str(&headers, "Content-Type") != Some("application/offset+octet-stream") {
+        return Err(AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_type",
+            "PATCH 的 Content-Type 应为 application/offset+octet-stream",
+        ));
+    }
+    let offset = number(&headers, "Upload-Offset")?;
+    let actor = user.actor();
+    let mut patch = s.service.begin_patch(&actor, UploadId(id), offset).await?;
+    let mut body = body;
+    let mut broken = false;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Ok(data) = frame.into_data() {
+                    patch.write(&data).await?;
+                }
+            }
+            // The connection broke: keep what arrived, so the client resumes from there.
+            Err(_) => {
+                broken = true;
+                break;
+            }
+        }
+    }
+    let offset = patch.finish().await?;
+    if broken {
+        return Err(AppError::bad_request(format!("连接中断，已保存 {offset} 字节，可从此处继续")));
+    }
+    Ok((StatusCode::NO_CONTENT, [("Upload-Offset", offset.to_string())]).into_response())
+}
+
+pub async fn delete(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    require_tus(&headers)?;
+    s.service.terminate_upload(&user.actor(), UploadId(id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
