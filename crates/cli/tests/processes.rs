@@ -200,3 +200,75 @@ async fn sigkill_during_appends_loses_nothing_acknowledged() {
         db.remove().await;
     }
 }
+
+/// `node_modules` with tus-js-client: `ZHIFA_TUS_NODE_PATH`, or the CI cache.
+fn tus_client() -> Option<String> {
+    let dir = std::env::var("ZHIFA_TUS_NODE_PATH")
+        .ok()
+        .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.cache/zhifa-node/node_modules")))?;
+    std::path::Path::new(&dir).join("tus-js-client").exists().then_some(dir)
+}
+
+/// A file of `size` bytes that are not all alike.
+fn write_file(path: &std::path::Path, size: usize) {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut block = vec![0u8; 1 << 20];
+    for _ in 0..size / block.len() {
+        for b in block.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b.copy_from_slice(&x.to_le_bytes());
+        }
+        file.write_all(&block).unwrap();
+    }
+    file.flush().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gigabyte_uploads_with_a_real_tus_client_interrupted_and_resumed() {
+    let Some(node_path) = tus_client() else {
+        assert!(std::env::var_os("CI").is_none(), "CI must install tus-js-client (see .ci/run)");
+        eprintln!("skipped: tus-js-client is not installed");
+        return;
+    };
+    let db = TestDb::new(Backend::Sqlite).await;
+    let (_, _) = demo(&db);
+    let out = zhifa(&db, &["token", "create", "--user", "hzxh-scjg-zf1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let file = db.dir.join("video.bin");
+    write_file(&file, 1 << 30);
+    let server = Server::start(&db);
+    let metadata = serde_json::json!({
+        "case_number": "西湖市监立〔2025〕99号", "step": "查封扣押", "captured_at": jiff::Timestamp::now().to_string(),
+        "place": "杭州市西湖区", "collector": "王五", "proves": "查封扣押全过程", "filename": "video.bin",
+        "filetype": "application/octet-stream"
+    });
+    let out = Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/tus-upload.cjs"))
+        .args([format!("http://{}/api/v1/uploads", server.addr), token.clone(), file.display().to_string()])
+        .args([metadata.to_string(), "0.4".into()])
+        .env("NODE_PATH", &node_path)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("interrupted after"), "the upload was interrupted once: {log}");
+    let url = String::from_utf8(out.stdout).unwrap();
+    let id = url.trim().rsplit('/').next().unwrap();
+    let (status, body) = http(&server.addr, "GET", &format!("/api/v1/evidence/{id}"), &token, "").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let evidence: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(evidence["state"], "complete");
+    assert_eq!(evidence["length"], 1u64 << 30);
+    // The stored hash is OpenSSL's SM3 of the file.
+    let sm3 = Command::new("openssl").args(["dgst", "-sm3", "-r"]).arg(&file).output().unwrap();
+    let sm3 = String::from_utf8(sm3.stdout).unwrap();
+    assert_eq!(evidence["content_hash"].as_str().unwrap(), sm3.split(' ').next().unwrap());
+    drop(server);
+    std::fs::remove_file(&file).unwrap();
+    verify_is_clean(&db);
+    db.remove().await;
+}

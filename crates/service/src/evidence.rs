@@ -107,7 +107,8 @@ impl Service {
         if offset != status.offset {
             return Err(ServiceError::UploadOffset(status.offset));
         }
-        let file = self.blobs()?.append(id).await.map_err(io)?;
+        // Large writes: one trip to the blocking pool per MiB, not per frame.
+        let file = tokio::io::BufWriter::with_capacity(1 << 20, self.blobs()?.append(id).await.map_err(io)?);
         // Hash as the bytes arrive: from the start, or from where the last
         // PATCH to this process left off.
         let hasher = match self.hashers.take(id, offset) {
@@ -178,7 +179,7 @@ pub struct Patch<'a> {
     actor: Actor,
     upload: UploadRow,
     offset: u64,
-    file: tokio::fs::File,
+    file: tokio::io::BufWriter<tokio::fs::File>,
     hasher: Option<Hasher>,
 }
 
@@ -200,7 +201,7 @@ impl Patch<'_> {
     /// complete the upload (stored by hash, recorded, flagged if late).
     pub async fn finish(mut self) -> Result<u64> {
         self.file.flush().await.map_err(io)?;
-        self.file.sync_data().await.map_err(io)?;
+        self.file.get_ref().sync_data().await.map_err(io)?;
         let s = self.service;
         let id = self.upload.id;
         let alg = s.hash_alg().await?;
