@@ -36,6 +36,14 @@ pub enum Change {
     TerminateUpload {
         id: UploadId,
     },
+    /// A supervisor read something of another agency (调阅, REC-8); the
+    /// command's reason is the stated reason.
+    Retrieve {
+        agency: AgencyId,
+        /// What was read: `upload` (an evidence record), `upload.file`, …
+        what: String,
+        id: i64,
+    },
     PutRegion {
         code: RegionCode,
         name: String,
@@ -135,6 +143,7 @@ impl Change {
             Change::CreateUpload { .. } => "upload.create",
             Change::CompleteUpload { .. } => "upload.complete",
             Change::TerminateUpload { .. } => "upload.terminate",
+            Change::Retrieve { .. } => "retrieval.read",
             Change::CreateAgency { .. } => "agency.create",
             Change::UpdateAgency { .. } => "agency.update",
             Change::CreateUser { .. } => "user.create",
@@ -172,6 +181,7 @@ impl Change {
             }
             Change::CompleteUpload { content_hash, late, .. } => json!({ "content_hash": content_hash, "late": late }),
             Change::TerminateUpload { .. } => json!({}),
+            Change::Retrieve { what, id, .. } => json!({ "what": what, "id": id }),
             Change::CreateAgency { data } => json!({ "data": data }),
             Change::UpdateAgency { version, data, .. } => json!({ "version": version, "data": data }),
             Change::CreateUser { agency, data, certificates, .. } => {

@@ -132,9 +132,47 @@ impl Service {
         self.blobs()?.discard(id).await.map_err(io)
     }
 
-    /// An evidence file's record, for whoever may read its agency.
-    pub async fn evidence(&self, actor: &Actor, id: UploadId) -> Result<UploadRow> {
-        self.visible_upload(actor, id).await
+    /// An evidence file's record, for whoever may read its agency. Someone
+    /// of another agency (a supervisor) must state a reason, and the reading
+    /// is recorded (调阅, REC-8).
+    pub async fn evidence(&self, actor: &Actor, id: UploadId, reason: Option<&str>) -> Result<UploadRow> {
+        let upload = self.visible_upload(actor, id).await?;
+        self.record_retrieval(actor, &upload, "upload", reason).await?;
+        Ok(upload)
+    }
+
+    /// The stored file of a complete upload, and its record; retrieval as
+    /// for [`Service::evidence`].
+    pub async fn evidence_file(
+        &self,
+        actor: &Actor,
+        id: UploadId,
+        reason: Option<&str>,
+    ) -> Result<(UploadRow, std::path::PathBuf)> {
+        let upload = self.visible_upload(actor, id).await?;
+        let Some(hash) = upload.content_hash.clone().filter(|_| upload.state == UploadState::Complete) else {
+            return Err(ServiceError::NotFound);
+        };
+        self.record_retrieval(actor, &upload, "upload.file", reason).await?;
+        let path = self.blobs()?.path(self.hash_alg().await?, &hash);
+        Ok((upload, path))
+    }
+
+    async fn record_retrieval(
+        &self,
+        actor: &Actor,
+        upload: &UploadRow,
+        what: &str,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let Actor::User(p) = actor else { return Ok(()) };
+        if p.agency_id == upload.agency_id {
+            return Ok(());
+        }
+        let reason = zhifa_domain::error::required_text("调阅理由", reason.unwrap_or(""), 500)?;
+        let change = Change::Retrieve { agency: upload.agency_id, what: what.to_owned(), id: upload.id.0 };
+        self.commit_one(actor, &reason, change).await?;
+        Ok(())
     }
 
     /// Every stored evidence file hashed again against its record.

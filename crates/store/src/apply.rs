@@ -324,6 +324,7 @@ pub(crate) async fn apply(
             .await?;
             (id.0, Some(agency.ok_or(StoreError::Conflict("uploads"))?))
         }
+        Change::Retrieve { agency, id, .. } => (*id, Some(agency.0)),
         Change::RevokeToken { id } => {
             let user: Option<i64> = sqlx::query_scalar(
                 "UPDATE api_tokens SET revoked_us = $1 WHERE id = $2 AND revoked_us IS NULL RETURNING user_id",

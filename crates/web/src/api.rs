@@ -479,7 +479,7 @@ pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Pa
         history, export_items, import_items, export_personnel, import_personnel,
         list_tokens, create_token, revoke_token,
         calendar_days, calendar_deadline, calendar_periods, calendar_years,
-        get_evidence,
+        get_evidence, get_evidence_file,
         ledger_checkpoint, ledger_public_key, ledger_leaves, ledger_inclusion, ledger_consistency,
     ),
     modifiers(&BearerAuth),
@@ -821,13 +821,20 @@ pub struct EvidenceOut {
     pub completed_at: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/evidence/{id}", params(("id" = i64, Path)), responses((status = 200, body = EvidenceOut), (status = 404, body = ErrorBody)))]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RetrievalQuery {
+    /// Required when reading another agency's evidence (调阅): why.
+    pub reason: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/evidence/{id}", params(("id" = i64, Path), RetrievalQuery), responses((status = 200, body = EvidenceOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_evidence(
     State(s): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<RetrievalQuery>,
 ) -> ApiResult<Json<EvidenceOut>> {
-    let u = s.service.evidence(&user.actor(), zhifa_domain::ids::UploadId(id)).await?;
+    let u = s.service.evidence(&user.actor(), zhifa_domain::ids::UploadId(id), q.reason.as_deref()).await?;
     let state = match u.state {
         zhifa_service::UploadState::Open => "open",
         zhifa_service::UploadState::Complete => "complete",
@@ -851,4 +858,31 @@ pub async fn get_evidence(
         created_at: u.created_at.to_string(),
         completed_at: u.completed_at.map(|t| t.to_string()),
     }))
+}
+
+#[utoipa::path(get, path = "/api/v1/evidence/{id}/file", params(("id" = i64, Path), RetrievalQuery), responses((status = 200, description = "the file, streamed"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_evidence_file(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<RetrievalQuery>,
+) -> ApiResult<axum::response::Response> {
+    let (upload, path) =
+        s.service.evidence_file(&user.actor(), zhifa_domain::ids::UploadId(id), q.reason.as_deref()).await?;
+    let file = tokio::fs::File::open(&path).await.map_err(|e| {
+        tracing::error!(error = %e, path = %path.display(), "evidence file missing");
+        AppError::not_found()
+    })?;
+    let media_type =
+        Some(upload.meta.media_type.as_str()).filter(|m| !m.is_empty()).unwrap_or("application/octet-stream");
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 16));
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type.to_owned()),
+            (header::CONTENT_LENGTH, upload.length.to_string()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/calendar/periods", get(api::calendar_periods))
         .route("/calendar/years", get(api::calendar_years))
         .route("/evidence/{id}", get(api::get_evidence))
+        .route("/evidence/{id}/file", get(api::get_evidence_file))
         .route("/ledger/checkpoint", get(api::ledger_checkpoint))
         .route("/ledger/public-key", get(api::ledger_public_key))
         .route("/ledger/leaves", get(api::ledger_leaves))

@@ -782,7 +782,32 @@ async fn evidence_uploads_resume_after_a_broken_connection_and_verify() {
         assert_eq!(e["content_hash"], zhifa_ledger::hex(&zhifa_ledger::HashAlg::Sm3.digest(&[&bytes])));
         assert_eq!(e["late"], true);
         assert_eq!(e["proves"], "现场存放过期食品");
-        assert_eq!(app.get(&format!("/api/v1/evidence/{id}"), &w.supervisor_x).await.status, StatusCode::OK);
+        // Reading it from the city's justice bureau is a retrieval (调阅): a
+        // reason is required, and the reading is recorded with it.
+        let r = app.get(&format!("/api/v1/evidence/{id}"), &w.supervisor_x).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert!(r.json()["message"].as_str().unwrap().contains("调阅理由"));
+        let reason = "%E6%A1%88%E5%8D%B7%E8%AF%84%E6%9F%A5"; // 案卷评查
+        let r = app.get(&format!("/api/v1/evidence/{id}?reason={reason}"), &w.supervisor_x).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let r = app.get(&format!("/api/v1/evidence/{id}/file?reason={reason}"), &w.supervisor_x).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body, bytes, "the file comes back whole");
+        let retrievals: Vec<_> = app
+            .service
+            .store()
+            .records_after(0, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.kind == "retrieval.read")
+            .collect();
+        assert_eq!(
+            retrievals.len(),
+            2,
+            "one for the record, one for the file; the uploader's own reads are not retrievals"
+        );
+        assert!(retrievals.iter().all(|r| r.reason == "案卷评查" && r.actor_name == "super-x"));
         let head_b = app.service.store().user_by_username("head-b").await.unwrap().unwrap();
         let (_, head_b) = app.service.create_token(&Actor::System("t"), head_b.user.id, "b").await.unwrap();
         assert_eq!(app.get(&format!("/api/v1/evidence/{id}"), &head_b).await.status, StatusCode::NOT_FOUND);
