@@ -272,3 +272,39 @@ async fn a_gigabyte_uploads_with_a_real_tus_client_interrupted_and_resumed() {
     verify_is_clean(&db);
     db.remove().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_upload_widget_resumes_in_a_real_browser() {
+    let chromium = std::path::Path::new("/usr/bin/chromium").exists();
+    let Some(node_path) = tus_client().filter(|p| chromium && std::path::Path::new(p).join("playwright-core").exists())
+    else {
+        assert!(std::env::var_os("CI").is_none(), "CI must install chromium and playwright-core (see .ci/run)");
+        eprintln!("skipped: chromium or playwright-core is not installed");
+        return;
+    };
+    let db = TestDb::new(Backend::Sqlite).await;
+    let (_, _) = demo(&db);
+    let out = zhifa(&db, &["token", "create", "--user", "hzxh-scjg-zf1"]);
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let file = db.dir.join("clip.mp4");
+    write_file(&file, 20 << 20);
+    let server = Server::start(&db);
+    let out = Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/upload-widget.cjs"))
+        .args([format!("http://{}", server.addr), "hzxh-scjg-zf1".into(), "zhifa-demo-2026".into()])
+        .arg(&file)
+        .env("NODE_PATH", &node_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let (status, body) = http(&server.addr, "GET", &format!("/api/v1/evidence/{id}"), &token, "").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let evidence: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let sm3 = Command::new("openssl").args(["dgst", "-sm3", "-r"]).arg(&file).output().unwrap();
+    let sm3 = String::from_utf8(sm3.stdout).unwrap();
+    assert_eq!(evidence["content_hash"].as_str().unwrap(), sm3.split(' ').next().unwrap());
+    assert_eq!(evidence["proves"], "现场存放过期食品");
+    drop(server);
+    db.remove().await;
+}

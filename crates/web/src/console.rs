@@ -562,6 +562,25 @@ pub async fn history(
     Ok(render(&HistoryPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), entries }))
 }
 
+#[derive(Template)]
+#[template(path = "upload.html")]
+struct UploadPage {
+    me: Principal,
+    csrf: String,
+}
+
+/// The upload widget for audio/video records (officers and heads).
+pub async fn upload_page(ConsoleUser(user): ConsoleUser) -> PageResult {
+    if !zhifa_service::authz::can_record_evidence(&user.actor()) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "forbidden", "只有执法人员和负责人可以上传音像记录").into());
+    }
+    Ok(render(&UploadPage { me: user.principal.clone(), csrf: user.csrf().to_owned() }))
+}
+
+pub async fn upload_script() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../static/upload.js"))
+}
+
 pub async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/console.css"))
 }

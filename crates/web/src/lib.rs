@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/agencies/{id}/{kind}/new", get(console::new_form))
         .route("/history/{entity}/{id}", get(console::history))
         .route("/calendar", get(console::calendar))
+        .route("/evidence/upload", get(console::upload_page))
         .route("/{kind}/{id}/edit", get(console::edit_form))
         .route("/{kind}/{id}", post(console::update));
 
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { axum::response::Redirect::to("/console") }))
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/console.css", get(console::stylesheet))
+        .route("/static/upload.js", get(console::upload_script))
         .nest("/api/v1", api)
         .nest("/console", console)
         .layer(tower_http::trace::TraceLayer::new_for_http())
