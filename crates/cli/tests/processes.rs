@@ -80,6 +80,73 @@ fn http(addr: &str, method: &str, path: &str, token: &str, body: &str) -> Option
     Some((status, body))
 }
 
+/// One tus request: the status and the response's head (status line and headers).
+fn tus_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nTus-Resumable: 1.0.0\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    stream.write_all(body).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    Some((status, response.split("\r\n\r\n").next().unwrap_or("").to_owned()))
+}
+
+fn response_header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| l.split_once(": ").filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()))
+}
+
+/// Upload 1 MiB files in 256 KiB PATCHes until the server is gone; reports
+/// each acknowledged offset `(upload id, offset)` on `acked`.
+fn keep_uploading(addr: &str, token: &str, acked: &mpsc::Sender<(i64, u64)>) {
+    use base64::Engine;
+    let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let meta = format!(
+        "case_number {},step {},captured_at {},place {},collector {},proves {}",
+        b("崩溃测试〔2026〕1号"),
+        b("现场检查"),
+        b(&jiff::Timestamp::now().to_string()),
+        b("测试"),
+        b("王五"),
+        b("崩溃后不丢失")
+    );
+    let data: Vec<u8> = (0..1u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    loop {
+        let headers = [("Upload-Length", data.len().to_string()), ("Upload-Metadata", meta.clone())];
+        let Some((201, head)) = tus_request(addr, "POST", "/api/v1/uploads", token, &headers, b"") else { return };
+        let location = response_header(&head, "Location").unwrap().to_owned();
+        let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
+        for offset in (0..data.len()).step_by(256 << 10) {
+            let headers =
+                [("Upload-Offset", offset.to_string()), ("Content-Type", "application/offset+octet-stream".to_owned())];
+            match tus_request(addr, "PATCH", &location, token, &headers, &data[offset..offset + (256 << 10)]) {
+                Some((204, head)) => {
+                    let at: u64 = response_header(&head, "Upload-Offset").unwrap().parse().unwrap();
+                    if acked.send((id, at)).is_err() {
+                        return;
+                    }
+                }
+                Some((status, head)) => panic!("{status} {head}"),
+                None => return,
+            }
+        }
+    }
+}
+
 /// The demo province, and a bearer token of its administrator and an agency of theirs.
 fn demo(db: &TestDb) -> (String, i64) {
     let out = zhifa(db, &["demo", "--no-serve"]);
@@ -179,7 +246,18 @@ async fn sigkill_during_appends_loses_nothing_acknowledged() {
             })
             .collect();
         drop(acked);
-        // Kill the server in the middle of the stream of appends.
+        // An officer uploads evidence meanwhile.
+        let officer = String::from_utf8(zhifa(&db, &["token", "create", "--user", "hzxh-scjg-zf1"]).stdout)
+            .unwrap()
+            .trim()
+            .to_owned();
+        let (uploaded, uploads) = mpsc::channel::<(i64, u64)>();
+        let uploader = {
+            let (addr, officer) = (server.addr.clone(), officer.clone());
+            std::thread::spawn(move || keep_uploading(&addr, &officer, &uploaded))
+        };
+        // Kill the server in the middle of the stream of appends and uploads.
+        let first_upload = uploads.recv().unwrap();
         let mut ids: Vec<i64> = acks.iter().take(60).collect();
         let mut server = server;
         server.child.kill().unwrap();
@@ -188,13 +266,30 @@ async fn sigkill_during_appends_loses_nothing_acknowledged() {
         for w in workers {
             w.join().unwrap();
         }
+        uploader.join().unwrap();
         assert!(ids.len() >= 60);
+        let mut acked_offsets = std::collections::BTreeMap::new();
+        for (id, at) in std::iter::once(first_upload).chain(uploads.iter()) {
+            acked_offsets.insert(id, at);
+        }
 
         verify_is_clean(&db);
         let server = Server::start(&db);
         for id in &ids {
             let (status, _) = http(&server.addr, "GET", &format!("/api/v1/items/{id}"), &token, "").unwrap();
             assert_eq!(status, 200, "{backend:?}: acknowledged item {id} is gone");
+        }
+        // Every acknowledged byte of every upload is still there; complete ones are evidence.
+        for (id, at) in &acked_offsets {
+            let (status, head) =
+                tus_request(&server.addr, "HEAD", &format!("/api/v1/uploads/{id}"), &officer, &[], b"").unwrap();
+            assert_eq!(status, 200, "{head}");
+            let offset: u64 = response_header(&head, "Upload-Offset").unwrap().parse().unwrap();
+            assert!(offset >= *at, "{backend:?}: upload {id} acknowledged {at} bytes, has {offset}");
+            if *at == 1 << 20 {
+                let (_, body) = http(&server.addr, "GET", &format!("/api/v1/evidence/{id}"), &officer, "").unwrap();
+                assert!(body.contains("\"state\":\"complete\""), "{body}");
+            }
         }
         drop(server);
         db.remove().await;

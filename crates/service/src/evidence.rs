@@ -257,8 +257,10 @@ impl Patch<'_> {
         let hex = zhifa_ledger::hex(&hash);
         blobs.promote(id, alg, &hex).await.map_err(io)?;
         let late = rec_5_is_late(self.upload.meta.captured_at, s.now());
-        let change = Change::CompleteUpload { id, content_hash: hex, late };
+        let change = Change::CompleteUpload { id, content_hash: hex.clone(), late };
         s.commit_one(&self.actor, "音像记录上传完成", change).await?;
+        blobs.discard(id).await.map_err(io)?;
+        blobs.seal(alg, &hex).await.map_err(io)?;
         Ok(self.offset)
     }
 }

@@ -53,22 +53,29 @@ impl Blobs {
         tokio::fs::OpenOptions::new().create(true).append(true).open(path).await
     }
 
-    /// Move a complete upload to its content address.
+    /// Give a complete upload its content address (a hard link; the staged
+    /// name stays until [`Blobs::discard`], after the completion is committed,
+    /// so that a crash in between leaves the upload resumable, not lost).
     pub async fn promote(&self, id: UploadId, alg: HashAlg, hex: &str) -> io::Result<PathBuf> {
         let target = self.path(alg, hex);
         if let Some(dir) = target.parent() {
             tokio::fs::create_dir_all(dir).await?;
         }
         if tokio::fs::try_exists(&target).await? {
-            tokio::fs::remove_file(self.staging(id)).await?;
             return Ok(target);
         }
-        let staged = self.staging(id);
-        let mut perms = tokio::fs::metadata(&staged).await?.permissions();
+        match tokio::fs::hard_link(self.staging(id), &target).await {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+            _ => Ok(target),
+        }
+    }
+
+    /// Make a stored file read-only (once its upload is complete).
+    pub async fn seal(&self, alg: HashAlg, hex: &str) -> io::Result<()> {
+        let path = self.path(alg, hex);
+        let mut perms = tokio::fs::metadata(&path).await?.permissions();
         perms.set_readonly(true);
-        tokio::fs::set_permissions(&staged, perms).await?;
-        tokio::fs::rename(&staged, &target).await?;
-        Ok(target)
+        tokio::fs::set_permissions(&path, perms).await
     }
 
     pub async fn discard(&self, id: UploadId) -> io::Result<()> {
