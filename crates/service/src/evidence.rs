@@ -33,6 +33,25 @@ impl Hashers {
     }
 }
 
+/// One lock per upload under way: a PATCH holds it from its offset check to
+/// its last byte on disk, and HEAD waits for it, so that a client resuming
+/// after a broken connection never races the request that broke.
+#[derive(Debug, Default)]
+pub(crate) struct UploadLocks(Mutex<HashMap<UploadId, Arc<tokio::sync::Mutex<()>>>>);
+
+impl UploadLocks {
+    async fn lock(&self, id: UploadId) -> Result<tokio::sync::OwnedMutexGuard<()>> {
+        let lock = {
+            let mut map = self.0.lock().map_err(|_| ServiceError::Internal("upload locks poisoned".into()))?;
+            map.retain(|_, l| Arc::strong_count(l) > 1 || l.try_lock().is_err());
+            map.entry(id).or_default().clone()
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(30), lock.lock_owned())
+            .await
+            .map_err(|_| ServiceError::Busy)
+    }
+}
+
 /// An upload and how many of its bytes are here.
 #[derive(Debug, Clone)]
 pub struct UploadStatus {
@@ -85,6 +104,11 @@ impl Service {
     }
 
     pub async fn upload_status(&self, actor: &Actor, id: UploadId) -> Result<UploadStatus> {
+        let _guard = self.upload_locks.lock(id).await?;
+        self.status_of(actor, id).await
+    }
+
+    async fn status_of(&self, actor: &Actor, id: UploadId) -> Result<UploadStatus> {
         let upload = self.visible_upload(actor, id).await?;
         let offset = match upload.state {
             UploadState::Open => self.blobs()?.staged_len(id).await.map_err(io)?,
@@ -97,7 +121,8 @@ impl Service {
     /// Start receiving bytes at `offset`, which must be where the upload
     /// stands. Only its uploader may send them.
     pub async fn begin_patch(&self, actor: &Actor, id: UploadId, offset: u64) -> Result<Patch<'_>> {
-        let status = self.upload_status(actor, id).await?;
+        let guard = self.upload_locks.lock(id).await?;
+        let status = self.status_of(actor, id).await?;
         if !matches!(actor, Actor::User(p) if p.user_id == status.upload.user_id) {
             return Err(ServiceError::Forbidden);
         }
@@ -115,11 +140,12 @@ impl Service {
             None if offset == 0 => Some(self.hash_alg().await?.hasher()),
             h => h,
         };
-        Ok(Patch { service: self, actor: actor.clone(), upload: status.upload, offset, file, hasher })
+        Ok(Patch { service: self, actor: actor.clone(), upload: status.upload, offset, file, hasher, _guard: guard })
     }
 
     /// Give up an upload: its bytes are deleted.
     pub async fn terminate_upload(&self, actor: &Actor, id: UploadId) -> Result<()> {
+        let _guard = self.upload_locks.lock(id).await?;
         let upload = self.visible_upload(actor, id).await?;
         if !matches!(actor, Actor::User(p) if p.user_id == upload.user_id) {
             return Err(ServiceError::Forbidden);
@@ -219,6 +245,8 @@ pub struct Patch<'a> {
     offset: u64,
     file: tokio::io::BufWriter<tokio::fs::File>,
     hasher: Option<Hasher>,
+    /// This upload's lock, until the bytes are on disk.
+    _guard: tokio::sync::OwnedMutexGuard<()>,
 }
 
 impl Patch<'_> {

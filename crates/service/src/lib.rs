@@ -77,6 +77,9 @@ pub enum ServiceError {
     /// More bytes than allowed (the limit in bytes).
     #[error("文件超过 {0} 字节")]
     TooLarge(u64),
+    /// Someone else is working on it right now (an upload's PATCH).
+    #[error("busy")]
+    Busy,
     /// It existed and is gone for good (a terminated upload).
     #[error("gone")]
     Gone,
@@ -113,6 +116,7 @@ pub struct Service {
     /// Where evidence files go (`with_blobs`).
     blobs: Option<Arc<zhifa_store::Blobs>>,
     hashers: Arc<evidence::Hashers>,
+    upload_locks: Arc<evidence::UploadLocks>,
     clock: Clock,
 }
 
@@ -133,6 +137,7 @@ impl Service {
             signer: Some(signer),
             blobs: None,
             hashers: Arc::default(),
+            upload_locks: Arc::default(),
             clock: Arc::new(Timestamp::now),
         }
     }
@@ -145,6 +150,7 @@ impl Service {
             signer: None,
             blobs: None,
             hashers: Arc::default(),
+            upload_locks: Arc::default(),
             clock: Arc::new(Timestamp::now),
         }
     }

@@ -64,6 +64,7 @@ impl From<ServiceError> for AppError {
             ServiceError::TooLarge(limit) => {
                 Self::new(S::PAYLOAD_TOO_LARGE, "too_large", format!("文件超过允许的大小（{limit} 字节）"))
             }
+            ServiceError::Busy => Self::new(S::LOCKED, "busy", "该上传正在进行中，请稍后再试"),
             ServiceError::Gone => Self::new(S::GONE, "gone", "该上传已被放弃"),
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
