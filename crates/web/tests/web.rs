@@ -850,3 +850,43 @@ async fn evidence_uploads_resume_after_a_broken_connection_and_verify() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_resuming_client_waits_for_the_patch_that_broke() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let w = world(&app).await;
+        let r = app
+            .send(
+                tus("POST", "/api/v1/uploads", &w.officer_a)
+                    .header("Upload-Length", "300000")
+                    .header("Upload-Metadata", tus_metadata(&jiff::Timestamp::now().to_string()))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+
+        // A PATCH whose body arrives slowly, then breaks.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(4);
+        let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+        let router = app.router.clone();
+        let request = patch(&location, &w.officer_a, 0, body);
+        let patching = tokio::spawn(async move { router.oneshot(request).await.unwrap().status() });
+        tx.send(Ok(axum::body::Bytes::from(vec![7u8; 100_000]))).await.unwrap();
+
+        // The client resumes at once: its HEAD waits for the broken PATCH ...
+        let router = app.router.clone();
+        let head = tus("HEAD", &location, &w.officer_a).body(Body::empty()).unwrap();
+        let mut heading = tokio::spawn(async move { router.oneshot(head).await.unwrap() });
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(300), &mut heading).await;
+        assert!(waited.is_err(), "HEAD must not answer while a PATCH of the upload is under way");
+
+        // ... and then sees every byte that PATCH wrote.
+        tx.send(Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "gone"))).await.unwrap();
+        assert_eq!(patching.await.unwrap(), StatusCode::BAD_REQUEST);
+        let head = heading.await.unwrap();
+        assert_eq!(head.headers()["Upload-Offset"], "100000");
+    })
+    .await;
+}
