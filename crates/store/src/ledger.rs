@@ -121,6 +121,25 @@ where
     Ok(out)
 }
 
+/// Keep a signed checkpoint. Another writer may have signed the same size
+/// (another server, or an explicit signature): either note will do.
+async fn insert_checkpoint<'c, E>(executor: E, size: u64, root: &Hash, note: &str, at: Timestamp) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = Any>,
+{
+    sqlx::query(
+        "INSERT INTO ledger_checkpoints (size, root, note, created_us) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (size) DO NOTHING",
+    )
+    .bind(i64_of(size))
+    .bind(root.to_vec())
+    .bind(note.to_owned())
+    .bind(to_us(at))
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 /// The appends of one transaction.
 #[derive(Clone)]
 pub(crate) struct LedgerTx {
@@ -150,16 +169,7 @@ impl LedgerTx {
         }
         let root = self.appender.root();
         let note = signer.sign_checkpoint(&Checkpoint { origin: self.origin.clone(), size, root });
-        sqlx::query(
-            "INSERT INTO ledger_checkpoints (size, root, note, created_us) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (size) DO NOTHING",
-        )
-        .bind(i64_of(size))
-        .bind(root.to_vec())
-        .bind(&note)
-        .bind(to_us(at))
-        .execute(&mut **tx)
-        .await?;
+        insert_checkpoint(&mut **tx, size, &root, &note, at).await?;
         Ok(())
     }
 
@@ -275,17 +285,7 @@ impl Store {
         let root =
             zhifa_ledger::root_at(meta.hash, size, &nodes).map_err(|e| corrupt("ledger_nodes", e.to_string()))?;
         let note = signer.sign_checkpoint(&Checkpoint { origin: meta.origin.clone(), size, root });
-        // Another server may have signed the same size meanwhile: either note will do.
-        sqlx::query(
-            "INSERT INTO ledger_checkpoints (size, root, note, created_us) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (size) DO NOTHING",
-        )
-        .bind(i64_of(size))
-        .bind(root.to_vec())
-        .bind(&note)
-        .bind(to_us(now))
-        .execute(&self.pool)
-        .await?;
+        insert_checkpoint(&self.pool, size, &root, &note, now).await?;
         Ok(Some(CheckpointRow { size, root, note, created_at: now }))
     }
 
