@@ -48,6 +48,8 @@ pub struct VerifyReport {
     pub leaves: u64,
     /// Evidence files hashed again.
     pub files: u64,
+    /// Registry rows compared with their newest record.
+    pub rows: u64,
     pub nodes: u64,
     pub checkpoints: u64,
     pub problems: Vec<Problem>,
@@ -237,6 +239,30 @@ impl Service {
                 format!("count={total_nodes}"),
                 format!("节点比 {size} 个叶子应有的 {expected_nodes} 个多"),
             ));
+        }
+
+        // Registry rows, against the newest record of each.
+        for table in zhifa_store::Registry::ALL {
+            let name = table.names().0;
+            let mut after = 0;
+            loop {
+                let rows = self.store.entities_with_latest_record(table, after, 1_000).await?;
+                let Some(last) = rows.last() else { break };
+                after = last.0;
+                for (id, data, body) in rows {
+                    report.rows += 1;
+                    let current: Option<serde_json::Value> = serde_json::from_str(&data).ok();
+                    let recorded =
+                        body.and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()).and_then(|mut b| {
+                            b.get_mut("data").and_then(|d| d.get_mut("data")).map(serde_json::Value::take)
+                        });
+                    match (current, recorded) {
+                        (Some(c), Some(r)) if c == r => {}
+                        (_, None) => report.problems.push(problem(name, format!("id={id}"), "没有记录它的创建或修改")),
+                        _ => report.problems.push(problem(name, format!("id={id}"), "当前内容与其最近一次记录不符")),
+                    }
+                }
+            }
         }
 
         // Evidence files, hashed again.

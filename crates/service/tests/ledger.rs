@@ -154,6 +154,18 @@ async fn verify_names_every_change_behind_the_programs_back() {
             "ledger_checkpoints size=10",
         ),
         (
+            "items",
+            "UPDATE items SET data = replace(data, '事项3', '事项Z') WHERE id = 4",
+            "UPDATE items SET data = replace(data, '事项3', '事项Z') WHERE id = 4",
+            "items id=4",
+        ),
+        (
+            "agencies",
+            "UPDATE agencies SET data = replace(data, '测试', '伪造')",
+            "UPDATE agencies SET data = replace(data, '测试', '伪造')",
+            "agencies id=1",
+        ),
+        (
             "ledger_meta",
             "UPDATE ledger_meta SET public_key = replace(public_key, 'A', 'B')",
             "UPDATE ledger_meta SET public_key = replace(public_key, 'A', 'B')",

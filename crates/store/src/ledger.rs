@@ -18,6 +18,33 @@ type Tx = Transaction<'static, Any>;
 /// The advisory lock key of the ledger ("zhifa" in ASCII).
 const PG_LOCK: i64 = 0x7a_6869_6661;
 
+/// The registry tables whose current rows `verify` compares with their
+/// newest record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registry {
+    Agencies,
+    Users,
+    Items,
+    InspectionItems,
+    ServiceGuides,
+}
+
+impl Registry {
+    pub const ALL: [Registry; 5] =
+        [Registry::Agencies, Registry::Users, Registry::Items, Registry::InspectionItems, Registry::ServiceGuides];
+
+    /// The table and the entity name of its records.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Registry::Agencies => ("agencies", "agency"),
+            Registry::Users => ("users", "user"),
+            Registry::Items => ("items", "item"),
+            Registry::InspectionItems => ("inspection_items", "inspection_item"),
+            Registry::ServiceGuides => ("service_guides", "service_guide"),
+        }
+    }
+}
+
 /// What a log was created with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerMeta {
@@ -392,6 +419,32 @@ impl Store {
             out.insert(id, hash_of("ledger_nodes", row.try_get("hash")?)?);
         }
         Ok(out)
+    }
+
+    /// Rows of a registry table with `id > after` (at most `limit`), each with
+    /// its JSON data and the body of the newest `{entity}.create` or
+    /// `{entity}.update` record about it (`None` if there is none).
+    pub async fn entities_with_latest_record(
+        &self,
+        table: Registry,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, Option<Vec<u8>>)>> {
+        let (table, entity) = table.names();
+        let sql = format!(
+            "SELECT t.id, t.data, r.body FROM {table} t LEFT JOIN records r ON r.id = \
+             (SELECT MAX(x.id) FROM records x WHERE x.entity = $1 AND x.entity_id = t.id AND x.kind IN ($2, $3)) \
+             WHERE t.id > $4 ORDER BY t.id LIMIT $5"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity)
+            .bind(format!("{entity}.create"))
+            .bind(format!("{entity}.update"))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("data")?, r.try_get("body")?))).collect()
     }
 
     /// Records that have no leaf (at most `limit`).

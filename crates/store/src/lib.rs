@@ -15,7 +15,7 @@ pub mod testing;
 mod uploads;
 
 pub use blobs::Blobs;
-pub use ledger::{CheckpointRow, LeafRow, LedgerMeta};
+pub use ledger::{CheckpointRow, LeafRow, LedgerMeta, Registry};
 pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};
 pub use uploads::{UploadRow, UploadState};
 
