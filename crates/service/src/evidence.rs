@@ -103,9 +103,19 @@ impl Service {
         Ok(upload)
     }
 
+    /// Where an upload stands. An open upload whose bytes are all here (the
+    /// server stopped between storing the last byte and recording the
+    /// completion) is completed now, when its uploader asks.
     pub async fn upload_status(&self, actor: &Actor, id: UploadId) -> Result<UploadStatus> {
-        let _guard = self.upload_locks.lock(id).await?;
-        self.status_of(actor, id).await
+        let guard = self.upload_locks.lock(id).await?;
+        let status = self.status_of(actor, id).await?;
+        let uploader = matches!(actor, Actor::User(p) if p.user_id == status.upload.user_id);
+        if status.upload.state == UploadState::Open && status.offset == status.upload.length && uploader {
+            let length = status.upload.length;
+            self.patch_locked(guard, actor, status, length).await?.finish().await?;
+            return self.status_of(actor, id).await;
+        }
+        Ok(status)
     }
 
     async fn status_of(&self, actor: &Actor, id: UploadId) -> Result<UploadStatus> {
@@ -123,6 +133,17 @@ impl Service {
     pub async fn begin_patch(&self, actor: &Actor, id: UploadId, offset: u64) -> Result<Patch<'_>> {
         let guard = self.upload_locks.lock(id).await?;
         let status = self.status_of(actor, id).await?;
+        self.patch_locked(guard, actor, status, offset).await
+    }
+
+    async fn patch_locked(
+        &self,
+        guard: tokio::sync::OwnedMutexGuard<()>,
+        actor: &Actor,
+        status: UploadStatus,
+        offset: u64,
+    ) -> Result<Patch<'_>> {
+        let id = status.upload.id;
         if !matches!(actor, Actor::User(p) if p.user_id == status.upload.user_id) {
             return Err(ServiceError::Forbidden);
         }

@@ -890,3 +890,32 @@ async fn a_resuming_client_waits_for_the_patch_that_broke() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_upload_whose_bytes_all_arrived_is_completed_when_its_uploader_asks() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let w = world(&app).await;
+        let bytes = vec![42u8; 5_000];
+        let r = app
+            .send(
+                tus("POST", "/api/v1/uploads", &w.officer_a)
+                    .header("Upload-Length", "5000")
+                    .header("Upload-Metadata", tus_metadata(&jiff::Timestamp::now().to_string()))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+        let id = location.rsplit('/').next().unwrap();
+        // The server stopped after the last byte reached the disk, before the completion was recorded.
+        std::fs::create_dir_all(db.dir.join("evidence/uploads")).unwrap();
+        std::fs::write(db.dir.join(format!("evidence/uploads/{id}.part")), &bytes).unwrap();
+        let r = app.send(tus("HEAD", &location, &w.officer_a).body(Body::empty()).unwrap()).await;
+        assert_eq!(r.headers["Upload-Offset"], "5000");
+        let e = app.get(&format!("/api/v1/evidence/{id}"), &w.officer_a).await.json();
+        assert_eq!(e["state"], "complete");
+        assert_eq!(e["content_hash"], zhifa_ledger::hex(&zhifa_ledger::HashAlg::Sm3.digest(&[&bytes])));
+    })
+    .await;
+}
