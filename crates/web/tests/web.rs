@@ -868,12 +868,15 @@ async fn a_resuming_client_waits_for_the_patch_that_broke() {
         let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
 
         // A PATCH whose body arrives slowly, then breaks.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(4);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
         let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
         let router = app.router.clone();
         let request = patch(&location, &w.officer_a, 0, body);
         let patching = tokio::spawn(async move { router.oneshot(request).await.unwrap().status() });
-        tx.send(Ok(axum::body::Bytes::from(vec![7u8; 100_000]))).await.unwrap();
+        // With room for one chunk, the second send returns only once the server
+        // took the first: by then the PATCH holds the upload's lock.
+        tx.send(Ok(axum::body::Bytes::from(vec![7u8; 50_000]))).await.unwrap();
+        tx.send(Ok(axum::body::Bytes::from(vec![7u8; 50_000]))).await.unwrap();
 
         // The client resumes at once: its HEAD waits for the broken PATCH ...
         let router = app.router.clone();
