@@ -851,21 +851,27 @@ async fn evidence_uploads_resume_after_a_broken_connection_and_verify() {
     .await;
 }
 
+/// Announce an upload of `length` bytes captured now; its address.
+async fn create_upload(app: &App, token: &str, length: u64) -> String {
+    let r = app
+        .send(
+            tus("POST", "/api/v1/uploads", token)
+                .header("Upload-Length", length.to_string())
+                .header("Upload-Metadata", tus_metadata(&jiff::Timestamp::now().to_string()))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.headers[header::LOCATION].to_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn a_resuming_client_waits_for_the_patch_that_broke() {
     each_backend(|db| async move {
         let app = App::new(&db);
         let w = world(&app).await;
-        let r = app
-            .send(
-                tus("POST", "/api/v1/uploads", &w.officer_a)
-                    .header("Upload-Length", "300000")
-                    .header("Upload-Metadata", tus_metadata(&jiff::Timestamp::now().to_string()))
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+        let location = create_upload(&app, &w.officer_a, 300000).await;
 
         // A PATCH whose body arrives slowly, then breaks.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
@@ -900,16 +906,7 @@ async fn an_upload_whose_bytes_all_arrived_is_completed_when_its_uploader_asks()
         let app = App::new(&db);
         let w = world(&app).await;
         let bytes = vec![42u8; 5_000];
-        let r = app
-            .send(
-                tus("POST", "/api/v1/uploads", &w.officer_a)
-                    .header("Upload-Length", "5000")
-                    .header("Upload-Metadata", tus_metadata(&jiff::Timestamp::now().to_string()))
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+        let location = create_upload(&app, &w.officer_a, 5000).await;
         let id = location.rsplit('/').next().unwrap();
         // The server stopped after the last byte reached the disk, before the completion was recorded.
         std::fs::create_dir_all(db.dir.join("evidence/uploads")).unwrap();
