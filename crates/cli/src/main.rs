@@ -9,6 +9,11 @@ use zhifa_calendar::{Calendar, Period};
 use zhifa_service::{Actor, Blobs, HashAlg, LedgerMeta, Service, Signer, SignerAlg, Store};
 use zhifa_web::AppState;
 
+/// Threads hand rows and buffers to each other (verification, uploads);
+/// mimalloc frees across threads without the lock contention of glibc's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "zhifa", version, about = "行政执法“三项制度”平台 Zhifa")]
 struct Cli {
@@ -40,6 +45,21 @@ struct DbArgs {
     /// PostgreSQL instead of SQLite: postgres://user@host/db
     #[arg(long, global = true, env = "ZHIFA_DATABASE_URL")]
     database_url: Option<String>,
+    /// Keep evidence files in S3-compatible storage, `s3://bucket[/prefix]`
+    /// (endpoint and keys from AWS_ENDPOINT, AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ALLOW_HTTP); default
+    /// DATA/evidence. Uploads are staged under DATA/evidence/uploads either way.
+    #[arg(long, global = true, env = "ZHIFA_EVIDENCE_STORE")]
+    evidence_store: Option<String>,
+}
+
+/// Where evidence files are kept.
+fn blobs(db: &DbArgs) -> Result<Blobs> {
+    let root = db.data.join("evidence");
+    match &db.evidence_store {
+        Some(url) => Blobs::s3(root, url).with_context(|| format!("证据存储 {url} 无法使用")),
+        None => Ok(Blobs::new(root)),
+    }
 }
 
 #[derive(Args)]
@@ -327,7 +347,7 @@ async fn open(db: &DbArgs, calendar: Calendar) -> Result<Service> {
         bail!("签名密钥 {} 不是该账本的密钥（账本公钥见 /api/v1/ledger/public-key）", key_path.display());
     }
     let signer = Signer::from_pkcs8_pem(&meta.origin, &pem)?;
-    Ok(Service::new(store, calendar, signer).with_blobs(Blobs::new(db.data.join("evidence"))))
+    Ok(Service::new(store, calendar, signer).with_blobs(blobs(db)?))
 }
 
 fn read_password() -> Result<String> {
@@ -369,8 +389,8 @@ async fn verify(service: Service, against: Option<&Path>) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!();
     println!(
-        "已校验 {} 个叶子、{} 个子树节点、{} 个检查点、{} 个音像文件",
-        report.leaves, report.nodes, report.checkpoints, report.files
+        "已校验 {} 个叶子、{} 个子树节点、{} 个检查点、{} 行登记信息、{} 个音像文件",
+        report.leaves, report.nodes, report.checkpoints, report.rows, report.files
     );
     let mut failed = !report.problems.is_empty();
     for p in &report.problems {
@@ -413,7 +433,8 @@ async fn main() -> Result<()> {
     }
     match &cli.command {
         Command::Verify { against } => {
-            return verify(Service::read_only(connect(&cli.db).await?, calendar), against.as_deref()).await;
+            let service = Service::read_only(connect(&cli.db).await?, calendar).with_blobs(blobs(&cli.db)?);
+            return verify(service, against.as_deref()).await;
         }
         Command::Ledger(LedgerCommand::Checkpoint) => {
             let service = Service::read_only(connect(&cli.db).await?, calendar);

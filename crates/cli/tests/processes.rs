@@ -24,9 +24,15 @@ fn db_args(db: &TestDb) -> Vec<String> {
 }
 
 fn zhifa(db: &TestDb, args: &[&str]) -> std::process::Output {
+    zhifa_with(db, &[], args)
+}
+
+/// `zhifa` with extra environment variables.
+fn zhifa_with(db: &TestDb, envs: &[(&str, String)], args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_zhifa"))
         .args(db_args(db))
         .args(args)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
         .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::null())
         .output()
@@ -42,9 +48,14 @@ struct Server {
 impl Server {
     /// Start `zhifa serve` on a free port; returns once it listens (it says so).
     fn start(db: &TestDb) -> Server {
+        Self::start_with(db, &[])
+    }
+
+    fn start_with(db: &TestDb, envs: &[(&str, String)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_zhifa"))
             .args(db_args(db))
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .envs(envs.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -401,5 +412,182 @@ async fn the_console_upload_widget_resumes_in_a_real_browser() {
     assert_eq!(evidence["content_hash"].as_str().unwrap(), sm3.split(' ').next().unwrap());
     assert_eq!(evidence["proves"], "现场存放过期食品");
     drop(server);
+    db.remove().await;
+}
+
+/// `moto_server` (PyPI `moto[server]`, an S3 implementation for tests):
+/// `ZHIFA_MOTO_SERVER`, or the CI virtualenv's.
+fn moto_server() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("ZHIFA_MOTO_SERVER").map(std::path::PathBuf::from).or_else(|| {
+        std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache/zhifa-py/bin/moto_server"))
+    })?;
+    path.exists().then_some(path)
+}
+
+/// An S3 server of its own, on a free port, with one bucket.
+struct S3 {
+    child: Child,
+    addr: String,
+}
+
+impl S3 {
+    fn start(program: &std::path::Path, bucket: &str) -> S3 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new(program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // It says when it listens.
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("Running on") {
+            line.clear();
+            assert!(stderr.read_line(&mut line).unwrap() > 0, "moto_server stopped");
+        }
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        let s3 = S3 { child, addr: format!("127.0.0.1:{port}") };
+        assert_eq!(s3.request("PUT", &format!("/{bucket}"), b"").0, 200);
+        s3
+    }
+
+    /// The environment that points `zhifa` at this server.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT", format!("http://{}", self.addr)),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ]
+    }
+
+    /// An unsigned request (moto does not check signatures): status and body.
+    fn request(&self, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        raw_request(&self.addr, method, path, &[], body)
+    }
+}
+
+impl Drop for S3 {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// One HTTP/1.1 request with a binary body; status and body.
+fn raw_request(addr: &str, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut body = response[split + 4..].to_vec();
+    if response_header(&head, "Transfer-Encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        body = dechunk(&body);
+    }
+    (status, body)
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[line_end + 2..line_end + 2 + size]);
+        data = &data[line_end + 2 + size + 2..];
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn evidence_kept_in_s3_compatible_storage_streams_back_and_verifies() {
+    let Some(moto) = moto_server() else {
+        assert!(std::env::var_os("CI").is_none(), "CI must install moto[server] (see .ci/run)");
+        eprintln!("skipped: moto_server is not installed");
+        return;
+    };
+    let s3 = S3::start(&moto, "zhifa-test");
+    let mut env = s3.env();
+    env.push(("ZHIFA_EVIDENCE_STORE", "s3://zhifa-test/evidence".into()));
+    let db = TestDb::new(Backend::Sqlite).await;
+    let (_, _) = demo(&db);
+    let out = zhifa(&db, &["token", "create", "--user", "hzxh-scjg-zf1"]);
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let server = Server::start_with(&db, &env);
+
+    // 20 MiB (three parts of the multipart upload) in two PATCHes.
+    let file = db.dir.join("clip.bin");
+    write_file(&file, 20 << 20);
+    let data = std::fs::read(&file).unwrap();
+    use base64::Engine;
+    let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let meta = format!(
+        "case_number {},step {},captured_at {},place {},collector {},proves {}",
+        b("西湖市监立〔2025〕7号"),
+        b("现场检查"),
+        b(&jiff::Timestamp::now().to_string()),
+        b("杭州市西湖区"),
+        b("王五"),
+        b("对象存储")
+    );
+    let headers = [("Upload-Length", data.len().to_string()), ("Upload-Metadata", meta)];
+    let (status, head) = tus_request(&server.addr, "POST", "/api/v1/uploads", &token, &headers, b"").unwrap();
+    assert_eq!(status, 201, "{head}");
+    let location = response_header(&head, "Location").unwrap().to_owned();
+    let id = location.rsplit('/').next().unwrap().to_owned();
+    for (offset, part) in [(0, &data[..12 << 20]), (12 << 20, &data[12 << 20..])] {
+        let headers =
+            [("Upload-Offset", offset.to_string()), ("Content-Type", "application/offset+octet-stream".to_owned())];
+        let (status, head) = tus_request(&server.addr, "PATCH", &location, &token, &headers, part).unwrap();
+        assert_eq!(status, 204, "{head}");
+    }
+    let (_, body) = http(&server.addr, "GET", &format!("/api/v1/evidence/{id}"), &token, "").unwrap();
+    let evidence: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let hex = evidence["content_hash"].as_str().unwrap().to_owned();
+    assert_eq!(hex, zhifa_ledger::hex(&zhifa_ledger::HashAlg::Sm3.digest(&[&data])));
+
+    // The object holds the file; nothing of it stays on the local disk.
+    let key = format!("/zhifa-test/evidence/sm3/{}/{hex}", &hex[..2]);
+    let (status, object) = s3.request("GET", &key, b"");
+    assert_eq!(status, 200);
+    assert!(object == data, "the object is the file");
+    assert!(!db.dir.join(format!("evidence/uploads/{id}.part")).exists());
+    assert!(!db.dir.join("evidence/sm3").exists());
+    // And it streams back through zhifa.
+    let auth = [("Authorization", format!("Bearer {token}"))];
+    let (status, streamed) = raw_request(&server.addr, "GET", &format!("/api/v1/evidence/{id}/file"), &auth, b"");
+    assert_eq!(status, 200);
+    assert!(streamed == data, "the streamed file is the file");
+    drop(server);
+
+    let out = zhifa_with(&db, &env, &["verify"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("1 个音像文件"), "{stdout}");
+
+    // One byte changed in the bucket, behind the program's back.
+    let mut changed = data.clone();
+    changed[5 << 20] ^= 1;
+    assert_eq!(s3.request("PUT", &key, &changed).0, 200);
+    let out = zhifa_with(&db, &env, &["verify"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(&format!("uploads id={id}")) && stdout.contains("s3://zhifa-test/evidence/sm3/"),
+        "{stdout}"
+    );
     db.remove().await;
 }

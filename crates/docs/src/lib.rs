@@ -1,3 +1,7 @@
-//! Documents out of data: for now, Excel workbooks of the agencies' lists.
+//! Documents out of data: enforcement documents (HTML), flowcharts (SVG),
+//! archive packages (zip), and Excel workbooks of the agencies' lists.
 
+pub mod archive;
+pub mod documents;
 pub mod excel;
+pub mod flowchart;

@@ -126,6 +126,23 @@ pub struct AgencyData {
     pub legal_basis: String,
     pub address: String,
     pub phone: String,
+    /// The start of its case numbers, e.g. `西湖市监` in 西湖市监罚〔2025〕12号
+    /// (empty: the agency's name).
+    #[serde(default)]
+    pub number_prefix: String,
+}
+
+impl AgencyData {
+    /// The prefix of its case numbers.
+    pub fn number_prefix(&self) -> &str {
+        if self.number_prefix.is_empty() { &self.name } else { &self.number_prefix }
+    }
+}
+
+/// A case number: prefix, the procedure's word, the year, the sequence:
+/// 杭西市监罚〔2025〕12号.
+pub fn case_number(prefix: &str, word: &str, year: i16, seq: i64) -> String {
+    format!("{prefix}{word}〔{year}〕{seq}号")
 }
 
 /// An agency as typed into a form or an API request: every field a string.
@@ -142,6 +159,8 @@ pub struct AgencyForm {
     pub legal_basis: String,
     pub address: String,
     pub phone: String,
+    /// 案号前缀, e.g. 西湖市监.
+    pub number_prefix: String,
 }
 
 impl AgencyForm {
@@ -156,6 +175,7 @@ impl AgencyForm {
             legal_basis: required_text("职权依据", &self.legal_basis, 2000)?,
             address: optional_text("地址", &self.address, 200)?,
             phone: optional_text("电话", &self.phone, 50)?,
+            number_prefix: optional_text("案号前缀", &self.number_prefix, 20)?,
         })
     }
 }
@@ -172,6 +192,7 @@ impl From<&AgencyData> for AgencyForm {
             legal_basis: d.legal_basis.clone(),
             address: d.address.clone(),
             phone: d.phone.clone(),
+            number_prefix: d.number_prefix.clone(),
         }
     }
 }

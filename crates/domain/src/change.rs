@@ -6,12 +6,16 @@
 //! of change means adding a variant here.
 
 use crate::agency::AgencyData;
+use crate::case::CaseData;
 use crate::evidence::EvidenceMeta;
-use crate::ids::{AgencyId, CertificateId, InspectionItemId, ItemId, ServiceGuideId, TokenId, UploadId, UserId};
+use crate::ids::{
+    AgencyId, CaseId, CertificateId, InspectionItemId, ItemId, ServiceGuideId, TokenId, UploadId, UserId,
+};
 use crate::people::{CertificateData, UserData};
 use crate::region::RegionCode;
 use crate::registry::{InspectionItemData, ItemData, ServiceGuideData};
 use jiff::Timestamp;
+use jiff::civil::Date;
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +35,29 @@ pub enum Change {
         content_hash: String,
         /// More than 24 hours after capture (REC-5).
         late: bool,
+    },
+    /// A case opened at the start of its procedure; the store gives it the
+    /// next number of its agency, year and `word` (the record holds it).
+    CreateCase {
+        agency: AgencyId,
+        /// `prefix` and `word` of the number: 杭西市监 + 罚.
+        prefix: String,
+        word: String,
+        year: i16,
+        stage: String,
+        /// The nearest time limit, for the lists.
+        due_on: Option<Date>,
+        data: Box<CaseData>,
+    },
+    /// A step of a case, decided by the engine.
+    UpdateCase {
+        id: CaseId,
+        version: i64,
+        action: String,
+        stage: String,
+        due_on: Option<Date>,
+        closed: bool,
+        data: Box<CaseData>,
     },
     /// The uploader gave up (tus termination); nothing was kept.
     TerminateUpload {
@@ -143,6 +170,8 @@ impl Change {
             Change::CreateUpload { .. } => "upload.create",
             Change::CompleteUpload { .. } => "upload.complete",
             Change::TerminateUpload { .. } => "upload.terminate",
+            Change::CreateCase { .. } => "case.create",
+            Change::UpdateCase { .. } => "case.update",
             Change::Retrieve { .. } => "retrieval.read",
             Change::CreateAgency { .. } => "agency.create",
             Change::UpdateAgency { .. } => "agency.update",
@@ -181,6 +210,13 @@ impl Change {
             }
             Change::CompleteUpload { content_hash, late, .. } => json!({ "content_hash": content_hash, "late": late }),
             Change::TerminateUpload { .. } => json!({}),
+            // The store adds the number it gives (`case_number`).
+            Change::CreateCase { agency, stage, data, .. } => {
+                json!({ "agency": agency, "current_stage": stage, "data": data })
+            }
+            Change::UpdateCase { version, action, stage, data, .. } => {
+                json!({ "action": action, "current_stage": stage, "data": data, "version": version })
+            }
             Change::Retrieve { what, id, .. } => json!({ "what": what, "id": id }),
             Change::CreateAgency { data } => json!({ "data": data }),
             Change::UpdateAgency { version, data, .. } => json!({ "version": version, "data": data }),

@@ -55,6 +55,8 @@ id_type!(
     TokenId,
     /// A row of the append-only `records` table.
     RecordId,
+    /// A case (案件).
+    CaseId,
     /// A resumable upload of an audio/video record (音像记录), and the
     /// evidence it becomes.
     UploadId,

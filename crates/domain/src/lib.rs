@@ -4,10 +4,13 @@
 //! shown to people; the code around them stays in English.
 
 pub mod agency;
+pub mod case;
 pub mod change;
 pub mod error;
 pub mod evidence;
+pub mod idcard;
 pub mod ids;
+pub mod money;
 pub mod people;
 pub mod records;
 pub mod region;

@@ -32,40 +32,54 @@ pub struct RecordBody {
 impl RecordBody {
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let value = serde_json::to_value(self).unwrap_or(Value::Null);
-        let mut out = String::new();
+        let mut out = Vec::new();
         write_canonical(&value, &mut out);
-        out.into_bytes()
+        out
     }
 }
 
-fn write_canonical(v: &Value, out: &mut String) {
+/// `value` in canonical form (as it appears inside a record's bytes).
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = Vec::new();
+    write_canonical(value, &mut out);
+    // Only JSON text was written, which is UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn write_canonical(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
+            out.push(b'{');
             for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
+                write_scalar(k, out);
+                out.push(b':');
                 write_canonical(v, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        other => write_scalar(other, out),
     }
+}
+
+/// A string, number, boolean or null as `serde_json` writes it.
+fn write_scalar<T: Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail, and these values always serialize.
+    serde_json::to_writer(out, v).ok();
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! record's content, so every leaf can be public; whoever is shown a record
 //! (and its salt) can check it against its leaf.
 
-use crate::{Hash, HashAlg, LedgerError, hex};
+use crate::{Hash, HashAlg, LedgerError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordLeaf {
@@ -26,7 +26,23 @@ impl RecordLeaf {
 
     /// The leaf's bytes: five lines of text.
     pub fn to_bytes(&self) -> Vec<u8> {
-        format!("{HEADER}\n{}\n{}\n{}\n{}\n", self.record_id, self.kind, self.at_us, hex(&self.commitment)).into_bytes()
+        let mut out = Vec::with_capacity(HEADER.len() + self.kind.len() + 110);
+        Self::write(self.record_id, &self.kind, self.at_us, &self.commitment, &mut out);
+        out
+    }
+
+    /// Append the bytes of the leaf with these fields to `out` (no
+    /// allocation: for checking millions of leaves).
+    pub fn write(record_id: i64, kind: &str, at_us: i64, commitment: &Hash, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        // Writing into a Vec cannot fail.
+        write!(out, "{HEADER}\n{record_id}\n{kind}\n{at_us}\n").ok();
+        for b in commitment {
+            out.push(DIGITS[usize::from(b >> 4)]);
+            out.push(DIGITS[usize::from(b & 0x0f)]);
+        }
+        out.push(b'\n');
     }
 
     pub fn parse(bytes: &[u8]) -> Result<Self, LedgerError> {

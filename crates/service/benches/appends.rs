@@ -9,14 +9,14 @@ use zhifa_domain::registry::ItemForm;
 use zhifa_service::{Actor, Service};
 use zhifa_store::testing::{TestDb, backends, build, test_signer};
 
-const COMMANDS: usize = 3_000;
-const TASKS: usize = 8;
+const COMMANDS: usize = 6_400;
+const TASKS: [usize; 3] = [1, 8, 64];
 
 #[tokio::main]
 async fn main() {
     println!("{:<10} {:>6} {:>9} {:>12} {:>12}", "database", "tasks", "commands", "seconds", "commands/s");
     for backend in backends() {
-        for tasks in [1, TASKS] {
+        for tasks in TASKS {
             let db = TestDb::new(backend).await;
             let calendar = zhifa_calendar::Calendar::embedded().unwrap_or_else(|e| panic!("{e}"));
             let s = Service::new(db.store.clone(), calendar, test_signer());

@@ -97,6 +97,12 @@ pub fn can_record_evidence(actor: &Actor) -> bool {
     matches!(role(actor), Some(Role::Officer | Role::Head))
 }
 
+/// Opening cases and taking their steps (of the actor's own agency; which
+/// role may take which step is the procedure's business).
+pub fn can_handle_cases(actor: &Actor) -> bool {
+    role(actor).is_some_and(crate::cases::handles_cases)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,58 +88,74 @@ struct Plan {
     name: String,
     region: &'static str,
     domain: Domain,
+    /// 案号前缀: 杭西市监罚〔2025〕1号.
+    number_prefix: String,
 }
 
 fn plans() -> Vec<Plan> {
-    let mut out =
-        vec![Plan {
-            code: "zj-sft".into(), name: "浙江省司法厅".into(), region: "330000", domain: Domain::Justice
-        }];
-    for (city, cname, slug) in [("330100", "杭州市", "hz"), ("330200", "宁波市", "nb")] {
+    let mut out = vec![Plan {
+        code: "zj-sft".into(),
+        name: "浙江省司法厅".into(),
+        region: "330000",
+        domain: Domain::Justice,
+        number_prefix: "浙司".into(),
+    }];
+    for (city, cname, slug, short) in [("330100", "杭州市", "hz", "杭"), ("330200", "宁波市", "nb", "甬")] {
         out.push(Plan {
             code: format!("{slug}-sfj"),
             name: format!("{cname}司法局"),
             region: city,
             domain: Domain::Justice,
+            number_prefix: format!("{short}司"),
         });
         out.push(Plan {
             code: format!("{slug}-scjg"),
             name: format!("{cname}市场监督管理局"),
             region: city,
             domain: Domain::Market,
+            number_prefix: format!("{short}市监"),
         });
         out.push(Plan {
             code: format!("{slug}-sthj"),
             name: format!("{cname}生态环境局"),
             region: city,
             domain: Domain::Ecology,
+            number_prefix: format!("{short}环"),
         });
     }
     let counties = [
-        ("330102", "杭州市上城区", "hzsc"),
-        ("330106", "杭州市西湖区", "hzxh"),
-        ("330203", "宁波市海曙区", "nbhs"),
-        ("330212", "宁波市鄞州区", "nbyz"),
+        ("330102", "杭州市上城区", "hzsc", "杭上"),
+        ("330106", "杭州市西湖区", "hzxh", "杭西"),
+        ("330203", "宁波市海曙区", "nbhs", "甬海"),
+        ("330212", "宁波市鄞州区", "nbyz", "甬鄞"),
     ];
-    for (i, (county, kname, slug)) in counties.into_iter().enumerate() {
+    for (i, (county, kname, slug, short)) in counties.into_iter().enumerate() {
         out.push(Plan {
             code: format!("{slug}-scjg"),
             name: format!("{kname}市场监督管理局"),
             region: county,
             domain: Domain::Market,
+            number_prefix: format!("{short}市监"),
         });
         out.push(Plan {
             code: format!("{slug}-zhzf"),
             name: format!("{kname}综合行政执法局"),
             region: county,
             domain: Domain::Urban,
+            number_prefix: format!("{short}综执"),
         });
-        let (domain, suffix, label) = if i % 2 == 0 {
-            (Domain::Agriculture, "nync", "农业农村局")
+        let (domain, suffix, label, word) = if i % 2 == 0 {
+            (Domain::Agriculture, "nync", "农业农村局", "农")
         } else {
-            (Domain::Transport, "jtys", "交通运输局")
+            (Domain::Transport, "jtys", "交通运输局", "交")
         };
-        out.push(Plan { code: format!("{slug}-{suffix}"), name: format!("{kname}{label}"), region: county, domain });
+        out.push(Plan {
+            code: format!("{slug}-{suffix}"),
+            name: format!("{kname}{label}"),
+            region: county,
+            domain,
+            number_prefix: format!("{short}{word}"),
+        });
     }
     out
 }
@@ -189,6 +205,7 @@ impl Service {
                 legal_basis: "《中华人民共和国行政处罚法》第十七条、《中华人民共和国地方各级人民代表大会和地方各级人民政府组织法》".into(),
                 address: format!("{}人民路{}号", plan.name.trim_end_matches("局").trim_end_matches("厅"), 10 + n),
                 phone: format!("0571-8{:07}", 1_000_000 + n * 37),
+                number_prefix: plan.number_prefix.clone(),
             };
             let agency =
                 crate::AgencyId(self.commit_one(&actor, "创建演示执法主体", Change::CreateAgency { data }).await?);

@@ -5,7 +5,6 @@
 use crate::{Actor, Result, Service, ServiceError, authz};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::io::AsyncWriteExt;
 use zhifa_domain::change::Change;
 use zhifa_domain::evidence::{EvidenceMeta, MAX_EVIDENCE_BYTES, rec_5_is_late};
 use zhifa_domain::ids::UploadId;
@@ -71,7 +70,7 @@ impl Service {
         self
     }
 
-    fn blobs(&self) -> Result<&Blobs> {
+    pub(crate) fn blobs(&self) -> Result<&Blobs> {
         self.blobs.as_deref().ok_or_else(|| ServiceError::Internal("no evidence storage configured".into()))
     }
 
@@ -153,15 +152,15 @@ impl Service {
         if offset != status.offset {
             return Err(ServiceError::UploadOffset(status.offset));
         }
-        // Large writes: one trip to the blocking pool per MiB, not per frame.
-        let file = tokio::io::BufWriter::with_capacity(1 << 20, self.blobs()?.append(id).await.map_err(io)?);
+        let file = self.blobs()?.append(id).await.map_err(io)?.into_std().await;
         // Hash as the bytes arrive: from the start, or from where the last
         // PATCH to this process left off.
         let hasher = match self.hashers.take(id, offset) {
             None if offset == 0 => Some(self.hash_alg().await?.hasher()),
             h => h,
         };
-        Ok(Patch { service: self, actor: actor.clone(), upload: status.upload, offset, file, hasher, _guard: guard })
+        let (chunks, writer) = Writer::start(file, hasher).map_err(io)?;
+        Ok(Patch { service: self, actor: actor.clone(), upload: status.upload, offset, chunks, writer, _guard: guard })
     }
 
     /// Give up an upload: its bytes are deleted.
@@ -188,21 +187,26 @@ impl Service {
         Ok(upload)
     }
 
-    /// The stored file of a complete upload, and its record; retrieval as
-    /// for [`Service::evidence`].
+    /// The stored file of a complete upload, streamed, and its record;
+    /// retrieval as for [`Service::evidence`].
     pub async fn evidence_file(
         &self,
         actor: &Actor,
         id: UploadId,
         reason: Option<&str>,
-    ) -> Result<(UploadRow, std::path::PathBuf)> {
+    ) -> Result<(UploadRow, zhifa_store::BlobStream)> {
         let upload = self.visible_upload(actor, id).await?;
         let Some(hash) = upload.content_hash.clone().filter(|_| upload.state == UploadState::Complete) else {
             return Err(ServiceError::NotFound);
         };
         self.record_retrieval(actor, &upload, "upload.file", reason).await?;
-        let path = self.blobs()?.path(self.hash_alg().await?, &hash);
-        Ok((upload, path))
+        let alg = self.hash_alg().await?;
+        let blobs = self.blobs()?;
+        let stream = blobs.read(alg, &hash).await.map_err(|e| {
+            tracing::error!(error = %e, file = %blobs.location(alg, &hash), "evidence file unreadable");
+            ServiceError::NotFound
+        })?;
+        Ok((upload, stream))
     }
 
     async fn record_retrieval(
@@ -238,20 +242,18 @@ impl Service {
             for upload in &batch {
                 checked += 1;
                 let hash = upload.content_hash.clone().unwrap_or_default();
-                let path = blobs.path(alg, &hash);
+                let location = blobs.location(alg, &hash);
                 let row = format!("id={}", upload.id.0);
-                match Blobs::hash_file(alg, &path).await {
+                match blobs.hash_stored(alg, &hash).await {
                     Ok(h) if zhifa_ledger::hex(&h) == hash => {}
                     Ok(_) => problems.push(crate::ledger::problem(
                         "uploads",
                         row,
-                        format!("文件 {} 的内容与记录的哈希不符", path.display()),
+                        format!("文件 {location} 的内容与记录的哈希不符"),
                     )),
-                    Err(e) => problems.push(crate::ledger::problem(
-                        "uploads",
-                        row,
-                        format!("文件 {} 无法读取：{e}", path.display()),
-                    )),
+                    Err(e) => {
+                        problems.push(crate::ledger::problem("uploads", row, format!("文件 {location} 无法读取：{e}")))
+                    }
                 }
             }
         }
@@ -264,21 +266,77 @@ pub struct Patch<'a> {
     actor: Actor,
     upload: UploadRow,
     offset: u64,
-    file: tokio::io::BufWriter<tokio::fs::File>,
-    hasher: Option<Hasher>,
+    chunks: Chunks,
+    writer: Written,
     /// This upload's lock, until the bytes are on disk.
     _guard: tokio::sync::OwnedMutexGuard<()>,
 }
 
+/// Where a PATCH's chunks go, and what its writer gives back at the end.
+type Chunks = tokio::sync::mpsc::Sender<bytes::Bytes>;
+type Written = tokio::task::JoinHandle<std::io::Result<Option<Hasher>>>;
+
+/// Chunks in flight between the connection and the writer.
+const CHUNKS_AHEAD: usize = 4;
+/// Written bytes after which their flush to disk is started (so that the
+/// final flush of a large file has little left to do).
+const SYNC_EVERY: u64 = 64 << 20;
+
+/// The writer of one PATCH, on a blocking thread: writes each chunk, hashes
+/// it (the connection's task goes on receiving meanwhile), and has a second
+/// thread flush to disk behind it.
+struct Writer;
+
+impl Writer {
+    fn start(file: std::fs::File, hasher: Option<Hasher>) -> std::io::Result<(Chunks, Written)> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(CHUNKS_AHEAD);
+        let syncing = file.try_clone()?;
+        let handle = tokio::task::spawn_blocking(move || {
+            use std::io::Write as _;
+            let (sync_tx, sync_rx) = std::sync::mpsc::sync_channel::<()>(1);
+            let syncer = std::thread::spawn(move || {
+                while sync_rx.recv().is_ok() {
+                    // A failed early flush shows again in the final one.
+                    syncing.sync_data().ok();
+                }
+            });
+            let mut file = file;
+            let mut hasher = hasher;
+            let mut unsynced = 0u64;
+            let mut outcome = Ok(());
+            while let Some(chunk) = rx.blocking_recv() {
+                if let Err(e) = file.write_all(&chunk) {
+                    outcome = Err(e);
+                    break;
+                }
+                if let Some(h) = &mut hasher {
+                    h.update(&chunk);
+                }
+                unsynced += chunk.len() as u64;
+                if unsynced >= SYNC_EVERY {
+                    sync_tx.try_send(()).ok();
+                    unsynced = 0;
+                }
+            }
+            drop(sync_tx);
+            syncer.join().ok();
+            outcome?;
+            file.sync_data()?;
+            Ok(hasher)
+        });
+        Ok((tx, handle))
+    }
+}
+
 impl Patch<'_> {
-    pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+    pub async fn write(&mut self, chunk: bytes::Bytes) -> Result<()> {
         let end = self.offset + chunk.len() as u64;
         if end > self.upload.length {
             return Err(ServiceError::TooLarge(self.upload.length));
         }
-        self.file.write_all(chunk).await.map_err(io)?;
-        if let Some(h) = &mut self.hasher {
-            h.update(chunk);
+        if self.chunks.send(chunk).await.is_err() {
+            // The writer stopped: its error comes out of `finish`.
+            return Ok(());
         }
         self.offset = end;
         Ok(())
@@ -286,30 +344,33 @@ impl Patch<'_> {
 
     /// Make the bytes durable and answer the new offset; the last bytes
     /// complete the upload (stored by hash, recorded, flagged if late).
-    pub async fn finish(mut self) -> Result<u64> {
-        self.file.flush().await.map_err(io)?;
-        self.file.get_ref().sync_data().await.map_err(io)?;
-        let s = self.service;
-        let id = self.upload.id;
+    pub async fn finish(self) -> Result<u64> {
+        let Patch { service: s, actor, upload, offset, chunks, writer, _guard } = self;
+        drop(chunks);
+        let mut hasher = writer.await.map_err(|e| ServiceError::Internal(e.to_string()))?.map_err(io)?;
+        let id = upload.id;
+        // What is on disk is what counts (a failed write stops short).
+        let offset = offset.min(s.blobs()?.staged_len(id).await.map_err(io)?);
         let alg = s.hash_alg().await?;
-        if self.offset < self.upload.length {
-            if let Some(h) = self.hasher.take() {
-                s.hashers.put(id, self.offset, h);
+        if offset < upload.length {
+            if let Some(h) = hasher.take() {
+                s.hashers.put(id, offset, h);
             }
-            return Ok(self.offset);
+            return Ok(offset);
         }
         let blobs = s.blobs()?;
-        let hash = match self.hasher.take() {
+        let hash = match hasher.take() {
             Some(h) => h.finalize(),
             None => Blobs::hash_file(alg, &blobs.staging(id)).await.map_err(io)?,
         };
         let hex = zhifa_ledger::hex(&hash);
         blobs.promote(id, alg, &hex).await.map_err(io)?;
-        let late = rec_5_is_late(self.upload.meta.captured_at, s.now());
+        let late = rec_5_is_late(upload.meta.captured_at, s.now());
         let change = Change::CompleteUpload { id, content_hash: hex.clone(), late };
-        s.commit_one(&self.actor, "音像记录上传完成", change).await?;
+        s.commit_one(&actor, "音像记录上传完成", change).await?;
         blobs.discard(id).await.map_err(io)?;
         blobs.seal(alg, &hex).await.map_err(io)?;
-        Ok(self.offset)
+        drop(_guard);
+        Ok(offset)
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::{Result, Service, ServiceError};
 use std::collections::HashMap;
+use zhifa_domain::records::canonical_json;
 use zhifa_ledger::{Hash, HashAlg, NodeId, RecordLeaf, Verifier};
 use zhifa_store::{CheckpointRow, LedgerMeta};
 
@@ -108,12 +109,17 @@ impl Service {
     /// The stored nodes a proof needs together with the frontier of `size`
     /// (for the root), in one read; a missing frontier means `size` is
     /// beyond the log.
-    async fn proof_nodes(&self, mut ids: Vec<NodeId>, size: u64) -> Result<(HashAlg, HashMap<NodeId, Hash>, Hash)> {
+    async fn proof_nodes(
+        &self,
+        mut ids: Vec<NodeId>,
+        size: u64,
+        leaf: Option<u64>,
+    ) -> Result<(HashAlg, HashMap<NodeId, Hash>, Hash, Option<Vec<u8>>)> {
         let alg = self.store.ledger_meta_cached().await?.hash;
         ids.extend(zhifa_ledger::frontier(size));
-        let nodes = self.store.ledger_nodes(&ids).await?;
+        let (nodes, leaf) = self.store.ledger_nodes_and_leaf(ids, leaf).await?;
         match zhifa_ledger::root_at(alg, size, &nodes) {
-            Ok(root) => Ok((alg, nodes, root)),
+            Ok(root) => Ok((alg, nodes, root, leaf)),
             Err(_) => {
                 let current = self.store.ledger_size().await?;
                 Err(out_of_range(format!("日志当前只有 {current} 个叶子")))
@@ -123,30 +129,24 @@ impl Service {
 
     pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof> {
         let ids = zhifa_ledger::inclusion_nodes(index, size).map_err(|e| out_of_range(e.to_string()))?;
-        let (alg, nodes, root) = self.proof_nodes(ids, size).await?;
+        let (alg, nodes, root, leaf) = self.proof_nodes(ids, size, Some(index)).await?;
         let proof = zhifa_ledger::inclusion_proof(alg, index, size, &nodes).map_err(internal)?;
-        let leaf = self.store.ledger_leaves(index, index + 1).await?.pop().map(|l| l.leaf).unwrap_or_default();
-        Ok(InclusionProof { index, size, root, leaf, proof })
+        Ok(InclusionProof { index, size, root, leaf: leaf.unwrap_or_default(), proof })
     }
 
     pub async fn consistency_proof(&self, first: u64, second: u64) -> Result<ConsistencyProof> {
         let mut ids = zhifa_ledger::consistency_nodes(first, second).map_err(|e| out_of_range(e.to_string()))?;
         ids.extend(zhifa_ledger::frontier(first));
-        let (alg, nodes, second_root) = self.proof_nodes(ids, second).await?;
+        let (alg, nodes, second_root, _) = self.proof_nodes(ids, second, None).await?;
         let proof = zhifa_ledger::consistency_proof(alg, first, second, &nodes).map_err(internal)?;
         let first_root = zhifa_ledger::root_at(alg, first, &nodes).map_err(internal)?;
         Ok(ConsistencyProof { first, second, first_root, second_root, proof })
     }
 
-    async fn root_at(&self, alg: HashAlg, size: u64) -> Result<Hash> {
-        let nodes = self.store.ledger_nodes(&zhifa_ledger::frontier(size)).await?;
-        zhifa_ledger::root_at(alg, size, &nodes).map_err(internal)
-    }
-
     /// Recompute everything the log covers: each leaf from its record, each
-    /// subtree from its children, each checkpoint's signature and root.
+    /// subtree from its children, each checkpoint's signature and root, each
+    /// evidence file, and the registries against their newest records.
     pub async fn verify(&self, mut progress: impl FnMut(Progress)) -> Result<VerifyReport> {
-        const BATCH: u64 = 2_000;
         let mut report = VerifyReport::default();
         let Some(meta) = self.store.ledger_meta().await? else {
             report.problems.push(problem("ledger_meta", "id=1", "账本尚未创建"));
@@ -159,74 +159,78 @@ impl Service {
                 None
             }
         };
-        let alg = meta.hash;
+        // The registries are checked while the log is (on a machine of few
+        // cores, each leaves gaps that the other fills).
         let size = self.store.ledger_size().await?;
+        let (mut registries, mut counts) = (VerifyReport::default(), VerifyReport::default());
+        let (log, rows, tables) = tokio::join!(
+            self.verify_log(&meta, verifier, size, &mut report, &mut progress),
+            self.verify_registries(&mut registries),
+            self.verify_counts(size, &mut counts),
+        );
+        log?;
+        rows?;
+        tables?;
+        report.rows = registries.rows;
+        report.nodes = counts.nodes;
+        report.problems.extend(counts.problems);
+        report.problems.extend(registries.problems);
+        progress(Progress { phase: "证据文件", done: 0, total: 0 });
+        report.files = self.verify_evidence(meta.hash, &mut report.problems).await?;
+        Ok(report)
+    }
 
-        // Leaves from their records, and every subtree from the leaves: an
-        // appender replays the stored leaves and says which nodes each one
-        // completes; those are compared with the stored ones. Reading the
-        // next batch overlaps with checking this one.
+    /// Leaves from their records, every subtree from the leaves, every
+    /// checkpoint's signature and root. An appender replays the stored
+    /// leaves and says which nodes each one completes; those are compared
+    /// with the stored ones, and its root at each checkpoint's size with the
+    /// checkpoint. The store reads the next batches while this one is checked.
+    async fn verify_log(
+        &self,
+        meta: &LedgerMeta,
+        verifier: Option<Verifier>,
+        size: u64,
+        report: &mut VerifyReport,
+        progress: &mut impl FnMut(Progress),
+    ) -> Result<()> {
+        const BATCH: u64 = 4_096;
+        let alg = meta.hash;
+        let verifier = verifier.map(std::sync::Arc::new);
+        let mut checkpoints = CheckpointQueue::default();
         let mut appender = zhifa_ledger::Appender::new(alg, 0, &HashMap::new()).map_err(internal)?;
-        let read = |store: zhifa_store::Store, start: u64, end: u64| async move {
-            let entries = store.ledger_entries(start, end).await?;
-            let nodes = store.ledger_nodes_completed_in(start, end).await?;
-            Ok::<_, zhifa_store::StoreError>((entries, nodes))
-        };
-        let mut start = 0;
-        let mut next = (size > 0).then(|| tokio::spawn(read(self.store.clone(), 0, BATCH.min(size))));
-        while let Some(pending) = next.take() {
-            let end = (start + BATCH).min(size);
-            let (entries, stored) = pending.await.map_err(internal)??;
-            if end < size {
-                next = Some(tokio::spawn(read(self.store.clone(), end, (end + BATCH).min(size))));
-            }
-            let mut expected = start;
-            for (leaf, record) in &entries {
-                for missing in expected..leaf.index {
-                    report.problems.push(problem("ledger_leaves", format!("idx={missing}"), "叶子缺失"));
-                }
-                expected = leaf.index + 1;
-                report.leaves += 1;
-                match record {
-                    None => report.problems.push(problem(
-                        "records",
-                        format!("id={}", leaf.record_id),
-                        format!("叶子 ledger_leaves idx={} 所记录的记录已不存在", leaf.index),
-                    )),
-                    Some(r) => check_record(alg, r, leaf, &mut report.problems),
-                }
-                // A missing leaf leaves a hole the appender cannot fill: from
-                // there on, subtrees are compared only where they are intact.
-                while appender.size() < leaf.index {
-                    appender.append(b"");
-                }
-                for (id, hash) in appender.append(&leaf.leaf) {
-                    match stored.get(&id) {
-                        Some(h) if *h == hash => {}
-                        Some(_) if id.level == 0 => report.problems.push(problem(
-                            "ledger_nodes",
-                            format!("level=0 idx={}", id.index),
-                            "叶子哈希与叶子内容不符",
-                        )),
-                        Some(_) => report.problems.push(problem(
-                            "ledger_nodes",
-                            format!("level={} idx={}", id.level, id.index),
-                            "节点哈希与其子树不符",
-                        )),
-                        None => report.problems.push(problem(
-                            "ledger_nodes",
-                            format!("level={} idx={}", id.level, id.index),
-                            "节点缺失",
-                        )),
-                    }
-                }
-            }
-            for missing in expected..end {
-                report.problems.push(problem("ledger_leaves", format!("idx={missing}"), "叶子缺失"));
-            }
-            start = end;
-            progress(Progress { phase: "叶子与子树", done: start, total: size });
+        let mut scan = self.store.scan_ledger(size, BATCH);
+        while let Some(batch) = scan.recv().await {
+            let batch = batch?;
+            let due = checkpoints.up_to(&self.store, batch.end).await?;
+            report.checkpoints += due.len() as u64;
+            let keys = verifier.clone().map(|v| (v, meta.origin.clone()));
+            let checked = tokio::task::spawn_blocking(move || {
+                let found =
+                    check_batch(alg, &mut appender, &batch, &due, keys.as_ref().map(|(v, o)| (&**v, o.as_str())));
+                (appender, found, batch.end)
+            });
+            let (back, found, end) = checked.await.map_err(internal)?;
+            appender = back;
+            report.leaves += found.leaves;
+            report.problems.extend(found.problems);
+            progress(Progress { phase: "叶子、子树与检查点", done: end, total: size });
         }
+        if appender.size() < size {
+            return Err(internal(format!("读取日志在第 {} 个叶子处中断", appender.size())));
+        }
+        // Checkpoints the leaves did not reach: of an empty log, or beyond it.
+        let rest = checkpoints.up_to(&self.store, u64::MAX).await?;
+        report.checkpoints += rest.len() as u64;
+        for c in &rest {
+            let keys = verifier.as_deref().map(|v| (v, meta.origin.as_str()));
+            let root = (c.size == 0).then(|| alg.empty());
+            report.problems.extend(check_checkpoint(c, keys, root, size));
+        }
+        Ok(())
+    }
+
+    /// Records without a leaf, and stored nodes beyond what `size` leaves make.
+    async fn verify_counts(&self, size: u64, report: &mut VerifyReport) -> Result<()> {
         for id in self.store.records_without_leaf(100).await? {
             report.problems.push(problem("records", format!("id={id}"), "记录没有对应的叶子"));
         }
@@ -240,67 +244,38 @@ impl Service {
                 format!("节点比 {size} 个叶子应有的 {expected_nodes} 个多"),
             ));
         }
+        Ok(())
+    }
 
-        // Registry rows, against the newest record of each.
+    /// Registry rows, against the newest record of each.
+    async fn verify_registries(&self, report: &mut VerifyReport) -> Result<()> {
         for table in zhifa_store::Registry::ALL {
             let name = table.names().0;
-            let mut after = 0;
-            loop {
-                let rows = self.store.entities_with_latest_record(table, after, 1_000).await?;
-                let Some(last) = rows.last() else { break };
-                after = last.0;
-                for (id, data, body) in rows {
-                    report.rows += 1;
-                    let current: Option<serde_json::Value> = serde_json::from_str(&data).ok();
-                    let recorded =
-                        body.and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()).and_then(|mut b| {
-                            b.get_mut("data").and_then(|d| d.get_mut("data")).map(serde_json::Value::take)
-                        });
-                    match (current, recorded) {
-                        (Some(c), Some(r)) if c == r => {}
-                        (_, None) => report.problems.push(problem(name, format!("id={id}"), "没有记录它的创建或修改")),
-                        _ => report.problems.push(problem(name, format!("id={id}"), "当前内容与其最近一次记录不符")),
-                    }
-                }
+            let mut scan = self.store.scan_registry(table);
+            while let Some(rows) = scan.recv().await {
+                let rows = rows?;
+                report.rows += rows.len() as u64;
+                let found = tokio::task::spawn_blocking(move || {
+                    let compare = |rows: &[zhifa_store::RegistryRow]| {
+                        rows.iter()
+                            .filter_map(|(id, data, body)| {
+                                compare_with_record(name, *id, data.as_deref(), body.as_deref())
+                            })
+                            .collect::<Vec<_>>()
+                    };
+                    let (first, second) = rows.split_at(rows.len() / 2);
+                    std::thread::scope(|scope| {
+                        let other = scope.spawn(|| compare(first));
+                        let ours = compare(second);
+                        let mut found = other.join().unwrap_or_default();
+                        found.extend(ours);
+                        found
+                    })
+                });
+                report.problems.extend(found.await.map_err(internal)?);
             }
         }
-
-        // Evidence files, hashed again.
-        report.files = self.verify_evidence(alg, &mut report.problems).await?;
-
-        // Checkpoints: signature, and root against the (verified) nodes.
-        let mut after = None;
-        loop {
-            let batch = self.store.checkpoints_after(after, 500).await?;
-            let Some(last) = batch.last() else { break };
-            after = Some(last.size);
-            for c in &batch {
-                report.checkpoints += 1;
-                let row = format!("size={}", c.size);
-                let opened = verifier.as_ref().map(|v| v.open(&c.note));
-                match opened {
-                    Some(Ok(cp)) if cp.size == c.size && cp.root == c.root && cp.origin == meta.origin => {}
-                    Some(Ok(_)) => report.problems.push(problem(
-                        "ledger_checkpoints",
-                        row.clone(),
-                        "签名内容与所存的大小或根哈希不符",
-                    )),
-                    Some(Err(e)) => report.problems.push(problem(
-                        "ledger_checkpoints",
-                        row.clone(),
-                        format!("{e}（检查点或 ledger_meta 中的公钥被改动）"),
-                    )),
-                    None => {}
-                }
-                if c.size > size {
-                    report.problems.push(problem("ledger_checkpoints", row, format!("大于日志当前大小 {size}")));
-                } else if self.root_at(alg, c.size).await.ok() != Some(c.root) {
-                    report.problems.push(problem("ledger_checkpoints", row, "根哈希与日志不符"));
-                }
-            }
-            progress(Progress { phase: "检查点", done: report.checkpoints, total: report.checkpoints });
-        }
-        Ok(report)
+        Ok(())
     }
 
     /// Whether the log now extends the one `note` describes (signed by this
@@ -328,26 +303,251 @@ impl Service {
     }
 }
 
+/// Checkpoints in order of size, read a page at a time as the scan of the
+/// leaves reaches them.
+#[derive(Default)]
+struct CheckpointQueue {
+    after: Option<u64>,
+    pending: std::collections::VecDeque<CheckpointRow>,
+    exhausted: bool,
+}
+
+impl CheckpointQueue {
+    /// Those of size at most `end` not yet taken.
+    async fn up_to(&mut self, store: &zhifa_store::Store, end: u64) -> Result<Vec<CheckpointRow>> {
+        while !self.exhausted && self.pending.back().is_none_or(|c| c.size <= end) {
+            let page = store.checkpoints_after(self.after, 1_000).await?;
+            match page.last() {
+                Some(last) => self.after = Some(last.size),
+                None => self.exhausted = true,
+            }
+            self.pending.extend(page);
+        }
+        let take = self.pending.iter().take_while(|c| c.size <= end).count();
+        Ok(self.pending.drain(..take).collect())
+    }
+}
+
+/// What one batch of leaves showed.
+struct Found {
+    leaves: u64,
+    problems: Vec<Problem>,
+}
+
+/// Check one batch: the records against their leaves and the checkpoints'
+/// signatures on another thread, while this one replays the leaves through
+/// `appender`, compares every subtree they complete with the stored one,
+/// and each checkpoint's root with the tree at its size.
+fn check_batch(
+    alg: HashAlg,
+    appender: &mut zhifa_ledger::Appender,
+    batch: &zhifa_store::LedgerBatch,
+    checkpoints: &[CheckpointRow],
+    keys: Option<(&Verifier, &str)>,
+) -> Found {
+    // The records take about twice the work of the tree: the other thread
+    // checks two thirds of them, this one the rest after the tree.
+    let (theirs, ours) = batch.entries.split_at(batch.entries.len() * 2 / 3);
+    let check_records = |entries: &[(zhifa_store::LeafRow, Option<zhifa_store::RecordRow>)]| {
+        let mut problems = Vec::new();
+        let mut scratch = Scratch::default();
+        for (leaf, record) in entries {
+            match record {
+                None => problems.push(problem(
+                    "records",
+                    format!("id={}", leaf.record_id),
+                    format!("叶子 ledger_leaves idx={} 所记录的记录已不存在", leaf.index),
+                )),
+                Some(r) => check_record(alg, r, leaf, &mut scratch, &mut problems),
+            }
+        }
+        problems
+    };
+    std::thread::scope(|scope| {
+        let records = scope.spawn(|| check_records(theirs));
+        let mut problems = Vec::new();
+        let mut roots = Vec::with_capacity(checkpoints.len());
+        let mut due = checkpoints.iter().peekable();
+        let mut take_roots = |appender: &zhifa_ledger::Appender, roots: &mut Vec<Hash>| {
+            while let Some(c) = due.next_if(|c| c.size <= appender.size()) {
+                roots.push(if c.size == appender.size() { appender.root() } else { [0; 32] });
+            }
+        };
+        let mut expected = batch.start;
+        for (leaf, _) in &batch.entries {
+            for missing in expected..leaf.index {
+                problems.push(problem("ledger_leaves", format!("idx={missing}"), "叶子缺失"));
+            }
+            expected = leaf.index + 1;
+            // A missing leaf leaves a hole the appender cannot fill: from
+            // there on, subtrees are compared only where they are intact.
+            while appender.size() < leaf.index {
+                take_roots(appender, &mut roots);
+                appender.append(b"");
+            }
+            take_roots(appender, &mut roots);
+            for (id, hash) in appender.append(&leaf.leaf) {
+                let message = match batch.nodes.get(id) {
+                    Some(h) if *h == hash => continue,
+                    Some(_) if id.level == 0 => "叶子哈希与叶子内容不符",
+                    Some(_) => "节点哈希与其子树不符",
+                    None => "节点缺失",
+                };
+                problems.push(problem("ledger_nodes", format!("level={} idx={}", id.level, id.index), message));
+            }
+        }
+        while appender.size() < batch.end {
+            take_roots(appender, &mut roots);
+            appender.append(b"");
+        }
+        take_roots(appender, &mut roots);
+        for missing in expected..batch.end {
+            problems.push(problem("ledger_leaves", format!("idx={missing}"), "叶子缺失"));
+        }
+        let ours = check_records(ours);
+        let mut all = records.join().unwrap_or_else(|_| vec![problem("records", "", "检查线程异常终止")]);
+        all.extend(ours);
+        all.extend(problems);
+        for (c, root) in checkpoints.iter().zip(roots) {
+            all.extend(check_checkpoint(c, keys, Some(root), batch.end));
+        }
+        Found { leaves: batch.entries.len() as u64, problems: all }
+    })
+}
+
+/// A checkpoint's signature (with the log's key), and its size and root
+/// against what it says and against `root`, the log's root at its size
+/// (`None` where the log has no such size).
+fn check_checkpoint(c: &CheckpointRow, keys: Option<(&Verifier, &str)>, root: Option<Hash>, size: u64) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let row = format!("size={}", c.size);
+    if let Some((verifier, origin)) = keys {
+        match verifier.open(&c.note) {
+            Ok(cp) if cp.size == c.size && cp.root == c.root && cp.origin == origin => {}
+            Ok(_) => problems.push(problem("ledger_checkpoints", row.clone(), "签名内容与所存的大小或根哈希不符")),
+            Err(e) => problems.push(problem(
+                "ledger_checkpoints",
+                row.clone(),
+                format!("{e}（检查点或 ledger_meta 中的公钥被改动）"),
+            )),
+        }
+    }
+    match root {
+        Some(r) if r == c.root => {}
+        Some(_) => problems.push(problem("ledger_checkpoints", row, "根哈希与日志不符")),
+        None => problems.push(problem("ledger_checkpoints", row, format!("大于日志当前大小 {size}"))),
+    }
+    problems
+}
+
+/// A registry row's data against the data of its newest record (whose
+/// bytes are canonical, so the row's data is compared in canonical form).
+fn compare_with_record(table: &'static str, id: i64, data: Option<&str>, body: Option<&[u8]>) -> Option<Problem> {
+    #[derive(serde::Deserialize)]
+    struct Body<'a> {
+        #[serde(borrow)]
+        data: Inner<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Inner<'a> {
+        #[serde(borrow)]
+        data: &'a serde_json::value::RawValue,
+    }
+    let Some(body) = body else {
+        return Some(problem(table, format!("id={id}"), "没有记录它的创建或修改"));
+    };
+    let Some(data) = data else {
+        return Some(problem(table, format!("id={id}"), "记录中有它，但这一行已被删除"));
+    };
+    // Rows are written in canonical form (older rows may not be), and the
+    // platform's record bodies are canonical: equal bytes where they stand
+    // settle it without parsing.
+    if recorded_data(body).is_some_and(|r| r == data.as_bytes()) {
+        return None;
+    }
+    let recorded = serde_json::from_slice::<Body>(body).ok().map(|b| b.data.data.get());
+    let Some(recorded) = recorded else {
+        return Some(problem(table, format!("id={id}"), "没有记录它的创建或修改"));
+    };
+    if data == recorded {
+        return None;
+    }
+    let current = serde_json::from_str::<serde_json::Value>(data).ok().map(|v| canonical_json(&v));
+    match current {
+        Some(c) if c == recorded => None,
+        _ => Some(problem(table, format!("id={id}"), "当前内容与其最近一次记录不符")),
+    }
+}
+
+/// Where `data.data` stands in a canonical record body of a create or
+/// update, found without parsing. The body's keys are in order (`actor`,
+/// `agency_id`, `at`, `data`, `entity`, …) and the record data's too
+/// (`agency`, `certificates`, `data`, or `data` and a number); a key with its
+/// quotes cannot occur inside a string (quotes are escaped there), so the
+/// first `,"data":` is the record data's and the last `,"entity":"` the key
+/// after it. `None` where the body does not have that shape.
+fn recorded_data(body: &[u8]) -> Option<&[u8]> {
+    fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+        hay.windows(needle.len()).position(|w| w == needle)
+    }
+    fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+        hay.windows(needle.len()).rposition(|w| w == needle)
+    }
+    let start = find(body, b",\"data\":{")? + 8;
+    let end = rfind(body, b"},\"entity\":\"")? + 1;
+    let record_data = body.get(start..end)?;
+    // {"agency":…,"data":X}, or a number after it: {"data":X,"user":N},
+    // {"data":X,"version":N}.
+    let inner = find(record_data, b"\"data\":")? + 7;
+    let last = record_data.len() - 1;
+    let inner_end = match rfind(record_data, b",\"") {
+        Some(k) if trailing_number(&record_data[k + 2..last]) => k,
+        _ => last,
+    };
+    record_data.get(inner..inner_end)
+}
+
+/// `key":123` (a key without escapes and a whole number).
+fn trailing_number(s: &[u8]) -> bool {
+    let Some(colon) = s.windows(2).position(|w| w == b"\":") else { return false };
+    let (key, number) = (&s[..colon], &s[colon + 2..]);
+    key.iter().all(|b| b.is_ascii_lowercase() || *b == b'_')
+        && !number.is_empty()
+        && number.iter().all(u8::is_ascii_digit)
+}
+
 /// A record against its leaf: the columns against the body, the body (and
 /// salt) against the leaf's commitment.
-fn check_record(alg: HashAlg, r: &zhifa_store::RecordRow, leaf: &zhifa_store::LeafRow, problems: &mut Vec<Problem>) {
-    if let Some(column) = column_differing_from_body(r) {
+fn check_record(
+    alg: HashAlg,
+    r: &zhifa_store::RecordRow,
+    leaf: &zhifa_store::LeafRow,
+    scratch: &mut Scratch,
+    problems: &mut Vec<Problem>,
+) {
+    if !columns_frame_body(r, scratch)
+        && let Some(column) = column_differing_from_body(r)
+    {
         problems.push(problem("records", format!("id={}", r.id.0), format!("“{column}”列与记录正文不符")));
     }
-    let recomputed = RecordLeaf {
-        record_id: r.id.0,
-        kind: r.kind.clone(),
-        at_us: r.at.as_microsecond(),
-        commitment: RecordLeaf::commitment(alg, &leaf.salt, &r.body),
-    }
-    .to_bytes();
-    if recomputed != leaf.leaf {
+    let commitment = RecordLeaf::commitment(alg, &leaf.salt, &r.body);
+    scratch.leaf.clear();
+    RecordLeaf::write(r.id.0, &r.kind, r.at.as_microsecond(), &commitment, &mut scratch.leaf);
+    if scratch.leaf != leaf.leaf {
         problems.push(problem(
             "records",
             format!("id={}", r.id.0),
             format!("记录与其叶子 ledger_leaves idx={} 不符（记录、盐值或叶子被改动）", leaf.index),
         ));
     }
+}
+
+/// Buffers reused from record to record.
+#[derive(Default)]
+struct Scratch {
+    leaf: Vec<u8>,
+    head: Vec<u8>,
+    tail: Vec<u8>,
 }
 
 /// The fields of a record body that have columns; `data` is skipped unread.
@@ -394,6 +594,136 @@ fn column_differing_from_body(r: &zhifa_store::RecordRow) -> Option<&'static str
     checks.into_iter().find(|(_, same)| !same).map(|(column, _)| column)
 }
 
+/// The quick check: a body made by the platform is canonical JSON with its
+/// keys in order (`actor`, `agency_id`, `at`, `data`, `entity`, `entity_id`,
+/// `kind`, `reason`, `v`), so the columns spell out exactly what precedes the
+/// time and what follows the data. `false` says only "look closer".
+fn columns_frame_body(r: &zhifa_store::RecordRow, scratch: &mut Scratch) -> bool {
+    fn json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
+        serde_json::to_writer(out, v).ok();
+    }
+    let head = &mut scratch.head;
+    head.clear();
+    head.extend_from_slice(b"{\"actor\":{\"id\":");
+    json(head, &r.actor_id.map(|a| a.0));
+    head.extend_from_slice(b",\"username\":");
+    json(head, &r.actor_name);
+    head.extend_from_slice(b"},\"agency_id\":");
+    json(head, &r.agency_id.map(|a| a.0));
+    head.extend_from_slice(b",\"at\":\"");
+    let tail = &mut scratch.tail;
+    tail.clear();
+    tail.extend_from_slice(b",\"entity\":");
+    json(tail, &r.entity);
+    tail.extend_from_slice(b",\"entity_id\":");
+    json(tail, &r.entity_id);
+    tail.extend_from_slice(b",\"kind\":");
+    json(tail, &r.kind);
+    tail.extend_from_slice(b",\"reason\":");
+    json(tail, &r.reason);
+    tail.extend_from_slice(b",\"v\":1}");
+    let Some(rest) = r.body.strip_prefix(head.as_slice()) else { return false };
+    if !r.body.ends_with(tail) {
+        return false;
+    }
+    // The time as written (to the nanosecond) against the column (in µs).
+    let Some(end) = rest.iter().position(|&b| b == b'"') else { return false };
+    let at = std::str::from_utf8(&rest[..end]).ok().and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    at.is_some_and(|t| t.as_microsecond() == r.at.as_microsecond()) && rest[end..].starts_with(b"\",\"data\":")
+}
+
 fn out_of_range(message: String) -> ServiceError {
     ServiceError::Invalid(zhifa_domain::Invalid::new("index", message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zhifa_domain::ids::{AgencyId, RecordId, UserId};
+    use zhifa_domain::records::{ActorRef, RecordBody};
+
+    fn row() -> zhifa_store::RecordRow {
+        let at: jiff::Timestamp = "2026-11-23T08:00:00.123456789Z".parse().unwrap_or_default();
+        let body = RecordBody {
+            v: 1,
+            kind: "item.create".into(),
+            entity: "item".into(),
+            entity_id: 7,
+            agency_id: Some(2),
+            actor: ActorRef { id: Some(3), username: "王\"五".into() },
+            at: at.to_string(),
+            reason: "新增\n事项".into(),
+            data: serde_json::json!({ "data": { "name": "\"entity\":\"x\"" } }),
+        };
+        zhifa_store::RecordRow {
+            id: RecordId(1),
+            at: jiff::Timestamp::from_microsecond(at.as_microsecond()).unwrap_or_default(),
+            kind: body.kind.clone(),
+            entity: body.entity.clone(),
+            entity_id: 7,
+            agency_id: Some(AgencyId(2)),
+            actor_id: Some(UserId(3)),
+            actor_name: body.actor.username.clone(),
+            reason: body.reason.clone(),
+            body: body.canonical_bytes(),
+        }
+    }
+
+    #[test]
+    fn rec_6_columns_of_a_record_match_its_body_quickly() {
+        let r = row();
+        assert!(columns_frame_body(&r, &mut Scratch::default()), "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(column_differing_from_body(&r), None);
+    }
+
+    #[test]
+    fn rec_6_a_changed_column_is_named() {
+        type Change = fn(&mut zhifa_store::RecordRow);
+        let changes: [(&str, Change); 8] = [
+            ("kind", |r| r.kind = "item.update".into()),
+            ("entity", |r| r.entity = "user".into()),
+            ("entity_id", |r| r.entity_id = 8),
+            ("agency_id", |r| r.agency_id = None),
+            ("actor_id", |r| r.actor_id = Some(UserId(4))),
+            ("actor_name", |r| r.actor_name = "王五".into()),
+            ("reason", |r| r.reason = "新增事项".into()),
+            ("at_us", |r| r.at = jiff::Timestamp::from_microsecond(r.at.as_microsecond() + 1).unwrap_or_default()),
+        ];
+        for (column, change) in changes {
+            let mut r = row();
+            change(&mut r);
+            assert!(!columns_frame_body(&r, &mut Scratch::default()), "{column}");
+            assert_eq!(column_differing_from_body(&r), Some(column));
+        }
+    }
+
+    #[test]
+    fn rec_6_the_data_of_a_record_is_found_where_it_stands() {
+        let data = serde_json::json!({ "name": "事项\",\"data\":{}", "nested": { "data": 1, "version": 2 } });
+        for (kind, record_data) in [
+            ("item.create", serde_json::json!({ "agency": 2, "data": data })),
+            ("item.update", serde_json::json!({ "data": data, "version": 3 })),
+            (
+                "user.create",
+                serde_json::json!({ "agency": 2, "certificates": [{ "number": "\"data\":" }], "data": data }),
+            ),
+            ("certificate.create", serde_json::json!({ "data": data, "user": 5 })),
+        ] {
+            let mut body = RecordBody {
+                v: 1,
+                kind: kind.into(),
+                entity: "item".into(),
+                entity_id: 7,
+                agency_id: Some(2),
+                actor: ActorRef { id: Some(3), username: "张\"data\":三".into() },
+                at: "2026-11-23T08:00:00Z".into(),
+                reason: "},\"entity\":\"".into(),
+                data: record_data,
+            };
+            let bytes = body.canonical_bytes();
+            assert_eq!(recorded_data(&bytes), Some(canonical_json(&data).as_bytes()), "{kind}");
+            body.data = serde_json::json!({});
+            assert_eq!(recorded_data(&body.canonical_bytes()), None);
+        }
+    }
 }

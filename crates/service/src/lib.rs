@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod authz;
+pub mod cases;
 pub mod demo;
 pub mod evidence;
 pub mod ledger;
@@ -17,7 +18,7 @@ pub use auth::{Principal, SignedIn};
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
 pub use zhifa_calendar::{Calendar, CalendarError};
 pub use zhifa_ledger::{HashAlg, Signer, SignerAlg};
-pub use zhifa_store::{Blobs, UploadRow, UploadState};
+pub use zhifa_store::{Blobs, CaseFilter, CaseRow, UploadRow, UploadState};
 pub use zhifa_store::{CertificateRow, CheckpointRow, Entry, LedgerMeta, Store, TokenRow, UserRow};
 
 use jiff::Timestamp;
@@ -83,6 +84,10 @@ pub enum ServiceError {
     /// It existed and is gone for good (a terminated upload).
     #[error("gone")]
     Gone,
+    /// The engine refused a step of a case: every reason, each with its
+    /// rule and article.
+    #[error("refused")]
+    Refused(Vec<zhifa_domain::case::rules::Refusal>),
     /// A date or period the calendar cannot answer for (a year without data).
     #[error(transparent)]
     Calendar(#[from] CalendarError),
@@ -103,6 +108,15 @@ impl From<StoreError> for ServiceError {
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
+/// The procedures shipped in the binary (checked by tests; a broken one
+/// would not have passed them).
+fn embedded_procedures() -> zhifa_domain::case::procedure::Procedures {
+    zhifa_domain::case::procedure::Procedures::embedded().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "embedded procedure definitions");
+        zhifa_domain::case::procedure::Procedures::default()
+    })
+}
+
 /// Where "now" comes from; tests may fix it.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
@@ -118,6 +132,8 @@ pub struct Service {
     hashers: Arc<evidence::Hashers>,
     upload_locks: Arc<evidence::UploadLocks>,
     clock: Clock,
+    /// The procedures in force (embedded, or as `with_procedures` gives).
+    procedures: Arc<zhifa_domain::case::procedure::Procedures>,
 }
 
 impl std::fmt::Debug for Service {
@@ -139,6 +155,7 @@ impl Service {
             hashers: Arc::default(),
             upload_locks: Arc::default(),
             clock: Arc::new(Timestamp::now),
+            procedures: Arc::new(embedded_procedures()),
         }
     }
 
@@ -152,12 +169,19 @@ impl Service {
             hashers: Arc::default(),
             upload_locks: Arc::default(),
             clock: Arc::new(Timestamp::now),
+            procedures: Arc::new(embedded_procedures()),
         }
     }
 
     #[must_use]
     pub fn with_clock(self, clock: Clock) -> Self {
         Self { clock, ..self }
+    }
+
+    /// Use these procedures (the embedded ones and a deployment's own).
+    #[must_use]
+    pub fn with_procedures(self, procedures: zhifa_domain::case::procedure::Procedures) -> Self {
+        Self { procedures: Arc::new(procedures), ..self }
     }
 
     pub fn store(&self) -> &Store {

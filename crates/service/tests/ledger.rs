@@ -64,6 +64,23 @@ async fn fill_more(s: &Service) {
     s.create_agency(&sys, &AgencyForm::from(&build::agency("agency-b", "330106", 2))).await.unwrap();
 }
 
+/// A user of agency 1 created with a certificate (two records).
+async fn fill_people(db: &TestDb) {
+    let change = zhifa_domain::change::Change::CreateUser {
+        agency: zhifa_domain::ids::AgencyId(1),
+        data: build::user("zhang", zhifa_domain::people::Role::Officer),
+        certificates: vec![build::certificate("33010600001", "330106")],
+        password_hash: None,
+    };
+    let command = zhifa_store::Command {
+        actor: zhifa_domain::records::ActorRef { id: None, username: "system:test".into() },
+        at: jiff::Timestamp::now(),
+        reason: "测试".into(),
+        changes: vec![change],
+    };
+    db.store.commit(&command).await.unwrap();
+}
+
 /// SQL that works on `backend`: drop the guards an intruder would drop first.
 fn unguard(backend: Backend, table: &str) -> Vec<String> {
     let triggers: &[&str] = match table {
@@ -165,6 +182,25 @@ async fn verify_names_every_change_behind_the_programs_back() {
             "UPDATE agencies SET data = replace(data, '测试', '伪造')",
             "agencies id=1",
         ),
+        ("items", "DELETE FROM items WHERE id = 5", "DELETE FROM items WHERE id = 5", "items id=5"),
+        (
+            "users",
+            "UPDATE users SET data = replace(data, '测试', '伪造')",
+            "UPDATE users SET data = replace(data, '测试', '伪造')",
+            "users id=1",
+        ),
+        (
+            "certificates",
+            "UPDATE certificates SET data = replace(data, '2028-12-31', '2030-12-31')",
+            "UPDATE certificates SET data = replace(data, '2028-12-31', '2030-12-31')",
+            "certificates id=1",
+        ),
+        (
+            "certificates",
+            "DELETE FROM certificates WHERE id = 1",
+            "DELETE FROM certificates WHERE id = 1",
+            "certificates id=1",
+        ),
         (
             "ledger_meta",
             "UPDATE ledger_meta SET public_key = replace(public_key, 'A', 'B')",
@@ -177,7 +213,10 @@ async fn verify_names_every_change_behind_the_programs_back() {
             let s = service(&db);
             fill(&s).await;
             assert_eq!(s.sign_checkpoint().await.unwrap().size, 10);
-            assert_eq!(s.verify(|_| {}).await.unwrap().problems, vec![], "clean before tampering");
+            fill_people(&db).await;
+            let clean = s.verify(|_| {}).await.unwrap();
+            assert_eq!(clean.problems, vec![], "clean before tampering");
+            assert_eq!(clean.rows, 12, "an agency, nine items, a user and a certificate");
             let change = match db.backend {
                 Backend::Sqlite => sqlite,
                 Backend::Postgres => postgres,

@@ -1,16 +1,20 @@
 //! Applying one change inside the command's transaction. Private: reached only
 //! through `Store::commit`.
 
+use crate::ledger::RecordDraft;
 use crate::{Applied, Command, Result, StoreError, to_us};
 use serde::Serialize;
 use sqlx::{Any, Transaction};
 use zhifa_domain::change::Change;
 use zhifa_domain::records::RecordBody;
 
-type Tx = Transaction<'static, Any>;
+type Tx<'c> = Transaction<'c, Any>;
 
+/// The JSON kept in a row's `data`: canonical, as in the record of the
+/// change, so that `verify` can compare the two as bytes.
 fn json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt { table: "json", message: e.to_string() })
+    let value = serde_json::to_value(v).map_err(|e| StoreError::Corrupt { table: "json", message: e.to_string() })?;
+    Ok(zhifa_domain::records::canonical_json(&value))
 }
 
 /// Turn unique violations into `Duplicate` naming what was taken.
@@ -22,7 +26,7 @@ fn db(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
 }
 
 /// An optimistic update found no row at that version: tell missing from stale.
-async fn missed(tx: &mut Tx, table: &'static str, id: i64) -> StoreError {
+async fn missed(tx: &mut Tx<'_>, table: &'static str, id: i64) -> StoreError {
     let sql = format!("SELECT COUNT(*) FROM {table} WHERE id = $1");
     match sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut **tx).await {
         Ok(0) => StoreError::NotFound(table),
@@ -33,7 +37,7 @@ async fn missed(tx: &mut Tx, table: &'static str, id: i64) -> StoreError {
 
 /// Insert a list entry (items, inspection items, service guides).
 async fn insert_entry(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     table: &'static str,
     agency: i64,
     name: &str,
@@ -56,7 +60,7 @@ async fn insert_entry(
 
 /// Update a list entry at an expected version; returns its agency.
 async fn update_entry(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     table: &'static str,
     id: i64,
     version: i64,
@@ -83,7 +87,7 @@ async fn update_entry(
     }
 }
 
-async fn user_agency(tx: &mut Tx, user: i64) -> Result<i64> {
+async fn user_agency(tx: &mut Tx<'_>, user: i64) -> Result<i64> {
     sqlx::query_scalar("SELECT agency_id FROM users WHERE id = $1")
         .bind(user)
         .fetch_optional(&mut **tx)
@@ -92,7 +96,7 @@ async fn user_agency(tx: &mut Tx, user: i64) -> Result<i64> {
 }
 
 async fn insert_certificate(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     user: i64,
     agency: i64,
     data: &zhifa_domain::people::CertificateData,
@@ -113,14 +117,16 @@ async fn insert_certificate(
     .map_err(db("执法证号"))
 }
 
-/// Write the rows of one change, then its record and outbox event.
+/// Write the rows of one change and hand its record to the ledger (which
+/// writes it, its leaf and its outbox event before the commit).
 pub(crate) async fn apply(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     ledger: &mut crate::ledger::LedgerTx,
     cmd: &Command,
     change: &Change,
 ) -> Result<Applied> {
     let now = to_us(cmd.at);
+    let mut record_data = change.record_data();
     let (entity_id, agency_id): (i64, Option<i64>) = match change {
         Change::PutRegion { code, name } => {
             sqlx::query(
@@ -189,8 +195,12 @@ pub(crate) async fn apply(
             .fetch_one(&mut **tx)
             .await
             .map_err(db("用户名"))?;
+            // Each certificate is a record of its own too, as if created by
+            // `CreateCertificate`, so that verify can check its row.
             for cert in certificates {
-                insert_certificate(tx, id, agency.0, cert, now).await?;
+                let cert_id = insert_certificate(tx, id, agency.0, cert, now).await?;
+                let change = Change::CreateCertificate { user: zhifa_domain::ids::UserId(id), data: cert.clone() };
+                record(ledger, cmd, &change, change.record_data(), cert_id, Some(agency.0))?;
             }
             (id, Some(agency.0))
         }
@@ -325,6 +335,67 @@ pub(crate) async fn apply(
             (id.0, Some(agency.ok_or(StoreError::Conflict("uploads"))?))
         }
         Change::Retrieve { agency, id, .. } => (*id, Some(agency.0)),
+        Change::CreateCase { agency, prefix, word, year, stage, due_on, data } => {
+            let seq: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM cases WHERE agency_id = $1 AND year = $2 AND word = $3",
+            )
+            .bind(agency.0)
+            .bind(i64::from(*year))
+            .bind(word)
+            .fetch_one(&mut **tx)
+            .await?;
+            let number = zhifa_domain::agency::case_number(prefix, word, *year, seq);
+            let closed = i64::from(data.closed_on.is_some());
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO cases (agency_id, procedure, number, word, year, seq, stage, closed, party_key, party_name, \
+                 title, opened_on, due_on, data, version, created_us, updated_us) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING id",
+            )
+            .bind(agency.0)
+            .bind(&data.procedure)
+            .bind(&number)
+            .bind(word)
+            .bind(i64::from(*year))
+            .bind(seq)
+            .bind(stage)
+            .bind(closed)
+            .bind(data.party.key())
+            .bind(data.party.name())
+            .bind(&data.title)
+            .bind(data.opened_on.to_string())
+            .bind(due_on.map(|d| d.to_string()))
+            .bind(json(data.as_ref())?)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db("案号"))?;
+            if let serde_json::Value::Object(map) = &mut record_data {
+                map.insert("case_number".into(), serde_json::Value::String(number));
+            }
+            (id, Some(agency.0))
+        }
+        Change::UpdateCase { id, version, stage, due_on, closed, data, .. } => {
+            let agency: Option<i64> = sqlx::query_scalar(
+                "UPDATE cases SET stage = $1, closed = $2, party_key = $3, party_name = $4, title = $5, due_on = $6, \
+                 data = $7, version = version + 1, updated_us = $8 WHERE id = $9 AND version = $10 RETURNING agency_id",
+            )
+            .bind(stage)
+            .bind(i64::from(*closed))
+            .bind(data.party.key())
+            .bind(data.party.name())
+            .bind(&data.title)
+            .bind(due_on.map(|d| d.to_string()))
+            .bind(json(data.as_ref())?)
+            .bind(now)
+            .bind(id.0)
+            .bind(version)
+            .fetch_optional(&mut **tx)
+            .await?;
+            match agency {
+                Some(a) => (id.0, Some(a)),
+                None => return Err(missed(tx, "cases", id.0).await),
+            }
+        }
         Change::RevokeToken { id } => {
             let user: Option<i64> = sqlx::query_scalar(
                 "UPDATE api_tokens SET revoked_us = $1 WHERE id = $2 AND revoked_us IS NULL RETURNING user_id",
@@ -375,6 +446,19 @@ pub(crate) async fn apply(
         }
     };
 
+    let record_id = record(ledger, cmd, change, record_data, entity_id, agency_id)?;
+    Ok(Applied { record_id, entity_id })
+}
+
+/// The record of `change` about `entity_id`, handed to the ledger.
+fn record(
+    ledger: &mut crate::ledger::LedgerTx,
+    cmd: &Command,
+    change: &Change,
+    data: serde_json::Value,
+    entity_id: i64,
+    agency_id: Option<i64>,
+) -> Result<i64> {
     let body = RecordBody {
         v: 1,
         kind: change.kind().to_owned(),
@@ -384,30 +468,17 @@ pub(crate) async fn apply(
         actor: cmd.actor.clone(),
         at: cmd.at.to_string(),
         reason: cmd.reason.clone(),
-        data: change.record_data(),
+        data,
     };
-    let bytes = body.canonical_bytes();
-    let record_id: i64 = sqlx::query_scalar(
-        "INSERT INTO records (at_us, kind, entity, entity_id, agency_id, actor_id, actor_name, reason, body) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    )
-    .bind(now)
-    .bind(change.kind())
-    .bind(change.entity())
-    .bind(entity_id)
-    .bind(agency_id)
-    .bind(cmd.actor.id)
-    .bind(&cmd.actor.username)
-    .bind(&cmd.reason)
-    .bind(&bytes)
-    .fetch_one(&mut **tx)
-    .await?;
-    ledger.append(tx, record_id, change.kind(), cmd.at, &bytes).await?;
-    sqlx::query("INSERT INTO outbox (record_id, topic, created_us) VALUES ($1, $2, $3)")
-        .bind(record_id)
-        .bind(change.kind())
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-    Ok(Applied { record_id, entity_id })
+    ledger.record(RecordDraft {
+        at: cmd.at,
+        kind: change.kind(),
+        entity: change.entity(),
+        entity_id,
+        agency_id,
+        actor_id: cmd.actor.id,
+        actor_name: cmd.actor.username.clone(),
+        reason: cmd.reason.clone(),
+        body: body.canonical_bytes(),
+    })
 }

@@ -13,10 +13,18 @@ use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
 use zhifa_ledger::{Appender, Checkpoint, Hash, HashAlg, NodeId, RecordLeaf, Signer, SignerAlg};
 
-type Tx = Transaction<'static, Any>;
+type Tx<'c> = Transaction<'c, Any>;
 
-/// The advisory lock key of the ledger ("zhifa" in ASCII).
-const PG_LOCK: i64 = 0x7a_6869_6661;
+/// How a writing transaction begins, taking the ledger's lock: SQLite's
+/// writer lock up front (so that two writers queue instead of failing when a
+/// read transaction upgrades), or PostgreSQL's transaction-scoped advisory
+/// lock, keyed "zhifa" in ASCII (0x7a68696661), in the same round trip.
+pub(crate) fn begin_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "BEGIN IMMEDIATE",
+        Dialect::Postgres => "BEGIN; SELECT pg_advisory_xact_lock(525737748065)",
+    }
+}
 
 /// The registry tables whose current rows `verify` compares with their
 /// newest record.
@@ -24,23 +32,34 @@ const PG_LOCK: i64 = 0x7a_6869_6661;
 pub enum Registry {
     Agencies,
     Users,
+    Certificates,
     Items,
     InspectionItems,
     ServiceGuides,
+    Cases,
 }
 
 impl Registry {
-    pub const ALL: [Registry; 5] =
-        [Registry::Agencies, Registry::Users, Registry::Items, Registry::InspectionItems, Registry::ServiceGuides];
+    pub const ALL: [Registry; 7] = [
+        Registry::Agencies,
+        Registry::Users,
+        Registry::Certificates,
+        Registry::Items,
+        Registry::InspectionItems,
+        Registry::ServiceGuides,
+        Registry::Cases,
+    ];
 
     /// The table and the entity name of its records.
     pub fn names(self) -> (&'static str, &'static str) {
         match self {
             Registry::Agencies => ("agencies", "agency"),
             Registry::Users => ("users", "user"),
+            Registry::Certificates => ("certificates", "certificate"),
             Registry::Items => ("items", "item"),
             Registry::InspectionItems => ("inspection_items", "inspection_item"),
             Registry::ServiceGuides => ("service_guides", "service_guide"),
+            Registry::Cases => ("cases", "case"),
         }
     }
 }
@@ -103,21 +122,23 @@ fn i64_of(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// Take the ledger's lock (PostgreSQL; SQLite's writer lock is already held).
-async fn lock(tx: &mut Tx, dialect: Dialect) -> Result<()> {
-    if dialect == Dialect::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_LOCK).execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-async fn size_in(tx: &mut Tx) -> Result<u64> {
+async fn size_in(tx: &mut Tx<'_>) -> Result<u64> {
     let size: i64 =
         sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves").fetch_one(&mut **tx).await?;
     Ok(u64_of(size))
 }
 
-async fn meta_in(tx: &mut Tx) -> Result<LedgerMeta> {
+/// The log's size and the newest record id, read together under the lock.
+async fn head_in(tx: &mut Tx<'_>) -> Result<(u64, i64)> {
+    let (size, last_record): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_leaves), (SELECT COALESCE(MAX(id), 0) FROM records)",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((u64_of(size), last_record))
+}
+
+async fn meta_in(tx: &mut Tx<'_>) -> Result<LedgerMeta> {
     let row = sqlx::query("SELECT origin, hash_alg, signer_alg, public_key, created_us FROM ledger_meta WHERE id = 1")
         .fetch_optional(&mut **tx)
         .await?;
@@ -167,75 +188,309 @@ where
     Ok(())
 }
 
-/// The appends of one transaction.
+/// The most rows in one INSERT. SQLite finds each `$N` parameter of a
+/// statement by a linear search of the statement's names, so a statement of
+/// thousands of parameters costs quadratic time: many small INSERTs in one
+/// text are much cheaper than one large one.
+const ROWS_PER_INSERT: usize = 50;
+
+/// A record as `commit` writes it: the columns kept for queries and the
+/// canonical body the leaf commits to.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordDraft {
+    pub at: Timestamp,
+    pub kind: &'static str,
+    pub entity: &'static str,
+    pub entity_id: i64,
+    pub agency_id: Option<i64>,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub reason: String,
+    pub body: Vec<u8>,
+}
+
+/// Where the log stood after the writer's last commit, so that the next
+/// batch need not read the frontier again when nobody else appended.
 #[derive(Clone)]
+pub(crate) struct Tip {
+    size: u64,
+    last_record: i64,
+    appender: Appender,
+}
+
+/// How far a [`LedgerTx`] had got, to go back to when a command fails.
+pub(crate) struct Mark {
+    records: usize,
+    nodes: usize,
+    next_record: i64,
+    appender: Appender,
+}
+
+/// The records of one transaction and their leaves. Records get their ids
+/// here (the ledger lock is held, so `MAX(id) + 1` is ours) and are written
+/// with their leaves, subtrees and outbox events in a few multi-row
+/// statements by [`LedgerTx::flush`], just before the commit.
 pub(crate) struct LedgerTx {
     alg: HashAlg,
     origin: String,
     /// The size when the transaction began.
     start: u64,
+    next_record: i64,
     appender: Appender,
+    /// Each record with its leaf's salt and bytes.
+    records: Vec<(i64, RecordDraft, [u8; 32], Vec<u8>)>,
+    nodes: Vec<(NodeId, Hash)>,
 }
 
 impl LedgerTx {
-    pub(crate) async fn begin(tx: &mut Tx, dialect: Dialect) -> Result<Self> {
-        lock(tx, dialect).await?;
-        let meta = meta_in(tx).await?;
-        let size = size_in(tx).await?;
-        let nodes = nodes_in(&mut **tx, &zhifa_ledger::frontier(size)).await?;
-        let appender = Appender::new(meta.hash, size, &nodes).map_err(|e| corrupt("ledger_nodes", e.to_string()))?;
-        Ok(Self { alg: meta.hash, origin: meta.origin, start: size, appender })
+    /// Find the head of the log in a transaction begun with [`begin_sql`];
+    /// `tip` is reused if the log is still where this process left it.
+    pub(crate) async fn begin(tx: &mut Tx<'_>, meta: &LedgerMeta, tip: Option<&Tip>) -> Result<Self> {
+        let (size, last_record) = head_in(tx).await?;
+        let appender = match tip {
+            Some(t) if t.size == size && t.last_record == last_record => t.appender.clone(),
+            _ => {
+                let nodes = nodes_in(&mut **tx, &zhifa_ledger::frontier(size)).await?;
+                Appender::new(meta.hash, size, &nodes).map_err(|e| corrupt("ledger_nodes", e.to_string()))?
+            }
+        };
+        Ok(Self {
+            alg: meta.hash,
+            origin: meta.origin.clone(),
+            start: size,
+            next_record: last_record + 1,
+            appender,
+            records: Vec::new(),
+            nodes: Vec::new(),
+        })
     }
 
-    /// Sign the tree as this transaction leaves it, in the transaction: the
-    /// checkpoint exists exactly when the leaves it covers do.
-    pub(crate) async fn checkpoint(&self, tx: &mut Tx, signer: &Signer, at: Timestamp) -> Result<()> {
-        let size = self.appender.size();
-        if size == self.start {
-            return Ok(());
+    /// Read the log's meta inside the transaction (once per writer).
+    pub(crate) async fn meta(tx: &mut Tx<'_>) -> Result<LedgerMeta> {
+        meta_in(tx).await
+    }
+
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            records: self.records.len(),
+            nodes: self.nodes.len(),
+            next_record: self.next_record,
+            appender: self.appender.clone(),
         }
-        let root = self.appender.root();
-        let note = signer.sign_checkpoint(&Checkpoint { origin: self.origin.clone(), size, root });
-        insert_checkpoint(&mut **tx, size, &root, &note, at).await?;
-        Ok(())
     }
 
-    /// The leaf of one record, and the subtrees it completes.
-    pub(crate) async fn append(
-        &mut self,
-        tx: &mut Tx,
-        record_id: i64,
-        kind: &str,
-        at: Timestamp,
-        body: &[u8],
-    ) -> Result<()> {
+    /// Forget what was added since `mark` (its command failed).
+    pub(crate) fn reset(&mut self, mark: Mark) {
+        self.records.truncate(mark.records);
+        self.nodes.truncate(mark.nodes);
+        self.next_record = mark.next_record;
+        self.appender = mark.appender;
+    }
+
+    /// Where the log stands once this transaction commits.
+    pub(crate) fn tip(&self) -> Tip {
+        Tip { size: self.appender.size(), last_record: self.next_record - 1, appender: self.appender.clone() }
+    }
+
+    /// Give `draft` the next record id and its leaf; return the id.
+    pub(crate) fn record(&mut self, draft: RecordDraft) -> Result<i64> {
         let mut salt = [0u8; 32];
         getrandom::fill(&mut salt).map_err(|e| corrupt("ledger_leaves", format!("no randomness: {e}")))?;
+        let id = self.next_record;
+        self.next_record += 1;
         let leaf = RecordLeaf {
-            record_id,
-            kind: kind.to_owned(),
-            at_us: to_us(at),
-            commitment: RecordLeaf::commitment(self.alg, &salt, body),
+            record_id: id,
+            kind: draft.kind.to_owned(),
+            at_us: to_us(draft.at),
+            commitment: RecordLeaf::commitment(self.alg, &salt, &draft.body),
         }
         .to_bytes();
-        let index = self.appender.size();
-        sqlx::query("INSERT INTO ledger_leaves (idx, record_id, salt, leaf) VALUES ($1, $2, $3, $4)")
-            .bind(i64_of(index))
-            .bind(record_id)
-            .bind(salt.to_vec())
-            .bind(&leaf)
-            .execute(&mut **tx)
+        self.nodes.extend(self.appender.append(&leaf));
+        self.records.push((id, draft, salt, leaf));
+        Ok(id)
+    }
+
+    /// Write the records, their leaves, the subtrees they complete, their
+    /// outbox events and, with `signer`, the checkpoint of the tree they make,
+    /// in as few statements as the databases' parameter limits allow
+    /// (usually one).
+    pub(crate) async fn flush(
+        &self,
+        tx: &mut Tx<'_>,
+        dialect: Dialect,
+        signer: Option<&Signer>,
+        at: Timestamp,
+    ) -> Result<()> {
+        let mut out = Inserts::new(dialect);
+        for chunk in self.records.chunks(ROWS_PER_INSERT) {
+            out.push(
+                "records (id, at_us, kind, entity, entity_id, agency_id, actor_id, actor_name, reason, body)",
+                chunk.iter().flat_map(|(id, r, _, _)| {
+                    [
+                        Arg::Int(*id),
+                        Arg::Int(to_us(r.at)),
+                        Arg::Text(r.kind),
+                        Arg::Text(r.entity),
+                        Arg::Int(r.entity_id),
+                        Arg::OptInt(r.agency_id),
+                        Arg::OptInt(r.actor_id),
+                        Arg::Text(&r.actor_name),
+                        Arg::Text(&r.reason),
+                        Arg::Blob(&r.body),
+                    ]
+                }),
+                10,
+                "",
+                tx,
+            )
             .await?;
-        let nodes = self.appender.append(&leaf);
-        let values: Vec<String> =
-            (0..nodes.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
-        let sql = format!("INSERT INTO ledger_nodes (level, idx, hash) VALUES {}", values.join(", "));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (id, hash) in nodes {
-            query = query.bind(i16::from(id.level)).bind(i64_of(id.index)).bind(hash.to_vec());
         }
+        for (n, chunk) in self.records.chunks(ROWS_PER_INSERT).enumerate() {
+            let first = self.start + (n * ROWS_PER_INSERT) as u64;
+            out.push(
+                "ledger_leaves (idx, record_id, salt, leaf)",
+                chunk.iter().enumerate().flat_map(|(i, (id, _, salt, leaf))| {
+                    [Arg::Int(i64_of(first + i as u64)), Arg::Int(*id), Arg::Blob(salt), Arg::Blob(leaf)]
+                }),
+                4,
+                "",
+                tx,
+            )
+            .await?;
+        }
+        for chunk in self.nodes.chunks(ROWS_PER_INSERT) {
+            out.push(
+                "ledger_nodes (level, idx, hash)",
+                chunk.iter().flat_map(|(id, hash)| {
+                    [Arg::Int(i64::from(id.level)), Arg::Int(i64_of(id.index)), Arg::Blob(hash)]
+                }),
+                3,
+                "",
+                tx,
+            )
+            .await?;
+        }
+        for chunk in self.records.chunks(ROWS_PER_INSERT) {
+            out.push(
+                "outbox (record_id, topic, created_us)",
+                chunk.iter().flat_map(|(id, r, _, _)| [Arg::Int(*id), Arg::Text(r.kind), Arg::Int(to_us(r.at))]),
+                3,
+                "",
+                tx,
+            )
+            .await?;
+        }
+        // Sign the tree as this transaction leaves it, in the transaction: the
+        // checkpoint exists exactly when the leaves it covers do. Another
+        // writer may have signed the same size: either note will do.
+        let size = self.appender.size();
+        let note;
+        let root = self.appender.root();
+        if let Some(signer) = signer.filter(|_| size > self.start) {
+            note = signer.sign_checkpoint(&Checkpoint { origin: self.origin.clone(), size, root });
+            out.push(
+                "ledger_checkpoints (size, root, note, created_us)",
+                [Arg::Int(i64_of(size)), Arg::Blob(&root), Arg::Text(&note), Arg::Int(to_us(at))].into_iter(),
+                4,
+                " ON CONFLICT (size) DO NOTHING",
+                tx,
+            )
+            .await?;
+        }
+        out.execute(tx).await
+    }
+}
+
+/// A value bound in a multi-row INSERT.
+#[derive(Debug, Clone, Copy)]
+enum Arg<'a> {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+/// The most parameters in one statement (SQLite allows 32,766, PostgreSQL 65,535).
+const MAX_PARAMS: usize = 30_000;
+
+/// Several INSERTs sent as one statement: on SQLite one text of several
+/// statements, on PostgreSQL data-modifying `WITH` clauses around the last
+/// (foreign keys are checked at the end of the statement). Parameters are
+/// numbered across the whole text.
+struct Inserts<'a> {
+    dialect: Dialect,
+    parts: Vec<String>,
+    args: Vec<Arg<'a>>,
+}
+
+impl<'a> Inserts<'a> {
+    fn new(dialect: Dialect) -> Self {
+        Self { dialect, parts: Vec::new(), args: Vec::new() }
+    }
+
+    /// Add `INSERT INTO {target} VALUES …{suffix}` of `args` in rows of
+    /// `cols`; runs what is pending first if the parameters would not fit.
+    async fn push(
+        &mut self,
+        target: &str,
+        args: impl Iterator<Item = Arg<'a>>,
+        cols: usize,
+        suffix: &str,
+        tx: &mut Tx<'_>,
+    ) -> Result<()> {
+        let args: Vec<Arg<'a>> = args.collect();
+        if self.args.len() + args.len() > MAX_PARAMS {
+            self.run(tx).await?;
+        }
+        let rows = args.len() / cols;
+        let mut sql = format!("INSERT INTO {target} VALUES ");
+        for r in 0..rows {
+            sql.push_str(if r == 0 { "(" } else { ", (" });
+            for c in 0..cols {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('$');
+                sql.push_str(&(self.args.len() + r * cols + c + 1).to_string());
+            }
+            sql.push(')');
+        }
+        sql.push_str(suffix);
+        self.parts.push(sql);
+        self.args.extend(args);
+        Ok(())
+    }
+
+    async fn run(&mut self, tx: &mut Tx<'_>) -> Result<()> {
+        let Some(last) = self.parts.pop() else { return Ok(()) };
+        let sql = match self.dialect {
+            Dialect::Sqlite => {
+                self.parts.push(last);
+                self.parts.join(";\n")
+            }
+            Dialect::Postgres if self.parts.is_empty() => last,
+            Dialect::Postgres => {
+                let with: Vec<String> =
+                    self.parts.iter().enumerate().map(|(i, part)| format!("w{i} AS ({part})")).collect();
+                format!("WITH {} {last}", with.join(", "))
+            }
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for arg in self.args.drain(..) {
+            query = match arg {
+                Arg::Int(v) => query.bind(v),
+                Arg::OptInt(v) => query.bind(v),
+                Arg::Text(v) => query.bind(v),
+                Arg::Blob(v) => query.bind(v),
+            };
+        }
+        self.parts.clear();
         query.execute(&mut **tx).await?;
         Ok(())
+    }
+
+    async fn execute(mut self, tx: &mut Tx<'_>) -> Result<()> {
+        self.run(tx).await
     }
 }
 
@@ -388,63 +643,21 @@ impl Store {
             .collect()
     }
 
-    /// The stored nodes that leaves `start..end` complete: at each level `k`,
-    /// indices `start >> k .. end >> k` (the whole subtree must lie below `end`).
-    pub async fn ledger_nodes_completed_in(&self, start: u64, end: u64) -> Result<HashMap<NodeId, Hash>> {
-        let mut ranges = Vec::new();
-        for level in 0u8..64 {
-            let (first, last) = (start >> level, end >> level);
-            if first < last {
-                ranges.push((level, first, last));
-            }
-            if end >> level == 0 {
-                break;
-            }
-        }
-        let mut out = HashMap::new();
-        if ranges.is_empty() {
-            return Ok(out);
-        }
-        let conditions: Vec<String> = (0..ranges.len())
-            .map(|i| format!("(level = ${} AND idx >= ${} AND idx < ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-            .collect();
-        let sql = format!("SELECT level, idx, hash FROM ledger_nodes WHERE {}", conditions.join(" OR "));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (level, first, last) in ranges {
-            query = query.bind(i16::from(level)).bind(i64_of(first)).bind(i64_of(last));
-        }
-        for row in query.fetch_all(&self.pool).await? {
-            let level: i16 = row.try_get("level")?;
-            let id = NodeId { level: u8::try_from(level).unwrap_or(u8::MAX), index: u64_of(row.try_get("idx")?) };
-            out.insert(id, hash_of("ledger_nodes", row.try_get("hash")?)?);
-        }
-        Ok(out)
-    }
-
-    /// Rows of a registry table with `id > after` (at most `limit`), each with
-    /// its JSON data and the body of the newest `{entity}.create` or
-    /// `{entity}.update` record about it (`None` if there is none).
-    pub async fn entities_with_latest_record(
-        &self,
-        table: Registry,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<(i64, String, Option<Vec<u8>>)>> {
-        let (table, entity) = table.names();
-        let sql = format!(
-            "SELECT t.id, t.data, r.body FROM {table} t LEFT JOIN records r ON r.id = \
-             (SELECT MAX(x.id) FROM records x WHERE x.entity = $1 AND x.entity_id = t.id AND x.kind IN ($2, $3)) \
-             WHERE t.id > $4 ORDER BY t.id LIMIT $5"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(entity)
-            .bind(format!("{entity}.create"))
-            .bind(format!("{entity}.update"))
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.pool)
+    /// The leaf of a record.
+    pub async fn leaf_of_record(&self, record_id: i64) -> Result<Option<LeafRow>> {
+        let row = sqlx::query("SELECT idx, record_id, salt, leaf FROM ledger_leaves WHERE record_id = $1")
+            .bind(record_id)
+            .fetch_optional(&self.pool)
             .await?;
-        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("data")?, r.try_get("body")?))).collect()
+        row.map(|row| {
+            Ok(LeafRow {
+                index: u64_of(row.try_get("idx")?),
+                record_id: row.try_get("record_id")?,
+                salt: row.try_get("salt")?,
+                leaf: row.try_get("leaf")?,
+            })
+        })
+        .transpose()
     }
 
     /// Records that have no leaf (at most `limit`).

@@ -8,20 +8,24 @@
 
 mod apply;
 mod blobs;
+mod cases;
 mod ledger;
 mod read;
+mod scan;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod uploads;
 
-pub use blobs::Blobs;
+pub use blobs::{BlobStream, Blobs};
+pub use cases::{CaseFilter, CaseRow};
 pub use ledger::{CheckpointRow, LeafRow, LedgerMeta, Registry};
 pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};
+pub use scan::{CompletedNodes, LedgerBatch, RegistryRow};
 pub use uploads::{UploadRow, UploadState};
 
 use jiff::Timestamp;
-use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Connection};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -96,6 +100,10 @@ pub struct Store {
     /// then signs a checkpoint with every batch it commits.
     signer: Arc<OnceLock<Arc<Signer>>>,
     meta: Arc<OnceLock<LedgerMeta>>,
+    /// The database file, for the bulk reads of [`Store::scan_ledger`].
+    sqlite_path: Option<std::path::PathBuf>,
+    /// Kept read connections to it.
+    readers: Arc<scan::Readers>,
 }
 
 /// A command waiting for the writer, and where its outcome goes.
@@ -132,6 +140,9 @@ impl Store {
             Dialect::Sqlite => {
                 options
                     .max_connections(8)
+                    // A connection to a local file does not break; pinging
+                    // it before each use would cost a round trip to its thread.
+                    .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             for pragma in [
@@ -153,7 +164,19 @@ impl Store {
         let (writer, queue) = tokio::sync::mpsc::channel(1024);
         let signer = Arc::new(OnceLock::new());
         tokio::spawn(write_loop(pool.clone(), dialect, queue, signer.clone()));
-        Ok(Self { pool, dialect, writer, signer, meta: Arc::new(OnceLock::new()) })
+        let sqlite_path = match dialect {
+            Dialect::Sqlite => sqlite_file(url),
+            Dialect::Postgres => None,
+        };
+        Ok(Self {
+            pool,
+            dialect,
+            writer,
+            signer,
+            meta: Arc::new(OnceLock::new()),
+            sqlite_path,
+            readers: Arc::default(),
+        })
     }
 
     /// The embedded default: `DIR/zhifa.db`, created if missing.
@@ -211,15 +234,38 @@ async fn write_loop(
     signer: Arc<OnceLock<Arc<Signer>>>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
-    while queue.recv_many(&mut batch, BATCH).await > 0 {
-        let outcomes = commit_batch(&pool, dialect, &batch, signer.get().map(Arc::as_ref)).await;
+    let mut writer = Writer { pool, dialect, conn: None, meta: None, tip: None };
+    let closing = writer.pool.close_event();
+    tokio::pin!(closing);
+    loop {
+        // When the pool is being closed, give back the connection the
+        // writer keeps (closing waits for every connection).
+        tokio::select! {
+            received = queue.recv_many(&mut batch, BATCH) => if received == 0 { break },
+            () = &mut closing => {
+                writer.conn = None;
+                break;
+            }
+        }
+        let signer = signer.get().map(Arc::as_ref);
+        let commands: Vec<&Command> = batch.iter().map(|p| &p.command).collect();
+        // First all together; if one of them fails, again with each command
+        // in its own savepoint so that the others still happen.
+        let mut outcomes = writer.commit_batch(&commands, signer, false).await;
+        if matches!(&outcomes, Ok(Batch::Failed)) {
+            outcomes = writer.commit_batch(&commands, signer, true).await;
+        }
         match outcomes {
-            Ok(outcomes) => {
+            Ok(Batch::Done(outcomes)) => {
                 for (pending, outcome) in batch.drain(..).zip(outcomes) {
                     pending.reply.send(outcome).ok();
                 }
             }
+            Ok(Batch::Failed) => {}
             Err(e) => {
+                // Start afresh: another connection, the head read again.
+                writer.conn = None;
+                writer.tip = None;
                 let message = e.to_string();
                 tracing::error!(error = %message, "commit failed");
                 for pending in batch.drain(..) {
@@ -230,64 +276,100 @@ async fn write_loop(
     }
 }
 
-/// One transaction for `batch`: the outcome of each command, or the error
-/// that lost them all.
-async fn commit_batch(
-    pool: &AnyPool,
+/// What became of a batch.
+enum Batch {
+    /// Committed: each command's outcome, in order.
+    Done(Vec<Result<Vec<Applied>>>),
+    /// A command failed and nothing was committed (only without savepoints).
+    Failed,
+}
+
+/// The writer's connection state between batches.
+struct Writer {
+    pool: AnyPool,
     dialect: Dialect,
-    batch: &[Pending],
-    signer: Option<&Signer>,
-) -> Result<Vec<Result<Vec<Applied>>>> {
-    // SQLite: take the writer lock up front so that two writers queue
-    // instead of failing when a read transaction upgrades.
-    let mut tx = match dialect {
-        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-        Dialect::Postgres => pool.begin().await?,
-    };
-    let mut ledger = ledger::LedgerTx::begin(&mut tx, dialect).await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    // One command alone needs no savepoint: if it fails, the transaction goes.
-    let alone = batch.len() == 1;
-    for pending in batch {
-        let command = &pending.command;
-        if !alone {
-            sqlx::query("SAVEPOINT command").execute(&mut *tx).await?;
-        }
-        let before = ledger.clone();
-        let mut applied = Vec::with_capacity(command.changes.len());
-        let mut failed = None;
-        for change in &command.changes {
-            match apply::apply(&mut tx, &mut ledger, command, change).await {
-                Ok(a) => applied.push(a),
-                Err(e) => {
-                    failed = Some(e);
-                    break;
+    /// The writer's own connection, kept between batches (taken from the
+    /// pool once, and again after an error).
+    conn: Option<sqlx::pool::PoolConnection<Any>>,
+    /// The log's meta, read once (the row never changes).
+    meta: Option<LedgerMeta>,
+    /// Where this writer left the log.
+    tip: Option<ledger::Tip>,
+}
+
+impl Writer {
+    /// One transaction for `batch`. Without savepoints, the first failing
+    /// command rolls everything back ([`Batch::Failed`]), unless it is alone
+    /// (then its error is its outcome); with them, a failing command's changes
+    /// are undone and the others go on.
+    async fn commit_batch(&mut self, batch: &[&Command], signer: Option<&Signer>, savepoints: bool) -> Result<Batch> {
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            None => self.conn.insert(self.pool.acquire().await?),
+        };
+        let mut tx = conn.begin_with(ledger::begin_sql(self.dialect)).await?;
+        let meta = match &self.meta {
+            Some(meta) => meta.clone(),
+            None => {
+                let meta = ledger::LedgerTx::meta(&mut tx).await?;
+                self.meta = Some(meta.clone());
+                meta
+            }
+        };
+        let mut ledger = ledger::LedgerTx::begin(&mut tx, &meta, self.tip.as_ref()).await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for command in batch {
+            if savepoints {
+                sqlx::query("SAVEPOINT command").execute(&mut *tx).await?;
+            }
+            let mark = ledger.mark();
+            let mut applied = Vec::with_capacity(command.changes.len());
+            let mut failed = None;
+            for change in &command.changes {
+                match apply::apply(&mut tx, &mut ledger, command, change).await {
+                    Ok(a) => applied.push(a),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            match failed {
+                None => {
+                    if savepoints {
+                        sqlx::query("RELEASE SAVEPOINT command").execute(&mut *tx).await?;
+                    }
+                    outcomes.push(Ok(applied));
+                }
+                Some(e) if savepoints => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT command").execute(&mut *tx).await?;
+                    sqlx::query("RELEASE SAVEPOINT command").execute(&mut *tx).await?;
+                    ledger.reset(mark);
+                    outcomes.push(Err(e));
+                }
+                Some(e) if batch.len() == 1 => {
+                    tx.rollback().await?;
+                    return Ok(Batch::Done(vec![Err(e)]));
+                }
+                Some(_) => {
+                    tx.rollback().await?;
+                    return Ok(Batch::Failed);
                 }
             }
         }
-        match failed {
-            None if alone => outcomes.push(Ok(applied)),
-            None => {
-                sqlx::query("RELEASE SAVEPOINT command").execute(&mut *tx).await?;
-                outcomes.push(Ok(applied));
-            }
-            Some(e) if alone => {
-                tx.rollback().await?;
-                return Ok(vec![Err(e)]);
-            }
-            Some(e) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT command").execute(&mut *tx).await?;
-                sqlx::query("RELEASE SAVEPOINT command").execute(&mut *tx).await?;
-                ledger = before;
-                outcomes.push(Err(e));
-            }
-        }
+        let at = batch.last().map_or_else(Timestamp::now, |c| c.at);
+        ledger.flush(&mut tx, self.dialect, signer, at).await?;
+        tx.commit().await?;
+        self.tip = Some(ledger.tip());
+        Ok(Batch::Done(outcomes))
     }
-    if let (Some(signer), Some(last)) = (signer, batch.last()) {
-        ledger.checkpoint(&mut tx, signer, last.command.at).await?;
-    }
-    tx.commit().await?;
-    Ok(outcomes)
+}
+
+/// The file of a `sqlite://PATH?options` URL (`None` for a memory database).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| std::path::PathBuf::from(path))
 }
 
 /// Microseconds since the Unix epoch, as stored.

@@ -211,6 +211,7 @@ pub mod build {
             kind: AgencyKind::Statutory,
             legal_basis: "《中华人民共和国行政处罚法》第十七条".into(),
             address: String::new(),
+            number_prefix: String::new(),
             phone: String::new(),
         }
     }

@@ -76,4 +76,16 @@ impl Store {
         .await?;
         rows.iter().map(upload_row).collect()
     }
+
+    /// The complete uploads of an agency's case (by its number), in order.
+    pub async fn case_recordings(&self, agency: AgencyId, case_number: &str) -> Result<Vec<UploadRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM uploads WHERE agency_id = $1 AND case_number = $2 AND state = 'complete' ORDER BY id"
+        )))
+        .bind(agency.0)
+        .bind(case_number)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(upload_row).collect()
+    }
 }

@@ -140,3 +140,53 @@ async fn users_with_certificates_and_scoped_reads() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn commands_committed_together_fail_alone() {
+    each_backend(|db| async move {
+        let s = db.store;
+        let a = agency(&s, "a-one", 1).await;
+        // Many commands at once, so that the writer batches them; every
+        // fourth takes an agency code that is already taken.
+        let mut handles = Vec::new();
+        for n in 0..40u32 {
+            let s = s.clone();
+            handles.push(tokio::spawn(async move {
+                let change = if n % 4 == 3 {
+                    Change::CreateAgency { data: build::agency("a-one", "330106", 100 + n) }
+                } else {
+                    Change::CreateItem { agency: a, data: build::item(&format!("事项{n}")) }
+                };
+                (n, s.commit(&cmd(vec![change])).await)
+            }));
+        }
+        let mut committed = 0;
+        for h in handles {
+            let (n, outcome) = h.await.unwrap();
+            if n % 4 == 3 {
+                assert!(matches!(outcome, Err(StoreError::Duplicate(_))), "{n}: {outcome:?}");
+            } else {
+                assert_eq!(outcome.unwrap().len(), 1, "{n}");
+                committed += 1;
+            }
+        }
+        assert_eq!(committed, 30);
+        assert_eq!(s.items(a).await.unwrap().len(), 30);
+        let records = s.record_count().await.unwrap();
+        assert_eq!(records, 31);
+        assert_eq!(s.pending_outbox().await.unwrap(), 31);
+        // One leaf per record, in order, each naming its record.
+        let entries = s.ledger_entries(0, 100).await.unwrap();
+        assert_eq!(entries.len() as i64, records);
+        for (i, (leaf, record)) in entries.iter().enumerate() {
+            assert_eq!(leaf.index, i as u64);
+            let record = record.as_ref().unwrap();
+            assert_eq!(record.id.0, leaf.record_id);
+            let parsed = zhifa_ledger::RecordLeaf::parse(&leaf.leaf).unwrap();
+            assert_eq!(parsed.record_id, record.id.0);
+            assert_eq!(parsed.kind, record.kind);
+        }
+        assert_eq!(s.ledger_size().await.unwrap() as i64, records);
+    })
+    .await;
+}

@@ -480,6 +480,9 @@ pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Pa
         list_tokens, create_token, revoke_token,
         calendar_days, calendar_deadline, calendar_periods, calendar_years,
         get_evidence, get_evidence_file,
+        crate::case_api::procedures, crate::case_api::flowchart, crate::case_api::list_cases,
+        crate::case_api::open_case, crate::case_api::get_case, crate::case_api::take_step,
+        crate::case_api::document, crate::case_api::archive, crate::case_api::party_cases,
         ledger_checkpoint, ledger_public_key, ledger_leaves, ledger_inclusion, ledger_consistency,
     ),
     modifiers(&BearerAuth),
@@ -867,15 +870,11 @@ pub async fn get_evidence_file(
     Path(id): Path<i64>,
     axum::extract::Query(q): axum::extract::Query<RetrievalQuery>,
 ) -> ApiResult<axum::response::Response> {
-    let (upload, path) =
+    let (upload, stream) =
         s.service.evidence_file(&user.actor(), zhifa_domain::ids::UploadId(id), q.reason.as_deref()).await?;
-    let file = tokio::fs::File::open(&path).await.map_err(|e| {
-        tracing::error!(error = %e, path = %path.display(), "evidence file missing");
-        AppError::not_found()
-    })?;
     let media_type =
         Some(upload.meta.media_type.as_str()).filter(|m| !m.is_empty()).unwrap_or("application/octet-stream");
-    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 1 << 16));
+    let body = axum::body::Body::from_stream(stream);
     Ok((
         [
             (header::CONTENT_TYPE, media_type.to_owned()),

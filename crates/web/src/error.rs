@@ -12,19 +12,35 @@ pub struct AppError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// For `refused`: every reason the engine gave.
+    pub refusals: Vec<RefusalOut>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Stable, for programs: `not_found`, `forbidden`, `invalid_input`, …
+    /// Stable, for programs: `not_found`, `forbidden`, `invalid_input`,
+    /// `refused` (a step of a case the law does not allow), …
     pub code: String,
     /// For people, in Chinese.
+    pub message: String,
+    /// With `refused`: each rule that stands in the way.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<RefusalOut>,
+}
+
+/// One reason a step of a case was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RefusalOut {
+    /// The rule's stable name, e.g. `two_certified_officers`.
+    pub rule: String,
+    /// Where the law says so, e.g. 《行政处罚法》第四十二条.
+    pub article: String,
     pub message: String,
 }
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), refusals: Vec::new() }
     }
 
     pub fn unauthenticated() -> Self {
@@ -66,6 +82,25 @@ impl From<ServiceError> for AppError {
             }
             ServiceError::Busy => Self::new(S::LOCKED, "busy", "该上传正在进行中，请稍后再试"),
             ServiceError::Gone => Self::new(S::GONE, "gone", "该上传已被放弃"),
+            ServiceError::Refused(refusals) => {
+                let message = refusals
+                    .iter()
+                    .map(|r| {
+                        if r.article.is_empty() {
+                            r.message.clone()
+                        } else {
+                            format!("{}（{}）", r.message, r.article)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("；");
+                let mut e = Self::new(S::UNPROCESSABLE_ENTITY, "refused", format!("不能进行此步：{message}"));
+                e.refusals = refusals
+                    .into_iter()
+                    .map(|r| RefusalOut { rule: r.rule.to_owned(), article: r.article.to_owned(), message: r.message })
+                    .collect();
+                e
+            }
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 Self::new(S::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后再试或联系管理员")
@@ -88,7 +123,7 @@ impl From<zhifa_calendar::CalendarError> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { code: self.code.to_owned(), message: self.message };
+        let body = ErrorBody { code: self.code.to_owned(), message: self.message, refusals: self.refusals };
         (self.status, Json(body)).into_response()
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod case_api;
 pub mod console;
 pub mod error;
 pub mod tus;
@@ -45,6 +46,14 @@ pub fn router(state: AppState) -> Router {
         .route("/calendar/deadline", get(api::calendar_deadline))
         .route("/calendar/periods", get(api::calendar_periods))
         .route("/calendar/years", get(api::calendar_years))
+        .route("/procedures", get(case_api::procedures))
+        .route("/procedures/{id}/flowchart.svg", get(case_api::flowchart))
+        .route("/cases", get(case_api::list_cases).post(case_api::open_case))
+        .route("/cases/{id}", get(case_api::get_case))
+        .route("/cases/{id}/steps", post(case_api::take_step))
+        .route("/cases/{id}/documents/{kind}", get(case_api::document))
+        .route("/cases/{id}/archive.zip", get(case_api::archive))
+        .route("/parties/{key}/cases", get(case_api::party_cases))
         .route("/evidence/{id}", get(api::get_evidence))
         .route("/evidence/{id}/file", get(api::get_evidence_file))
         .route("/ledger/checkpoint", get(api::ledger_checkpoint))

@@ -126,7 +126,7 @@ pub async fn patch(
         match frame {
             Ok(frame) => {
                 if let Ok(data) = frame.into_data() {
-                    patch.write(&data).await?;
+                    patch.write(data).await?;
                 }
             }
             // The connection broke: keep what arrived, so the client resumes from there.

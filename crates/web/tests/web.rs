@@ -12,6 +12,9 @@ use zhifa_service::{Actor, Service};
 use zhifa_store::testing::{TestDb, each_backend};
 use zhifa_web::{AppState, router};
 
+#[path = "web/cases.rs"]
+mod cases;
+
 const PASSWORD: &str = "correct horse battery";
 
 struct App {

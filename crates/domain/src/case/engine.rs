@@ -1,0 +1,358 @@
+//! The engine: given a case, its procedure and a requested step, it allows
+//! the step (and says what the case becomes) or refuses it with every reason,
+//! each naming its rule and article. Pure: the caller brings the calendar,
+//! the certificates and the recordings.
+
+use super::procedure::{Procedure, Recording, Transition};
+use super::rules::{self, CertificatesOf, Refusal};
+use super::{CaseData, Extension, Handler, Penalty, Step};
+use crate::ids::UserId;
+use crate::money::Money;
+use crate::people::Role;
+use jiff::civil::Date;
+use zhifa_calendar::Calendar;
+
+/// What a step brings: when, by whom, and what the effect needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepInput {
+    pub on: Date,
+    pub by: UserId,
+    pub by_name: String,
+    pub role: Option<Role>,
+    pub note: String,
+    /// The officers at this step, with the certificates they showed; if
+    /// given they become the case's handlers.
+    pub handlers: Option<Vec<Handler>>,
+    /// `notify`, `decide`, `decide_on_site`: the penalty.
+    pub penalty: Option<Penalty>,
+    /// `decide_no_penalty`, `extend`: why.
+    pub reason: String,
+    /// `decide_no_penalty` under art. 33: first violation, minor harm, corrected.
+    pub first_minor: Option<[bool; 3]>,
+    /// `extend`: which limit, by how many days.
+    pub limit: String,
+    pub days: u16,
+    /// `pay`: how much.
+    pub amount: Money,
+}
+
+impl StepInput {
+    /// A step on `on` by `by`, with nothing else yet.
+    pub fn new(on: Date, by: UserId, by_name: &str) -> Self {
+        Self {
+            on,
+            by,
+            by_name: by_name.to_owned(),
+            role: None,
+            note: String::new(),
+            handlers: None,
+            penalty: None,
+            reason: String::new(),
+            first_minor: None,
+            limit: String::new(),
+            days: 0,
+            amount: Money::ZERO,
+        }
+    }
+}
+
+/// A recording attached to a case: the stage it proves (id or name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingRef {
+    pub step: String,
+}
+
+/// Everything a gate may look at.
+pub struct Facts<'a> {
+    pub procedure: &'a Procedure,
+    pub case: &'a CaseData,
+    pub stage: &'a str,
+    pub step: &'a StepInput,
+    pub certificates: &'a CertificatesOf<'a>,
+    pub recordings: &'a [RecordingRef],
+    pub calendar: &'a Calendar,
+}
+
+impl Facts<'_> {
+    /// The officers of this step: those given with it, or the case's.
+    pub fn handlers(&self) -> &[Handler] {
+        self.step.handlers.as_deref().unwrap_or(&self.case.handlers)
+    }
+
+    pub fn penalty(&self) -> Result<&Penalty, String> {
+        self.step.penalty.as_ref().ok_or_else(|| "未填写处罚内容".to_owned())
+    }
+}
+
+/// The effects a transition may have (what it records on the case).
+pub const EFFECTS: &[&str] = &[
+    "none",
+    "file",
+    "notify",
+    "defend",
+    "waive_hearing",
+    "request_hearing",
+    "hold_hearing",
+    "review",
+    "deliberate",
+    "decide",
+    "decide_on_site",
+    "decide_no_penalty",
+    "serve",
+    "pay",
+    "enforce",
+    "close",
+    "archive",
+    "extend",
+    "accept",
+    "grant",
+    "deny",
+    "seize",
+    "extend_seizure",
+    "release",
+    "inspect",
+];
+
+/// The engine's rule for recordings (applied to every stage marked mandatory).
+pub const RECORDINGS_RULE: &str = "mandatory_recordings";
+
+fn refusal(rule: &'static str, article: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal { rule, article, message: message.into() }
+}
+
+/// Whether `recordings` hold one of `stage` (by its id or its name).
+pub fn recordings_of(recordings: &[RecordingRef], stage: &super::procedure::Stage) -> usize {
+    recordings.iter().filter(|r| r.step.trim() == stage.id || r.step.trim() == stage.name).count()
+}
+
+/// Decide `action` on a case standing at `stage`: the stage and data it
+/// moves to, or every reason it may not.
+pub fn take(facts: &Facts<'_>, action: &str) -> Result<(String, CaseData), Vec<Refusal>> {
+    let procedure = facts.procedure;
+    let Some(transition) = procedure.transition(action) else {
+        return Err(vec![refusal("action", "", format!("“{}”中没有“{action}”这一步", procedure.name))]);
+    };
+    let mut refusals = Vec::new();
+    if !transition.from.iter().any(|f| f == facts.stage) {
+        let here = procedure.stage(facts.stage).map_or(facts.stage, |s| s.name.as_str());
+        return Err(vec![refusal("action", "", format!("案件处于“{here}”阶段，不能“{}”", transition.name))]);
+    }
+    if let Some(role) = facts.step.role
+        && !transition.roles.contains(&role)
+    {
+        let allowed: Vec<&str> = transition.roles.iter().map(|r| r.label()).collect();
+        refusals.push(refusal("role", "", format!("“{}”应由{}进行", transition.name, allowed.join("或"))));
+    }
+    if let Some(last) = facts.case.steps.last().map(|s| s.on).or(Some(facts.case.opened_on))
+        && facts.step.on < last
+    {
+        refusals.push(refusal("date", "", format!("日期 {} 早于上一步的日期 {last}", facts.step.on)));
+    }
+    if let Err(message) = check_input(transition, facts) {
+        refusals.push(refusal("input", "", message));
+    }
+    for gate in &transition.gates {
+        if let Some((name, article, rule)) = rules::RULES.iter().find(|(n, _, _)| n == gate)
+            && let Err(message) = rule(facts)
+        {
+            refusals.push(refusal(name, article, message));
+        }
+    }
+    // REC-5: a stage that must be recorded is left only with its recording.
+    if let Some(stage) = procedure.stage(facts.stage)
+        && stage.recording == Recording::Mandatory
+        && transition.to.as_ref().is_some_and(|to| *to != stage.id)
+        && let Err(message) = rules::rec_5_mandatory_recordings(&stage.name, recordings_of(facts.recordings, stage))
+    {
+        refusals.push(refusal(RECORDINGS_RULE, rules::REC_5, message));
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+    let to = transition.to.clone().unwrap_or_else(|| facts.stage.to_owned());
+    let mut case = apply(transition, facts).map_err(|m| vec![refusal("input", "", m)])?;
+    if let Some(handlers) = &facts.step.handlers {
+        case.handlers.clone_from(handlers);
+    }
+    case.steps.push(Step {
+        action: transition.action.clone(),
+        from: facts.stage.to_owned(),
+        to: to.clone(),
+        by: facts.step.by,
+        by_name: facts.step.by_name.clone(),
+        on: facts.step.on,
+        note: facts.step.note.clone(),
+    });
+    Ok((to, case))
+}
+
+/// What each effect needs from the step.
+fn check_input(t: &Transition, f: &Facts<'_>) -> Result<(), String> {
+    let s = f.step;
+    match t.effect.as_str() {
+        "notify" | "decide" | "decide_on_site" if s.penalty.is_none() => Err("未填写处罚内容".into()),
+        "extend" | "extend_seizure" if s.days == 0 => Err("应填写延长的天数".into()),
+        "extend" if s.reason.trim().is_empty() => Err("应写明延长期限的理由".into()),
+        "pay" if s.amount == Money::ZERO => Err("应填写缴纳金额".into()),
+        _ => Ok(()),
+    }
+}
+
+/// The case after the step's effect.
+fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
+    let mut c = f.case.clone();
+    let s = f.step;
+    let on = s.on;
+    match t.effect.as_str() {
+        "file" => c.filed_on = Some(on),
+        "notify" => {
+            c.proposed.clone_from(&s.penalty);
+            c.notified_on = Some(on);
+        }
+        "defend" => c.defended = true,
+        "waive_hearing" => c.hearing_waived = true,
+        "request_hearing" => c.hearing_requested_on = Some(on),
+        "hold_hearing" => c.hearing_held_on = Some(on),
+        "review" => c.reviewed_on = Some(on),
+        "deliberate" => c.deliberated_on = Some(on),
+        "decide" => {
+            c.decision.clone_from(&s.penalty);
+            c.decided_on = Some(on);
+        }
+        "decide_on_site" => {
+            c.filed_on = Some(on);
+            c.decision.clone_from(&s.penalty);
+            c.decided_on = Some(on);
+            // Handed over on the spot (art. 52).
+            c.served_on = Some(on);
+        }
+        "decide_no_penalty" => {
+            c.no_penalty_reason = Some(s.reason.trim().to_owned());
+            c.decided_on = Some(on);
+        }
+        "serve" => c.served_on = Some(on),
+        "pay" => {
+            let fine = c.decision.as_ref().map_or(Money::ZERO, |d| d.fine);
+            if let Some(served) = c.served_on {
+                c.surcharge = rules::art_72_late_payment_surcharge(f.calendar, fine, served, on)?;
+            }
+            c.paid = c.paid.saturating_add(s.amount);
+            c.paid_on = Some(on);
+        }
+        "enforce" => c.enforced_by_court = true,
+        "close" => c.closed_on = Some(on),
+        "archive" => c.archived_on = Some(on),
+        "extend" => c.extensions.push(Extension {
+            limit: if s.limit.is_empty() { "decision".into() } else { s.limit.clone() },
+            days: s.days,
+            approved_by: s.by,
+            on,
+            reason: s.reason.trim().to_owned(),
+        }),
+        "accept" => c.accepted_on = Some(on),
+        "grant" => {
+            c.granted = Some(true);
+            c.decided_on = Some(on);
+        }
+        "deny" => {
+            c.granted = Some(false);
+            c.decided_on = Some(on);
+        }
+        "seize" => {
+            c.seized_on = Some(on);
+            let period = zhifa_calendar::Period::days(30).map_err(|e| e.to_string())?;
+            c.seizure_until = Some(f.calendar.due_date(on, period).map_err(|e| e.to_string())?);
+        }
+        "extend_seizure" => {
+            c.extensions.push(Extension {
+                limit: "seizure".into(),
+                days: s.days,
+                approved_by: s.by,
+                on,
+                reason: s.reason.trim().to_owned(),
+            });
+            if let Some(until) = c.seizure_until {
+                let period = zhifa_calendar::Period::days(s.days).map_err(|e| e.to_string())?;
+                c.seizure_until = Some(f.calendar.due_date(until, period).map_err(|e| e.to_string())?);
+            }
+        }
+        "release" => c.released_on = Some(on),
+        "inspect" | "none" => {}
+        other => return Err(format!("未知的效果“{other}”")),
+    }
+    Ok(c)
+}
+
+/// A time limit of a case: due when, computed how, met or overdue.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CaseDeadline {
+    pub limit: String,
+    pub name: String,
+    pub basis: String,
+    pub started: Date,
+    pub due: Date,
+    /// How the due date was computed (the calendar's trace).
+    pub trace: Vec<String>,
+    /// The day it was met (the case reached an `until` stage).
+    pub met_on: Option<Date>,
+    pub overdue: bool,
+}
+
+/// The time limits of a case that have started, as of `today`.
+pub fn deadlines(
+    procedure: &Procedure,
+    case: &CaseData,
+    calendar: &Calendar,
+    periods: &[zhifa_calendar::LegalPeriod],
+    today: Date,
+) -> Vec<CaseDeadline> {
+    let mut out = Vec::new();
+    for limit in &procedure.limits {
+        let Some(started) = case.entered(&limit.from) else { continue };
+        let Some(legal) = periods.iter().find(|p| p.id == limit.period) else { continue };
+        let extra = case.extended_days(&limit.id);
+        let Ok(period) = zhifa_calendar::Period::new(legal.period.length() + extra, legal.period.unit()) else {
+            continue;
+        };
+        let Ok(deadline) = calendar.deadline(started, period) else { continue };
+        let met_on =
+            case.steps.iter().find(|s| s.on >= started && limit.until.contains(&s.to) && s.from != s.to).map(|s| s.on);
+        let due = deadline.due;
+        let overdue = match met_on {
+            Some(met) => met > due,
+            None => today > due,
+        };
+        let mut basis = legal.basis.clone();
+        if extra > 0 {
+            basis.push_str(&format!("；经批准延长 {extra} 日"));
+        }
+        out.push(CaseDeadline {
+            limit: limit.id.clone(),
+            name: limit.name.clone(),
+            basis,
+            started,
+            due,
+            trace: deadline.explain(),
+            met_on,
+            overdue,
+        });
+    }
+    out
+}
+
+/// The next step each action would need, for a case at `stage`: the actions
+/// available and, for each, what still stands in the way (a dry run of
+/// [`take`] with today's date).
+pub fn available<'a>(facts: &Facts<'_>, procedure: &'a Procedure) -> Vec<(&'a Transition, Vec<Refusal>)> {
+    procedure
+        .actions_from(facts.stage)
+        .map(|t| {
+            let refusals = match take(facts, &t.action) {
+                Ok(_) => Vec::new(),
+                // Input the form will ask for is not "what is missing".
+                Err(r) => r.into_iter().filter(|r| r.rule != "input" && r.rule != "role").collect(),
+            };
+            (t, refusals)
+        })
+        .collect()
+}

@@ -1,0 +1,397 @@
+//! Cases (案件): who, what, which procedure, and what has happened so far.
+//! The procedures are data ([`procedure`]); the rules of the law are named
+//! functions ([`rules`]); the [`engine`] decides each step with both.
+
+pub mod engine;
+pub mod procedure;
+pub mod rules;
+
+use crate::Invalid;
+use crate::coded_enum;
+use crate::error::{optional_text, required_text};
+use crate::idcard::IdCardNumber;
+use crate::ids::{ItemId, UserId};
+use crate::money::Money;
+use crate::people::Category;
+use crate::uscc::Uscc;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// The documents (文书) a case may produce: `(code, name)`.
+pub const DOCUMENTS: &[(&str, &str)] = &[
+    ("filing_approval", "立案审批表"),
+    ("inspection_record", "现场检查笔录"),
+    ("inquiry_record", "询问笔录"),
+    ("penalty_notice", "行政处罚事先告知书"),
+    ("penalty_decision", "行政处罚决定书"),
+    ("service_receipt", "送达回证"),
+    ("closing_approval", "结案审批表"),
+    ("seizure_decision", "查封扣押决定书"),
+    ("permit_decision", "行政许可决定书"),
+];
+
+pub fn document_name(code: &str) -> Option<&'static str> {
+    DOCUMENTS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+}
+
+/// 当事人: a natural person (with an ID card number) or an organisation (with
+/// its unified social credit code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Party {
+    Person { name: String, id_card: IdCardNumber, address: String, phone: String },
+    Organisation { name: String, uscc: Uscc, representative: String, address: String, phone: String },
+}
+
+impl Party {
+    pub fn name(&self) -> &str {
+        match self {
+            Party::Person { name, .. } | Party::Organisation { name, .. } => name,
+        }
+    }
+
+    /// The number everything about this party is found by (REC-7).
+    pub fn key(&self) -> &str {
+        match self {
+            Party::Person { id_card, .. } => id_card.as_str(),
+            Party::Organisation { uscc, .. } => uscc.as_str(),
+        }
+    }
+
+    pub fn is_person(&self) -> bool {
+        matches!(self, Party::Person { .. })
+    }
+
+    pub fn address(&self) -> &str {
+        match self {
+            Party::Person { address, .. } | Party::Organisation { address, .. } => address,
+        }
+    }
+}
+
+/// The party as typed: `kind` is `person` or `organisation`; `number` the ID
+/// card number or the USCC.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PartyForm {
+    pub kind: String,
+    pub name: String,
+    pub number: String,
+    pub representative: String,
+    pub address: String,
+    pub phone: String,
+}
+
+impl PartyForm {
+    pub fn validate(&self) -> Result<Party, Invalid> {
+        let name = required_text("当事人名称", &self.name, 100)?;
+        let address = optional_text("地址", &self.address, 200)?;
+        let phone = optional_text("联系电话", &self.phone, 40)?;
+        match self.kind.trim() {
+            "person" | "自然人" => {
+                Ok(Party::Person { name, id_card: IdCardNumber::parse(&self.number)?, address, phone })
+            }
+            "organisation" | "法人或其他组织" | "单位" => Ok(Party::Organisation {
+                name,
+                uscc: Uscc::parse(&self.number)?,
+                representative: optional_text("法定代表人", &self.representative, 50)?,
+                address,
+                phone,
+            }),
+            _ => Err(Invalid::new("当事人类型", "应为自然人（person）或单位（organisation）")),
+        }
+    }
+}
+
+coded_enum!(
+    /// 行政处罚的种类 (行政处罚法 art. 9), from the lightest.
+    PenaltyKind, "处罚种类" {
+        Warning = "warning", "警告";
+        Criticism = "criticism", "通报批评";
+        Fine = "fine", "罚款";
+        Confiscation = "confiscation", "没收违法所得、没收非法财物";
+        LowerQualification = "lower_qualification", "降低资质等级";
+        RevokePermit = "revoke_permit", "吊销许可证件";
+        RestrictActivities = "restrict_activities", "限制开展生产经营活动";
+        SuspendBusiness = "suspend_business", "责令停产停业";
+        OrderClosure = "order_closure", "责令关闭";
+        RestrictEmployment = "restrict_employment", "限制从业";
+        Detention = "detention", "行政拘留";
+    }
+);
+
+/// What is imposed (or proposed): the kinds, the fine and the value
+/// confiscated (both in fen), in words for the documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Penalty {
+    pub kinds: Vec<PenaltyKind>,
+    pub fine: Money,
+    pub confiscation: Money,
+    /// The decision in words, as it will appear in the document.
+    pub text: String,
+}
+
+impl Penalty {
+    pub fn kinds_label(&self) -> String {
+        self.kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join("、")
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PenaltyForm {
+    /// Codes or labels, separated by commas or 、.
+    pub kinds: String,
+    /// Yuan, e.g. `200` or `1,234.50`.
+    pub fine: String,
+    pub confiscation: String,
+    pub text: String,
+}
+
+impl PenaltyForm {
+    pub fn validate(&self) -> Result<Penalty, Invalid> {
+        let mut kinds = Vec::new();
+        for part in self.kinds.split([',', '，', '、', ' ']).filter(|p| !p.trim().is_empty()) {
+            let k = PenaltyKind::parse(part)?;
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+        kinds.sort();
+        if kinds.is_empty() {
+            return Err(Invalid::new("处罚种类", "至少选择一种"));
+        }
+        let amount = |field, s: &str| if s.trim().is_empty() { Ok(Money::ZERO) } else { Money::parse_yuan(field, s) };
+        let fine = amount("罚款金额", &self.fine)?;
+        let confiscation = amount("没收金额", &self.confiscation)?;
+        if kinds.contains(&PenaltyKind::Fine) != (fine > Money::ZERO) {
+            return Err(Invalid::new("罚款金额", "处罚种类含罚款时填写金额，否则不填"));
+        }
+        Ok(Penalty { kinds, fine, confiscation, text: optional_text("处罚内容", &self.text, 2000)? })
+    }
+}
+
+impl From<&Penalty> for PenaltyForm {
+    fn from(p: &Penalty) -> Self {
+        let yuan = |m: Money| if m == Money::ZERO { String::new() } else { m.to_string().replace(',', "") };
+        Self {
+            kinds: p.kinds.iter().map(|k| k.code()).collect::<Vec<_>>().join(","),
+            fine: yuan(p.fine),
+            confiscation: yuan(p.confiscation),
+            text: p.text.clone(),
+        }
+    }
+}
+
+/// An officer handling the case, and the certificate they showed (PUB-2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handler {
+    pub user: UserId,
+    pub name: String,
+    pub certificate: String,
+}
+
+/// A time limit extended with approval (e.g. 行政处罚法 art. 60).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    pub limit: String,
+    pub days: u16,
+    pub approved_by: UserId,
+    pub on: Date,
+    pub reason: String,
+}
+
+/// One step taken: the action, from where to where, by whom, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub action: String,
+    pub from: String,
+    pub to: String,
+    pub by: UserId,
+    pub by_name: String,
+    pub on: Date,
+    pub note: String,
+}
+
+/// Everything the engine knows about a case. Dates are the days things
+/// happened (Asia/Shanghai), as the officer records them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseData {
+    pub procedure: String,
+    pub category: Category,
+    pub item: Option<ItemId>,
+    /// The matter, e.g. 销售过期食品.
+    pub title: String,
+    /// 违法依据 / 法律依据 of the matter, as written in the documents.
+    pub legal_basis: String,
+    pub party: Party,
+    pub handlers: Vec<Handler>,
+    pub facts: String,
+    /// When the violation happened (or ended, if it went on), for art. 36.
+    pub violation_on: Option<Date>,
+    /// It touches citizens' life and health or financial safety (five years, art. 36).
+    pub health_or_finance: bool,
+    /// A serious or complex case: collective deliberation (art. 57).
+    pub serious: bool,
+    pub opened_on: Date,
+    /// The head's approval of filing (立案).
+    pub filed_on: Option<Date>,
+    /// The penalty proposed in the notice (告知) and when the notice was served.
+    pub proposed: Option<Penalty>,
+    pub notified_on: Option<Date>,
+    /// The party stated its case or defended itself (陈述、申辩).
+    pub defended: bool,
+    pub hearing_requested_on: Option<Date>,
+    pub hearing_waived: bool,
+    pub hearing_held_on: Option<Date>,
+    pub reviewed_on: Option<Date>,
+    pub deliberated_on: Option<Date>,
+    pub decision: Option<Penalty>,
+    pub decided_on: Option<Date>,
+    /// 不予处罚 and why.
+    pub no_penalty_reason: Option<String>,
+    pub served_on: Option<Date>,
+    pub paid_on: Option<Date>,
+    pub paid: Money,
+    pub surcharge: Money,
+    /// Execution asked of the court (申请人民法院强制执行).
+    pub enforced_by_court: bool,
+    /// Permits: accepted, granted or refused.
+    pub accepted_on: Option<Date>,
+    pub granted: Option<bool>,
+    /// Coercive measures: seizure begun and its end (extended at most once).
+    pub seized_on: Option<Date>,
+    pub seizure_until: Option<Date>,
+    pub released_on: Option<Date>,
+    pub closed_on: Option<Date>,
+    pub archived_on: Option<Date>,
+    /// The hash of the archive package's manifest, and of its stored files.
+    pub archive_manifest: Option<String>,
+    pub archive_blob: Option<String>,
+    pub extensions: Vec<Extension>,
+    pub steps: Vec<Step>,
+}
+
+impl CaseData {
+    /// A new case at the start of `procedure`.
+    pub fn new(procedure: &procedure::Procedure, opening: Opening) -> Self {
+        Self {
+            procedure: procedure.id.clone(),
+            category: procedure.category,
+            item: opening.item,
+            title: opening.title,
+            legal_basis: opening.legal_basis,
+            party: opening.party,
+            handlers: opening.handlers,
+            facts: opening.facts,
+            violation_on: opening.violation_on,
+            health_or_finance: opening.health_or_finance,
+            serious: opening.serious,
+            opened_on: opening.on,
+            filed_on: None,
+            proposed: None,
+            notified_on: None,
+            defended: false,
+            hearing_requested_on: None,
+            hearing_waived: false,
+            hearing_held_on: None,
+            reviewed_on: None,
+            deliberated_on: None,
+            decision: None,
+            decided_on: None,
+            no_penalty_reason: None,
+            served_on: None,
+            paid_on: None,
+            paid: Money::ZERO,
+            surcharge: Money::ZERO,
+            enforced_by_court: false,
+            accepted_on: None,
+            granted: None,
+            seized_on: None,
+            seizure_until: None,
+            released_on: None,
+            closed_on: None,
+            archived_on: None,
+            archive_manifest: None,
+            archive_blob: None,
+            extensions: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// Days added to `limit` by approved extensions.
+    pub fn extended_days(&self, limit: &str) -> u16 {
+        self.extensions.iter().filter(|e| e.limit == limit).map(|e| e.days).sum()
+    }
+
+    /// The day the case entered `stage` most recently.
+    pub fn entered(&self, stage: &str) -> Option<Date> {
+        self.steps.iter().rev().find(|s| s.to == stage).map(|s| s.on)
+    }
+}
+
+/// What opening a case takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opening {
+    pub item: Option<ItemId>,
+    pub title: String,
+    pub legal_basis: String,
+    pub party: Party,
+    pub handlers: Vec<Handler>,
+    pub facts: String,
+    pub violation_on: Option<Date>,
+    pub health_or_finance: bool,
+    pub serious: bool,
+    pub on: Date,
+}
+
+/// A case title and facts as typed.
+pub fn case_text(title: &str, facts: &str, basis: &str) -> Result<(String, String, String), Invalid> {
+    Ok((
+        required_text("案由", title, 200)?,
+        optional_text("案件事实", facts, 5000)?,
+        optional_text("法律依据", basis, 1000)?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parties_are_validated() {
+        let person = PartyForm {
+            kind: "person".into(),
+            name: "张三".into(),
+            number: "11010519491231002X".into(),
+            ..Default::default()
+        };
+        assert_eq!(person.validate().unwrap().key(), "11010519491231002X");
+        let bad = PartyForm { number: "110105194912310021".into(), ..person };
+        assert_eq!(bad.validate().unwrap_err().field, "身份证号码");
+        let uscc = crate::uscc::with_check_character("91330106MA2H0K1X6").unwrap();
+        let org = PartyForm {
+            kind: "organisation".into(),
+            name: "某某食品有限公司".into(),
+            number: uscc.as_str().into(),
+            ..Default::default()
+        };
+        assert_eq!(org.validate().unwrap().key(), uscc.as_str());
+        let other_check = if uscc.as_str().ends_with('0') { "1" } else { "0" };
+        let wrong = PartyForm { number: format!("{}{other_check}", &uscc.as_str()[..17]), ..org };
+        assert_eq!(wrong.validate().unwrap_err().field, "统一社会信用代码");
+    }
+
+    #[test]
+    fn art_9_penalties_are_validated() {
+        let p = PenaltyForm { kinds: "罚款、警告".into(), fine: "500".into(), ..Default::default() };
+        let p = p.validate().unwrap();
+        assert_eq!(p.kinds, vec![PenaltyKind::Warning, PenaltyKind::Fine]);
+        assert_eq!(p.fine, Money::yuan(500));
+        let no_amount = PenaltyForm { kinds: "fine".into(), ..Default::default() };
+        assert_eq!(no_amount.validate().unwrap_err().field, "罚款金额");
+        assert_eq!(PenaltyForm::from(&p).fine, "500.00");
+    }
+}

@@ -1,0 +1,548 @@
+//! The legal rules of SPEC REC-2, one named function each (行政处罚法 2021
+//! unless noted), and the gates that procedures name: each gate applies one
+//! rule to a case and the step being taken, and refuses with the rule's name,
+//! its article and a sentence for people.
+
+use super::engine::Facts;
+use super::{Handler, Penalty, PenaltyKind};
+use crate::ids::UserId;
+use crate::money::Money;
+use crate::people::{Category, CertificateData};
+use jiff::civil::Date;
+use zhifa_calendar::{Calendar, Period};
+
+/// Why a step may not be taken.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Refusal {
+    /// The rule's stable name, e.g. `two_certified_officers`.
+    pub rule: &'static str,
+    /// Where the law says so.
+    pub article: &'static str,
+    pub message: String,
+}
+
+pub const ART_33: &str = "《行政处罚法》第三十三条";
+pub const ART_36: &str = "《行政处罚法》第三十六条";
+pub const ART_42: &str = "《行政处罚法》第四十二条";
+pub const ART_44: &str = "《行政处罚法》第四十四条、第六十二条";
+pub const ART_45: &str = "《行政处罚法》第四十五条";
+pub const ART_51: &str = "《行政处罚法》第五十一条";
+pub const ART_57: &str = "《行政处罚法》第五十七条";
+pub const ART_58: &str = "《行政处罚法》第五十八条";
+pub const ART_60: &str = "《行政处罚法》第六十条";
+pub const ART_61: &str = "《行政处罚法》第六十一条";
+pub const ART_63: &str = "《行政处罚法》第六十三条";
+pub const ART_64: &str = "《行政处罚法》第六十四条、第八十五条";
+pub const ART_66_72: &str = "《行政处罚法》第六十六条、第七十二条";
+pub const PUB_2: &str = "《行政处罚法》第四十二条、第五十五条（出示执法证件）";
+pub const COERCION_25: &str = "《行政强制法》第二十五条";
+pub const PERMIT_42: &str = "《行政许可法》第四十二条";
+pub const REC_5: &str = "《国务院办公厅关于全面推行行政执法公示制度执法全过程记录制度重大执法决定法制审核制度的指导意见》（国办发〔2018〕118号）第13项";
+
+/// The certificates of each person, as the registry holds them.
+pub type CertificatesOf<'a> = dyn Fn(UserId) -> Vec<CertificateData> + 'a;
+
+/// Art. 42 and PUB-2: at least two officers, each showing a certificate that
+/// covers the category and is valid on the day.
+pub fn art_42_two_certified_officers(
+    handlers: &[Handler],
+    certificates: &CertificatesOf<'_>,
+    category: Category,
+    on: Date,
+) -> Result<(), String> {
+    let mut people: Vec<UserId> = handlers.iter().map(|h| h.user).collect();
+    people.sort();
+    people.dedup();
+    if people.len() < 2 {
+        return Err(format!("执法人员不得少于两人，本案只有 {} 人", people.len()));
+    }
+    for h in handlers {
+        let held = certificates(h.user);
+        let Some(cert) = held.iter().find(|c| c.number == h.certificate) else {
+            return Err(format!("{}出示的执法证 {} 不是其登记的执法证", h.name, h.certificate));
+        };
+        if cert.expired_on(on) {
+            return Err(format!("{}的执法证 {} 已于 {} 过期", h.name, cert.number, cert.valid_to));
+        }
+        if on < cert.valid_from {
+            return Err(format!("{}的执法证 {} 自 {} 起才有效", h.name, cert.number, cert.valid_from));
+        }
+        if !cert.valid_for(category, on) {
+            return Err(format!("{}的执法证 {} 不含“{}”执法类别", h.name, cert.number, category.label()));
+        }
+    }
+    Ok(())
+}
+
+/// Art. 36: a violation not discovered within two years (five where it
+/// touches life and health or financial safety) is no longer punished.
+pub fn art_36_limitation_period(
+    violation_on: Date,
+    discovered_on: Date,
+    health_or_finance: bool,
+) -> Result<(), String> {
+    let years: i8 = if health_or_finance { 5 } else { 2 };
+    let last = violation_on.checked_add(jiff::Span::new().years(years)).unwrap_or(Date::MAX);
+    if discovered_on > last {
+        return Err(format!("违法行为发生于 {violation_on}，{years} 年内未被发现（至 {last}），不再给予行政处罚"));
+    }
+    Ok(())
+}
+
+/// Art. 51: the simple procedure only for a warning or a fine of at most
+/// 200 yuan for a person, 3,000 yuan for an organisation.
+pub fn art_51_simple_procedure_limits(penalty: &Penalty, person: bool) -> Result<(), String> {
+    if let Some(k) = penalty.kinds.iter().find(|k| !matches!(k, PenaltyKind::Warning | PenaltyKind::Fine)) {
+        return Err(format!("简易程序只能给予警告或者罚款，不能给予“{}”", k.label()));
+    }
+    let limit = if person { Money::yuan(200) } else { Money::yuan(3_000) };
+    if penalty.fine > limit {
+        let who = if person { "公民" } else { "法人或者其他组织" };
+        return Err(format!("简易程序对{who}的罚款不得超过 {limit} 元，拟罚款 {} 元", penalty.fine));
+    }
+    Ok(())
+}
+
+/// Art. 44 and 62: no decision before the party was told the facts, grounds,
+/// content of the penalty and its rights.
+pub fn art_44_notice_before_decision(notified_on: Option<Date>, decided_on: Date) -> Result<(), String> {
+    match notified_on {
+        None => {
+            Err("作出行政处罚决定之前，未告知当事人拟作出的处罚内容及事实、理由、依据和陈述、申辩、要求听证的权利"
+                .into())
+        }
+        Some(n) if n > decided_on => Err(format!("告知日期 {n} 晚于决定日期 {decided_on}")),
+        Some(_) => Ok(()),
+    }
+}
+
+/// How heavy a penalty is, kind by kind (art. 9 order).
+fn heaviest(kinds: &[PenaltyKind]) -> Option<PenaltyKind> {
+    kinds.iter().copied().max()
+}
+
+/// Art. 45: the decision is no heavier than the penalty the party was told
+/// of and answered (陈述、申辩 must not make it heavier).
+pub fn art_45_no_heavier_after_defence(proposed: &Penalty, decision: &Penalty, defended: bool) -> Result<(), String> {
+    let why = if defended { "当事人陈述、申辩后" } else { "与告知的处罚内容相比" };
+    if decision.fine > proposed.fine {
+        return Err(format!("{why}罚款由 {} 元加重为 {} 元", proposed.fine, decision.fine));
+    }
+    if decision.confiscation > proposed.confiscation {
+        return Err(format!("{why}没收金额由 {} 元加重为 {} 元", proposed.confiscation, decision.confiscation));
+    }
+    if let Some(k) = decision.kinds.iter().find(|k| !proposed.kinds.contains(k))
+        && (heaviest(&decision.kinds) > heaviest(&proposed.kinds) || *k > PenaltyKind::Fine)
+    {
+        return Err(format!("{why}增加了更重的处罚种类“{}”", k.label()));
+    }
+    Ok(())
+}
+
+/// 较大数额 of art. 63: set by each province; these are Zhejiang's
+/// (浙江省 公民一万元、法人或者其他组织十万元).
+pub const LARGE_AMOUNT_PERSON: Money = Money::yuan(10_000);
+pub const LARGE_AMOUNT_ORGANISATION: Money = Money::yuan(100_000);
+
+/// Art. 63: the penalties the party may ask a hearing on.
+pub fn art_63_hearing_right(penalty: &Penalty, person: bool) -> bool {
+    let large = if person { LARGE_AMOUNT_PERSON } else { LARGE_AMOUNT_ORGANISATION };
+    penalty.fine >= large
+        || penalty.confiscation >= large
+        || penalty.kinds.iter().any(|k| {
+            matches!(
+                k,
+                PenaltyKind::LowerQualification
+                    | PenaltyKind::RevokePermit
+                    | PenaltyKind::SuspendBusiness
+                    | PenaltyKind::OrderClosure
+                    | PenaltyKind::RestrictEmployment
+            )
+        })
+}
+
+/// Art. 64 (1) and 85: a hearing is asked for within five working days of the
+/// notice. Returns the last day.
+pub fn art_64_hearing_request_window(calendar: &Calendar, notified_on: Date) -> Result<Date, String> {
+    let period = Period::working_days(5).map_err(|e| e.to_string())?;
+    calendar.due_date(notified_on, period).map_err(|e| e.to_string())
+}
+
+/// Art. 60: a decision within 90 days of filing, unless extended with
+/// approval. Returns the last day.
+pub fn art_60_decision_due(calendar: &Calendar, filed_on: Date, extended_days: u16) -> Result<Date, String> {
+    let period = Period::days(90 + extended_days).map_err(|e| e.to_string())?;
+    calendar.due_date(filed_on, period).map_err(|e| e.to_string())
+}
+
+/// Art. 61: the decision is served within 7 working days. Returns the last day.
+pub fn art_61_service_due(calendar: &Calendar, decided_on: Date) -> Result<Date, String> {
+    let period = Period::working_days(7).map_err(|e| e.to_string())?;
+    calendar.due_date(decided_on, period).map_err(|e| e.to_string())
+}
+
+/// Art. 66 and 72: the fine is paid within 15 days of service; after that,
+/// 3% of the fine a day, never more than the fine.
+pub fn art_72_late_payment_surcharge(
+    calendar: &Calendar,
+    fine: Money,
+    served_on: Date,
+    paid_on: Date,
+) -> Result<Money, String> {
+    let period = Period::days(15).map_err(|e| e.to_string())?;
+    let due = calendar.due_date(served_on, period).map_err(|e| e.to_string())?;
+    if paid_on <= due {
+        return Ok(Money::ZERO);
+    }
+    let days = i64::from((paid_on - due).get_days());
+    let surcharge = fine.ratio(3 * days, 100);
+    Ok(surcharge.min(fine))
+}
+
+/// Art. 33: 首违不罚 — a first violation with minor harm, corrected in time,
+/// may go unpunished. The officer confirms the three conditions.
+pub fn art_33_first_minor_violation(first: bool, minor_harm: bool, corrected: bool) -> Result<(), String> {
+    let missing: Vec<&str> = [(first, "初次违法"), (minor_harm, "危害后果轻微"), (corrected, "及时改正")]
+        .iter()
+        .filter(|(ok, _)| !ok)
+        .map(|(_, what)| *what)
+        .collect();
+    if missing.is_empty() { Ok(()) } else { Err(format!("首违不罚须同时满足：{}", missing.join("、"))) }
+}
+
+/// Art. 57: collective deliberation of the heads for complex or serious cases.
+pub fn art_57_collective_deliberation(serious: bool, deliberated_on: Option<Date>) -> Result<(), String> {
+    if serious && deliberated_on.is_none() {
+        return Err("情节复杂或者重大违法行为给予行政处罚，行政机关负责人应当集体讨论决定".into());
+    }
+    Ok(())
+}
+
+/// Art. 58: legal review before the decision where the case is serious or
+/// went through a hearing. (The agency's catalogue adds more cases.)
+pub fn art_58_legal_review(serious: bool, hearing_held: bool, reviewed_on: Option<Date>) -> Result<(), String> {
+    if (serious || hearing_held) && reviewed_on.is_none() {
+        let why = if hearing_held { "经过听证程序" } else { "情节复杂或者涉及重大公共利益" };
+        return Err(format!("{why}的案件，作出决定前应当进行法制审核"));
+    }
+    Ok(())
+}
+
+/// 行政强制法 art. 25: a seizure lasts at most 30 days, extended once by at
+/// most 30 days with the head's approval, before it runs out.
+pub fn coercion_art_25_seizure_extension(
+    until: Date,
+    already_extended: bool,
+    days: u16,
+    on: Date,
+) -> Result<(), String> {
+    if already_extended {
+        return Err("查封、扣押的期限只能延长一次".into());
+    }
+    if days == 0 || days > 30 {
+        return Err("查封、扣押的期限延长不得超过三十日".into());
+    }
+    if on > until {
+        return Err(format!("查封、扣押已于 {until} 到期，不能再延长"));
+    }
+    Ok(())
+}
+
+/// 行政许可法 art. 42: a decision within 20 working days of acceptance,
+/// extended by at most 10 with the head's approval. Returns the last day.
+pub fn permit_art_42_decision_due(calendar: &Calendar, accepted_on: Date, extended_days: u16) -> Result<Date, String> {
+    let period = Period::working_days(20 + extended_days.min(10)).map_err(|e| e.to_string())?;
+    calendar.due_date(accepted_on, period).map_err(|e| e.to_string())
+}
+
+/// REC-5: a stage that must be recorded on audio/video is left only with a
+/// recording of it.
+pub fn rec_5_mandatory_recordings(stage_name: &str, recordings: usize) -> Result<(), String> {
+    if recordings == 0 {
+        return Err(format!("“{stage_name}”应当全程音像记录，尚未上传该环节的音像记录"));
+    }
+    Ok(())
+}
+
+/// A gate: applies a rule to the facts of one step.
+pub type Gate = fn(&Facts<'_>) -> Result<(), String>;
+
+/// The gates procedures may name: `(name, article, gate)`.
+pub const RULES: &[(&str, &str, Gate)] = &[
+    ("two_certified_officers", ART_42, |f| {
+        art_42_two_certified_officers(f.handlers(), f.certificates, f.case.category, f.step.on)
+    }),
+    ("limitation_period", ART_36, |f| match f.case.violation_on {
+        Some(v) => art_36_limitation_period(v, f.case.opened_on, f.case.health_or_finance),
+        None => Err("未填写违法行为发生（终了）日期".into()),
+    }),
+    ("simple_procedure_limits", ART_51, |f| art_51_simple_procedure_limits(f.penalty()?, f.case.party.is_person())),
+    ("notice_before_decision", ART_44, |f| art_44_notice_before_decision(f.case.notified_on, f.step.on)),
+    ("no_heavier_after_defence", ART_45, |f| match &f.case.proposed {
+        Some(proposed) => art_45_no_heavier_after_defence(proposed, f.penalty()?, f.case.defended),
+        None => Ok(()),
+    }),
+    ("hearing_right", ART_63, |f| match &f.case.proposed {
+        Some(p) if art_63_hearing_right(p, f.case.party.is_person()) => Ok(()),
+        _ => Err("告知的处罚不属于当事人有权要求听证的情形".into()),
+    }),
+    ("hearing_request_window", ART_64, |f| {
+        let Some(notified) = f.case.notified_on else { return Err("尚未告知当事人".into()) };
+        let last = art_64_hearing_request_window(f.calendar, notified)?;
+        if f.step.on > last {
+            return Err(format!("当事人应在告知后五个工作日内（{last} 前）要求听证，{} 提出已逾期", f.step.on));
+        }
+        Ok(())
+    }),
+    ("hearing_settled", ART_64, |f| {
+        let Some(proposed) = &f.case.proposed else { return Ok(()) };
+        if !art_63_hearing_right(proposed, f.case.party.is_person()) || f.case.hearing_waived {
+            return Ok(());
+        }
+        if f.case.hearing_requested_on.is_some() && f.case.hearing_held_on.is_none() {
+            return Err("当事人要求听证，尚未举行听证".into());
+        }
+        let Some(notified) = f.case.notified_on else { return Err("尚未告知当事人".into()) };
+        let last = art_64_hearing_request_window(f.calendar, notified)?;
+        if f.case.hearing_held_on.is_none() && f.step.on <= last {
+            return Err(format!("当事人可在 {last} 前要求听证，期满或其放弃听证后方可继续"));
+        }
+        Ok(())
+    }),
+    ("decision_time_limit", ART_60, |f| {
+        let Some(filed) = f.case.filed_on else { return Err("案件尚未立案".into()) };
+        let extended = f.case.extended_days("decision");
+        let last = art_60_decision_due(f.calendar, filed, extended)?;
+        if f.step.on > last {
+            let how = if extended == 0 { "且未经批准延长" } else { "已超过批准延长后的期限" };
+            return Err(format!(
+                "应自立案之日（{filed}）起九十日内（{last} 前）作出处理决定，{} 已是第 {} 日，{how}",
+                f.step.on,
+                (f.step.on - filed).get_days()
+            ));
+        }
+        Ok(())
+    }),
+    ("collective_deliberation", ART_57, |f| art_57_collective_deliberation(f.case.serious, f.case.deliberated_on)),
+    ("legal_review", ART_58, |f| {
+        art_58_legal_review(f.case.serious, f.case.hearing_held_on.is_some(), f.case.reviewed_on)
+    }),
+    ("first_minor_violation", ART_33, |f| {
+        if f.step.reason.trim().is_empty() {
+            return Err("应写明不予行政处罚的理由和依据".into());
+        }
+        match f.step.first_minor {
+            Some([first, minor, corrected]) => art_33_first_minor_violation(first, minor, corrected),
+            None => Ok(()),
+        }
+    }),
+    ("payment_settled", ART_66_72, |f| {
+        let fine = f.case.decision.as_ref().map_or(Money::ZERO, |d| d.fine);
+        if fine == Money::ZERO || f.case.enforced_by_court {
+            return Ok(());
+        }
+        let owed = fine.saturating_add(f.case.surcharge);
+        if f.case.paid < owed {
+            return Err(format!(
+                "罚款及加处罚款共 {owed} 元，已缴纳 {} 元；未缴清的应申请人民法院强制执行",
+                f.case.paid
+            ));
+        }
+        Ok(())
+    }),
+    ("seizure_time_limit", COERCION_25, |f| {
+        let Some(until) = f.case.seizure_until else { return Err("尚未实施查封、扣押".into()) };
+        coercion_art_25_seizure_extension(until, f.case.extended_days("seizure") > 0, f.step.days, f.step.on)
+    }),
+    ("permit_time_limit", PERMIT_42, |f| {
+        let Some(accepted) = f.case.accepted_on else { return Err("申请尚未受理".into()) };
+        let last = permit_art_42_decision_due(f.calendar, accepted, f.case.extended_days("decision"))?;
+        if f.step.on > last {
+            return Err(format!("应自受理之日（{accepted}）起二十个工作日内（{last} 前）作出决定"));
+        }
+        Ok(())
+    }),
+];
+
+/// The rule names procedures may use as gates.
+pub fn names() -> Vec<&'static str> {
+    RULES.iter().map(|(name, _, _)| *name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::RegionCode;
+    use jiff::civil::date;
+
+    fn calendar() -> Calendar {
+        Calendar::embedded().unwrap()
+    }
+
+    fn cert(number: &str, valid_to: Date) -> CertificateData {
+        CertificateData {
+            number: number.into(),
+            categories: vec![Category::Penalty, Category::Inspection],
+            region: RegionCode::parse("330106").unwrap(),
+            valid_from: date(2023, 1, 1),
+            valid_to,
+        }
+    }
+
+    fn handler(user: i64, certificate: &str) -> Handler {
+        Handler { user: UserId(user), name: format!("执法人员{user}"), certificate: certificate.into() }
+    }
+
+    fn fine(yuan: i64) -> Penalty {
+        Penalty { kinds: vec![PenaltyKind::Fine], fine: Money::yuan(yuan), ..Default::default() }
+    }
+
+    #[test]
+    fn art_42_two_certified_officers_alone_expired_or_wrong_category() {
+        let certs = |u: UserId| match u.0 {
+            1 => vec![cert("A1", date(2027, 12, 31))],
+            2 => vec![cert("B2", date(2025, 6, 30))],
+            _ => vec![],
+        };
+        let on = date(2025, 3, 1);
+        let both = [handler(1, "A1"), handler(2, "B2")];
+        assert_eq!(art_42_two_certified_officers(&both, &certs, Category::Penalty, on), Ok(()));
+        let alone = art_42_two_certified_officers(&both[..1], &certs, Category::Penalty, on).unwrap_err();
+        assert!(alone.contains("不得少于两人"), "{alone}");
+        let same_twice = [handler(1, "A1"), handler(1, "A1")];
+        assert!(art_42_two_certified_officers(&same_twice, &certs, Category::Penalty, on).is_err());
+        let expired = art_42_two_certified_officers(&both, &certs, Category::Penalty, date(2025, 7, 1)).unwrap_err();
+        assert!(expired.contains("B2") && expired.contains("过期"), "{expired}");
+        let category = art_42_two_certified_officers(&both, &certs, Category::Permit, on).unwrap_err();
+        assert!(category.contains("行政许可"), "{category}");
+        let not_theirs = [handler(1, "A1"), handler(2, "A1")];
+        assert!(art_42_two_certified_officers(&not_theirs, &certs, Category::Penalty, on).is_err());
+    }
+
+    #[test]
+    fn art_36_two_years_five_for_health_and_finance() {
+        assert!(art_36_limitation_period(date(2023, 3, 1), date(2025, 3, 1), false).is_ok());
+        assert!(art_36_limitation_period(date(2023, 3, 1), date(2025, 3, 2), false).is_err());
+        assert!(art_36_limitation_period(date(2021, 3, 1), date(2025, 3, 2), true).is_ok());
+        assert!(art_36_limitation_period(date(2020, 3, 1), date(2025, 3, 2), true).is_err());
+    }
+
+    #[test]
+    fn art_51_simple_procedure_limits_200_and_3000_yuan() {
+        assert!(art_51_simple_procedure_limits(&fine(200), true).is_ok());
+        assert!(art_51_simple_procedure_limits(&fine(201), true).unwrap_err().contains("200.00"));
+        assert!(art_51_simple_procedure_limits(&fine(3_000), false).is_ok());
+        assert!(art_51_simple_procedure_limits(&fine(3_001), false).is_err());
+        let warning = Penalty { kinds: vec![PenaltyKind::Warning], ..Default::default() };
+        assert!(art_51_simple_procedure_limits(&warning, true).is_ok());
+        let revoke = Penalty { kinds: vec![PenaltyKind::RevokePermit], ..Default::default() };
+        assert!(art_51_simple_procedure_limits(&revoke, false).is_err());
+    }
+
+    #[test]
+    fn art_44_no_decision_without_notice() {
+        assert!(art_44_notice_before_decision(None, date(2025, 3, 1)).is_err());
+        assert!(art_44_notice_before_decision(Some(date(2025, 3, 2)), date(2025, 3, 1)).is_err());
+        assert!(art_44_notice_before_decision(Some(date(2025, 2, 1)), date(2025, 3, 1)).is_ok());
+    }
+
+    #[test]
+    fn art_45_no_heavier_penalty_after_defence() {
+        assert!(art_45_no_heavier_after_defence(&fine(5_000), &fine(3_000), true).is_ok());
+        assert!(art_45_no_heavier_after_defence(&fine(5_000), &fine(5_000), true).is_ok());
+        let heavier = art_45_no_heavier_after_defence(&fine(5_000), &fine(8_000), true).unwrap_err();
+        assert!(heavier.contains("陈述、申辩") && heavier.contains("8,000.00"), "{heavier}");
+        let mut closure = fine(5_000);
+        closure.kinds.push(PenaltyKind::SuspendBusiness);
+        assert!(art_45_no_heavier_after_defence(&fine(5_000), &closure, true).is_err());
+        let warning = Penalty { kinds: vec![PenaltyKind::Warning], ..Default::default() };
+        assert!(art_45_no_heavier_after_defence(&fine(5_000), &warning, true).is_ok());
+    }
+
+    #[test]
+    fn art_63_hearing_right_for_large_fines_and_heavy_kinds() {
+        assert!(art_63_hearing_right(&fine(10_000), true));
+        assert!(!art_63_hearing_right(&fine(9_999), true));
+        assert!(!art_63_hearing_right(&fine(99_999), false));
+        assert!(art_63_hearing_right(&fine(100_000), false));
+        let revoke = Penalty { kinds: vec![PenaltyKind::RevokePermit], ..Default::default() };
+        assert!(art_63_hearing_right(&revoke, false));
+    }
+
+    #[test]
+    fn art_64_hearing_request_within_five_working_days() {
+        // Notice on Friday 2025-09-26: 29, 30 Sep, then the National Day
+        // holiday (1–8 Oct), 9 and 10 Oct (11 Oct is a swapped working day).
+        let last = art_64_hearing_request_window(&calendar(), date(2025, 9, 26)).unwrap();
+        assert_eq!(last, date(2025, 10, 10));
+    }
+
+    #[test]
+    fn art_60_decision_within_90_days() {
+        assert_eq!(art_60_decision_due(&calendar(), date(2025, 3, 3), 0).unwrap(), date(2025, 6, 3));
+        assert_eq!(art_60_decision_due(&calendar(), date(2025, 3, 3), 30).unwrap(), date(2025, 7, 1));
+    }
+
+    #[test]
+    fn art_61_service_within_7_working_days() {
+        // 9 and 10 October, the swapped working Saturday the 11th, then 13–16.
+        assert_eq!(art_61_service_due(&calendar(), date(2025, 9, 30)).unwrap(), date(2025, 10, 16));
+    }
+
+    #[test]
+    fn art_72_surcharge_3_percent_a_day_capped_at_the_fine() {
+        let c = calendar();
+        // Served 2025-03-03, due 2025-03-18.
+        assert_eq!(
+            art_72_late_payment_surcharge(&c, Money::yuan(1_000), date(2025, 3, 3), date(2025, 3, 18)).unwrap(),
+            Money::ZERO
+        );
+        assert_eq!(
+            art_72_late_payment_surcharge(&c, Money::yuan(1_000), date(2025, 3, 3), date(2025, 3, 20)).unwrap(),
+            Money::yuan(60)
+        );
+        assert_eq!(
+            art_72_late_payment_surcharge(&c, Money::yuan(1_000), date(2025, 3, 3), date(2025, 12, 31)).unwrap(),
+            Money::yuan(1_000)
+        );
+    }
+
+    #[test]
+    fn art_33_first_minor_violation_needs_all_three() {
+        assert!(art_33_first_minor_violation(true, true, true).is_ok());
+        assert!(art_33_first_minor_violation(true, false, true).unwrap_err().contains("危害后果轻微"));
+    }
+
+    #[test]
+    fn art_57_collective_deliberation_for_serious_cases() {
+        assert!(art_57_collective_deliberation(true, None).is_err());
+        assert!(art_57_collective_deliberation(true, Some(date(2025, 3, 1))).is_ok());
+        assert!(art_57_collective_deliberation(false, None).is_ok());
+    }
+
+    #[test]
+    fn art_58_legal_review_after_a_hearing() {
+        assert!(art_58_legal_review(false, true, None).is_err());
+        assert!(art_58_legal_review(false, false, None).is_ok());
+        assert!(art_58_legal_review(true, false, Some(date(2025, 3, 1))).is_ok());
+    }
+
+    #[test]
+    fn coercion_art_25_seizure_extended_once_by_30_days() {
+        assert!(coercion_art_25_seizure_extension(date(2025, 4, 1), false, 30, date(2025, 3, 30)).is_ok());
+        assert!(coercion_art_25_seizure_extension(date(2025, 4, 1), true, 30, date(2025, 3, 30)).is_err());
+        assert!(coercion_art_25_seizure_extension(date(2025, 4, 1), false, 31, date(2025, 3, 30)).is_err());
+        assert!(coercion_art_25_seizure_extension(date(2025, 4, 1), false, 30, date(2025, 4, 2)).is_err());
+    }
+
+    #[test]
+    fn permit_art_42_twenty_working_days() {
+        assert_eq!(permit_art_42_decision_due(&calendar(), date(2025, 3, 3), 0).unwrap(), date(2025, 3, 31));
+    }
+
+    #[test]
+    fn rec_5_mandatory_recording_before_leaving_the_stage() {
+        assert!(rec_5_mandatory_recordings("实施查封扣押", 0).is_err());
+        assert!(rec_5_mandatory_recordings("实施查封扣押", 1).is_ok());
+    }
+}

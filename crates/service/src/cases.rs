@@ -1,0 +1,518 @@
+//! Cases: opening one, taking its steps through the engine, reading it with
+//! its deadlines, recordings, timeline and what is missing to move on.
+
+use crate::{Actor, Result, Service, ServiceError, authz};
+use jiff::civil::Date;
+use std::collections::HashMap;
+use zhifa_domain::Invalid;
+use zhifa_domain::case::engine::{self, CaseDeadline, Facts, RecordingRef, StepInput};
+use zhifa_domain::case::procedure::{Procedure, Transition};
+use zhifa_domain::case::rules::Refusal;
+use zhifa_domain::case::{CaseData, Handler, Opening, PartyForm, PenaltyForm, case_text};
+use zhifa_domain::change::Change;
+use zhifa_domain::ids::{CaseId, ItemId, UserId};
+use zhifa_domain::money::Money;
+use zhifa_domain::people::{CertificateData, Role, parse_date};
+use zhifa_store::{CaseFilter, CaseRow, RecordRow, UploadRow};
+
+/// An officer at a step, and the certificate they showed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HandlerForm {
+    pub user: i64,
+    pub certificate: String,
+}
+
+/// Opening a case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct CaseForm {
+    pub procedure: String,
+    pub item: Option<i64>,
+    pub title: String,
+    pub legal_basis: String,
+    pub facts: String,
+    pub party: PartyForm,
+    pub handlers: Vec<HandlerForm>,
+    /// YYYY-MM-DD: when the violation happened or ended.
+    pub violation_on: String,
+    pub health_or_finance: bool,
+    pub serious: bool,
+    /// YYYY-MM-DD; today if empty.
+    pub on: String,
+}
+
+/// A step's input as typed; only what the action needs is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct StepForm {
+    /// YYYY-MM-DD; today if empty.
+    pub on: String,
+    pub note: String,
+    pub handlers: Option<Vec<HandlerForm>>,
+    pub penalty: Option<PenaltyForm>,
+    pub reason: String,
+    /// 首违不罚: first violation, minor harm, corrected in time.
+    pub first_violation: bool,
+    pub minor_harm: bool,
+    pub corrected: bool,
+    pub limit: String,
+    pub days: u16,
+    /// Yuan.
+    pub amount: String,
+}
+
+/// A case as its page shows it.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    pub case: CaseRow,
+    pub procedure: Procedure,
+    pub agency_name: String,
+    pub deadlines: Vec<CaseDeadline>,
+    /// The actions of the current stage, each with what still stands in its way.
+    pub actions: Vec<(Transition, Vec<Refusal>)>,
+    pub recordings: Vec<UploadRow>,
+    pub timeline: Vec<RecordRow>,
+}
+
+impl CaseView {
+    pub fn stage_name(&self) -> &str {
+        self.procedure.stage(&self.case.stage).map_or(self.case.stage.as_str(), |s| s.name.as_str())
+    }
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(Invalid::new(field, message))
+}
+
+impl Service {
+    pub fn procedures(&self) -> &zhifa_domain::case::procedure::Procedures {
+        &self.procedures
+    }
+
+    pub fn procedure(&self, id: &str) -> Result<&Procedure> {
+        self.procedures.get(id).ok_or(ServiceError::NotFound)
+    }
+
+    /// Today in Asia/Shanghai, by the service's clock.
+    pub fn today(&self) -> Date {
+        let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
+        self.now().to_zoned(tz).date()
+    }
+
+    fn step_date(&self, s: &str) -> Result<Date> {
+        if s.trim().is_empty() {
+            return Ok(self.today());
+        }
+        let on = parse_date("日期", s)?;
+        if on > self.today() {
+            return Err(invalid("日期", "不能晚于今天"));
+        }
+        Ok(on)
+    }
+
+    /// The handlers of `forms`: people of the agency, by name, with the
+    /// certificate each showed.
+    async fn handlers(&self, agency: zhifa_domain::ids::AgencyId, forms: &[HandlerForm]) -> Result<Vec<Handler>> {
+        let mut out = Vec::new();
+        for f in forms {
+            let row = self.store.user(UserId(f.user)).await?.ok_or_else(|| invalid("执法人员", "不存在"))?;
+            if row.user.agency_id != agency {
+                return Err(invalid("执法人员", format!("{}不是本机关人员", row.user.data.name)));
+            }
+            out.push(Handler {
+                user: UserId(f.user),
+                name: row.user.data.name.clone(),
+                certificate: f.certificate.trim().to_owned(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Open a case at the start of its procedure. Officers and heads of the
+    /// agency do.
+    pub async fn open_case(&self, actor: &Actor, form: &CaseForm) -> Result<CaseId> {
+        let Actor::User(p) = actor else { return Err(ServiceError::Forbidden) };
+        if !authz::can_handle_cases(actor) {
+            return Err(ServiceError::Forbidden);
+        }
+        let procedure = self.procedures.get(&form.procedure).ok_or_else(|| invalid("程序", "不存在"))?.clone();
+        let agency = self.store.agency(p.agency_id).await?.ok_or(ServiceError::NotFound)?;
+        let (title, facts, legal_basis) = case_text(&form.title, &form.facts, &form.legal_basis)?;
+        let violation_on = if form.violation_on.trim().is_empty() {
+            None
+        } else {
+            Some(parse_date("违法行为日期", &form.violation_on)?)
+        };
+        let item = match form.item {
+            Some(id) => {
+                let item = self.store.item(ItemId(id)).await?.ok_or_else(|| invalid("执法事项", "不存在"))?;
+                if item.agency_id != p.agency_id {
+                    return Err(invalid("执法事项", "不是本机关的事项"));
+                }
+                Some(item.id)
+            }
+            None => None,
+        };
+        let on = self.step_date(&form.on)?;
+        let opening = Opening {
+            item,
+            title,
+            legal_basis,
+            party: form.party.validate()?,
+            handlers: self.handlers(p.agency_id, &form.handlers).await?,
+            facts,
+            violation_on,
+            health_or_finance: form.health_or_finance,
+            serious: form.serious,
+            on,
+        };
+        let mut data = CaseData::new(&procedure, opening);
+        data.steps.push(zhifa_domain::case::Step {
+            action: "open".into(),
+            from: String::new(),
+            to: procedure.start.clone(),
+            by: p.user_id,
+            by_name: p.name.clone(),
+            on,
+            note: String::new(),
+        });
+        let due_on = self.nearest_due(&procedure, &data);
+        let change = Change::CreateCase {
+            agency: p.agency_id,
+            prefix: agency.data.number_prefix().to_owned(),
+            word: procedure.number_word.clone(),
+            year: on.year(),
+            stage: procedure.start.clone(),
+            due_on,
+            data: Box::new(data),
+        };
+        Ok(CaseId(self.commit_one(actor, &format!("{}：立案登记", procedure.name), change).await?))
+    }
+
+    /// The nearest limit not yet met.
+    fn nearest_due(&self, procedure: &Procedure, data: &CaseData) -> Option<Date> {
+        let periods = self.legal_periods();
+        engine::deadlines(procedure, data, &self.calendar, &periods, self.today())
+            .into_iter()
+            .filter(|d| d.met_on.is_none())
+            .map(|d| d.due)
+            .min()
+    }
+
+    fn legal_periods(&self) -> Vec<zhifa_calendar::LegalPeriod> {
+        zhifa_calendar::legal_periods().unwrap_or_default()
+    }
+
+    /// A case, if the actor may read it. Another agency's case is read by a
+    /// supervisor with a stated reason, and the reading is recorded (调阅).
+    pub async fn case(&self, actor: &Actor, id: CaseId, reason: Option<&str>) -> Result<CaseRow> {
+        let case = self.store.case(id).await?.ok_or(ServiceError::NotFound)?;
+        let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
+        if !authz::can_read(actor, authz::Scope { agency: case.agency_id, region: &agency.data.region }) {
+            return Err(ServiceError::NotFound);
+        }
+        if let Actor::User(p) = actor
+            && p.agency_id != case.agency_id
+        {
+            let reason = zhifa_domain::error::required_text("调阅理由", reason.unwrap_or(""), 500)?;
+            let change = Change::Retrieve { agency: case.agency_id, what: "case".into(), id: id.0 };
+            self.commit_one(actor, &reason, change).await?;
+        }
+        Ok(case)
+    }
+
+    /// Everything the case page shows.
+    pub async fn case_view(&self, actor: &Actor, id: CaseId, reason: Option<&str>) -> Result<CaseView> {
+        let case = self.case(actor, id, reason).await?;
+        let procedure = self.procedure(&case.data.procedure)?.clone();
+        let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
+        let recordings = self.store.case_recordings(case.agency_id, &case.number).await?;
+        let certificates = self.certificates_of(case.agency_id).await?;
+        let actions = {
+            let lookup = |u: UserId| certificates.get(&u).cloned().unwrap_or_default();
+            let refs = recording_refs(&recordings);
+            let step = StepInput::new(self.today().max(last_day(&case.data)), UserId(0), "");
+            let facts = Facts {
+                procedure: &procedure,
+                case: &case.data,
+                stage: &case.stage,
+                step: &step,
+                certificates: &lookup,
+                recordings: &refs,
+                calendar: &self.calendar,
+            };
+            engine::available(&facts, &procedure).into_iter().map(|(t, refusals)| (t.clone(), refusals)).collect()
+        };
+        let deadlines = engine::deadlines(&procedure, &case.data, &self.calendar, &self.legal_periods(), self.today());
+        let timeline = self.store.records_of("case", id.0).await?;
+        Ok(CaseView {
+            case,
+            procedure,
+            agency_name: agency.data.name.clone(),
+            deadlines,
+            actions,
+            recordings,
+            timeline,
+        })
+    }
+
+    /// The certificates of each person of an agency.
+    async fn certificates_of(
+        &self,
+        agency: zhifa_domain::ids::AgencyId,
+    ) -> Result<HashMap<UserId, Vec<CertificateData>>> {
+        let mut out: HashMap<UserId, Vec<CertificateData>> = HashMap::new();
+        for c in self.store.certificates(agency).await? {
+            out.entry(c.user_id).or_default().push(c.cert.data);
+        }
+        Ok(out)
+    }
+
+    /// Take one step of a case: the engine decides; a refusal names each rule
+    /// and its article. Officers and heads of the case's agency do.
+    pub async fn take_step(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        version: i64,
+        action: &str,
+        form: &StepForm,
+    ) -> Result<CaseRow> {
+        let Actor::User(p) = actor else { return Err(ServiceError::Forbidden) };
+        let case = self.case(actor, id, None).await?;
+        if case.agency_id != p.agency_id || !authz::can_handle_cases(actor) {
+            return Err(ServiceError::Forbidden);
+        }
+        if case.version != version {
+            return Err(ServiceError::Conflict);
+        }
+        let procedure = self.procedure(&case.data.procedure)?.clone();
+        let mut step = StepInput::new(self.step_date(&form.on)?, p.user_id, &p.name);
+        step.role = Some(p.role);
+        step.note = zhifa_domain::error::optional_text("备注", &form.note, 2000)?;
+        step.reason = zhifa_domain::error::optional_text("理由", &form.reason, 2000)?;
+        step.penalty = form.penalty.as_ref().map(PenaltyForm::validate).transpose()?;
+        if form.first_violation || form.minor_harm || form.corrected {
+            step.first_minor = Some([form.first_violation, form.minor_harm, form.corrected]);
+        }
+        step.limit = form.limit.trim().to_owned();
+        step.days = form.days;
+        if !form.amount.trim().is_empty() {
+            step.amount = Money::parse_yuan("缴纳金额", &form.amount)?;
+        }
+        if let Some(handlers) = &form.handlers {
+            step.handlers = Some(self.handlers(case.agency_id, handlers).await?);
+        }
+        let certificates = self.certificates_of(case.agency_id).await?;
+        let recordings = recording_refs(&self.store.case_recordings(case.agency_id, &case.number).await?);
+        let (stage, mut data) = {
+            let lookup = |u: UserId| certificates.get(&u).cloned().unwrap_or_default();
+            let facts = Facts {
+                procedure: &procedure,
+                case: &case.data,
+                stage: &case.stage,
+                step: &step,
+                certificates: &lookup,
+                recordings: &recordings,
+                calendar: &self.calendar,
+            };
+            engine::take(&facts, action).map_err(ServiceError::Refused)?
+        };
+        let transition = procedure.transition(action).ok_or(ServiceError::NotFound)?;
+        if transition.effect == "archive" {
+            self.seal_archive(&case, &procedure, &mut data).await?;
+        }
+        let closed = procedure.stage(&stage).is_some_and(|s| s.terminal);
+        let due_on = if closed { None } else { self.nearest_due(&procedure, &data) };
+        let change =
+            Change::UpdateCase { id, version, action: action.to_owned(), stage, due_on, closed, data: Box::new(data) };
+        self.commit_one(actor, &format!("{}：{}", case.number, transition.name), change).await?;
+        self.store.case(id).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// Cases the actor may read, by `filter` (its agency, or a supervisor's region).
+    pub async fn cases(&self, actor: &Actor, mut filter: CaseFilter) -> Result<Vec<CaseRow>> {
+        let Actor::User(p) = actor else { return Err(ServiceError::Forbidden) };
+        match authz::listing_region(actor) {
+            Some(prefix) => filter.region_prefix = Some(prefix),
+            None => filter.agency = Some(p.agency_id),
+        }
+        Ok(self.store.cases(&filter).await?)
+    }
+
+    /// Everything about one party (by ID card number or USCC) in the actor's agency.
+    pub async fn party_cases(&self, actor: &Actor, key: &str) -> Result<Vec<CaseRow>> {
+        let Actor::User(p) = actor else { return Err(ServiceError::Forbidden) };
+        Ok(self.store.party_cases(p.agency_id, key.trim()).await?)
+    }
+}
+
+/// The last day anything happened on the case (a dry run must not be earlier).
+fn last_day(case: &CaseData) -> Date {
+    case.steps.last().map_or(case.opened_on, |s| s.on)
+}
+
+fn recording_refs(recordings: &[UploadRow]) -> Vec<RecordingRef> {
+    recordings.iter().map(|u| RecordingRef { step: u.meta.step.clone() }).collect()
+}
+
+/// Roles that handle cases.
+pub(crate) fn handles_cases(role: Role) -> bool {
+    matches!(role, Role::Officer | Role::Head | Role::Reviewer)
+}
+
+/// What is kept of a recording in an archive package.
+#[derive(serde::Serialize)]
+struct RecordingEntry<'a> {
+    id: i64,
+    step: &'a str,
+    filename: &'a str,
+    captured_at: String,
+    place: &'a str,
+    collector: &'a str,
+    proves: &'a str,
+    content_hash: Option<&'a str>,
+    late: bool,
+    length: u64,
+}
+
+impl Service {
+    /// The flowchart of a procedure (public: it is published).
+    pub fn flowchart(&self, procedure: &str) -> Result<String> {
+        let p = self.procedure(procedure)?;
+        zhifa_docs::flowchart::svg(p).map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
+    /// A document of a case, as HTML.
+    pub async fn case_document(&self, actor: &Actor, id: CaseId, kind: &str, reason: Option<&str>) -> Result<String> {
+        let case = self.case(actor, id, reason).await?;
+        let procedure = self.procedure(&case.data.procedure)?.clone();
+        if !procedure.stages.iter().any(|s| s.documents.iter().any(|d| d == kind)) {
+            return Err(ServiceError::NotFound);
+        }
+        let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
+        let recordings = self.store.case_recordings(case.agency_id, &case.number).await?.len();
+        let view = zhifa_docs::documents::DocumentView::new(
+            &procedure,
+            &agency.data.name,
+            &case.number,
+            &case.data,
+            recordings,
+        );
+        zhifa_docs::documents::render(kind, &view).map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
+    /// The files of an archive package (before the ledger's part): every
+    /// document of the stages the case went through, its recordings, its
+    /// data, and their manifest last.
+    async fn archive_files(&self, case: &CaseRow, procedure: &Procedure) -> Result<Vec<(String, Vec<u8>)>> {
+        let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
+        let recordings = self.store.case_recordings(case.agency_id, &case.number).await?;
+        let view = zhifa_docs::documents::DocumentView::new(
+            procedure,
+            &agency.data.name,
+            &case.number,
+            &case.data,
+            recordings.len(),
+        );
+        let mut files = Vec::new();
+        let mut done = Vec::new();
+        for stage in procedure.stages.iter().filter(|s| case.data.entered(&s.id).is_some()) {
+            for kind in &stage.documents {
+                if done.contains(kind) {
+                    continue;
+                }
+                let html =
+                    zhifa_docs::documents::render(kind, &view).map_err(|e| ServiceError::Internal(e.to_string()))?;
+                let name = zhifa_domain::case::document_name(kind).unwrap_or("文书");
+                files.push((format!("documents/{kind}-{name}.html"), html.into_bytes()));
+                done.push(kind.clone());
+            }
+        }
+        let entries: Vec<RecordingEntry<'_>> = recordings
+            .iter()
+            .map(|u| RecordingEntry {
+                id: u.id.0,
+                step: &u.meta.step,
+                filename: &u.meta.filename,
+                captured_at: u.meta.captured_at.to_string(),
+                place: &u.meta.place,
+                collector: &u.meta.collector,
+                proves: &u.meta.proves,
+                content_hash: u.content_hash.as_deref(),
+                late: u.late,
+                length: u.length,
+            })
+            .collect();
+        files.push(("recordings.json".into(), serde_json::to_vec_pretty(&entries).unwrap_or_default()));
+        files.push(("case.json".into(), serde_json::to_vec_pretty(&case.data).unwrap_or_default()));
+        let alg = self.store.ledger_meta_cached().await?.hash;
+        let manifest = zhifa_docs::archive::manifest(&case.number, &agency.data.name, alg, &files);
+        files.push((zhifa_docs::archive::MANIFEST.into(), manifest));
+        Ok(files)
+    }
+
+    /// Archive the case: the package's files are made and stored, and their
+    /// manifest's hash goes into the archiving record.
+    async fn seal_archive(&self, case: &CaseRow, procedure: &Procedure, data: &mut CaseData) -> Result<()> {
+        let files = self.archive_files(case, procedure).await?;
+        let alg = self.store.ledger_meta_cached().await?.hash;
+        let manifest = files.last().map(|(_, m)| zhifa_ledger::hex(&alg.digest(&[m]))).unwrap_or_default();
+        let core = zhifa_docs::archive::zip(&files).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let blob = self.blobs()?.put_bytes(alg, core).await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+        data.archive_manifest = Some(manifest);
+        data.archive_blob = Some(blob);
+        Ok(())
+    }
+
+    /// The archive package of an archived case: its stored files with the
+    /// case's records, their inclusion proofs, the checkpoint and the key.
+    pub async fn archive_package(&self, actor: &Actor, id: CaseId, reason: Option<&str>) -> Result<Vec<u8>> {
+        let case = self.case(actor, id, reason).await?;
+        let Some(blob) = &case.data.archive_blob else { return Err(ServiceError::NotFound) };
+        let meta = self.store.ledger_meta_cached().await?;
+        let core =
+            self.blobs()?.read_bytes(meta.hash, blob).await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let files = zhifa_docs::archive::unzip(&core).map_err(|p| ServiceError::Internal(p.join("；")))?;
+        let checkpoint = self.checkpoint().await?;
+        let mut records = self.store.records_of("case", id.0).await?;
+        for u in self.store.case_recordings(case.agency_id, &case.number).await? {
+            records.extend(self.store.records_of("upload", u.id.0).await?);
+        }
+        let mut proofs = Vec::new();
+        for r in records {
+            let Some(leaf) = self.store.leaf_of_record(r.id.0).await? else { continue };
+            if leaf.index >= checkpoint.size {
+                continue;
+            }
+            let proof = self.inclusion_proof(leaf.index, checkpoint.size).await?;
+            proofs.push(zhifa_docs::archive::RecordProof {
+                record_id: r.id.0,
+                kind: r.kind.clone(),
+                index: leaf.index,
+                salt: zhifa_ledger::hex(&leaf.salt),
+                body: String::from_utf8_lossy(&r.body).into_owned(),
+                leaf: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &leaf.leaf),
+                proof: proof.proof.iter().map(|h| zhifa_ledger::hex(h)).collect(),
+            });
+        }
+        let ledger = zhifa_docs::archive::LedgerInfo {
+            origin: meta.origin.clone(),
+            hash: meta.hash.code().to_owned(),
+            signer: meta.signer.code().to_owned(),
+        };
+        let package = zhifa_docs::archive::package(
+            &files,
+            &zhifa_docs::archive::Proofs {
+                records: &proofs,
+                ledger: &ledger,
+                checkpoint: &checkpoint.note,
+                public_key: &meta.public_key,
+            },
+        );
+        package.map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+}

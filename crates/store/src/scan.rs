@@ -1,0 +1,474 @@
+//! Reading the whole log in order, for verification: batches of leaves with
+//! their records and the subtrees they complete, read ahead of the caller on
+//! another thread.
+//!
+//! On SQLite the batches are read with `rusqlite` in one read transaction
+//! (one snapshot of the whole log): sqlx hands each row from its worker
+//! thread to the async side one at a time, which costs more than checking
+//! the row. On PostgreSQL they are read through the pool.
+
+use crate::{Dialect, LeafRow, RecordRow, Registry, Result, Store, StoreError, from_us};
+use rusqlite::OptionalExtension;
+use sqlx::Row;
+use std::path::PathBuf;
+use tokio::sync::mpsc;
+use zhifa_domain::ids::{AgencyId, RecordId, UserId};
+use zhifa_ledger::{Hash, NodeId};
+
+/// Leaves `start..end`, each with its record (`None` if the record is
+/// gone), and the stored subtrees that those leaves complete.
+#[derive(Debug)]
+pub struct LedgerBatch {
+    pub start: u64,
+    pub end: u64,
+    pub entries: Vec<(LeafRow, Option<RecordRow>)>,
+    pub nodes: CompletedNodes,
+}
+
+/// The stored subtrees completed by the leaves `start..end`: at each level
+/// `k`, indices `start >> k .. end >> k` (as `start` is a multiple of the
+/// batch size, a power of two, every subtree lies inside one batch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedNodes {
+    start: u64,
+    levels: Vec<Vec<Option<Slot>>>,
+}
+
+/// A stored node: its hash, or bytes that are no hash (wrong length).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Hash(Hash),
+    Malformed,
+}
+
+/// What a malformed stored hash compares as: it matches no real hash.
+const MALFORMED: Option<&Hash> = Some(&[0; 32]);
+
+impl CompletedNodes {
+    pub fn new(start: u64, end: u64) -> Self {
+        let levels = Self::ranges(start, end).map(|(_, first, last)| vec![None; (last - first) as usize]).collect();
+        Self { start, levels }
+    }
+
+    /// `(level, first, last)` of each level with nodes in `start..end`.
+    fn ranges(start: u64, end: u64) -> impl Iterator<Item = (u8, u64, u64)> {
+        (0u8..64).map(move |k| (k, start >> k, end >> k)).take_while(|(_, first, last)| first < last)
+    }
+
+    fn put(&mut self, level: u8, index: u64, hash: Slot) {
+        let first = self.start >> level;
+        let slot = self
+            .levels
+            .get_mut(usize::from(level))
+            .and_then(|l| l.get_mut(usize::try_from(index.wrapping_sub(first)).unwrap_or(usize::MAX)));
+        if let Some(slot) = slot {
+            *slot = Some(hash);
+        }
+    }
+
+    /// The stored hash of `id`, if it is stored (and in this batch's range);
+    /// a stored value of the wrong length comes back as all zeros.
+    pub fn get(&self, id: NodeId) -> Option<&Hash> {
+        let first = self.start >> id.level;
+        let offset = usize::try_from(id.index.checked_sub(first)?).ok()?;
+        match self.levels.get(usize::from(id.level))?.get(offset)? {
+            Some(Slot::Hash(h)) => Some(h),
+            Some(Slot::Malformed) => MALFORMED,
+            None => None,
+        }
+    }
+}
+
+/// A registry row's id and JSON data, with the body of its newest
+/// `{entity}.create` or `{entity}.update` record (`None` if there is none).
+/// Data `None`: records name this row, but it is not there.
+pub type RegistryRow = (i64, Option<String>, Option<Vec<u8>>);
+
+/// Registry rows per batch.
+const REGISTRY_BATCH: usize = 2_000;
+
+/// The newest create or update record of each row of a registry table.
+fn registry_sql(table: &str) -> String {
+    format!(
+        "SELECT t.id, t.data, r.body FROM {table} t LEFT JOIN records r ON r.id = \
+         (SELECT MAX(x.id) FROM records x WHERE x.entity = $1 AND x.entity_id = t.id AND x.kind IN ($2, $3)) \
+         WHERE t.id > $4 ORDER BY t.id LIMIT $5"
+    )
+}
+
+/// Read-only rusqlite connections kept for short reads (proofs), each with
+/// its statements cached.
+#[derive(Debug, Default)]
+pub(crate) struct Readers(std::sync::Mutex<Vec<rusqlite::Connection>>);
+
+/// Connections kept idle at most.
+const IDLE_READERS: usize = 4;
+
+/// Batches in flight between the reader and the checker.
+const AHEAD: usize = 2;
+
+impl Store {
+    /// Read leaves `0..size` in batches of `batch` (a power of two), ahead of
+    /// the receiver (on a blocking thread for SQLite). A read error ends the
+    /// stream with that error.
+    pub fn scan_ledger(&self, size: u64, batch: u64) -> mpsc::Receiver<Result<LedgerBatch>> {
+        let (tx, rx) = mpsc::channel(AHEAD);
+        let batch = batch.next_power_of_two();
+        match (self.dialect, self.sqlite_path.clone()) {
+            (Dialect::Sqlite, Some(path)) => {
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = scan_sqlite(&path, size, batch, &tx) {
+                        tx.blocking_send(Err(e)).ok();
+                    }
+                });
+            }
+            _ => {
+                let store = self.clone();
+                tokio::spawn(async move {
+                    let mut start = 0;
+                    while start < size {
+                        let end = (start + batch).min(size);
+                        let read = store.read_batch(start, end).await;
+                        let failed = read.is_err();
+                        if tx.send(read).await.is_err() || failed {
+                            break;
+                        }
+                        start = end;
+                    }
+                });
+            }
+        }
+        rx
+    }
+
+    /// Every row of a registry table with its newest record, in batches.
+    pub fn scan_registry(&self, table: Registry) -> mpsc::Receiver<Result<Vec<RegistryRow>>> {
+        let (tx, rx) = mpsc::channel(AHEAD);
+        match (self.dialect, self.sqlite_path.clone()) {
+            (Dialect::Sqlite, Some(path)) => {
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = scan_registry_sqlite(&path, table, &tx) {
+                        tx.blocking_send(Err(e)).ok();
+                    }
+                });
+            }
+            _ => {
+                let store = self.clone();
+                tokio::spawn(async move {
+                    let mut after = 0;
+                    loop {
+                        let rows = store.registry_rows(table, after).await;
+                        match &rows {
+                            Ok(r) => match r.last() {
+                                Some(last) => after = last.0,
+                                None => break,
+                            },
+                            Err(_) => {
+                                tx.send(rows).await.ok();
+                                return;
+                            }
+                        }
+                        if tx.send(rows).await.is_err() {
+                            return;
+                        }
+                    }
+                    tx.send(store.registry_missing(table).await).await.ok();
+                });
+            }
+        }
+        rx
+    }
+
+    async fn registry_rows(&self, table: Registry, after: i64) -> Result<Vec<RegistryRow>> {
+        let (name, entity) = table.names();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(registry_sql(name)))
+            .bind(entity)
+            .bind(format!("{entity}.create"))
+            .bind(format!("{entity}.update"))
+            .bind(after)
+            .bind(REGISTRY_BATCH as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, Some(r.try_get("data")?), r.try_get("body")?))).collect()
+    }
+
+    /// Entities whose creation is recorded but whose row is gone.
+    async fn registry_missing(&self, table: Registry) -> Result<Vec<RegistryRow>> {
+        let (name, entity) = table.names();
+        let sql = format!(
+            "SELECT r.entity_id, r.body FROM records r WHERE r.entity = $1 AND r.kind = $2 \
+             AND NOT EXISTS (SELECT 1 FROM {name} t WHERE t.id = r.entity_id) ORDER BY r.entity_id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entity)
+            .bind(format!("{entity}.create"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("entity_id")?, None, r.try_get("body")?))).collect()
+    }
+
+    /// Stored nodes `ids` and, with `leaf`, that leaf's bytes, read from one
+    /// snapshot (for proofs). On SQLite through a kept rusqlite connection on
+    /// a blocking thread: one hop instead of a round trip per query.
+    pub async fn ledger_nodes_and_leaf(
+        &self,
+        ids: Vec<NodeId>,
+        leaf: Option<u64>,
+    ) -> Result<(std::collections::HashMap<NodeId, Hash>, Option<Vec<u8>>)> {
+        let (Dialect::Sqlite, Some(path)) = (self.dialect, self.sqlite_path.clone()) else {
+            let nodes = self.ledger_nodes(&ids).await?;
+            let leaf = match leaf {
+                Some(i) => self.ledger_leaves(i, i + 1).await?.pop().map(|l| l.leaf),
+                None => None,
+            };
+            return Ok((nodes, leaf));
+        };
+        let readers = self.readers.clone();
+        let read = move || -> Result<_> {
+            let taken = readers.0.lock().ok().and_then(|mut idle| idle.pop());
+            let mut conn = match taken {
+                Some(conn) => conn,
+                None => open_sqlite(&path)?,
+            };
+            let out = read_proof(&mut conn, &ids, leaf);
+            if out.is_ok()
+                && let Ok(mut idle) = readers.0.lock()
+                && idle.len() < IDLE_READERS
+            {
+                idle.push(conn);
+            }
+            out
+        };
+        tokio::task::spawn_blocking(read)
+            .await
+            .map_err(|e| StoreError::Corrupt { table: "ledger", message: e.to_string() })?
+    }
+
+    async fn read_batch(&self, start: u64, end: u64) -> Result<LedgerBatch> {
+        let entries = self.ledger_entries(start, end).await?;
+        let mut nodes = CompletedNodes::new(start, end);
+        for (level, first, last) in CompletedNodes::ranges(start, end) {
+            for (index, hash) in self.ledger_level(level, first, last).await? {
+                nodes.put(level, index, Slot::Hash(hash));
+            }
+        }
+        Ok(LedgerBatch { start, end, entries, nodes })
+    }
+}
+
+fn sqlite_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Corrupt { table: "ledger", message: format!("SQLite: {e}") }
+}
+
+fn u64_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or_default()
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A read-only connection to the database file, in one read transaction.
+fn open_sqlite(path: &PathBuf) -> Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let conn =
+        rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(sqlite_error)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sqlite_error)?;
+    // Read pages through a memory map rather than one system call each.
+    conn.pragma_update(None, "mmap_size", 1i64 << 31).map_err(sqlite_error)?;
+    Ok(conn)
+}
+
+/// The rows in id order, merged with the newest create or update record of
+/// each entity in entity order: two streams instead of one lookup per row
+/// (which costs SQLite several times more).
+fn scan_registry_sqlite(path: &PathBuf, table: Registry, tx: &mpsc::Sender<Result<Vec<RegistryRow>>>) -> Result<()> {
+    let mut conn = open_sqlite(path)?;
+    let snapshot = conn.transaction().map_err(sqlite_error)?;
+    let (name, entity) = table.names();
+    let mut rows_query = snapshot.prepare(&format!("SELECT id, data FROM {name} ORDER BY id")).map_err(sqlite_error)?;
+    let mut newest_query = snapshot
+        .prepare(
+            "SELECT m.entity_id, r.body FROM \
+             (SELECT entity_id, MAX(id) AS rid FROM records WHERE entity = ?1 AND kind IN (?2, ?3) GROUP BY entity_id) m \
+             JOIN records r ON r.id = m.rid ORDER BY m.entity_id",
+        )
+        .map_err(sqlite_error)?;
+    let (create, update) = (format!("{entity}.create"), format!("{entity}.update"));
+    let mut rows = rows_query.query(()).map_err(sqlite_error)?;
+    let mut newest = newest_query.query((entity, &create, &update)).map_err(sqlite_error)?;
+    let next_newest = |newest: &mut rusqlite::Rows<'_>| -> Result<Option<(i64, Vec<u8>)>> {
+        match newest.next().map_err(sqlite_error)? {
+            Some(row) => Ok(Some((row.get(0).map_err(sqlite_error)?, row.get(1).map_err(sqlite_error)?))),
+            None => Ok(None),
+        }
+    };
+    let mut pending = next_newest(&mut newest)?;
+    let mut out = Vec::with_capacity(REGISTRY_BATCH);
+    while let Some(row) = rows.next().map_err(sqlite_error)? {
+        let id: i64 = row.get(0).map_err(sqlite_error)?;
+        let data: String = row.get(1).map_err(sqlite_error)?;
+        // Recorded entities before this row have no row: gone.
+        while let Some((entity_id, body)) = pending.take_if(|(entity_id, _)| *entity_id < id) {
+            out.push((entity_id, None, Some(body)));
+            pending = next_newest(&mut newest)?;
+        }
+        let body = match pending.take() {
+            Some((entity_id, body)) if entity_id == id => {
+                pending = next_newest(&mut newest)?;
+                Some(body)
+            }
+            other => {
+                pending = other;
+                None
+            }
+        };
+        out.push((id, Some(data), body));
+        if out.len() >= REGISTRY_BATCH {
+            if tx.blocking_send(Ok(std::mem::take(&mut out))).is_err() {
+                return Ok(());
+            }
+            out.reserve(REGISTRY_BATCH);
+        }
+    }
+    while let Some((entity_id, body)) = pending {
+        out.push((entity_id, None, Some(body)));
+        pending = next_newest(&mut newest)?;
+    }
+    if !out.is_empty() {
+        tx.blocking_send(Ok(out)).ok();
+    }
+    Ok(())
+}
+
+fn scan_sqlite(path: &PathBuf, size: u64, batch: u64, tx: &mpsc::Sender<Result<LedgerBatch>>) -> Result<()> {
+    let mut conn = open_sqlite(path)?;
+    // One snapshot for the whole scan.
+    let snapshot = conn.transaction().map_err(sqlite_error)?;
+    // Leaves and records are read as two sequential ranges and matched
+    // here: cheaper for SQLite than looking each record up.
+    let mut leaves = snapshot
+        .prepare("SELECT idx, record_id, salt, leaf FROM ledger_leaves WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")
+        .map_err(sqlite_error)?;
+    let record_cols = "id, at_us, kind, entity, entity_id, agency_id, actor_id, actor_name, reason, body";
+    let mut record_range = snapshot
+        .prepare(&format!("SELECT {record_cols} FROM records WHERE id >= ?1 AND id <= ?2 ORDER BY id"))
+        .map_err(sqlite_error)?;
+    let mut record_one =
+        snapshot.prepare(&format!("SELECT {record_cols} FROM records WHERE id = ?1")).map_err(sqlite_error)?;
+    let mut level_nodes = snapshot
+        .prepare("SELECT idx, hash FROM ledger_nodes WHERE level = ?1 AND idx >= ?2 AND idx < ?3")
+        .map_err(sqlite_error)?;
+    let mut start = 0;
+    while start < size {
+        let end = (start + batch).min(size);
+        let mut out = LedgerBatch {
+            start,
+            end,
+            entries: Vec::with_capacity((end - start) as usize),
+            nodes: CompletedNodes::new(start, end),
+        };
+        let mut read: Vec<LeafRow> = Vec::with_capacity((end - start) as usize);
+        let mut rows = leaves.query((i64_of(start), i64_of(end))).map_err(sqlite_error)?;
+        while let Some(row) = rows.next().map_err(sqlite_error)? {
+            read.push(leaf(row).map_err(sqlite_error)?);
+        }
+        let low = read.iter().map(|l| l.record_id).min().unwrap_or_default();
+        let high = read.iter().map(|l| l.record_id).max().unwrap_or_default();
+        // Records are numbered as their leaves are; a batch whose leaves
+        // name records far apart (a damaged log) is looked up one by one.
+        let span = usize::try_from(high - low + 1).unwrap_or(usize::MAX);
+        if span <= 2 * read.len() {
+            let mut records: Vec<Option<RecordRow>> = vec![None; span];
+            let mut rows = record_range.query((low, high)).map_err(sqlite_error)?;
+            while let Some(row) = rows.next().map_err(sqlite_error)? {
+                let r = record(row).map_err(sqlite_error)?;
+                if let Some(slot) = usize::try_from(r.id.0 - low).ok().and_then(|i| records.get_mut(i)) {
+                    *slot = Some(r);
+                }
+            }
+            for l in read {
+                let slot = usize::try_from(l.record_id - low).ok().and_then(|i| records.get_mut(i));
+                let r = match slot.and_then(Option::take) {
+                    Some(r) => Some(r),
+                    // Missing, or named by an earlier leaf too: ask again.
+                    None => record_one.query_row((l.record_id,), record).optional().map_err(sqlite_error)?,
+                };
+                out.entries.push((l, r));
+            }
+        } else {
+            for l in read {
+                let r = record_one.query_row((l.record_id,), record).optional().map_err(sqlite_error)?;
+                out.entries.push((l, r));
+            }
+        }
+        for (level, first, last) in CompletedNodes::ranges(start, end) {
+            let mut rows = level_nodes.query((i64::from(level), i64_of(first), i64_of(last))).map_err(sqlite_error)?;
+            while let Some(row) = rows.next().map_err(sqlite_error)? {
+                let index: i64 = row.get(0).map_err(sqlite_error)?;
+                let hash = row.get_ref(1).map_err(sqlite_error)?.as_blob().map_err(|e| sqlite_error(e.into()))?;
+                let slot = Hash::try_from(hash).map_or(Slot::Malformed, Slot::Hash);
+                out.nodes.put(level, u64_of(index), slot);
+            }
+        }
+        if tx.blocking_send(Ok(out)).is_err() {
+            break;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+type ProofRead = (std::collections::HashMap<NodeId, Hash>, Option<Vec<u8>>);
+
+fn read_proof(conn: &mut rusqlite::Connection, ids: &[NodeId], leaf: Option<u64>) -> Result<ProofRead> {
+    let snapshot = conn.transaction().map_err(sqlite_error)?;
+    let mut nodes = std::collections::HashMap::with_capacity(ids.len());
+    {
+        let mut node = snapshot
+            .prepare_cached("SELECT hash FROM ledger_nodes WHERE level = ?1 AND idx = ?2")
+            .map_err(sqlite_error)?;
+        for id in ids {
+            let hash: Option<Vec<u8>> = node
+                .query_row((i64::from(id.level), i64_of(id.index)), |r| r.get(0))
+                .optional()
+                .map_err(sqlite_error)?;
+            if let Some(hash) = hash {
+                let hash = Hash::try_from(hash.as_slice())
+                    .map_err(|_| StoreError::Corrupt { table: "ledger_nodes", message: format!("{id:?}") })?;
+                nodes.insert(*id, hash);
+            }
+        }
+    }
+    let leaf = match leaf {
+        Some(i) => snapshot
+            .prepare_cached("SELECT leaf FROM ledger_leaves WHERE idx = ?1")
+            .map_err(sqlite_error)?
+            .query_row((i64_of(i),), |r| r.get(0))
+            .optional()
+            .map_err(sqlite_error)?,
+        None => None,
+    };
+    snapshot.finish().map_err(sqlite_error)?;
+    Ok((nodes, leaf))
+}
+
+fn leaf(row: &rusqlite::Row<'_>) -> rusqlite::Result<LeafRow> {
+    Ok(LeafRow { index: u64_of(row.get(0)?), record_id: row.get(1)?, salt: row.get(2)?, leaf: row.get(3)? })
+}
+
+fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+    Ok(RecordRow {
+        id: RecordId(row.get(0)?),
+        at: from_us(row.get(1)?),
+        kind: row.get(2)?,
+        entity: row.get(3)?,
+        entity_id: row.get(4)?,
+        agency_id: row.get::<_, Option<i64>>(5)?.map(AgencyId),
+        actor_id: row.get::<_, Option<i64>>(6)?.map(UserId),
+        actor_name: row.get(7)?,
+        reason: row.get(8)?,
+        body: row.get(9)?,
+    })
+}

@@ -1,0 +1,434 @@
+//! Cases through the API, on both databases: every shipped procedure walked
+//! from its start to its archive, and every refusal of SPEC REC-2 named with
+//! its rule and article.
+
+use super::{App, PASSWORD, Resp, tus};
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use serde_json::{Value, json};
+use zhifa_service::Actor;
+use zhifa_store::testing::each_backend;
+
+/// An agency with officers (two with valid certificates, one whose
+/// certificate expired at the end of 2024), a head and a reviewer.
+pub struct Office {
+    pub officer: String,
+    pub head: String,
+    pub reviewer: String,
+    /// `{ "user": id, "certificate": number }` of each officer.
+    pub o1: Value,
+    pub o2: Value,
+    pub expired: Value,
+}
+
+pub async fn office(app: &App) -> Office {
+    use zhifa_domain::people::{CertificateForm, UserForm};
+    let sys = Actor::System("test");
+    let s = &app.service;
+    let mut agency = zhifa_store::testing::build::agency("hzxh-scjg", "330106", 1);
+    agency.number_prefix = "杭西市监".into();
+    let a = s.create_agency(&sys, &zhifa_domain::agency::AgencyForm::from(&agency)).await.unwrap();
+    let mut tokens = Vec::new();
+    let mut officers = Vec::new();
+    for (username, role, cert) in [
+        ("officer-1", "officer", Some(("33010600001", "2028-12-31"))),
+        ("officer-2", "officer", Some(("33010600002", "2028-12-31"))),
+        ("officer-3", "officer", Some(("33010600003", "2024-12-31"))),
+        ("head", "head", None),
+        ("reviewer", "reviewer", None),
+    ] {
+        let form = UserForm {
+            username: username.into(),
+            name: format!("测试{username}"),
+            role: role.into(),
+            ..Default::default()
+        };
+        let id = s.create_user(&sys, a, &form, Some(PASSWORD)).await.unwrap();
+        if let Some((number, valid_to)) = cert {
+            let cert = CertificateForm {
+                number: number.into(),
+                categories: "penalty,inspection,coercion,permit".into(),
+                region: "330106".into(),
+                valid_from: "2023-01-01".into(),
+                valid_to: valid_to.into(),
+            };
+            s.create_certificate(&sys, id, &cert).await.unwrap();
+            officers.push(json!({ "user": id.0, "certificate": number }));
+        }
+        tokens.push(s.create_token(&sys, id, "测试").await.unwrap().1);
+    }
+    Office {
+        officer: tokens[0].clone(),
+        head: tokens[3].clone(),
+        reviewer: tokens[4].clone(),
+        o1: officers[0].clone(),
+        o2: officers[1].clone(),
+        expired: officers[2].clone(),
+    }
+}
+
+fn person() -> Value {
+    json!({ "kind": "person", "name": "张三丰", "number": "11010519491231002X", "address": "杭州市西湖区文三路 1 号", "phone": "13800000000" })
+}
+
+fn company() -> Value {
+    let uscc = zhifa_domain::uscc::with_check_character("91330106MA2H0K1X6").unwrap();
+    json!({ "kind": "organisation", "name": "杭州某某食品有限公司", "number": uscc.as_str(), "address": "杭州市西湖区古墩路 2 号" })
+}
+
+/// Open a case; returns its id and number.
+async fn open(app: &App, token: &str, procedure: &str, party: Value, handlers: Vec<Value>, on: &str) -> (i64, String) {
+    let r = app
+        .post_json(
+            "/api/v1/cases",
+            token,
+            json!({
+                "procedure": procedure, "title": "销售过期食品", "facts": "当事人在经营场所销售超过保质期的食品。",
+                "legal_basis": "《中华人民共和国食品安全法》第三十四条第（十）项", "party": party,
+                "handlers": handlers, "violation_on": "2025-02-20", "on": on
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let v = r.json();
+    (v["id"].as_i64().unwrap(), v["number"].as_str().unwrap().to_owned())
+}
+
+async fn case(app: &App, token: &str, id: i64) -> Value {
+    let r = app.get(&format!("/api/v1/cases/{id}"), token).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    r.json()
+}
+
+/// Take a step (with the version just read).
+async fn step(app: &App, token: &str, id: i64, action: &str, on: &str, mut fields: Value) -> Resp {
+    let version = case(app, token, id).await["version"].as_i64().unwrap();
+    fields["action"] = json!(action);
+    fields["version"] = json!(version);
+    fields["on"] = json!(on);
+    app.post_json(&format!("/api/v1/cases/{id}/steps"), token, fields).await
+}
+
+async fn ok(app: &App, token: &str, id: i64, action: &str, on: &str, fields: Value) -> Value {
+    let r = step(app, token, id, action, on, fields).await;
+    assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.text());
+    r.json()
+}
+
+/// The step is refused by `rule`, citing `article`.
+fn refused(r: &Resp, rule: &str, article: &str) -> String {
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["code"], "refused");
+    let hit = v["refusals"].as_array().unwrap().iter().find(|x| x["rule"] == rule);
+    let hit = hit.unwrap_or_else(|| panic!("no refusal by {rule}: {v}"));
+    assert!(hit["article"].as_str().unwrap().contains(article), "{hit}");
+    hit["message"].as_str().unwrap().to_owned()
+}
+
+fn fine(yuan: u32) -> Value {
+    json!({ "penalty": { "kinds": "fine", "fine": yuan.to_string() } })
+}
+
+/// Upload a small recording of `step` of case `number`.
+async fn record(app: &App, token: &str, number: &str, step: &str) {
+    use base64::Engine;
+    let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let meta = [
+        ("case_number", number),
+        ("step", step),
+        ("captured_at", &jiff::Timestamp::now().to_string()),
+        ("place", "杭州市西湖区"),
+        ("collector", "测试officer-1"),
+        ("proves", "查封扣押全过程"),
+        ("filename", "VID.mp4"),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{k} {}", b(v)))
+    .collect::<Vec<_>>()
+    .join(",");
+    let bytes = format!("{number}{step}").into_bytes();
+    let r = app
+        .send(
+            tus("POST", "/api/v1/uploads", token)
+                .header("Upload-Length", bytes.len().to_string())
+                .header("Upload-Metadata", meta)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let r = app.send(super::patch(&location, token, 0, Body::from(bytes))).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+}
+
+/// Archive a closed case and check its package offline: it verifies, and one
+/// byte changed in a document makes the check fail naming that entry.
+async fn archive_and_check(app: &App, o: &Office, id: i64, on: &str) {
+    ok(app, &o.officer, id, "archive", on, json!({})).await;
+    let v = case(app, &o.officer, id).await;
+    assert_eq!(v["closed"], true);
+    let r = app.get(&format!("/api/v1/cases/{id}/archive.zip"), &o.officer).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let checked = zhifa_docs::archive::verify(&r.body, None);
+    assert_eq!(checked.problems, Vec::<String>::new());
+    assert_eq!(checked.case_number, v["number"].as_str().unwrap());
+    assert!(checked.files >= 3 && checked.records >= 3, "{checked:?}");
+
+    let entries = zhifa_docs::archive::unzip(&r.body).unwrap();
+    let (name, data) = entries.iter().find(|(n, _)| n.starts_with("documents/")).unwrap();
+    let at = r.body.windows(data.len()).position(|w| w == data.as_slice()).unwrap() + data.len() / 2;
+    let mut changed = r.body.clone();
+    changed[at] ^= 0x01;
+    let problems = zhifa_docs::archive::verify(&changed, None).problems;
+    assert!(problems.iter().any(|p| p.contains(name.as_str())), "{name}: {problems:?}");
+}
+
+#[tokio::test]
+async fn rec_2_penalty_general_procedure_end_to_end_with_its_refusals() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+
+        // Art. 42: one officer alone cannot have a case filed; an expired certificate neither.
+        let (alone, _) = open(&app, &o.officer, "penalty-general", person(), vec![o.o1.clone()], "2025-03-01").await;
+        let m = refused(
+            &step(&app, &o.head, alone, "file", "2025-03-03", json!({})).await,
+            "two_certified_officers",
+            "第四十二条",
+        );
+        assert!(m.contains("不得少于两人"), "{m}");
+        let (expired, _) =
+            open(&app, &o.officer, "penalty-general", person(), vec![o.o1.clone(), o.expired.clone()], "2025-03-01")
+                .await;
+        let m = refused(
+            &step(&app, &o.head, expired, "file", "2025-03-03", json!({})).await,
+            "two_certified_officers",
+            "第四十二条",
+        );
+        assert!(m.contains("过期"), "{m}");
+        // Only a head files.
+        let (id, number) =
+            open(&app, &o.officer, "penalty-general", company(), vec![o.o1.clone(), o.o2.clone()], "2025-03-01").await;
+        assert!(number.starts_with("杭西市监罚〔2025〕") && number.ends_with('号'), "{number}");
+        refused(&step(&app, &o.officer, id, "file", "2025-03-03", json!({})).await, "role", "");
+        ok(&app, &o.head, id, "file", "2025-03-03", json!({})).await;
+
+        // Art. 44: no decision without notice.
+        refused(
+            &step(&app, &o.officer, id, "prepare_decision", "2025-03-05", json!({})).await,
+            "notice_before_decision",
+            "第四十四条",
+        );
+        ok(&app, &o.officer, id, "notify", "2025-03-10", fine(5_000)).await;
+        ok(&app, &o.officer, id, "defend", "2025-03-11", json!({ "note": "当事人称系首次违法" })).await;
+        ok(&app, &o.officer, id, "prepare_decision", "2025-03-12", json!({})).await;
+        // Art. 45: no heavier penalty after the party's defence.
+        let m = refused(
+            &step(&app, &o.head, id, "decide", "2025-03-14", fine(8_000)).await,
+            "no_heavier_after_defence",
+            "第四十五条",
+        );
+        assert!(m.contains("陈述、申辩"), "{m}");
+        // Art. 60: the 91st day without an extension is too late (filed 3 March: due 3 June).
+        let m = refused(
+            &step(&app, &o.head, id, "decide", "2025-06-04", fine(3_000)).await,
+            "decision_time_limit",
+            "第六十条",
+        );
+        assert!(m.contains("2025-06-03") && m.contains("未经批准延长"), "{m}");
+        ok(&app, &o.head, id, "extend", "2025-06-04", json!({ "days": 30, "limit": "decision", "reason": "案情复杂" }))
+            .await;
+        ok(&app, &o.head, id, "decide", "2025-06-05", fine(3_000)).await;
+        let v = case(&app, &o.officer, id).await;
+        assert_eq!(v["stage"], "service");
+        let decision = v["deadlines"].as_array().unwrap().iter().find(|d| d["limit"] == "decision").unwrap();
+        assert_eq!((decision["due"].as_str(), decision["overdue"].as_bool()), (Some("2025-07-01"), Some(false)));
+        ok(&app, &o.officer, id, "serve", "2025-06-09", json!({})).await;
+        // Art. 66/72: not closed before the fine is paid.
+        refused(&step(&app, &o.head, id, "close", "2025-06-10", json!({})).await, "payment_settled", "第七十二条");
+        ok(&app, &o.officer, id, "pay", "2025-06-20", json!({ "amount": "3000" })).await;
+        ok(&app, &o.head, id, "close", "2025-06-23", json!({})).await;
+        let r = app.get(&format!("/api/v1/cases/{id}/documents/penalty_decision"), &o.officer).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let html = r.text();
+        for part in [
+            "当事人的姓名或者名称、地址",
+            "违反法律、法规、规章的事实和证据",
+            "行政处罚的种类和依据",
+            "履行方式和期限",
+            "申请行政复议、提起行政诉讼的途径和期限",
+            "作出行政处罚决定的行政机关名称和作出决定的日期",
+            "3,000.00",
+        ] {
+            assert!(html.contains(part), "the decision lacks {part}");
+        }
+        archive_and_check(&app, &o, id, "2025-06-24").await;
+
+        // Everything about the company is on one page.
+        let key = company()["number"].as_str().unwrap().to_owned();
+        let r = app.get(&format!("/api/v1/parties/{key}/cases"), &o.officer).await;
+        assert_eq!(r.json().as_array().unwrap().len(), 1);
+        let report = app.service.verify(|_| {}).await.unwrap();
+        assert_eq!(report.problems, vec![]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rec_2_hearing_review_and_deliberation() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        // A person and a fine of 20,000 yuan: the right to a hearing (art. 63).
+        let (late, _) = open(&app, &o.officer, "penalty-general", person(), handlers.clone(), "2025-09-01").await;
+        ok(&app, &o.head, late, "file", "2025-09-02", json!({})).await;
+        ok(&app, &o.officer, late, "notify", "2025-09-26", fine(20_000)).await;
+        // Five working days after 26 September 2025 end on 10 October (the National Day holiday between).
+        let m = refused(
+            &step(&app, &o.officer, late, "request_hearing", "2025-10-13", json!({})).await,
+            "hearing_request_window",
+            "第六十四条",
+        );
+        assert!(m.contains("2025-10-10"), "{m}");
+        // Nor may the case go on while the party may still ask.
+        refused(
+            &step(&app, &o.officer, late, "prepare_decision", "2025-10-09", json!({})).await,
+            "hearing_settled",
+            "第六十四条",
+        );
+
+        let (id, _) = open(&app, &o.officer, "penalty-general", person(), handlers, "2025-09-01").await;
+        ok(&app, &o.head, id, "file", "2025-09-02", json!({})).await;
+        ok(&app, &o.officer, id, "notify", "2025-09-26", fine(20_000)).await;
+        ok(&app, &o.officer, id, "request_hearing", "2025-10-09", json!({})).await;
+        ok(&app, &o.officer, id, "hold_hearing", "2025-10-20", json!({})).await;
+        refused(&step(&app, &o.officer, id, "review", "2025-10-21", json!({})).await, "role", "");
+        ok(&app, &o.reviewer, id, "review", "2025-10-22", json!({})).await;
+        ok(&app, &o.head, id, "skip_deliberation", "2025-10-23", json!({})).await;
+        ok(&app, &o.head, id, "decide", "2025-10-24", fine(15_000)).await;
+        assert_eq!(case(&app, &o.officer, id).await["stage"], "service");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rec_2_simple_procedure_and_first_minor_violation() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        let (id, number) = open(&app, &o.officer, "penalty-simple", person(), handlers.clone(), "2025-05-06").await;
+        assert!(number.contains("简罚〔2025〕1号"), "{number}");
+        let m = refused(
+            &step(&app, &o.officer, id, "decide_on_site", "2025-05-06", fine(201)).await,
+            "simple_procedure_limits",
+            "第五十一条",
+        );
+        assert!(m.contains("200.00"), "{m}");
+        ok(&app, &o.officer, id, "decide_on_site", "2025-05-06", fine(200)).await;
+        ok(&app, &o.officer, id, "pay", "2025-05-06", json!({ "amount": "200" })).await;
+        ok(&app, &o.officer, id, "close", "2025-05-07", json!({})).await;
+        archive_and_check(&app, &o, id, "2025-05-07").await;
+
+        // Art. 33: first minor violation, corrected: no penalty, if all three hold.
+        let (id, _) = open(&app, &o.officer, "penalty-simple", person(), handlers, "2025-05-06").await;
+        let partial = json!({ "reason": "首违不罚", "first_violation": true, "minor_harm": false, "corrected": true });
+        refused(
+            &step(&app, &o.officer, id, "decide_no_penalty", "2025-05-06", partial).await,
+            "first_minor_violation",
+            "第三十三条",
+        );
+        let all = json!({ "reason": "首违不罚", "first_violation": true, "minor_harm": true, "corrected": true });
+        ok(&app, &o.officer, id, "decide_no_penalty", "2025-05-06", all).await;
+        ok(&app, &o.officer, id, "close", "2025-05-07", json!({})).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rec_2_permit_inspection_and_seizure_procedures() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+
+        // Permit: accepted, granted, served, archived; another not accepted.
+        let (id, number) = open(&app, &o.officer, "permit", company(), handlers.clone(), "2025-04-01").await;
+        assert!(number.contains("许〔2025〕1号"), "{number}");
+        ok(&app, &o.officer, id, "accept", "2025-04-01", json!({})).await;
+        ok(&app, &o.head, id, "grant", "2025-04-15", json!({})).await;
+        ok(&app, &o.officer, id, "issue", "2025-04-16", json!({})).await;
+        ok(&app, &o.officer, id, "serve", "2025-04-17", json!({})).await;
+        archive_and_check(&app, &o, id, "2025-04-18").await;
+        let (no, _) = open(&app, &o.officer, "permit", company(), handlers.clone(), "2025-04-01").await;
+        ok(&app, &o.officer, no, "refuse", "2025-04-02", json!({ "reason": "不属于本机关职权范围" })).await;
+        ok(&app, &o.officer, no, "serve", "2025-04-03", json!({})).await;
+
+        // Inspection: two certified officers on site.
+        let (id, _) = open(&app, &o.officer, "inspection", company(), vec![o.o1.clone()], "2025-04-01").await;
+        refused(
+            &step(&app, &o.officer, id, "start", "2025-04-02", json!({})).await,
+            "two_certified_officers",
+            "第四十二条",
+        );
+        ok(&app, &o.officer, id, "start", "2025-04-02", json!({ "handlers": handlers.clone() })).await;
+        ok(&app, &o.officer, id, "inspect", "2025-04-02", json!({})).await;
+        ok(&app, &o.officer, id, "close", "2025-04-03", json!({})).await;
+        archive_and_check(&app, &o, id, "2025-04-03").await;
+
+        // Seizure: full audio/video of the seizure and of its release (REC-5).
+        let (id, number) = open(&app, &o.officer, "coercive-seizure", company(), handlers, "2025-04-01").await;
+        ok(&app, &o.head, id, "approve", "2025-04-01", json!({})).await;
+        let m = refused(
+            &step(&app, &o.officer, id, "seize", "2025-04-01", json!({})).await,
+            "mandatory_recordings",
+            "国办发〔2018〕118号",
+        );
+        assert!(m.contains("实施查封扣押"), "{m}");
+        record(&app, &o.officer, &number, "实施查封扣押").await;
+        ok(&app, &o.officer, id, "seize", "2025-04-01", json!({})).await;
+        ok(&app, &o.head, id, "extend_seizure", "2025-04-20", json!({ "days": 30, "reason": "需要检验" })).await;
+        refused(
+            &step(&app, &o.head, id, "extend_seizure", "2025-04-25", json!({ "days": 10 })).await,
+            "seizure_time_limit",
+            "第二十五条",
+        );
+        ok(&app, &o.officer, id, "release", "2025-05-20", json!({})).await;
+        let m = refused(
+            &step(&app, &o.head, id, "close", "2025-05-21", json!({})).await,
+            "mandatory_recordings",
+            "国办发〔2018〕118号",
+        );
+        assert!(m.contains("解除或处理"), "{m}");
+        record(&app, &o.officer, &number, "release").await;
+        ok(&app, &o.head, id, "close", "2025-05-21", json!({})).await;
+        archive_and_check(&app, &o, id, "2025-05-22").await;
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rec_1_flowcharts_list_exactly_the_stages_of_their_definition() {
+    let app_db = zhifa_store::testing::TestDb::new(zhifa_store::testing::Backend::Sqlite).await;
+    let app = App::new(&app_db);
+    for p in app.service.procedures().all() {
+        let r = super::get_public(&app, &format!("/api/v1/procedures/{}/flowchart.svg", p.id)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let svg = r.text();
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{}: {e}", p.id));
+        let drawn: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text") && n.attribute("class") == Some("stage"))
+            .filter_map(|n| n.text())
+            .collect();
+        let defined: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(drawn, defined, "{}", p.id);
+        let arrows = doc.descendants().filter(|n| n.attribute("class") == Some("edge")).count();
+        assert!(arrows >= p.stages.len() - 1, "{}: {arrows} arrows", p.id);
+    }
+    app_db.remove().await;
+}
