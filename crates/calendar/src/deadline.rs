@@ -156,6 +156,28 @@ mod tests {
     use jiff::civil::date;
 
     #[test]
+    fn certainly_within_never_passes_a_due_date() {
+        let calendar = Calendar::embedded().unwrap();
+        let mut from = date(2024, 1, 1);
+        while from < date(2025, 10, 1) {
+            for period in
+                [Period::working_days(5).unwrap(), Period::working_days(20).unwrap(), Period::days(90).unwrap()]
+            {
+                let due = calendar.due_date(from, period).unwrap();
+                for offset in 0..60 {
+                    let on = from + jiff::Span::new().days(offset);
+                    if period.certainly_within(from, on) {
+                        assert!(on <= due, "{from} + {period}: {on} after {due}");
+                    }
+                }
+                let nominal = from + jiff::Span::new().days(i64::from(period.length()));
+                assert!(period.certainly_within(from, nominal));
+            }
+            from = from.tomorrow().unwrap();
+        }
+    }
+
+    #[test]
     fn due_date_and_deadline_agree() {
         let calendar = Calendar::embedded().unwrap();
         for period in [Period::working_days(7).unwrap(), Period::days(15).unwrap()] {

@@ -146,6 +146,14 @@ impl Period {
     pub fn unit(self) -> Unit {
         self.unit
     }
+
+    /// Whether `on` is within the period after `from` whatever the holidays:
+    /// no period ends before its length in natural days (working days are
+    /// at most as many as days, and a due date is only ever moved later), so
+    /// this needs no calendar data and answers for years not yet published.
+    pub fn certainly_within(self, from: Date, on: Date) -> bool {
+        from.checked_add(jiff::Span::new().days(i64::from(self.length))).is_ok_and(|end| on <= end)
+    }
 }
 
 impl std::fmt::Display for Period {

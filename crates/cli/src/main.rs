@@ -23,6 +23,10 @@ struct Cli {
     /// embedded calendar or replace them.
     #[arg(long, global = true, env = "ZHIFA_CALENDAR_DIR")]
     calendar_dir: Option<PathBuf>,
+    /// A directory of procedure definitions (`*.toml`) that add procedures to
+    /// the embedded ones or replace them (same `id`).
+    #[arg(long, global = true, env = "ZHIFA_PROCEDURES_DIR")]
+    procedures_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,6 +86,10 @@ enum Command {
         /// Only create the data, then exit.
         #[arg(long)]
         no_serve: bool,
+        /// Also generate this many cases, spread over the demo's agencies
+        /// and stages (streamed in batches; a million is fine).
+        #[arg(long, default_value_t = 0)]
+        cases: u64,
         #[command(flatten)]
         serve: ServeArgs,
     },
@@ -110,6 +118,42 @@ enum Command {
     /// The tamper-evident ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Cases.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// Check an archive package offline, with no database: every file against
+    /// its manifest, the manifest against the case's archiving record, every
+    /// record against its leaf and its inclusion proof, the checkpoint's
+    /// signature. Exits non-zero naming each entry that does not match.
+    VerifyPackage {
+        file: PathBuf,
+        /// The platform's public key (PEM, from /api/v1/ledger/public-key);
+        /// without it the key inside the package is used and its fingerprint printed.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CaseCommand {
+    /// List an agency's cases: number, procedure, stage and due date.
+    List {
+        /// The agency's code.
+        #[arg(long)]
+        agency: String,
+        /// Only cases at this stage (its id, e.g. archived).
+        #[arg(long)]
+        stage: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Write the archive package of an archived case.
+    Package {
+        /// The case number, e.g. 杭西市监罚〔2025〕1号.
+        number: String,
+        #[arg(long, short)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -232,6 +276,48 @@ fn load_calendar(dir: Option<&Path>) -> Result<Calendar> {
         }
     }
     Ok(builder.build()?)
+}
+
+/// The embedded procedures with the definitions of `dir` added.
+fn load_procedures(dir: Option<&Path>) -> Result<zhifa_domain::case::procedure::Procedures> {
+    let mut files = Vec::new();
+    if let Some(dir) = dir {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("无法读取程序定义目录 {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("读取 {} 失败", path.display()))?;
+            files.push((path.display().to_string(), text));
+        }
+    }
+    Ok(zhifa_domain::case::procedure::Procedures::load(&files)?)
+}
+
+/// Check an archive package with no database.
+fn verify_package(file: &Path, public_key: Option<&Path>) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("读取 {} 失败", file.display()))?;
+    let key = public_key
+        .map(|p| std::fs::read_to_string(p).with_context(|| format!("读取公钥 {} 失败", p.display())))
+        .transpose()?;
+    let checked = zhifa_docs::archive::verify(&bytes, key.as_deref());
+    println!(
+        "案件 {}：已核对 {} 个文件、{} 条账本记录；检查点 {}（大小 {}）",
+        checked.case_number, checked.files, checked.records, checked.origin, checked.size
+    );
+    if key.is_none() && !checked.key_fingerprint.is_empty() {
+        println!("签名公钥指纹 {}（请与平台公布的公钥核对，或用 --public-key 指定）", checked.key_fingerprint);
+    }
+    for p in &checked.problems {
+        println!("不符：{p}");
+    }
+    if !checked.problems.is_empty() {
+        bail!("归档包校验未通过（{} 处不符）", checked.problems.len());
+    }
+    println!("归档包完好");
+    Ok(())
 }
 
 fn calendar_command(calendar: &Calendar, command: CalendarCommand) -> Result<()> {
@@ -413,6 +499,24 @@ async fn verify(service: Service, against: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// Generate `n` demo cases with a progress line.
+async fn bulk_cases(service: &Service, n: u64) -> Result<()> {
+    use std::io::Write;
+    let started = std::time::Instant::now();
+    service
+        .create_bulk_demo_cases(n, |done| {
+            let secs = started.elapsed().as_secs_f64();
+            eprint!("\r生成演示案件：{done}/{n}（{:.0} 件/秒）", done as f64 / secs.max(0.001));
+            std::io::stderr().flush().ok();
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("生成演示案件失败")?;
+    eprintln!();
+    println!("已生成 {n} 件演示案件，用时 {:.1} 秒", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
 /// The file, the agency and whether the list is the item list (else personnel).
 async fn list_target<'a>(service: &Service, list: &'a ListCommand) -> Result<(&'a Path, zhifa_service::Agency, bool)> {
     let (file, code, items) = match list {
@@ -431,6 +535,10 @@ async fn main() -> Result<()> {
     if let Command::Calendar(command) = cli.command {
         return calendar_command(&calendar, command);
     }
+    if let Command::VerifyPackage { file, public_key } = &cli.command {
+        return verify_package(file, public_key.as_deref());
+    }
+    let procedures = load_procedures(cli.procedures_dir.as_deref())?;
     match &cli.command {
         Command::Verify { against } => {
             let service = Service::read_only(connect(&cli.db).await?, calendar).with_blobs(blobs(&cli.db)?);
@@ -446,12 +554,27 @@ async fn main() -> Result<()> {
         }
         _ => {}
     }
-    let service = open(&cli.db, calendar).await?;
+    let service = open(&cli.db, calendar).await?.with_procedures(procedures);
     match cli.command {
-        Command::Calendar(_) | Command::Verify { .. } | Command::Ledger(_) => {}
+        Command::Calendar(_) | Command::Verify { .. } | Command::Ledger(_) | Command::VerifyPackage { .. } => {}
+        Command::Case(CaseCommand::List { agency, stage, limit }) => {
+            let agency =
+                service.agency_by_code(&CLI, &agency).await.with_context(|| format!("找不到执法主体 {agency}"))?;
+            let filter = zhifa_service::CaseFilter { agency: Some(agency.id), stage, limit, ..Default::default() };
+            for c in service.store().cases(&filter).await? {
+                let due = c.due_on.map(|d| d.to_string()).unwrap_or_default();
+                println!("{}\t{}\t{}\t{due}", c.number, c.data.procedure, c.stage);
+            }
+        }
+        Command::Case(CaseCommand::Package { number, out }) => {
+            let case = service.case_by_number(&CLI, &number).await.with_context(|| format!("找不到案件 {number}"))?;
+            let bytes = service.archive_package(&CLI, case.id, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            std::fs::write(&out, bytes).with_context(|| format!("写入 {} 失败", out.display()))?;
+            println!("已写出 {} 的归档包 {}", number, out.display());
+        }
         Command::Serve(args) => serve(service, &args).await?,
         Command::Migrate => println!("数据库已是最新版本"),
-        Command::Demo { no_serve, serve: args } => {
+        Command::Demo { no_serve, cases, serve: args } => {
             match service.create_demo().await {
                 Ok(users) => {
                     println!("演示数据已创建。所有演示用户的密码均为：{}", zhifa_service::demo::DEMO_PASSWORD);
@@ -462,6 +585,9 @@ async fn main() -> Result<()> {
                 }
                 Err(zhifa_service::ServiceError::Duplicate(_)) => println!("演示数据已存在，直接使用。"),
                 Err(e) => return Err(anyhow::anyhow!("{e}")).context("创建演示数据失败"),
+            }
+            if cases > 0 {
+                bulk_cases(&service, cases).await?;
             }
             if !no_serve {
                 serve(service, &args).await?;

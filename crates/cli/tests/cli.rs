@@ -120,3 +120,69 @@ fn a_new_ledger_is_sm3_sm2_or_as_asked_and_verifies() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+#[test]
+fn rec_7_an_archive_package_verifies_offline_and_a_changed_byte_is_named() {
+    let dir = std::env::temp_dir().join(format!("zhifa-package-{}", std::process::id()));
+    let data = dir.to_str().unwrap();
+    stdout(&zhifa(&["--data", data, "demo", "--no-serve"]));
+    let list = stdout(&zhifa(&["--data", data, "case", "list", "--agency", "hzxh-scjg", "--stage", "archived"]));
+    let numbers: Vec<&str> = list.lines().filter_map(|l| l.split('\t').next()).collect();
+    assert!(numbers.len() >= 4, "an archived case of every procedure that archives: {list}");
+    let package = dir.join("package.zip");
+    let out = stdout(&zhifa(&["--data", data, "case", "package", numbers[0], "--out", package.to_str().unwrap()]));
+    assert!(out.contains(numbers[0]), "{out}");
+
+    // Offline: no data directory, no database.
+    let offline = dir.join("offline");
+    std::fs::create_dir_all(&offline).unwrap();
+    let key = offline.join("public-key.pem");
+    let pem = zhifa_ledger::Signer::from_pkcs8_pem("x", &std::fs::read_to_string(dir.join("ledger-key.pem")).unwrap())
+        .unwrap()
+        .verifier()
+        .public_key_pem()
+        .unwrap();
+    std::fs::write(&key, pem).unwrap();
+    let verify = |file: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_zhifa"))
+            .current_dir(&offline)
+            .args(["verify-package", file.to_str().unwrap(), "--public-key", key.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let out = stdout(&verify(&package));
+    assert!(out.contains("归档包完好") && out.contains(numbers[0]), "{out}");
+    assert!(!offline.join("zhifa-data").exists(), "verify-package opened no data directory");
+
+    // One byte of a document changed: the check fails and names the entry.
+    let bytes = std::fs::read(&package).unwrap();
+    let entries = zhifa_docs::archive::unzip(&bytes).unwrap();
+    let (name, body) = entries.iter().find(|(n, _)| n.starts_with("documents/")).unwrap();
+    let at = bytes.windows(body.len()).position(|w| w == body.as_slice()).unwrap() + body.len() / 2;
+    let mut changed = bytes.clone();
+    changed[at] ^= 0x01;
+    let tampered = offline.join("tampered.zip");
+    std::fs::write(&tampered, changed).unwrap();
+    let o = verify(&tampered);
+    assert!(!o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(name.as_str()) && out.contains("不符"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rec_1_a_broken_procedure_file_stops_the_program_naming_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("zhifa-procedures-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = "id = \"custom\"\nname = \"自定义程序\"\ncategory = \"penalty\"\nnumber_word = \"自\"\nstart = \"a\"\n\n\
+                [[stage]]\nid = \"a\"\nname = \"甲\"\n\n[[stage]]\nid = \"b\"\nname = \"乙\"\nterminal = true\n\n\
+                [[transition]]\naction = \"go\"\nname = \"前进\"\nfrom = \"a\"\nto = \"b\"\nroles = [\"head\"]\n\
+                gates = [\"no_such_rule\"]\n";
+    std::fs::write(dir.join("custom.toml"), text).unwrap();
+    let data = dir.join("data");
+    let o = zhifa(&["--data", data.to_str().unwrap(), "--procedures-dir", dir.to_str().unwrap(), "migrate"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("custom.toml") && err.contains("第22行") && err.contains("no_such_rule"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

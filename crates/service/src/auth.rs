@@ -83,7 +83,7 @@ async fn verify_password(password: &str, hash: Option<String>) -> bool {
 }
 
 impl Service {
-    async fn principal_of(&self, row: &UserRow) -> Result<Option<Principal>> {
+    pub(crate) async fn principal_of(&self, row: &UserRow) -> Result<Option<Principal>> {
         if !row.user.data.active {
             return Ok(None);
         }

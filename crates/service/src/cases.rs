@@ -115,7 +115,11 @@ impl Service {
 
     /// The handlers of `forms`: people of the agency, by name, with the
     /// certificate each showed.
-    async fn handlers(&self, agency: zhifa_domain::ids::AgencyId, forms: &[HandlerForm]) -> Result<Vec<Handler>> {
+    pub(crate) async fn handlers(
+        &self,
+        agency: zhifa_domain::ids::AgencyId,
+        forms: &[HandlerForm],
+    ) -> Result<Vec<Handler>> {
         let mut out = Vec::new();
         for f in forms {
             let row = self.store.user(UserId(f.user)).await?.ok_or_else(|| invalid("执法人员", "不存在"))?;
@@ -169,16 +173,7 @@ impl Service {
             serious: form.serious,
             on,
         };
-        let mut data = CaseData::new(&procedure, opening);
-        data.steps.push(zhifa_domain::case::Step {
-            action: "open".into(),
-            from: String::new(),
-            to: procedure.start.clone(),
-            by: p.user_id,
-            by_name: p.name.clone(),
-            on,
-            note: String::new(),
-        });
+        let data = opened(&procedure, opening, p.user_id, &p.name);
         let due_on = self.nearest_due(&procedure, &data);
         let change = Change::CreateCase {
             agency: p.agency_id,
@@ -193,9 +188,17 @@ impl Service {
     }
 
     /// The nearest limit not yet met.
-    fn nearest_due(&self, procedure: &Procedure, data: &CaseData) -> Option<Date> {
-        let periods = self.legal_periods();
-        engine::deadlines(procedure, data, &self.calendar, &periods, self.today())
+    pub(crate) fn nearest_due(&self, procedure: &Procedure, data: &CaseData) -> Option<Date> {
+        self.nearest_due_with(procedure, data, &self.legal_periods())
+    }
+
+    pub(crate) fn nearest_due_with(
+        &self,
+        procedure: &Procedure,
+        data: &CaseData,
+        periods: &[zhifa_calendar::LegalPeriod],
+    ) -> Option<Date> {
+        engine::deadlines(procedure, data, &self.calendar, periods, self.today())
             .into_iter()
             .filter(|d| d.met_on.is_none())
             .map(|d| d.due)
@@ -222,6 +225,12 @@ impl Service {
             self.commit_one(actor, &reason, change).await?;
         }
         Ok(case)
+    }
+
+    /// A case by its number, if the actor may read it.
+    pub async fn case_by_number(&self, actor: &Actor, number: &str) -> Result<CaseRow> {
+        let case = self.store.case_by_number(number.trim()).await?.ok_or(ServiceError::NotFound)?;
+        self.case(actor, case.id, None).await
     }
 
     /// Everything the case page shows.
@@ -260,7 +269,7 @@ impl Service {
     }
 
     /// The certificates of each person of an agency.
-    async fn certificates_of(
+    pub(crate) async fn certificates_of(
         &self,
         agency: zhifa_domain::ids::AgencyId,
     ) -> Result<HashMap<UserId, Vec<CertificateData>>> {
@@ -290,22 +299,11 @@ impl Service {
             return Err(ServiceError::Conflict);
         }
         let procedure = self.procedure(&case.data.procedure)?.clone();
-        let mut step = StepInput::new(self.step_date(&form.on)?, p.user_id, &p.name);
-        step.role = Some(p.role);
-        step.note = zhifa_domain::error::optional_text("备注", &form.note, 2000)?;
-        step.reason = zhifa_domain::error::optional_text("理由", &form.reason, 2000)?;
-        step.penalty = form.penalty.as_ref().map(PenaltyForm::validate).transpose()?;
-        if form.first_violation || form.minor_harm || form.corrected {
-            step.first_minor = Some([form.first_violation, form.minor_harm, form.corrected]);
-        }
-        step.limit = form.limit.trim().to_owned();
-        step.days = form.days;
-        if !form.amount.trim().is_empty() {
-            step.amount = Money::parse_yuan("缴纳金额", &form.amount)?;
-        }
-        if let Some(handlers) = &form.handlers {
-            step.handlers = Some(self.handlers(case.agency_id, handlers).await?);
-        }
+        let handlers = match &form.handlers {
+            Some(handlers) => Some(self.handlers(case.agency_id, handlers).await?),
+            None => None,
+        };
+        let step = step_input(self.step_date(&form.on)?, p, form, handlers)?;
         let certificates = self.certificates_of(case.agency_id).await?;
         let recordings = recording_refs(&self.store.case_recordings(case.agency_id, &case.number).await?);
         let (stage, mut data) = {
@@ -350,12 +348,52 @@ impl Service {
     }
 }
 
+/// A new case's data: opened, at the start of its procedure.
+pub(crate) fn opened(procedure: &Procedure, opening: Opening, by: UserId, by_name: &str) -> CaseData {
+    let on = opening.on;
+    let mut data = CaseData::new(procedure, opening);
+    data.steps.push(zhifa_domain::case::Step {
+        action: "open".into(),
+        from: String::new(),
+        to: procedure.start.clone(),
+        by,
+        by_name: by_name.to_owned(),
+        on,
+        note: String::new(),
+    });
+    data
+}
+
+/// What a step brings, from its form as typed, taken by `p` on `on`.
+pub(crate) fn step_input(
+    on: Date,
+    p: &crate::Principal,
+    form: &StepForm,
+    handlers: Option<Vec<Handler>>,
+) -> Result<StepInput> {
+    let mut step = StepInput::new(on, p.user_id, &p.name);
+    step.role = Some(p.role);
+    step.note = zhifa_domain::error::optional_text("备注", &form.note, 2000)?;
+    step.reason = zhifa_domain::error::optional_text("理由", &form.reason, 2000)?;
+    step.penalty = form.penalty.as_ref().map(PenaltyForm::validate).transpose()?;
+    if form.first_violation || form.minor_harm || form.corrected {
+        step.first_minor = Some([form.first_violation, form.minor_harm, form.corrected]);
+    }
+    step.limit = form.limit.trim().to_owned();
+    step.days = form.days;
+    if !form.amount.trim().is_empty() {
+        step.amount = Money::parse_yuan("缴纳金额", &form.amount)?;
+    }
+    step.handlers = handlers;
+    Ok(step)
+}
+
 /// The last day anything happened on the case (a dry run must not be earlier).
 fn last_day(case: &CaseData) -> Date {
     case.steps.last().map_or(case.opened_on, |s| s.on)
 }
 
-fn recording_refs(recordings: &[UploadRow]) -> Vec<RecordingRef> {
+pub(crate) fn recording_refs(recordings: &[UploadRow]) -> Vec<RecordingRef> {
     recordings.iter().map(|u| RecordingRef { step: u.meta.step.clone() }).collect()
 }
 

@@ -160,6 +160,14 @@ fn plans() -> Vec<Plan> {
     out
 }
 
+/// The agencies that `zhifa demo` gives a case at every stage of every procedure.
+pub const CASE_AGENCIES: &[&str] = &["hzxh-scjg", "hz-scjg"];
+
+/// The demo agencies whose cases the demo makes: every one that enforces.
+pub(crate) fn case_agencies() -> Vec<String> {
+    plans().into_iter().filter(|p| p.domain != Domain::Justice).map(|p| p.code).collect()
+}
+
 fn invalid(e: Invalid) -> ServiceError {
     ServiceError::Internal(format!("demo data: {e}"))
 }
@@ -325,6 +333,9 @@ impl Service {
                 });
             }
             self.commit(&actor, "创建演示数据", changes).await?;
+        }
+        for code in CASE_AGENCIES {
+            self.create_demo_cases_for(code).await?;
         }
         Ok(printed)
     }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod authz;
 pub mod cases;
 pub mod demo;
+mod demo_cases;
 pub mod evidence;
 pub mod ledger;
 mod registry;
@@ -29,6 +30,11 @@ use zhifa_domain::change::Change;
 pub use zhifa_domain::ids::AgencyId;
 use zhifa_domain::records::ActorRef;
 use zhifa_store::{Applied, Command, StoreError};
+
+fn refusals_text(refusals: &[zhifa_domain::case::rules::Refusal]) -> String {
+    let text: Vec<String> = refusals.iter().map(|r| format!("{}（{}，{}）", r.message, r.rule, r.article)).collect();
+    text.join("；")
+}
 
 /// Who asks: a signed-in user, or the system itself (the CLI run by whoever
 /// operates the server, and the demo generator).
@@ -86,7 +92,7 @@ pub enum ServiceError {
     Gone,
     /// The engine refused a step of a case: every reason, each with its
     /// rule and article.
-    #[error("refused")]
+    #[error("refused: {}", refusals_text(.0))]
     Refused(Vec<zhifa_domain::case::rules::Refusal>),
     /// A date or period the calendar cannot answer for (a year without data).
     #[error(transparent)]

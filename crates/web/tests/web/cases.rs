@@ -432,3 +432,42 @@ async fn rec_1_flowcharts_list_exactly_the_stages_of_their_definition() {
     }
     app_db.remove().await;
 }
+
+#[tokio::test]
+async fn rec_1_the_demo_has_a_case_at_every_stage_of_every_procedure_some_overdue() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        app.service.create_demo().await.unwrap();
+        let sys = Actor::System("test");
+        let agency = app.service.agency_by_code(&sys, "hzxh-scjg").await.unwrap();
+        let filter = zhifa_service::CaseFilter { agency: Some(agency.id), limit: 10_000, ..Default::default() };
+        let cases = app.service.store().cases(&filter).await.unwrap();
+        for p in app.service.procedures().all() {
+            for s in &p.stages {
+                assert!(
+                    cases.iter().any(|c| c.data.procedure == p.id && c.stage == s.id),
+                    "no demo case of {} at {}",
+                    p.id,
+                    s.id
+                );
+            }
+        }
+        let today = app.service.today();
+        let overdue: Vec<&str> = cases
+            .iter()
+            .filter(|c| !c.closed && c.due_on.is_some_and(|d| d < today))
+            .map(|c| c.data.procedure.as_str())
+            .collect();
+        for p in ["penalty-general", "permit", "coercive-seizure"] {
+            assert!(overdue.contains(&p), "no overdue {p} case: {overdue:?}");
+        }
+        // The bulk generator walks the same procedures through the engine.
+        let before = app.service.store().case_count().await.unwrap();
+        let mut heard = Vec::new();
+        app.service.create_bulk_demo_cases(1_200, |done| heard.push(done)).await.unwrap();
+        assert_eq!(app.service.store().case_count().await.unwrap(), before + 1_200);
+        assert_eq!(heard, vec![500, 1_000, 1_200]);
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}

@@ -1,0 +1,480 @@
+//! Demo cases. `zhifa demo` walks cases of every shipped procedure through
+//! the service, one step at a time, and leaves one at every stage (some of
+//! them overdue), with recordings where a stage must or should be recorded.
+//! `zhifa demo --cases N` generates N more: each case is walked by the
+//! engine in memory and committed as one command, a batch at a time, so
+//! memory stays flat for a million of them.
+
+use crate::cases::{HandlerForm, StepForm, opened, step_input};
+use crate::{Actor, Principal, Result, Service, ServiceError};
+use jiff::ToSpan;
+use jiff::civil::Date;
+use std::collections::{HashMap, HashSet};
+use zhifa_domain::case::engine::{self, Facts};
+use zhifa_domain::case::procedure::{Procedure, Recording};
+use zhifa_domain::case::{CaseData, Handler, Opening, PartyForm, PenaltyForm};
+use zhifa_domain::change::Change;
+use zhifa_domain::evidence::EvidenceMeta;
+use zhifa_domain::ids::UserId;
+use zhifa_domain::people::CertificateData;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Officer,
+    Head,
+    Reviewer,
+}
+
+/// A path through a procedure: each step's action, who takes it and on
+/// which day counted from the opening.
+struct Walk {
+    procedure: &'static str,
+    person: bool,
+    /// Yuan, where the walk fines.
+    fine: u32,
+    steps: &'static [(&'static str, Who, u16)],
+    /// Also leave a case after this many steps, that many days ago: overdue.
+    overdue: Option<(usize, i64)>,
+}
+
+use Who::{Head, Officer, Reviewer};
+
+const WALKS: &[Walk] = &[
+    Walk {
+        procedure: "penalty-general",
+        person: false,
+        fine: 5_000,
+        steps: &[
+            ("file", Head, 2),
+            ("notify", Officer, 9),
+            ("defend", Officer, 10),
+            ("prepare_decision", Officer, 11),
+            ("decide", Head, 13),
+            ("serve", Officer, 15),
+            ("pay", Officer, 20),
+            ("close", Head, 22),
+            ("archive", Officer, 23),
+        ],
+        overdue: Some((1, 95)),
+    },
+    Walk {
+        procedure: "penalty-general",
+        person: true,
+        fine: 20_000,
+        steps: &[
+            ("file", Head, 1),
+            ("notify", Officer, 5),
+            ("request_hearing", Officer, 6),
+            ("hold_hearing", Officer, 12),
+            ("review", Reviewer, 13),
+            ("skip_deliberation", Head, 14),
+            ("decide", Head, 15),
+        ],
+        overdue: None,
+    },
+    Walk {
+        procedure: "penalty-general",
+        person: true,
+        fine: 0,
+        steps: &[("file", Head, 1), ("decide_no_penalty", Head, 4), ("close", Head, 6)],
+        overdue: None,
+    },
+    Walk {
+        procedure: "penalty-general",
+        person: false,
+        fine: 0,
+        steps: &[("file", Head, 1), ("transfer", Head, 5)],
+        overdue: None,
+    },
+    Walk { procedure: "penalty-general", person: true, fine: 0, steps: &[("revoke", Head, 2)], overdue: None },
+    Walk {
+        procedure: "penalty-simple",
+        person: true,
+        fine: 200,
+        steps: &[("decide_on_site", Officer, 0), ("pay", Officer, 0), ("close", Officer, 1), ("archive", Officer, 1)],
+        overdue: None,
+    },
+    Walk {
+        procedure: "penalty-simple",
+        person: false,
+        fine: 0,
+        steps: &[("decide_no_penalty", Officer, 0)],
+        overdue: None,
+    },
+    Walk {
+        procedure: "permit",
+        person: false,
+        fine: 0,
+        steps: &[
+            ("accept", Officer, 0),
+            ("grant", Head, 10),
+            ("issue", Officer, 11),
+            ("serve", Officer, 12),
+            ("archive", Officer, 13),
+        ],
+        overdue: Some((1, 40)),
+    },
+    Walk { procedure: "permit", person: false, fine: 0, steps: &[("refuse", Officer, 1)], overdue: None },
+    Walk {
+        procedure: "permit",
+        person: false,
+        fine: 0,
+        steps: &[("accept", Officer, 0), ("deny", Head, 8)],
+        overdue: None,
+    },
+    Walk {
+        procedure: "inspection",
+        person: false,
+        fine: 0,
+        steps: &[("start", Officer, 1), ("inspect", Officer, 1), ("close", Officer, 2), ("archive", Officer, 2)],
+        overdue: None,
+    },
+    Walk {
+        procedure: "coercive-seizure",
+        person: false,
+        fine: 0,
+        steps: &[
+            ("approve", Head, 0),
+            ("seize", Officer, 0),
+            ("release", Officer, 25),
+            ("close", Head, 26),
+            ("archive", Officer, 27),
+        ],
+        overdue: Some((2, 40)),
+    },
+];
+
+/// What a demo step brings.
+fn form_for(walk: &Walk, action: &str, on: Date, handlers: &[HandlerForm]) -> StepForm {
+    let mut f = StepForm { on: on.to_string(), ..Default::default() };
+    let penalty = || Some(PenaltyForm { kinds: "fine".into(), fine: walk.fine.to_string(), ..Default::default() });
+    match action {
+        "notify" | "decide" | "decide_on_site" => f.penalty = penalty(),
+        "pay" => f.amount = walk.fine.to_string(),
+        "start" => f.handlers = Some(handlers.to_vec()),
+        "defend" => f.note = "当事人陈述：系初次经营，对违法事实无异议，请求从轻处理。".into(),
+        "decide_no_penalty" => {
+            f.reason = "初次违法且危害后果轻微并及时改正（首违不罚）".into();
+            (f.first_violation, f.minor_harm, f.corrected) = (true, true, true);
+        }
+        "revoke" => f.reason = "经核查，违法事实不能成立".into(),
+        "transfer" => f.reason = "涉嫌犯罪，依法移送公安机关".into(),
+        "refuse" => f.reason = "申请事项依法不属于本机关职权范围".into(),
+        "deny" => f.reason = "申请人不具备法定的经营场所条件".into(),
+        _ => {}
+    }
+    f
+}
+
+/// The people of one demo agency who take the steps.
+struct Cast {
+    head: Principal,
+    officer: Principal,
+    reviewer: Principal,
+    /// The two officers of every case, as forms and as the engine sees them.
+    handlers: Vec<HandlerForm>,
+    handler_people: Vec<Handler>,
+    certificates: HashMap<UserId, Vec<CertificateData>>,
+    /// The agency's case-number prefix.
+    prefix: String,
+}
+
+impl Cast {
+    fn who(&self, who: Who) -> &Principal {
+        match who {
+            Officer => &self.officer,
+            Head => &self.head,
+            Reviewer => &self.reviewer,
+        }
+    }
+
+    fn handlers(&self) -> Vec<Handler> {
+        self.handler_people.clone()
+    }
+}
+
+/// A party of the demo, numbered `n`: a person (valid GB 11643 number) or a company (valid USCC).
+fn party_form(person: bool, n: u64) -> Result<PartyForm> {
+    let surnames = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"];
+    let givens = ["小明", "秀英", "伟", "芳", "建华", "丽", "强", "静"];
+    let form = if person {
+        let born = jiff::civil::date(1960, 1, 1) + i64::try_from(n % 15_000).unwrap_or(0).days();
+        let first17 = format!("330106{}{:03}", born.strftime("%Y%m%d"), n % 1000);
+        let check = zhifa_domain::idcard::check_character(first17.as_bytes()).map(char::from).unwrap_or('0');
+        PartyForm {
+            kind: "person".into(),
+            name: format!("{}{}", surnames[(n % 8) as usize], givens[(n / 8 % 8) as usize]),
+            number: format!("{first17}{check}"),
+            address: format!("杭州市西湖区文三路{}号", n % 500 + 1),
+            phone: format!("138{:08}", n % 100_000_000),
+            ..Default::default()
+        }
+    } else {
+        let uscc = zhifa_domain::uscc::with_check_character(&format!("91330106MA{:07X}", n % 0x0FFF_FFFF))
+            .map_err(|e| ServiceError::Internal(format!("demo party: {e}")))?;
+        PartyForm {
+            kind: "organisation".into(),
+            name: format!(
+                "杭州{}商贸有限公司",
+                ["东方", "西子", "钱塘", "之江", "武林", "湖滨", "运河", "良渚"][(n % 8) as usize]
+            ),
+            number: uscc.as_str().to_owned(),
+            representative: format!("{}{}", surnames[(n / 3 % 8) as usize], givens[(n / 5 % 8) as usize]),
+            address: format!("杭州市西湖区古墩路{}号", n % 800 + 1),
+            ..Default::default()
+        }
+    };
+    Ok(form)
+}
+
+const TITLES: &[(&str, &str, &str)] = &[
+    (
+        "penalty",
+        "销售超过保质期的食品",
+        "《中华人民共和国食品安全法》第三十四条第（十）项、第一百二十四条第一款第（五）项",
+    ),
+    ("permit", "食品经营许可申请", "《中华人民共和国食品安全法》第三十五条"),
+    ("inspection", "食品经营者日常监督检查", "《中华人民共和国食品安全法》第八十七条"),
+    ("coercion", "查封、扣押不符合食品安全标准的食品", "《中华人民共和国食品安全法》第一百一十条"),
+];
+
+fn case_text(procedure: &Procedure) -> (&'static str, &'static str, &'static str) {
+    let category = procedure.category.code();
+    let (_, title, basis) = TITLES.iter().find(|(c, _, _)| *c == category).copied().unwrap_or(TITLES[0]);
+    let facts = match category {
+        "penalty" => "执法人员在当事人经营场所检查时发现，当事人货架上陈列销售的饮料已超过标注的保质期。",
+        "permit" => "申请人提交了食品经营许可申请及相关材料。",
+        "inspection" => "按照年度双随机抽查计划，对当事人开展日常监督检查。",
+        _ => "当事人存放的食品经快速检测不符合食品安全标准，可能造成危害。",
+    };
+    (title, facts, basis)
+}
+
+impl Service {
+    /// The people who take the steps of a demo agency's cases.
+    async fn cast(&self, code: &str) -> Result<Cast> {
+        let missing = || ServiceError::Internal(format!("demo agency {code} lacks its people"));
+        let principal = |suffix: &'static str| {
+            let username = format!("{code}-{suffix}");
+            async move {
+                let row = self.store.user_by_username(&username).await?.ok_or_else(missing)?;
+                self.principal_of(&row).await?.ok_or_else(missing)
+            }
+        };
+        let head = principal("fzr").await?;
+        let officer = principal("zf1").await?;
+        let second = principal("zf2").await?;
+        let reviewer = principal("fs").await?;
+        let certificates = self.certificates_of(officer.agency_id).await?;
+        let number = |p: &Principal| {
+            certificates.get(&p.user_id).and_then(|c| c.first()).map(|c| c.number.clone()).unwrap_or_default()
+        };
+        let handlers = vec![
+            HandlerForm { user: officer.user_id.0, certificate: number(&officer) },
+            HandlerForm { user: second.user_id.0, certificate: number(&second) },
+        ];
+        let handler_people = [&officer, &second]
+            .iter()
+            .map(|p| Handler { user: p.user_id, name: p.name.clone(), certificate: number(p) })
+            .collect();
+        let agency = self.store.agency(officer.agency_id).await?.ok_or_else(missing)?;
+        let prefix = agency.data.number_prefix().to_owned();
+        Ok(Cast { head, officer, reviewer, handlers, handler_people, certificates, prefix })
+    }
+
+    fn demo_opening(&self, cast: &Cast, walk: &Walk, n: u64, on: Date, handlers: Vec<Handler>) -> Result<Opening> {
+        let procedure = self.procedure(walk.procedure)?;
+        let (title, facts, legal_basis) = case_text(procedure);
+        Ok(Opening {
+            item: None,
+            title: title.into(),
+            legal_basis: legal_basis.into(),
+            party: party_form(walk.person, n)?.validate()?,
+            handlers: if handlers.is_empty() { cast.handlers() } else { handlers },
+            facts: facts.into(),
+            violation_on: Some(on - 10.days()),
+            health_or_finance: false,
+            serious: false,
+            on,
+        })
+    }
+
+    /// Record a small file for the stage a case is at (the demo's stand-in
+    /// for a photo or a video).
+    async fn demo_recording(&self, actor: &Actor, number: &str, stage: &str, collector: &str) -> Result<()> {
+        let bytes = format!("演示音像记录：{number} {stage}\n").into_bytes();
+        let meta = EvidenceMeta {
+            case_number: number.to_owned(),
+            step: stage.to_owned(),
+            captured_at: self.now() - 1.hour(),
+            place: "当事人经营场所".into(),
+            collector: collector.to_owned(),
+            proves: "执法过程".into(),
+            filename: format!("演示-{stage}.txt"),
+            media_type: "text/plain".into(),
+        };
+        let id = self.create_upload(actor, bytes.len() as u64, meta).await?;
+        let mut patch = self.begin_patch(actor, id, 0).await?;
+        patch.write(bytes::Bytes::from(bytes)).await?;
+        patch.finish().await?;
+        Ok(())
+    }
+
+    /// Cases at every stage of every procedure for the agency `code`, some
+    /// of them overdue. Returns how many were opened.
+    pub async fn create_demo_cases_for(&self, code: &str) -> Result<usize> {
+        let cast = self.cast(code).await?;
+        let today = self.today();
+        let mut reached: HashSet<(&str, String)> = HashSet::new();
+        let mut opened = 0;
+        for (w, walk) in WALKS.iter().enumerate() {
+            let procedure = self.procedure(walk.procedure)?.clone();
+            let mut stops: Vec<(usize, i64)> = (0..=walk.steps.len()).map(|k| (k, 1)).collect();
+            stops.extend(walk.overdue);
+            let mut stage = procedure.start.clone();
+            let mut path = vec![stage.clone()];
+            for (action, _, _) in walk.steps {
+                let to = procedure.transition(action).and_then(|t| t.to.clone()).unwrap_or_else(|| stage.clone());
+                path.push(to.clone());
+                stage = to;
+            }
+            for (k, age) in stops {
+                let overdue = age > 1;
+                if !overdue && !reached.insert((walk.procedure, path[k].clone())) {
+                    continue;
+                }
+                let last = if k == 0 { 0 } else { i64::from(walk.steps[k - 1].2) };
+                let base = today - (last + age).days();
+                self.walk_demo_case(&cast, walk, &procedure, k, base, (w * 100 + k) as u64).await?;
+                opened += 1;
+            }
+        }
+        Ok(opened)
+    }
+
+    /// Open one demo case on `base` and take the first `k` steps of `walk`.
+    async fn walk_demo_case(
+        &self,
+        cast: &Cast,
+        walk: &Walk,
+        procedure: &Procedure,
+        k: usize,
+        base: Date,
+        n: u64,
+    ) -> Result<()> {
+        let officer = Actor::User(cast.officer.clone());
+        let opening = self.demo_opening(cast, walk, n, base, Vec::new())?;
+        let form = crate::cases::CaseForm {
+            procedure: walk.procedure.into(),
+            title: opening.title.clone(),
+            legal_basis: opening.legal_basis.clone(),
+            facts: opening.facts.clone(),
+            party: party_form(walk.person, n)?,
+            handlers: cast.handlers.clone(),
+            violation_on: opening.violation_on.map(|d| d.to_string()).unwrap_or_default(),
+            on: base.to_string(),
+            ..Default::default()
+        };
+        let id = self.open_case(&officer, &form).await?;
+        for (action, who, day) in &walk.steps[..k] {
+            let case = self.store.case(id).await?.ok_or(ServiceError::NotFound)?;
+            let recording = procedure.stage(&case.stage).map(|s| s.recording);
+            if matches!(recording, Some(Recording::Mandatory | Recording::Recommended)) {
+                self.demo_recording(&officer, &case.number, &case.stage, &cast.officer.name).await?;
+            }
+            let actor = Actor::User(cast.who(*who).clone());
+            let on = base + i64::from(*day).days();
+            self.take_step(&actor, id, case.version, action, &form_for(walk, action, on, &cast.handlers)).await?;
+        }
+        Ok(())
+    }
+
+    /// `n` more cases, spread over the demo's agencies, each walked by the
+    /// engine in memory and committed as one command; `progress` hears how
+    /// many are done after each batch.
+    pub async fn create_bulk_demo_cases(&self, n: u64, mut progress: impl FnMut(u64)) -> Result<()> {
+        const BATCH: usize = 500;
+        let mut casts = Vec::new();
+        for plan in crate::demo::case_agencies() {
+            casts.push(self.cast(&plan).await?);
+        }
+        if casts.is_empty() {
+            return Err(ServiceError::Internal("no demo agency handles cases".into()));
+        }
+        let today = self.today();
+        let periods = zhifa_calendar::legal_periods().unwrap_or_default();
+        let mut changes = Vec::with_capacity(BATCH);
+        for i in 0..n {
+            let cast = &casts[(i % casts.len() as u64) as usize];
+            let walk = &WALKS[(i / casts.len() as u64 % WALKS.len() as u64) as usize];
+            let procedure = self.procedure(walk.procedure)?;
+            // The steps that need no recording and do not archive.
+            let mut stage = procedure.start.clone();
+            let mut usable = 0;
+            for (action, _, _) in walk.steps {
+                let needs_recording = procedure.stage(&stage).is_some_and(|s| s.recording == Recording::Mandatory);
+                let Some(t) = procedure.transition(action) else { break };
+                if needs_recording || t.effect == "archive" {
+                    break;
+                }
+                usable += 1;
+                stage = t.to.clone().unwrap_or(stage);
+            }
+            let k = (i / (casts.len() * WALKS.len()) as u64 % (usable as u64 + 1)) as usize;
+            let last = if k == 0 { 0 } else { i64::from(walk.steps[k - 1].2) };
+            let age = if k == usable && usable > 0 { (i % 700) as i64 + 1 } else { (i % 5) as i64 + 1 };
+            let base = today - (last + age).days();
+            let (stage, data) = self.walk_in_memory(cast, walk, procedure, k, base, i)?;
+            let closed = procedure.stage(&stage).is_some_and(|s| s.terminal);
+            let due_on = if closed { None } else { self.nearest_due_with(procedure, &data, &periods) };
+            changes.push(Change::CreateCase {
+                agency: cast.officer.agency_id,
+                prefix: cast.prefix.clone(),
+                word: procedure.number_word.clone(),
+                year: data.opened_on.year(),
+                stage,
+                due_on,
+                data: Box::new(data),
+            });
+            if changes.len() == BATCH || i + 1 == n {
+                let batch = std::mem::replace(&mut changes, Vec::with_capacity(BATCH));
+                self.commit(&Actor::System("demo"), "演示案件（批量生成）", batch).await?;
+                progress(i + 1);
+            }
+        }
+        Ok(())
+    }
+
+    /// Open a case and take the first `k` steps of `walk` in memory, through the engine.
+    fn walk_in_memory(
+        &self,
+        cast: &Cast,
+        walk: &Walk,
+        procedure: &Procedure,
+        k: usize,
+        base: Date,
+        n: u64,
+    ) -> Result<(String, CaseData)> {
+        let opening = self.demo_opening(cast, walk, n, base, cast.handlers())?;
+        let mut data = opened(procedure, opening, cast.officer.user_id, &cast.officer.name);
+        let mut stage = procedure.start.clone();
+        let lookup = |u: UserId| cast.certificates.get(&u).cloned().unwrap_or_default();
+        for (action, who, day) in &walk.steps[..k] {
+            let on = base + i64::from(*day).days();
+            let form = form_for(walk, action, on, &cast.handlers);
+            let handlers = form.handlers.as_ref().map(|_| cast.handlers());
+            let step = step_input(on, cast.who(*who), &form, handlers)?;
+            let facts = Facts {
+                procedure,
+                case: &data,
+                stage: &stage,
+                step: &step,
+                certificates: &lookup,
+                recordings: &[],
+                calendar: &self.calendar,
+            };
+            (stage, data) = engine::take(&facts, action).map_err(ServiceError::Refused)?;
+        }
+        Ok((stage, data))
+    }
+}
