@@ -523,7 +523,9 @@ async fn evidence_kept_in_s3_compatible_storage_streams_back_and_verifies() {
     let mut env = s3.env();
     env.push(("ZHIFA_EVIDENCE_STORE", "s3://zhifa-test/evidence".into()));
     let db = TestDb::new(Backend::Sqlite).await;
-    let (_, _) = demo(&db);
+    // The demo's recordings and archive packages go to the object store too.
+    let out = zhifa_with(&db, &env, &["demo", "--no-serve"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = zhifa(&db, &["token", "create", "--user", "hzxh-scjg-zf1"]);
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let server = Server::start_with(&db, &env);

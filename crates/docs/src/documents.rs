@@ -101,7 +101,7 @@ impl<'a> DocumentView<'a> {
             agency_name,
             number,
             case,
-            party_kind: if case.party.is_person() { "居民身份证" } else { "统一社会信用代码" },
+            party_kind: if case.party.is_person() { "公民身份号码" } else { "统一社会信用代码" },
             violation_on: day(case.violation_on),
             handlers,
             filed_on: day(case.filed_on),

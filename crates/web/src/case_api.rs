@@ -153,7 +153,7 @@ pub struct ActionOut {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct DeadlineOut {
+pub struct CaseDeadlineOut {
     pub limit: String,
     pub name: String,
     pub basis: String,
@@ -162,6 +162,8 @@ pub struct DeadlineOut {
     pub trace: Vec<String>,
     pub met_on: Option<String>,
     pub overdue: bool,
+    /// Estimated: the holidays of the due date's year are not yet loaded.
+    pub provisional: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -191,7 +193,7 @@ pub struct CaseOut {
     /// The engine's state of the case (party, handlers, dates, penalties, steps).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
-    pub deadlines: Vec<DeadlineOut>,
+    pub deadlines: Vec<CaseDeadlineOut>,
     pub actions: Vec<ActionOut>,
     pub documents: Vec<String>,
     pub recordings: Vec<RecordingOut>,
@@ -207,7 +209,7 @@ pub(crate) fn case_out(s: &AppState, v: &CaseView) -> CaseOut {
         deadlines: v
             .deadlines
             .iter()
-            .map(|d| DeadlineOut {
+            .map(|d| CaseDeadlineOut {
                 limit: d.limit.clone(),
                 name: d.name.clone(),
                 basis: d.basis.clone(),
@@ -216,6 +218,7 @@ pub(crate) fn case_out(s: &AppState, v: &CaseView) -> CaseOut {
                 trace: d.trace.clone(),
                 met_on: d.met_on.map(|m| m.to_string()),
                 overdue: d.overdue,
+                provisional: d.provisional,
             })
             .collect(),
         actions: v
@@ -225,14 +228,7 @@ pub(crate) fn case_out(s: &AppState, v: &CaseView) -> CaseOut {
                 action: t.action.clone(),
                 name: t.name.clone(),
                 roles: t.roles.iter().map(|r| r.code().to_owned()).collect(),
-                missing: refusals
-                    .iter()
-                    .map(|r| crate::error::RefusalOut {
-                        rule: r.rule.to_owned(),
-                        article: r.article.to_owned(),
-                        message: r.message.clone(),
-                    })
-                    .collect(),
+                missing: refusals.iter().map(crate::error::RefusalOut::from).collect(),
             })
             .collect(),
         documents: v

@@ -6,7 +6,7 @@ use crate::auth::{self, ConsoleUser, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COO
 use crate::error::{AppError, PageError};
 use askama::Template;
 use axum::Form as PostForm;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use zhifa_domain::ids::{AgencyId, InspectionItemId, ItemId, ServiceGuideId};
@@ -567,14 +567,21 @@ pub async fn history(
 struct UploadPage {
     me: Principal,
     csrf: String,
+    case_number: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct UploadQuery {
+    #[serde(default)]
+    case_number: String,
 }
 
 /// The upload widget for audio/video records (officers and heads).
-pub async fn upload_page(ConsoleUser(user): ConsoleUser) -> PageResult {
+pub async fn upload_page(ConsoleUser(user): ConsoleUser, Query(q): Query<UploadQuery>) -> PageResult {
     if !zhifa_service::authz::can_record_evidence(&user.actor()) {
         return Err(AppError::new(StatusCode::FORBIDDEN, "forbidden", "只有执法人员和负责人可以上传音像记录").into());
     }
-    Ok(render(&UploadPage { me: user.principal.clone(), csrf: user.csrf().to_owned() }))
+    Ok(render(&UploadPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), case_number: q.case_number }))
 }
 
 pub async fn upload_script() -> impl IntoResponse {

@@ -38,6 +38,12 @@ pub struct RefusalOut {
     pub message: String,
 }
 
+impl From<&zhifa_domain::case::rules::Refusal> for RefusalOut {
+    fn from(r: &zhifa_domain::case::rules::Refusal) -> Self {
+        RefusalOut { rule: r.rule.to_owned(), article: r.article.to_owned(), message: r.message.clone() }
+    }
+}
+
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self { status, code, message: message.into(), refusals: Vec::new() }
@@ -95,10 +101,7 @@ impl From<ServiceError> for AppError {
                     .collect::<Vec<_>>()
                     .join("；");
                 let mut e = Self::new(S::UNPROCESSABLE_ENTITY, "refused", format!("不能进行此步：{message}"));
-                e.refusals = refusals
-                    .into_iter()
-                    .map(|r| RefusalOut { rule: r.rule.to_owned(), article: r.article.to_owned(), message: r.message })
-                    .collect();
+                e.refusals = refusals.iter().map(RefusalOut::from).collect();
                 e
             }
             ServiceError::Internal(detail) => {

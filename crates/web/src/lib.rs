@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod case_api;
+pub mod case_console;
 pub mod console;
 pub mod error;
 pub mod tus;
@@ -82,6 +83,12 @@ pub fn router(state: AppState) -> Router {
         .route("/agencies/{id}/{kind}/new", get(console::new_form))
         .route("/history/{entity}/{id}", get(console::history))
         .route("/calendar", get(console::calendar))
+        .route("/cases", get(case_console::list).post(case_console::open))
+        .route("/cases/new", get(case_console::new_form))
+        .route("/cases/{id}", get(case_console::show))
+        .route("/cases/{id}/steps", post(case_console::step))
+        .route("/procedures", get(case_console::procedures))
+        .route("/parties/{key}", get(case_console::party))
         .route("/evidence/upload", get(console::upload_page))
         .route("/{kind}/{id}/edit", get(console::edit_form))
         .route("/{kind}/{id}", post(console::update));

@@ -296,6 +296,8 @@ pub struct CaseDeadline {
     /// The day it was met (the case reached an `until` stage).
     pub met_on: Option<Date>,
     pub overdue: bool,
+    /// Estimated: the holidays of the due date's year are not yet loaded.
+    pub provisional: bool,
 }
 
 /// The time limits of a case that have started, as of `today`.
@@ -314,10 +316,15 @@ pub fn deadlines(
         let Ok(period) = zhifa_calendar::Period::new(legal.period.length() + extra, legal.period.unit()) else {
             continue;
         };
-        let Ok(deadline) = calendar.deadline(started, period) else { continue };
+        let (due, trace, provisional) = match calendar.deadline(started, period) {
+            Ok(deadline) => (deadline.due, deadline.explain(), false),
+            Err(e) => {
+                let Some(due) = provisional_due(started, period) else { continue };
+                (due, vec![format!("{e}；暂按周六、周日休息估算为 {due}，以节假日安排载入后的计算为准")], true)
+            }
+        };
         let met_on =
             case.steps.iter().find(|s| s.on >= started && limit.until.contains(&s.to) && s.from != s.to).map(|s| s.on);
-        let due = deadline.due;
         let overdue = match met_on {
             Some(met) => met > due,
             None => today > due,
@@ -332,12 +339,35 @@ pub fn deadlines(
             basis,
             started,
             due,
-            trace: deadline.explain(),
+            trace,
             met_on,
             overdue,
+            provisional,
         });
     }
     out
+}
+
+/// The due date of `period` after `from` counting Saturdays and Sundays as
+/// rest days and nothing else: shown, marked provisional, while a year's
+/// holidays are not yet published.
+fn provisional_due(from: Date, period: zhifa_calendar::Period) -> Option<Date> {
+    use jiff::civil::Weekday;
+    let length = period.length();
+    match period.unit() {
+        zhifa_calendar::Unit::Days => from.checked_add(jiff::Span::new().days(i64::from(length))).ok(),
+        zhifa_calendar::Unit::WorkingDays => {
+            let mut day = from;
+            let mut counted = 0;
+            while counted < length {
+                day = day.tomorrow().ok()?;
+                if !matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday) {
+                    counted += 1;
+                }
+            }
+            Some(day)
+        }
+    }
 }
 
 /// The next step each action would need, for a case at `stage`: the actions
@@ -355,4 +385,72 @@ pub fn available<'a>(facts: &Facts<'_>, procedure: &'a Procedure) -> Vec<(&'a Tr
             (t, refusals)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::procedure::Procedures;
+    use crate::case::{Opening, PartyForm};
+    use jiff::civil::date;
+
+    fn filed_on(on: Date) -> (Procedure, CaseData) {
+        let procedure = Procedures::embedded().unwrap().get("penalty-general").unwrap().clone();
+        let party = PartyForm {
+            kind: "person".into(),
+            name: "张三".into(),
+            number: "11010519491231002X".into(),
+            ..Default::default()
+        };
+        let opening = Opening {
+            item: None,
+            title: "t".into(),
+            legal_basis: "b".into(),
+            party: party.validate().unwrap(),
+            handlers: vec![],
+            facts: "f".into(),
+            violation_on: None,
+            health_or_finance: false,
+            serious: false,
+            on,
+        };
+        let mut case = CaseData::new(&procedure, opening);
+        case.steps.push(Step {
+            action: "file".into(),
+            from: "filing".into(),
+            to: "investigation".into(),
+            by: UserId(1),
+            by_name: "负责人".into(),
+            on,
+            note: String::new(),
+        });
+        (procedure, case)
+    }
+
+    #[test]
+    fn art_60_deadline_in_a_year_not_yet_published_is_shown_provisional() {
+        let calendar = Calendar::embedded().unwrap();
+        let periods = zhifa_calendar::legal_periods().unwrap();
+        let last_year = calendar.years().last().unwrap().year;
+        // Filed in the last published year, due in the next: estimated, marked so.
+        let (procedure, case) = filed_on(date(last_year, 11, 23));
+        let d = deadlines(&procedure, &case, &calendar, &periods, date(last_year, 11, 24));
+        let decision = d.iter().find(|d| d.limit == "decision").unwrap();
+        assert!(decision.provisional);
+        assert_eq!(decision.due, date(last_year, 11, 23) + jiff::Span::new().days(90));
+        assert!(decision.trace[0].contains("估算"), "{:?}", decision.trace);
+        // Within a published year: computed, not provisional.
+        let (procedure, case) = filed_on(date(2025, 3, 3));
+        let d = deadlines(&procedure, &case, &calendar, &periods, date(2025, 3, 4));
+        let decision = d.iter().find(|d| d.limit == "decision").unwrap();
+        assert!(!decision.provisional);
+        assert_eq!(decision.due, date(2025, 6, 3));
+    }
+
+    #[test]
+    fn provisional_working_days_skip_weekends() {
+        // Friday 2027-01-01 + 7 working days, weekends only: Monday 4th … Tuesday 12th.
+        let due = provisional_due(date(2027, 1, 1), zhifa_calendar::Period::working_days(7).unwrap());
+        assert_eq!(due, Some(date(2027, 1, 12)));
+    }
 }

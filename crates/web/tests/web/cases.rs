@@ -264,6 +264,7 @@ async fn rec_2_penalty_general_procedure_end_to_end_with_its_refusals() {
         ] {
             assert!(html.contains(part), "the decision lacks {part}");
         }
+        insta::assert_snapshot!("penalty_decision_document", html);
         archive_and_check(&app, &o, id, "2025-06-24").await;
 
         // Everything about the company is on one page.
@@ -468,6 +469,144 @@ async fn rec_1_the_demo_has_a_case_at_every_stage_of_every_procedure_some_overdu
         assert_eq!(app.service.store().case_count().await.unwrap(), before + 1_200);
         assert_eq!(heard, vec![500, 1_000, 1_200]);
         assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}
+
+/// Percent-encode form fields.
+fn form_body(fields: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
+            .collect::<String>()
+    };
+    fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+struct Browser<'a> {
+    app: &'a App,
+    cookie: String,
+}
+
+impl Browser<'_> {
+    async fn open<'a>(app: &'a App, username: &str) -> Browser<'a> {
+        let signed = app.sign_in(username, PASSWORD).await;
+        assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text());
+        let cookie = signed.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+        Browser { app, cookie }
+    }
+
+    async fn get(&self, path: &str) -> Resp {
+        let req = axum::http::Request::get(path).header(header::COOKIE, &self.cookie).body(Body::empty()).unwrap();
+        self.app.send(req).await
+    }
+
+    /// Post a form with the CSRF token of the page it is on.
+    async fn post(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let mut all = vec![("csrf_token", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let req = axum::http::Request::post(path)
+            .header(header::COOKIE, &self.cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form_body(&all)))
+            .unwrap();
+        self.app.send(req).await
+    }
+}
+
+fn handler_value(v: &Value) -> String {
+    format!("{}:{}", v["user"], v["certificate"].as_str().unwrap())
+}
+
+#[tokio::test]
+async fn rec_1_the_console_case_workspace_opens_shows_what_is_missing_and_takes_steps() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let officer = Browser::open(&app, "officer-1").await;
+        let head = Browser::open(&app, "head").await;
+        let today = app.service.today().to_string();
+        let company = company();
+
+        let new = officer.get("/console/cases/new").await;
+        assert_eq!(new.status, StatusCode::OK);
+        let page = new.text();
+        assert!(
+            page.contains("立案登记") && page.contains("33010600002"),
+            "officers are offered with their certificates"
+        );
+        let (h1, h2) = (handler_value(&o.o1), handler_value(&o.o2));
+        let mut fields = vec![
+            ("procedure", "penalty-general"),
+            ("title", "销售过期食品"),
+            ("legal_basis", "《中华人民共和国食品安全法》第三十四条"),
+            ("facts", "当事人销售超过保质期的食品。"),
+            ("party_kind", "organisation"),
+            ("party_name", "杭州某某食品有限公司"),
+            ("party_number", company["number"].as_str().unwrap()),
+            ("violation_on", today.as_str()),
+            ("on", today.as_str()),
+            ("handler", h1.as_str()),
+        ];
+        // A wrong party number is shown again with its message, nothing saved.
+        let mut bad = fields.clone();
+        bad[6] = ("party_number", "91330106MA2H0K1X60");
+        let r = officer.post(&page, "/console/cases", &bad).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert!(r.text().contains("统一社会信用代码") && r.text().contains("销售过期食品"), "{}", r.text());
+        assert_eq!(app.service.store().case_count().await.unwrap(), 0);
+
+        let r = officer.post(&page, "/console/cases", &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let alone = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+        let html = officer.get(&alone).await.text();
+        assert!(html.contains("当前阶段：<strong>立案</strong>"), "{html}");
+        assert!(html.contains("批准立案") && html.contains("不得少于两人") && html.contains("第四十二条"), "{html}");
+        assert!(!html.contains("value=\"file\""), "an officer has no form to file: only a head files");
+        // The head's form is refused by the engine, with rule and article shown.
+        let html = head.get(&alone).await.text();
+        assert!(html.contains("value=\"file\""), "{html}");
+        let version = html.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let r = head
+            .post(&html, &format!("{alone}/steps"), &[("action", "file"), ("version", &version), ("on", &today)])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().contains("第四十二条") && r.text().contains("不能进行此步"), "{}", r.text());
+
+        // With two certified officers the head files it.
+        fields.push(("handler", h2.as_str()));
+        let r = officer.post(&page, "/console/cases", &fields).await;
+        let filed = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+        let html = head.get(&filed).await.text();
+        let version = html.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let r = head
+            .post(&html, &format!("{filed}/steps"), &[("action", "file"), ("version", &version), ("on", &today)])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let html = officer.get(&filed).await.text();
+        assert!(html.contains("当前阶段：<strong>调查取证</strong>"), "{html}");
+        assert!(html.contains("作出处理决定") || html.contains("九十日"), "the decision limit is shown: {html}");
+        assert!(html.contains("立案审批表") && html.contains("flowchart.svg"), "{html}");
+
+        // The list, its filters, one party's page and the flowcharts.
+        let list = officer.get("/console/cases?state=open").await.text();
+        assert_eq!(list.matches("/console/cases/").count() - list.matches("/console/cases/new").count(), 2, "{list}");
+        let number = html.split("<h1>").nth(1).unwrap().split("</h1>").next().unwrap().to_owned();
+        let found =
+            officer.get(&format!("/console/cases?q={}", form_body(&[("", &number)]).trim_start_matches('='))).await;
+        assert_eq!(
+            found.text().matches("<tr>").count() + found.text().matches("<tr class").count(),
+            2,
+            "{}",
+            found.text()
+        );
+        let party = officer.get(&format!("/console/parties/{}", company["number"].as_str().unwrap())).await.text();
+        assert!(party.contains("全部案件共 2 件"), "{party}");
+        let charts = officer.get("/console/procedures").await.text();
+        for p in app.service.procedures().all() {
+            assert!(charts.contains(&p.name) && charts.contains(&format!("/api/v1/procedures/{}/flowchart.svg", p.id)));
+        }
     })
     .await;
 }

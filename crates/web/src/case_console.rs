@@ -1,0 +1,578 @@
+//! The case workspace of the console: the list with its filters and due
+//! dates, opening a case, the case page (stage, deadlines, what is missing
+//! to move on, timeline, documents, recordings) whose actions are forms
+//! that go through the engine, the flowcharts, and one party's cases.
+
+use crate::AppState;
+use crate::auth::{ConsoleUser, CurrentUser};
+use crate::console::render;
+use crate::error::{AppError, PageError, RefusalOut};
+use askama::Template;
+use axum::Form as PostForm;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use zhifa_domain::case::PenaltyForm;
+use zhifa_domain::case::procedure::Transition;
+use zhifa_domain::ids::CaseId;
+use zhifa_service::cases::{CaseForm, CaseView, HandlerForm, StepForm};
+use zhifa_service::{CaseFilter, CaseRow, Principal};
+
+type PageResult = Result<Response, PageError>;
+
+/// A case as a row of a list.
+struct CaseLine {
+    id: i64,
+    number: String,
+    procedure: String,
+    stage: String,
+    party: String,
+    title: String,
+    due: String,
+    overdue: bool,
+    closed: bool,
+}
+
+fn line(s: &AppState, c: &CaseRow, today: jiff::civil::Date) -> CaseLine {
+    let procedure = s.service.procedure(&c.data.procedure).ok();
+    CaseLine {
+        id: c.id.0,
+        number: c.number.clone(),
+        procedure: procedure.map_or_else(|| c.data.procedure.clone(), |p| p.name.clone()),
+        stage: procedure.and_then(|p| p.stage(&c.stage)).map_or_else(|| c.stage.clone(), |st| st.name.clone()),
+        party: c.data.party.name().to_owned(),
+        title: c.data.title.clone(),
+        due: c.due_on.map(|d| d.to_string()).unwrap_or_default(),
+        overdue: !c.closed && c.due_on.is_some_and(|d| d < today),
+        closed: c.closed,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    procedure: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: i64,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    me: Principal,
+    csrf: String,
+    query: ListQuery,
+    procedures: Vec<(String, String)>,
+    cases: Vec<CaseLine>,
+    can_open: bool,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+const PAGE: i64 = 50;
+
+fn page_link(q: &ListQuery, page: i64) -> String {
+    let enc = |s: &str| url_escape(s);
+    format!("/console/cases?procedure={}&state={}&q={}&page={page}", enc(&q.procedure), enc(&q.state), enc(&q.q))
+}
+
+/// Percent-encode a query value.
+fn url_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub async fn list(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Query(q): Query<ListQuery>) -> PageResult {
+    let today = s.service.today();
+    let page = q.page.max(0);
+    let filter = CaseFilter {
+        procedure: Some(q.procedure.clone()).filter(|p| !p.is_empty()),
+        open: match q.state.as_str() {
+            "open" | "overdue" => Some(true),
+            "closed" => Some(false),
+            _ => None,
+        },
+        overdue_on: (q.state == "overdue").then_some(today),
+        text: Some(q.q.trim().to_owned()).filter(|t| !t.is_empty()),
+        limit: PAGE + 1,
+        offset: page * PAGE,
+        ..Default::default()
+    };
+    let rows = s.service.cases(&user.actor(), filter).await?;
+    let more = rows.len() as i64 > PAGE;
+    let cases = rows.iter().take(PAGE as usize).map(|c| line(&s, c, today)).collect();
+    let procedures = s.service.procedures().all().iter().map(|p| (p.id.clone(), p.name.clone())).collect();
+    let page = CasesPage {
+        me: user.principal.clone(),
+        csrf: user.csrf().to_owned(),
+        procedures,
+        cases,
+        can_open: zhifa_service::authz::can_handle_cases(&user.actor()),
+        previous: (page > 0).then(|| page_link(&q, page - 1)),
+        next: more.then(|| page_link(&q, page + 1)),
+        query: q,
+    };
+    Ok(render(&page))
+}
+
+/// An officer who may be named a handler, with a certificate.
+struct Officer {
+    value: String,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "case_new.html")]
+struct NewCasePage {
+    me: Principal,
+    csrf: String,
+    error: Option<String>,
+    procedures: Vec<(String, String)>,
+    officers: Vec<Officer>,
+    form: CaseForm,
+    chosen: Vec<String>,
+}
+
+/// The officers of the user's agency and their certificates, as choices.
+async fn officers(s: &AppState, user: &CurrentUser) -> Result<Vec<Officer>, AppError> {
+    let actor = user.actor();
+    let agency = user.principal.agency_id;
+    let users = s.service.users(&actor, agency).await?;
+    let mut out = Vec::new();
+    for c in s.service.certificates(&actor, agency).await? {
+        let name = users.iter().find(|u| u.user.id == c.user_id).map(|u| u.user.data.name.clone()).unwrap_or_default();
+        out.push(Officer {
+            value: format!("{}:{}", c.user_id.0, c.cert.data.number),
+            label: format!("{name}（执法证 {}，有效期至 {}）", c.cert.data.number, c.cert.data.valid_to),
+        });
+    }
+    Ok(out)
+}
+
+fn handler_forms(values: &[String]) -> Vec<HandlerForm> {
+    values
+        .iter()
+        .filter_map(|v| {
+            let (user, certificate) = v.split_once(':')?;
+            Some(HandlerForm { user: user.parse().ok()?, certificate: certificate.to_owned() })
+        })
+        .collect()
+}
+
+fn procedure_choices(s: &AppState) -> Vec<(String, String)> {
+    s.service.procedures().all().iter().map(|p| (p.id.clone(), p.name.clone())).collect()
+}
+
+pub async fn new_form(State(s): State<AppState>, ConsoleUser(user): ConsoleUser) -> PageResult {
+    let form = CaseForm { on: s.service.today().to_string(), ..Default::default() };
+    let page = NewCasePage {
+        me: user.principal.clone(),
+        csrf: user.csrf().to_owned(),
+        error: None,
+        procedures: procedure_choices(&s),
+        officers: officers(&s, &user).await?,
+        form,
+        chosen: Vec::new(),
+    };
+    Ok(render(&page))
+}
+
+pub async fn open(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    PostForm(pairs): PostForm<Vec<(String, String)>>,
+) -> PageResult {
+    let mut form = CaseForm::default();
+    let (mut csrf, mut chosen) = (None, Vec::new());
+    for (k, v) in pairs {
+        let p = &mut form.party;
+        match k.as_str() {
+            "csrf_token" => csrf = Some(v),
+            "procedure" => form.procedure = v,
+            "title" => form.title = v,
+            "legal_basis" => form.legal_basis = v,
+            "facts" => form.facts = v,
+            "violation_on" => form.violation_on = v,
+            "on" => form.on = v,
+            "serious" => form.serious = v == "true",
+            "health_or_finance" => form.health_or_finance = v == "true",
+            "party_kind" => p.kind = v,
+            "party_name" => p.name = v,
+            "party_number" => p.number = v,
+            "party_representative" => p.representative = v,
+            "party_address" => p.address = v,
+            "party_phone" => p.phone = v,
+            "handler" if !v.is_empty() => chosen.push(v),
+            _ => {}
+        }
+    }
+    user.check_csrf(csrf.as_deref())?;
+    form.handlers = handler_forms(&chosen);
+    match s.service.open_case(&user.actor(), &form).await {
+        Ok(id) => Ok(Redirect::to(&format!("/console/cases/{id}")).into_response()),
+        Err(e) => {
+            let e = AppError::from(e);
+            if matches!(e.code, "not_found" | "forbidden" | "internal") {
+                return Err(PageError(e));
+            }
+            let page = NewCasePage {
+                me: user.principal.clone(),
+                csrf: user.csrf().to_owned(),
+                error: Some(e.message),
+                procedures: procedure_choices(&s),
+                officers: officers(&s, &user).await?,
+                form,
+                chosen,
+            };
+            Ok((e.status, render(&page)).into_response())
+        }
+    }
+}
+
+/// An action of the case page: its form's fields follow its effect.
+struct ActionView {
+    action: String,
+    name: String,
+    roles: String,
+    /// The user's role may take it.
+    mine: bool,
+    missing: Vec<RefusalOut>,
+    penalty: bool,
+    amount: bool,
+    reason: bool,
+    first_minor: bool,
+    extend: bool,
+    handlers: bool,
+}
+
+fn action_view(t: &Transition, missing: &[zhifa_domain::case::rules::Refusal], me: &Principal) -> ActionView {
+    let e = t.effect.as_str();
+    ActionView {
+        action: t.action.clone(),
+        name: t.name.clone(),
+        roles: t.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join("、"),
+        mine: t.roles.contains(&me.role),
+        missing: missing.iter().map(RefusalOut::from).collect(),
+        penalty: matches!(e, "notify" | "decide" | "decide_on_site"),
+        amount: e == "pay",
+        reason: matches!(e, "decide_no_penalty" | "extend" | "extend_seizure" | "close" | "deny")
+            || matches!(t.action.as_str(), "transfer" | "refuse" | "revoke"),
+        first_minor: e == "decide_no_penalty",
+        extend: matches!(e, "extend" | "extend_seizure"),
+        handlers: t.gates.iter().any(|g| g == "two_certified_officers"),
+    }
+}
+
+struct DeadlineView {
+    name: String,
+    basis: String,
+    started: String,
+    due: String,
+    trace: String,
+    met: String,
+    overdue: bool,
+    provisional: bool,
+}
+
+struct TimelineView {
+    at: String,
+    actor: String,
+    reason: String,
+}
+
+struct DocumentView {
+    kind: String,
+    name: &'static str,
+}
+
+struct RecordingView {
+    id: i64,
+    step: String,
+    filename: String,
+    captured: String,
+    collector: String,
+    hash: String,
+    late: bool,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    me: Principal,
+    csrf: String,
+    id: i64,
+    number: String,
+    version: i64,
+    procedure_id: String,
+    procedure: String,
+    agency: String,
+    stage: String,
+    closed: bool,
+    archived: bool,
+    party: String,
+    party_key: String,
+    title: String,
+    facts: String,
+    legal_basis: String,
+    handlers: String,
+    decision: String,
+    deadlines: Vec<DeadlineView>,
+    actions: Vec<ActionView>,
+    own_agency: bool,
+    documents: Vec<DocumentView>,
+    recordings: Vec<RecordingView>,
+    timeline: Vec<TimelineView>,
+    officers: Vec<Officer>,
+    limits: Vec<(String, String)>,
+    today: String,
+    error: Option<String>,
+    refusals: Vec<RefusalOut>,
+    reason_query: String,
+}
+
+fn local_time(t: jiff::Timestamp) -> String {
+    t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView, reason: Option<&str>) -> Result<CasePage, AppError> {
+    let me = user.principal.clone();
+    let own_agency = v.case.agency_id == me.agency_id;
+    let data = &v.case.data;
+    let stage = v.stage_name().to_owned();
+    let documents = v
+        .procedure
+        .stages
+        .iter()
+        .filter(|st| data.entered(&st.id).is_some())
+        .flat_map(|st| st.documents.iter())
+        .map(|k| DocumentView { kind: k.clone(), name: zhifa_domain::case::document_name(k).unwrap_or("文书") })
+        .collect();
+    let decision = data
+        .decision
+        .as_ref()
+        .map(|p| {
+            if p.fine == zhifa_domain::money::Money::ZERO {
+                p.kinds_label()
+            } else {
+                format!("{}，罚款 {} 元", p.kinds_label(), p.fine)
+            }
+        })
+        .or_else(|| data.no_penalty_reason.as_ref().map(|r| format!("不予行政处罚：{r}")))
+        .unwrap_or_default();
+    Ok(CasePage {
+        id: v.case.id.0,
+        number: v.case.number.clone(),
+        version: v.case.version,
+        procedure_id: v.procedure.id.clone(),
+        procedure: v.procedure.name.clone(),
+        agency: v.agency_name.clone(),
+        closed: v.case.closed,
+        archived: data.archive_blob.is_some(),
+        party: format!("{}（{}）", data.party.name(), data.party.key()),
+        party_key: data.party.key().to_owned(),
+        title: data.title.clone(),
+        facts: data.facts.clone(),
+        legal_basis: data.legal_basis.clone(),
+        handlers: data
+            .handlers
+            .iter()
+            .map(|h| format!("{}（{}）", h.name, h.certificate))
+            .collect::<Vec<_>>()
+            .join("、"),
+        decision,
+        deadlines: v
+            .deadlines
+            .iter()
+            .map(|d| DeadlineView {
+                name: d.name.clone(),
+                basis: d.basis.clone(),
+                started: d.started.to_string(),
+                due: d.due.to_string(),
+                trace: d.trace.join("；"),
+                met: d.met_on.map(|m| m.to_string()).unwrap_or_default(),
+                overdue: d.overdue,
+                provisional: d.provisional,
+            })
+            .collect(),
+        actions: v.actions.iter().map(|(t, missing)| action_view(t, missing, &me)).collect(),
+        documents,
+        recordings: v
+            .recordings
+            .iter()
+            .map(|u| RecordingView {
+                id: u.id.0,
+                step: u.meta.step.clone(),
+                filename: u.meta.filename.clone(),
+                captured: local_time(u.meta.captured_at),
+                collector: u.meta.collector.clone(),
+                hash: u.content_hash.clone().unwrap_or_else(|| "上传中".into()),
+                late: u.late,
+            })
+            .collect(),
+        timeline: v
+            .timeline
+            .iter()
+            .map(|r| TimelineView { at: local_time(r.at), actor: r.actor_name.clone(), reason: r.reason.clone() })
+            .collect(),
+        officers: if own_agency { officers(s, user).await? } else { Vec::new() },
+        limits: v.procedure.limits.iter().map(|l| (l.id.clone(), l.name.clone())).collect(),
+        today: s.service.today().to_string(),
+        error: None,
+        refusals: Vec::new(),
+        reason_query: reason.map(|r| format!("?reason={}", url_escape(r))).unwrap_or_default(),
+        stage,
+        own_agency,
+        me,
+        csrf: user.csrf().to_owned(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "case_reason.html")]
+struct ReasonPage {
+    me: Principal,
+    csrf: String,
+    id: i64,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ReasonQuery {
+    reason: Option<String>,
+}
+
+pub async fn show(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ReasonQuery>,
+) -> PageResult {
+    let reason = q.reason.as_deref().filter(|r| !r.trim().is_empty());
+    match s.service.case_view(&user.actor(), CaseId(id), reason).await {
+        Ok(v) => Ok(render(&case_page(&s, &user, v, reason).await?)),
+        // Another agency's case: a supervisor states why (调阅).
+        Err(zhifa_service::ServiceError::Invalid(e)) => {
+            let page = ReasonPage {
+                me: user.principal.clone(),
+                csrf: user.csrf().to_owned(),
+                id,
+                error: reason.map(|_| e.to_string()),
+            };
+            Ok((StatusCode::OK, render(&page)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn step(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Path(id): Path<i64>,
+    PostForm(pairs): PostForm<Vec<(String, String)>>,
+) -> PageResult {
+    let mut form = StepForm::default();
+    let mut penalty = PenaltyForm::default();
+    let (mut csrf, mut action, mut version, mut chosen) = (None, String::new(), 0, Vec::new());
+    for (k, v) in pairs {
+        match k.as_str() {
+            "csrf_token" => csrf = Some(v),
+            "action" => action = v,
+            "version" => version = v.parse().unwrap_or(0),
+            "on" => form.on = v,
+            "note" => form.note = v,
+            "reason" => form.reason = v,
+            "amount" => form.amount = v,
+            "limit" => form.limit = v,
+            "days" => form.days = v.trim().parse().unwrap_or(0),
+            "first_violation" => form.first_violation = true,
+            "minor_harm" => form.minor_harm = true,
+            "corrected" => form.corrected = true,
+            "penalty_kinds" => penalty.kinds = v,
+            "penalty_fine" => penalty.fine = v,
+            "penalty_confiscation" => penalty.confiscation = v,
+            "penalty_text" => penalty.text = v,
+            "handler" if !v.is_empty() => chosen.push(v),
+            _ => {}
+        }
+    }
+    user.check_csrf(csrf.as_deref())?;
+    if !penalty.kinds.trim().is_empty() {
+        form.penalty = Some(penalty);
+    }
+    if !chosen.is_empty() {
+        form.handlers = Some(handler_forms(&chosen));
+    }
+    let actor = user.actor();
+    match s.service.take_step(&actor, CaseId(id), version, &action, &form).await {
+        Ok(_) => Ok(Redirect::to(&format!("/console/cases/{id}")).into_response()),
+        Err(e) => {
+            let e = AppError::from(e);
+            if matches!(e.code, "not_found" | "forbidden" | "internal") {
+                return Err(PageError(e));
+            }
+            let view = s.service.case_view(&actor, CaseId(id), None).await?;
+            let mut page = case_page(&s, &user, view, None).await?;
+            page.error = Some(e.message.clone());
+            page.refusals = e.refusals.clone();
+            Ok((e.status, render(&page)).into_response())
+        }
+    }
+}
+
+struct FlowchartView {
+    id: String,
+    name: String,
+    file: String,
+    stages: usize,
+}
+
+#[derive(Template)]
+#[template(path = "procedures.html")]
+struct ProceduresPage {
+    me: Principal,
+    csrf: String,
+    procedures: Vec<FlowchartView>,
+}
+
+pub async fn procedures(State(s): State<AppState>, ConsoleUser(user): ConsoleUser) -> PageResult {
+    let mut out = Vec::new();
+    for p in s.service.procedures().all() {
+        out.push(FlowchartView {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            file: p.file.clone(),
+            stages: p.stages.len(),
+        });
+    }
+    Ok(render(&ProceduresPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), procedures: out }))
+}
+
+#[derive(Template)]
+#[template(path = "party.html")]
+struct PartyPage {
+    me: Principal,
+    csrf: String,
+    key: String,
+    name: String,
+    cases: Vec<CaseLine>,
+}
+
+pub async fn party(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(key): Path<String>) -> PageResult {
+    let rows = s.service.party_cases(&user.actor(), &key).await?;
+    let today = s.service.today();
+    let name = rows.first().map(|c| c.data.party.name().to_owned()).unwrap_or_default();
+    let cases = rows.iter().map(|c| line(&s, c, today)).collect();
+    Ok(render(&PartyPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), key, name, cases }))
+}
