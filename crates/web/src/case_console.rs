@@ -223,10 +223,7 @@ pub async fn open(
     match s.service.open_case(&user.actor(), &form).await {
         Ok(id) => Ok(Redirect::to(&format!("/console/cases/{id}")).into_response()),
         Err(e) => {
-            let e = AppError::from(e);
-            if matches!(e.code, "not_found" | "forbidden" | "internal") {
-                return Err(PageError(e));
-            }
+            let e = PageError::or_mendable(e)?;
             let page = NewCasePage {
                 me: user.principal.clone(),
                 csrf: user.csrf().to_owned(),
@@ -518,10 +515,7 @@ pub async fn step(
     match s.service.take_step(&actor, CaseId(id), version, &action, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/cases/{id}")).into_response()),
         Err(e) => {
-            let e = AppError::from(e);
-            if matches!(e.code, "not_found" | "forbidden" | "internal") {
-                return Err(PageError(e));
-            }
+            let e = PageError::or_mendable(e)?;
             let view = s.service.case_view(&actor, CaseId(id), None).await?;
             let mut page = case_page(&s, &user, view, None).await?;
             page.error = Some(e.message.clone());

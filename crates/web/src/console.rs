@@ -436,10 +436,7 @@ fn parse_post<F: Form>(pairs: Vec<(String, String)>) -> (F, Option<String>, Opti
 
 /// After a failed save, show the form again with what was typed and the error.
 fn redisplay<F: Form>(user: &CurrentUser, ctx: FormContext, form: &F, e: zhifa_service::ServiceError) -> PageResult {
-    let e = AppError::from(e);
-    if matches!(e.code, "not_found" | "forbidden" | "internal") {
-        return Err(PageError(e));
-    }
+    let e = PageError::or_mendable(e)?;
     let status = e.status;
     Ok(form_page(user, ctx, form, Some(e), status))
 }

@@ -141,6 +141,15 @@ impl<E: Into<AppError>> From<E> for PageError {
     }
 }
 
+impl PageError {
+    /// A failed form: errors the user can mend come back to show with the
+    /// form again; the rest become an error page.
+    pub fn or_mendable(e: impl Into<AppError>) -> Result<AppError, PageError> {
+        let e = e.into();
+        if matches!(e.code, "not_found" | "forbidden" | "internal") { Err(PageError(e)) } else { Ok(e) }
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let AppError { status, message, .. } = self.0;
