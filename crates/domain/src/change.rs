@@ -9,8 +9,10 @@ use crate::agency::AgencyData;
 use crate::case::CaseData;
 use crate::evidence::EvidenceMeta;
 use crate::ids::{
-    AgencyId, CaseId, CertificateId, InspectionItemId, ItemId, ServiceGuideId, TokenId, UploadId, UserId,
+    AgencyId, CaseId, CertificateId, InspectionItemId, ItemId, ReviewCatalogueId, ServiceGuideId, TokenId, UploadId,
+    UserId,
 };
+use crate::review::ReviewCatalogue;
 use crate::people::{CertificateData, UserData};
 use crate::region::RegionCode;
 use crate::registry::{InspectionItemData, ItemData, ServiceGuideData};
@@ -137,6 +139,17 @@ pub enum Change {
         version: i64,
         data: ServiceGuideData,
     },
+    /// An agency's first legal-review catalogue (one per agency).
+    CreateReviewCatalogue {
+        agency: AgencyId,
+        data: ReviewCatalogue,
+    },
+    /// The catalogue as a whole, replaced (an edited line, an import, new settings).
+    UpdateReviewCatalogue {
+        id: ReviewCatalogueId,
+        version: i64,
+        data: ReviewCatalogue,
+    },
     /// `token_hash` is the SHA-256 of the token; the token itself is shown once.
     CreateToken {
         user: UserId,
@@ -186,6 +199,8 @@ impl Change {
             Change::UpdateInspectionItem { .. } => "inspection_item.update",
             Change::CreateServiceGuide { .. } => "service_guide.create",
             Change::UpdateServiceGuide { .. } => "service_guide.update",
+            Change::CreateReviewCatalogue { .. } => "review_catalogue.create",
+            Change::UpdateReviewCatalogue { .. } => "review_catalogue.update",
             Change::CreateToken { .. } => "token.create",
             Change::RevokeToken { .. } => "token.revoke",
             Change::SignIn { .. } => "session.sign_in",
@@ -233,6 +248,8 @@ impl Change {
             Change::UpdateInspectionItem { version, data, .. } => json!({ "version": version, "data": data }),
             Change::CreateServiceGuide { agency, data } => json!({ "agency": agency, "data": data }),
             Change::UpdateServiceGuide { version, data, .. } => json!({ "version": version, "data": data }),
+            Change::CreateReviewCatalogue { agency, data } => json!({ "agency": agency, "data": data }),
+            Change::UpdateReviewCatalogue { version, data, .. } => json!({ "version": version, "data": data }),
             Change::CreateToken { user, name, .. } => json!({ "user": user, "name": name }),
             Change::RevokeToken { .. } => json!({}),
             Change::SignIn { user, expires_at, .. } => json!({ "user": user, "expires_at": expires_at }),

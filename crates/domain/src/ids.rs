@@ -60,4 +60,6 @@ id_type!(
     /// A resumable upload of an audio/video record (音像记录), and the
     /// evidence it becomes.
     UploadId,
+    /// An agency's legal-review catalogue (重大执法决定法制审核目录清单).
+    ReviewCatalogueId,
 );

@@ -15,6 +15,7 @@ pub mod people;
 pub mod records;
 pub mod region;
 pub mod registry;
+pub mod review;
 pub mod uscc;
 
 pub use error::Invalid;

@@ -70,6 +70,17 @@ pub fn can_manage_people(actor: &Actor, scope: Scope<'_>) -> bool {
     }
 }
 
+/// The legal-review catalogue: administrators of the region, the agency's
+/// heads and its legal unit (reviewers).
+pub fn can_edit_review_catalogue(actor: &Actor, scope: Scope<'_>) -> bool {
+    match role(actor) {
+        None => true,
+        Some(Role::Administrator) => in_region(actor, scope.region),
+        Some(Role::Head | Role::Reviewer) => own_agency(actor, scope.agency),
+        Some(_) => false,
+    }
+}
+
 /// Creating an agency in `region`, or changing one there.
 pub fn can_manage_agencies(actor: &Actor, region: &RegionCode) -> bool {
     match role(actor) {
@@ -119,6 +130,17 @@ mod tests {
             agency_name: "机关".into(),
             agency_region: RegionCode::parse(region).unwrap(),
         })
+    }
+
+    #[test]
+    fn rev_1_catalogue_kept_by_heads_reviewers_and_administrators() {
+        let r = RegionCode::parse("330106").unwrap();
+        assert!(can_edit_review_catalogue(&user(Role::Reviewer, 1, "330106"), scope(1, &r)));
+        assert!(can_edit_review_catalogue(&user(Role::Head, 1, "330106"), scope(1, &r)));
+        assert!(!can_edit_review_catalogue(&user(Role::Reviewer, 2, "330106"), scope(1, &r)));
+        assert!(!can_edit_review_catalogue(&user(Role::Officer, 1, "330106"), scope(1, &r)));
+        assert!(can_edit_review_catalogue(&user(Role::Administrator, 9, "330100"), scope(1, &r)));
+        assert!(!can_edit_review_catalogue(&user(Role::Supervisor, 9, "330100"), scope(1, &r)));
     }
 
     fn scope(agency: i64, region: &RegionCode) -> Scope<'_> {

@@ -13,6 +13,7 @@ use zhifa_domain::change::Change;
 use zhifa_domain::ids::{CaseId, ItemId, UserId};
 use zhifa_domain::money::Money;
 use zhifa_domain::people::{CertificateData, Role, parse_date};
+use zhifa_domain::review::{DeliberationForm, ReviewFlags, ReviewForm, ReviewerInfo};
 use zhifa_store::{CaseFilter, CaseRow, RecordRow, UploadRow};
 
 /// An officer at a step, and the certificate they showed.
@@ -39,6 +40,8 @@ pub struct CaseForm {
     pub violation_on: String,
     pub health_or_finance: bool,
     pub serious: bool,
+    /// The catalogue flags of art. 58 (重大公共利益, 多个法律关系, 疑难复杂, 法定审核).
+    pub flags: ReviewFlags,
     /// YYYY-MM-DD; today if empty.
     pub on: String,
 }
@@ -62,6 +65,20 @@ pub struct StepForm {
     pub days: u16,
     /// Yuan.
     pub amount: String,
+    /// `assign_reviewer`: the reviewer's user id.
+    pub reviewer: Option<i64>,
+    /// `review`, `review_problems`: the seven points and the opinion.
+    pub review: Option<ReviewForm>,
+    /// `resubmit`: the answer to each problem, in order.
+    pub answers: Vec<String>,
+    /// `deliberate`, `deliberate_revise`.
+    pub deliberation: Option<DeliberationForm>,
+    /// `coordinate`, `refer_deliberation`: who took part, one per line.
+    pub participants: String,
+    /// `amend`: the new facts, legal basis or flags.
+    pub facts: Option<String>,
+    pub legal_basis: Option<String>,
+    pub flags: Option<ReviewFlags>,
 }
 
 /// A case as its page shows it.
@@ -75,6 +92,10 @@ pub struct CaseView {
     pub actions: Vec<(Transition, Vec<Refusal>)>,
     pub recordings: Vec<UploadRow>,
     pub timeline: Vec<RecordRow>,
+    /// When the current round of legal review is due.
+    pub review_due: Option<crate::review::RoundDue>,
+    /// Why the draft at hand needs legal review (empty: it does not).
+    pub review_required: Vec<zhifa_domain::review::ReviewTrigger>,
 }
 
 impl CaseView {
@@ -171,6 +192,7 @@ impl Service {
             violation_on,
             health_or_finance: form.health_or_finance,
             serious: form.serious,
+            flags: form.flags,
             on,
         };
         let data = opened(&procedure, opening, p.user_id, &p.name);
@@ -240,10 +262,23 @@ impl Service {
         let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
         let recordings = self.store.case_recordings(case.agency_id, &case.number).await?;
         let certificates = self.certificates_of(case.agency_id).await?;
+        let review = self.review_context(&case).await?;
+        // A reviewer of the agency sees what stands in the way of their own review.
+        let reviewer = match actor {
+            Actor::User(p) if p.role == Role::Reviewer && p.agency_id == case.agency_id => {
+                Some(self.reviewer_info(case.agency_id, p.user_id).await?)
+            }
+            _ => None,
+        };
         let actions = {
             let lookup = |u: UserId| certificates.get(&u).cloned().unwrap_or_default();
             let refs = recording_refs(&recordings);
-            let step = StepInput::new(self.today().max(last_day(&case.data)), UserId(0), "");
+            let (by, name) = match actor {
+                Actor::User(p) => (p.user_id, p.name.as_str()),
+                Actor::System(_) => (UserId(0), ""),
+            };
+            let mut step = StepInput::new(self.today().max(last_day(&case.data)), by, name);
+            step.reviewer = reviewer;
             let facts = Facts {
                 procedure: &procedure,
                 case: &case.data,
@@ -252,15 +287,23 @@ impl Service {
                 certificates: &lookup,
                 recordings: &refs,
                 calendar: &self.calendar,
+                review: &review,
             };
             engine::available(&facts, &procedure).into_iter().map(|(t, refusals)| (t.clone(), refusals)).collect()
         };
         let deadlines = engine::deadlines(&procedure, &case.data, &self.calendar, &self.legal_periods(), self.today());
         let timeline = self.store.records_of("case", id.0).await?;
+        let review_due = case.data.review.current().map(|r| self.round_due(r, review.catalogue.time_limit_days));
+        let review_required = match engine::Facts::draft_of(&case.data) {
+            Some(draft) => review.triggers(&case.data, Some(&draft.penalty)),
+            None => Vec::new(),
+        };
         Ok(CaseView {
             case,
             procedure,
             agency_name: agency.data.name.clone(),
+            review_due,
+            review_required,
             deadlines,
             actions,
             recordings,
@@ -303,7 +346,14 @@ impl Service {
             Some(handlers) => Some(self.handlers(case.agency_id, handlers).await?),
             None => None,
         };
-        let step = step_input(self.step_date(&form.on)?, p, form, handlers)?;
+        let reviewer = match (action, form.reviewer) {
+            ("assign_reviewer", Some(user)) => Some(self.reviewer_info(case.agency_id, UserId(user)).await?),
+            ("assign_reviewer", None) => None,
+            _ if p.role == Role::Reviewer => Some(self.reviewer_info(case.agency_id, p.user_id).await?),
+            _ => None,
+        };
+        let step = step_input(self.step_date(&form.on)?, p, form, handlers, reviewer)?;
+        let review = self.review_context(&case).await?;
         let certificates = self.certificates_of(case.agency_id).await?;
         let recordings = recording_refs(&self.store.case_recordings(case.agency_id, &case.number).await?);
         let (stage, mut data) = {
@@ -316,6 +366,7 @@ impl Service {
                 certificates: &lookup,
                 recordings: &recordings,
                 calendar: &self.calendar,
+                review: &review,
             };
             engine::take(&facts, action).map_err(ServiceError::Refused)?
         };
@@ -370,6 +421,7 @@ pub(crate) fn step_input(
     p: &crate::Principal,
     form: &StepForm,
     handlers: Option<Vec<Handler>>,
+    reviewer: Option<ReviewerInfo>,
 ) -> Result<StepInput> {
     let mut step = StepInput::new(on, p.user_id, &p.name);
     step.role = Some(p.role);
@@ -385,6 +437,21 @@ pub(crate) fn step_input(
         step.amount = Money::parse_yuan("缴纳金额", &form.amount)?;
     }
     step.handlers = handlers;
+    step.reviewer = reviewer;
+    step.review = form.review.as_ref().map(ReviewForm::validate).transpose()?;
+    step.answers = form.answers.iter().map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect();
+    if step.answers.iter().any(|a| a.chars().count() > 2000) {
+        return Err(invalid("答复", "每项不能超过 2000 个字"));
+    }
+    step.deliberation = form.deliberation.as_ref().map(DeliberationForm::validate).transpose()?;
+    step.participants = zhifa_domain::review::lines(&form.participants);
+    if let Some(facts) = &form.facts {
+        step.facts = Some(zhifa_domain::error::optional_text("案件事实", facts, 5000)?);
+    }
+    if let Some(basis) = &form.legal_basis {
+        step.legal_basis = Some(zhifa_domain::error::optional_text("法律依据", basis, 1000)?);
+    }
+    step.flags = form.flags;
     Ok(step)
 }
 

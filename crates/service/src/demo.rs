@@ -10,6 +10,7 @@ use zhifa_domain::change::Change;
 use zhifa_domain::people::{Category, CertificateData, Role, UserData, Username};
 use zhifa_domain::region::RegionCode;
 use zhifa_domain::registry::{InspectionItemData, ItemData, Level, ServiceGuideData};
+use zhifa_domain::review::{CatalogueEntryForm, ReviewCatalogue};
 use zhifa_domain::uscc::with_check_character;
 
 /// The password of every demo user (printed by `zhifa demo`).
@@ -168,6 +169,48 @@ pub(crate) fn case_agencies() -> Vec<String> {
     plans().into_iter().filter(|p| p.domain != Domain::Justice).map(|p| p.code).collect()
 }
 
+/// Officers beyond the usual three: 杭州市市场监督管理局 has 20 certified
+/// officers and one reviewer (5%, enough); 上城区综合行政执法局 21 and
+/// 宁波市生态环境局 33 (below 5%, reported to their supervisors).
+fn extra_officers(code: &str) -> u32 {
+    match code {
+        "hz-scjg" => 17,
+        "hzsc-zhzf" => 18,
+        "nb-sthj" => 30,
+        _ => 0,
+    }
+}
+
+/// The demo agencies whose reviewers are fewer than 5% of their certified officers.
+pub const BELOW_FIVE_PERCENT: &[&str] = &["hzsc-zhzf", "nb-sthj"];
+
+/// A catalogue in the manner of the provinces' model catalogues; 海曙区
+/// 市场监督管理局 also reviews every general-procedure penalty.
+fn demo_catalogue(code: &str) -> Result<ReviewCatalogue> {
+    let line = |name: &str, trigger: &str, amount: &str, kinds: &str| CatalogueEntryForm {
+        name: name.into(),
+        category: "penalty".into(),
+        trigger: trigger.into(),
+        amount: amount.into(),
+        kinds: kinds.into(),
+        basis: "《中华人民共和国行政处罚法》第五十八条".into(),
+        ..Default::default()
+    };
+    let forms = [
+        line("较大数额罚款", "fine_at_least", "50000", ""),
+        line("没收较大数额违法所得、非法财物", "confiscation_at_least", "50000", ""),
+        line("吊销许可证件、责令停产停业、责令关闭、降低资质等级", "penalty_kinds", "", "revoke_permit,suspend_business,order_closure,lower_qualification"),
+        line("经过听证程序作出的行政处罚决定", "hearing_held", "", ""),
+        line("涉及重大公共利益的行政处罚决定", "major_public_interest", "", ""),
+    ];
+    let entries = forms.iter().map(CatalogueEntryForm::validate).collect::<std::result::Result<Vec<_>, _>>();
+    Ok(ReviewCatalogue {
+        entries: entries.map_err(invalid)?,
+        review_all_general: code == "nbhs-scjg",
+        time_limit_days: zhifa_domain::review::DEFAULT_TIME_LIMIT,
+    })
+}
+
 fn invalid(e: Invalid) -> ServiceError {
     ServiceError::Internal(format!("demo data: {e}"))
 }
@@ -269,6 +312,15 @@ impl Service {
                         person(&format!("{code}-gs"), &name(5), Role::PublicityOfficer, "公示管理员", false)?,
                         vec![],
                     ));
+                    // Larger teams with one reviewer: at 5% exactly, and below it (REV-6).
+                    for i in 0..extra_officers(code) {
+                        let mut c = cert(0, valid.0, valid.1);
+                        c.number = format!("ZJ{}{:02}{:03}", plan.region, n, i);
+                        people.push((
+                            person(&format!("{code}-zd{i:02}"), &name(6 + i as usize), Role::Officer, "执法队员", false)?,
+                            vec![c],
+                        ));
+                    }
                 }
             }
             let mut changes = Vec::new();
@@ -301,6 +353,7 @@ impl Service {
                 });
             }
             if plan.domain != Domain::Justice {
+                changes.push(Change::CreateReviewCatalogue { agency, data: demo_catalogue(code)? });
                 changes.push(Change::CreateInspectionItem {
                     agency,
                     data: InspectionItemData {

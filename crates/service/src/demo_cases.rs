@@ -17,6 +17,7 @@ use zhifa_domain::change::Change;
 use zhifa_domain::evidence::EvidenceMeta;
 use zhifa_domain::ids::UserId;
 use zhifa_domain::people::CertificateData;
+use zhifa_domain::review::{DeliberationForm, ReviewContext, ReviewForm, ReviewPoint, ReviewerInfo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -35,6 +36,8 @@ struct Walk {
     steps: &'static [(&'static str, Who, u16)],
     /// Also leave a case after this many steps, that many days ago: overdue.
     overdue: Option<(usize, i64)>,
+    /// A serious case (collective deliberation, art. 57).
+    serious: bool,
 }
 
 use Who::{Head, Officer, Reviewer};
@@ -56,6 +59,7 @@ const WALKS: &[Walk] = &[
             ("archive", Officer, 23),
         ],
         overdue: Some((1, 95)),
+        serious: false,
     },
     Walk {
         procedure: "penalty-general",
@@ -71,6 +75,7 @@ const WALKS: &[Walk] = &[
             ("decide", Head, 15),
         ],
         overdue: None,
+        serious: false,
     },
     Walk {
         procedure: "penalty-general",
@@ -78,6 +83,7 @@ const WALKS: &[Walk] = &[
         fine: 0,
         steps: &[("file", Head, 1), ("decide_no_penalty", Head, 4), ("close", Head, 6)],
         overdue: None,
+        serious: false,
     },
     Walk {
         procedure: "penalty-general",
@@ -85,14 +91,67 @@ const WALKS: &[Walk] = &[
         fine: 0,
         steps: &[("file", Head, 1), ("transfer", Head, 5)],
         overdue: None,
+        serious: false,
     },
-    Walk { procedure: "penalty-general", person: true, fine: 0, steps: &[("revoke", Head, 2)], overdue: None },
+    Walk {
+        procedure: "penalty-general",
+        person: true,
+        fine: 0,
+        steps: &[("revoke", Head, 2)],
+        overdue: None,
+        serious: false,
+    },
+    // Legal review above the catalogue's threshold: materials sent back,
+    // completed, approved.
+    Walk {
+        procedure: "penalty-general",
+        person: false,
+        fine: 60_000,
+        steps: &[
+            ("file", Head, 1),
+            ("notify", Officer, 5),
+            ("defend", Officer, 6),
+            ("submit_review", Officer, 8),
+            ("assign_reviewer", Head, 8),
+            ("return_materials", Reviewer, 9),
+            ("resubmit", Officer, 10),
+            ("review", Reviewer, 12),
+            ("skip_deliberation", Head, 13),
+            ("decide", Head, 14),
+        ],
+        overdue: Some((5, 20)),
+        serious: false,
+    },
+    // A serious case: problems found twice, coordination fails, the heads
+    // deliberate and decide.
+    Walk {
+        procedure: "penalty-general",
+        person: false,
+        fine: 80_000,
+        steps: &[
+            ("file", Head, 1),
+            ("notify", Officer, 5),
+            ("submit_review", Officer, 8),
+            ("assign_reviewer", Head, 8),
+            ("review_problems", Reviewer, 10),
+            ("resubmit", Officer, 13),
+            ("review_problems", Reviewer, 15),
+            ("request_coordination", Officer, 16),
+            ("refer_deliberation", Head, 17),
+            ("deliberate", Head, 19),
+            ("decide", Head, 20),
+            ("serve", Officer, 21),
+        ],
+        overdue: None,
+        serious: true,
+    },
     Walk {
         procedure: "penalty-simple",
         person: true,
         fine: 200,
         steps: &[("decide_on_site", Officer, 0), ("pay", Officer, 0), ("close", Officer, 1), ("archive", Officer, 1)],
         overdue: None,
+        serious: false,
     },
     Walk {
         procedure: "penalty-simple",
@@ -100,6 +159,7 @@ const WALKS: &[Walk] = &[
         fine: 0,
         steps: &[("decide_no_penalty", Officer, 0)],
         overdue: None,
+        serious: false,
     },
     Walk {
         procedure: "permit",
@@ -113,14 +173,23 @@ const WALKS: &[Walk] = &[
             ("archive", Officer, 13),
         ],
         overdue: Some((1, 40)),
+        serious: false,
     },
-    Walk { procedure: "permit", person: false, fine: 0, steps: &[("refuse", Officer, 1)], overdue: None },
+    Walk {
+        procedure: "permit",
+        person: false,
+        fine: 0,
+        steps: &[("refuse", Officer, 1)],
+        overdue: None,
+        serious: false,
+    },
     Walk {
         procedure: "permit",
         person: false,
         fine: 0,
         steps: &[("accept", Officer, 0), ("deny", Head, 8)],
         overdue: None,
+        serious: false,
     },
     Walk {
         procedure: "inspection",
@@ -128,6 +197,7 @@ const WALKS: &[Walk] = &[
         fine: 0,
         steps: &[("start", Officer, 1), ("inspect", Officer, 1), ("close", Officer, 2), ("archive", Officer, 2)],
         overdue: None,
+        serious: false,
     },
     Walk {
         procedure: "coercive-seizure",
@@ -141,17 +211,18 @@ const WALKS: &[Walk] = &[
             ("archive", Officer, 27),
         ],
         overdue: Some((2, 40)),
+        serious: false,
     },
 ];
 
 /// What a demo step brings.
-fn form_for(walk: &Walk, action: &str, on: Date, handlers: &[HandlerForm]) -> StepForm {
+fn form_for(walk: &Walk, action: &str, on: Date, cast: &Cast) -> StepForm {
     let mut f = StepForm { on: on.to_string(), ..Default::default() };
     let penalty = || Some(PenaltyForm { kinds: "fine".into(), fine: walk.fine.to_string(), ..Default::default() });
     match action {
         "notify" | "decide" | "decide_on_site" => f.penalty = penalty(),
         "pay" => f.amount = walk.fine.to_string(),
-        "start" => f.handlers = Some(handlers.to_vec()),
+        "start" => f.handlers = Some(cast.handlers.clone()),
         "defend" => f.note = "当事人陈述：系初次经营，对违法事实无异议，请求从轻处理。".into(),
         "decide_no_penalty" => {
             f.reason = "初次违法且危害后果轻微并及时改正（首违不罚）".into();
@@ -161,9 +232,57 @@ fn form_for(walk: &Walk, action: &str, on: Date, handlers: &[HandlerForm]) -> St
         "transfer" => f.reason = "涉嫌犯罪，依法移送公安机关".into(),
         "refuse" => f.reason = "申请事项依法不属于本机关职权范围".into(),
         "deny" => f.reason = "申请人不具备法定的经营场所条件".into(),
+        "assign_reviewer" => f.reviewer = Some(cast.reviewer.user_id.0),
+        "return_materials" => f.reason = "送审材料缺少现场检查笔录的当事人签字页及抽样检验报告原件".into(),
+        "review" => f.review = Some(demo_review(false)),
+        "review_problems" => f.review = Some(demo_review(true)),
+        "resubmit" => {
+            f.answers = vec![
+                "已补充当事人进货台账及供货商证明，违法所得计算有据".into(),
+                "已对照裁量基准说明从重处罚的理由".into(),
+            ];
+        }
+        "request_coordination" => {
+            f.reason = "承办机构认为当事人违法行为持续时间长、涉及面广，应适用从重情节，罚款数额适当".into();
+        }
+        "refer_deliberation" => {
+            f.reason = "经协调，承办机构与法制审核机构对裁量情节仍有分歧".into();
+            f.participants = format!("{}（局长）\n{}（法制审核人员）\n{}（承办人）", cast.head.name, cast.reviewer.name, cast.officer.name);
+        }
+        "deliberate" => {
+            f.deliberation = Some(DeliberationForm {
+                participants: format!("{}（局长）\n陈副局长\n周副局长", cast.head.name),
+                views: format!(
+                    "{}：违法情节严重，同意承办机构意见\n陈副局长：同意承办机构意见\n周副局长：同意，建议加强普法宣传",
+                    cast.head.name
+                ),
+                outcome: "维持承办机构拟作出的处罚决定".into(),
+            });
+        }
         _ => {}
     }
     f
+}
+
+/// A demo reviewer's seven findings: all conform, or problems with the facts and the law.
+fn demo_review(problems: bool) -> ReviewForm {
+    let mut r = ReviewForm::default();
+    for p in ReviewPoint::ALL {
+        let problem = problems && matches!(p, ReviewPoint::Facts | ReviewPoint::Law);
+        r.findings.insert(p.code().into(), if problem { "problem" } else { "conforms" }.into());
+        if problem {
+            r.comments.insert(p.code().into(), "违法所得计算依据不足；裁量情节说明不充分".into());
+        }
+    }
+    if problems {
+        r.opinion = "problems".into();
+        r.problems = "补充违法所得计算的证据\n说明适用从重处罚裁量情节的理由".into();
+        r.comment = "存在问题，退回承办机构补充完善后再次报送审核。".into();
+    } else {
+        r.opinion = "approve".into();
+        r.comment = "主体合法，程序合法，事实清楚，证据确凿，适用法律正确，同意。".into();
+    }
+    r
 }
 
 /// The people of one demo agency who take the steps.
@@ -177,6 +296,8 @@ struct Cast {
     certificates: HashMap<UserId, Vec<CertificateData>>,
     /// The agency's case-number prefix.
     prefix: String,
+    /// The agency's catalogue, for the engine.
+    review: ReviewContext,
 }
 
 impl Cast {
@@ -190,6 +311,17 @@ impl Cast {
 
     fn handlers(&self) -> Vec<Handler> {
         self.handler_people.clone()
+    }
+
+    /// The agency's reviewer as the engine sees them (qualified).
+    fn reviewer_info(&self) -> ReviewerInfo {
+        ReviewerInfo {
+            user: self.reviewer.user_id,
+            name: self.reviewer.name.clone(),
+            is_reviewer: true,
+            legal_qualification: true,
+            prior_penalty_reviews: 0,
+        }
     }
 }
 
@@ -279,7 +411,13 @@ impl Service {
             .collect();
         let agency = self.store.agency(officer.agency_id).await?.ok_or_else(missing)?;
         let prefix = agency.data.number_prefix().to_owned();
-        Ok(Cast { head, officer, reviewer, handlers, handler_people, certificates, prefix })
+        let review = ReviewContext {
+            catalogue: self.review_catalogue(&Actor::System("demo"), agency.id).await?.catalogue,
+            domain: Some(agency.data.domain),
+            level: Some(zhifa_domain::registry::Level::from(agency.data.region.level())),
+            item_code: None,
+        };
+        Ok(Cast { head, officer, reviewer, handlers, handler_people, certificates, prefix, review })
     }
 
     fn demo_opening(&self, cast: &Cast, walk: &Walk, n: u64, on: Date, handlers: Vec<Handler>) -> Result<Opening> {
@@ -294,7 +432,8 @@ impl Service {
             facts: facts.into(),
             violation_on: Some(on - 10.days()),
             health_or_finance: false,
-            serious: false,
+            serious: walk.serious,
+            flags: Default::default(),
             on,
         })
     }
@@ -372,6 +511,7 @@ impl Service {
             party: party_form(walk.person, n)?,
             handlers: cast.handlers.clone(),
             violation_on: opening.violation_on.map(|d| d.to_string()).unwrap_or_default(),
+            serious: walk.serious,
             on: base.to_string(),
             ..Default::default()
         };
@@ -384,7 +524,7 @@ impl Service {
             }
             let actor = Actor::User(cast.who(*who).clone());
             let on = base + i64::from(*day).days();
-            self.take_step(&actor, id, case.version, action, &form_for(walk, action, on, &cast.handlers)).await?;
+            self.take_step(&actor, id, case.version, action, &form_for(walk, action, on, cast)).await?;
         }
         Ok(())
     }
@@ -461,9 +601,10 @@ impl Service {
         let lookup = |u: UserId| cast.certificates.get(&u).cloned().unwrap_or_default();
         for (action, who, day) in &walk.steps[..k] {
             let on = base + i64::from(*day).days();
-            let form = form_for(walk, action, on, &cast.handlers);
+            let form = form_for(walk, action, on, cast);
             let handlers = form.handlers.as_ref().map(|_| cast.handlers());
-            let step = step_input(on, cast.who(*who), &form, handlers)?;
+            let reviewer = (*who == Reviewer || *action == "assign_reviewer").then(|| cast.reviewer_info());
+            let step = step_input(on, cast.who(*who), &form, handlers, reviewer)?;
             let facts = Facts {
                 procedure,
                 case: &data,
@@ -472,6 +613,7 @@ impl Service {
                 certificates: &lookup,
                 recordings: &[],
                 calendar: &self.calendar,
+                review: &cast.review,
             };
             (stage, data) = engine::take(&facts, action).map_err(ServiceError::Refused)?;
         }

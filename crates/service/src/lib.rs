@@ -14,6 +14,7 @@ mod demo_cases;
 pub mod evidence;
 pub mod ledger;
 mod registry;
+pub mod review;
 
 pub use auth::{Principal, SignedIn};
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};

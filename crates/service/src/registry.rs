@@ -41,11 +41,11 @@ pub struct PersonnelRow {
     pub certificate: Option<CertificateForm>,
 }
 
-fn excel_error(e: ExcelError) -> ServiceError {
+pub(crate) fn excel_error(e: ExcelError) -> ServiceError {
     ServiceError::Import(e.to_string())
 }
 
-fn row_error(row: usize, e: impl std::fmt::Display) -> ServiceError {
+pub(crate) fn row_error(row: usize, e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Import(format!("第 {row} 行：{e}"))
 }
 

@@ -282,6 +282,35 @@ pub(crate) async fn apply(
             let a = update_entry(tx, "service_guides", id.0, *version, &data.item, json(data)?, now).await?;
             (id.0, Some(a))
         }
+        Change::CreateReviewCatalogue { agency, data } => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO review_catalogues (agency_id, data, version, created_us, updated_us) \
+                 VALUES ($1, $2, 1, $3, $3) RETURNING id",
+            )
+            .bind(agency.0)
+            .bind(json(data)?)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db("本机关的法制审核目录清单"))?;
+            (id, Some(agency.0))
+        }
+        Change::UpdateReviewCatalogue { id, version, data } => {
+            let agency: Option<i64> = sqlx::query_scalar(
+                "UPDATE review_catalogues SET data = $1, version = version + 1, updated_us = $2 \
+                 WHERE id = $3 AND version = $4 RETURNING agency_id",
+            )
+            .bind(json(data)?)
+            .bind(now)
+            .bind(id.0)
+            .bind(*version)
+            .fetch_optional(&mut **tx)
+            .await?;
+            match agency {
+                Some(a) => (id.0, Some(a)),
+                None => return Err(missed(tx, "review_catalogues", id.0).await),
+            }
+        }
         Change::CreateToken { user, name, token_hash } => {
             let agency = user_agency(tx, user.0).await?;
             let id: i64 = sqlx::query_scalar(

@@ -37,10 +37,11 @@ pub enum Registry {
     InspectionItems,
     ServiceGuides,
     Cases,
+    ReviewCatalogues,
 }
 
 impl Registry {
-    pub const ALL: [Registry; 7] = [
+    pub const ALL: [Registry; 8] = [
         Registry::Agencies,
         Registry::Users,
         Registry::Certificates,
@@ -48,6 +49,7 @@ impl Registry {
         Registry::InspectionItems,
         Registry::ServiceGuides,
         Registry::Cases,
+        Registry::ReviewCatalogues,
     ];
 
     /// The table and the entity name of its records.
@@ -60,6 +62,7 @@ impl Registry {
             Registry::InspectionItems => ("inspection_items", "inspection_item"),
             Registry::ServiceGuides => ("service_guides", "service_guide"),
             Registry::Cases => ("cases", "case"),
+            Registry::ReviewCatalogues => ("review_catalogues", "review_catalogue"),
         }
     }
 }

@@ -6,7 +6,10 @@ use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use zhifa_domain::agency::AgencyData;
-use zhifa_domain::ids::{AgencyId, CertificateId, InspectionItemId, ItemId, RecordId, ServiceGuideId, TokenId, UserId};
+use zhifa_domain::ids::{
+    AgencyId, CertificateId, InspectionItemId, ItemId, RecordId, ReviewCatalogueId, ServiceGuideId, TokenId, UserId,
+};
+use zhifa_domain::review::ReviewCatalogue;
 use zhifa_domain::people::{CertificateData, UserData};
 use zhifa_domain::registry::{InspectionItemData, ItemData, ServiceGuideData};
 
@@ -107,6 +110,7 @@ enum List {
     Items,
     InspectionItems,
     ServiceGuides,
+    ReviewCatalogues,
 }
 
 impl List {
@@ -115,6 +119,7 @@ impl List {
             List::Items => "items",
             List::InspectionItems => "inspection_items",
             List::ServiceGuides => "service_guides",
+            List::ReviewCatalogues => "review_catalogues",
         }
     }
 }
@@ -167,6 +172,42 @@ impl Store {
 
     pub async fn service_guides(&self, agency: AgencyId) -> Result<Vec<Entry<ServiceGuideId, ServiceGuideData>>> {
         self.list_entries(List::ServiceGuides, agency).await
+    }
+
+    /// The agency's legal-review catalogue, if it has one.
+    pub async fn review_catalogue(&self, agency: AgencyId) -> Result<Option<Entry<ReviewCatalogueId, ReviewCatalogue>>> {
+        Ok(self.list_entries(List::ReviewCatalogues, agency).await?.into_iter().next())
+    }
+
+    /// How many penalty cases of the agency `user` has answered a review of
+    /// (approved or found problems). Canonical JSON escapes quotes inside
+    /// strings, so `"reviewed_by":N` matches the field only; each match is
+    /// then read to count its rounds.
+    pub async fn penalty_reviews_by(&self, agency: AgencyId, user: UserId) -> Result<u32> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT data FROM cases WHERE agency_id = $1 AND (data LIKE $2 OR data LIKE $3)",
+        )
+        .bind(agency.0)
+        .bind(format!("%\"reviewed_by\":{},%", user.0))
+        .bind(format!("%\"reviewed_by\":{}}}%", user.0))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut n = 0;
+        for data in rows {
+            let case: zhifa_domain::case::CaseData = serde_json::from_str(&data)
+                .map_err(|e| StoreError::Corrupt { table: "cases", message: e.to_string() })?;
+            if case.category != zhifa_domain::people::Category::Penalty {
+                continue;
+            }
+            n += case
+                .review
+                .rounds
+                .iter()
+                .filter_map(|r| r.outcome.as_ref())
+                .filter(|o| o.reviewed_by == user && o.result != zhifa_domain::review::RoundResult::Incomplete)
+                .count() as u32;
+        }
+        Ok(n)
     }
 
     pub async fn agency(&self, id: AgencyId) -> Result<Option<Entry<AgencyId, AgencyData>>> {

@@ -161,6 +161,19 @@ async fn officers(s: &AppState, user: &CurrentUser) -> Result<Vec<Officer>, AppE
     Ok(out)
 }
 
+/// The reviewers of the user's agency, as choices.
+async fn reviewers(s: &AppState, user: &CurrentUser) -> Result<Vec<(i64, String)>, AppError> {
+    let users = s.service.users(&user.actor(), user.principal.agency_id).await?;
+    Ok(users
+        .iter()
+        .filter(|u| u.user.data.role == zhifa_domain::people::Role::Reviewer && u.user.data.active)
+        .map(|u| {
+            let q = if u.user.data.legal_qualification { "，具有法律职业资格" } else { "" };
+            (u.user.id.0, format!("{}{q}", u.user.data.name))
+        })
+        .collect())
+}
+
 fn handler_forms(values: &[String]) -> Vec<HandlerForm> {
     values
         .iter()
@@ -252,6 +265,16 @@ struct ActionView {
     first_minor: bool,
     extend: bool,
     handlers: bool,
+    /// Legal review: choose a reviewer; the seven points; answer each problem;
+    /// who took part; a deliberation; amend the facts; a draft penalty.
+    reviewer: bool,
+    review: bool,
+    answers: bool,
+    participants: bool,
+    deliberation: bool,
+    amend: bool,
+    draft: bool,
+    extend_review: bool,
 }
 
 fn action_view(t: &Transition, missing: &[zhifa_domain::case::rules::Refusal], me: &Principal) -> ActionView {
@@ -264,12 +287,70 @@ fn action_view(t: &Transition, missing: &[zhifa_domain::case::rules::Refusal], m
         missing: missing.iter().map(RefusalOut::from).collect(),
         penalty: matches!(e, "notify" | "decide" | "decide_on_site"),
         amount: e == "pay",
-        reason: matches!(e, "decide_no_penalty" | "extend" | "extend_seizure" | "close" | "deny")
-            || matches!(t.action.as_str(), "transfer" | "refuse" | "revoke"),
+        reason: matches!(
+            e,
+            "decide_no_penalty"
+                | "extend"
+                | "extend_seizure"
+                | "close"
+                | "deny"
+                | "return_materials"
+                | "request_coordination"
+                | "coordinate"
+                | "refer_deliberation"
+        ) || matches!(t.action.as_str(), "transfer" | "refuse" | "revoke"),
         first_minor: e == "decide_no_penalty",
         extend: matches!(e, "extend" | "extend_seizure"),
         handlers: t.gates.iter().any(|g| g == "two_certified_officers"),
+        reviewer: e == "assign_reviewer",
+        review: matches!(e, "review" | "review_problems"),
+        answers: e == "resubmit",
+        participants: matches!(e, "coordinate" | "refer_deliberation"),
+        deliberation: matches!(e, "deliberate" | "deliberate_revise"),
+        amend: e == "amend",
+        draft: matches!(e, "submit_review" | "resubmit" | "hold_hearing"),
+        extend_review: e == "extend_review",
     }
+}
+
+/// One round of legal review, for the side-by-side history.
+struct RoundView {
+    number: u16,
+    submitted: String,
+    draft: String,
+    basis: String,
+    triggers: String,
+    answers: Vec<String>,
+    result: String,
+    reviewer: String,
+    findings: Vec<(String, String, String)>,
+    problems: Vec<String>,
+    comment: String,
+}
+
+fn round_views(data: &zhifa_domain::case::CaseData) -> Vec<RoundView> {
+    data.review
+        .rounds
+        .iter()
+        .map(|r| RoundView {
+            number: r.number,
+            submitted: format!("{} {}", r.submitted_on, r.submitted_by_name),
+            draft: r.draft.summary(),
+            basis: r.draft.legal_basis.clone(),
+            triggers: r.triggers.iter().map(ToString::to_string).collect::<Vec<_>>().join("；"),
+            answers: r.answers.clone(),
+            result: r.outcome.as_ref().map_or_else(|| "审核中".into(), |o| o.result.label().to_owned()),
+            reviewer: r.outcome.as_ref().map(|o| format!("{} {}", o.reviewer_name, o.on)).unwrap_or_default(),
+            findings: r
+                .outcome
+                .iter()
+                .flat_map(|o| o.findings.iter())
+                .map(|f| (f.point.label().to_owned(), f.finding.label().to_owned(), f.comment.clone()))
+                .collect(),
+            problems: r.outcome.as_ref().map(|o| o.problems.clone()).unwrap_or_default(),
+            comment: r.outcome.as_ref().map(|o| o.comment.clone()).unwrap_or_default(),
+        })
+        .collect()
 }
 
 struct DeadlineView {
@@ -337,6 +418,15 @@ struct CasePage {
     error: Option<String>,
     refusals: Vec<RefusalOut>,
     reason_query: String,
+    rounds: Vec<RoundView>,
+    review_due: String,
+    review_required: Vec<String>,
+    reviewer: String,
+    reviewers: Vec<(i64, String)>,
+    points: &'static [(&'static str, &'static str)],
+    /// How many answers a resubmission owes (one per problem, at least one).
+    answers_owed: Vec<String>,
+    deliberations: usize,
 }
 
 fn local_time(t: jiff::Timestamp) -> String {
@@ -429,6 +519,30 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView, reason: Option
         error: None,
         refusals: Vec::new(),
         reason_query: reason.map(|r| format!("?reason={}", url_escape(r))).unwrap_or_default(),
+        rounds: round_views(data),
+        review_due: v
+            .review_due
+            .as_ref()
+            .map(|d| {
+                let state = if d.overdue {
+                    "（已超期）"
+                } else if d.soon {
+                    "（即将到期）"
+                } else {
+                    ""
+                };
+                format!("{}{state}", d.due)
+            })
+            .unwrap_or_default(),
+        review_required: v.review_required.iter().map(ToString::to_string).collect(),
+        reviewer: data.review.reviewer.as_ref().map(|a| format!("{}（{} 由{}指派）", a.name, a.on, a.by_name)).unwrap_or_default(),
+        reviewers: if own_agency { reviewers(s, user).await? } else { Vec::new() },
+        points: zhifa_domain::review::ReviewPoint::CHOICES,
+        answers_owed: match data.review.current().and_then(|r| r.outcome.as_ref()) {
+            Some(o) if !o.problems.is_empty() => o.problems.clone(),
+            _ => vec!["补充、修改的情况".into()],
+        },
+        deliberations: data.deliberations.len(),
         stage,
         own_agency,
         me,
@@ -481,6 +595,10 @@ pub async fn step(
 ) -> PageResult {
     let mut form = StepForm::default();
     let mut penalty = PenaltyForm::default();
+    let mut review = zhifa_domain::review::ReviewForm::default();
+    let mut deliberation = zhifa_domain::review::DeliberationForm::default();
+    let mut flags = zhifa_domain::review::ReviewFlags::default();
+    let (mut has_review, mut has_deliberation, mut has_flags) = (false, false, false);
     let (mut csrf, mut action, mut version, mut chosen) = (None, String::new(), 0, Vec::new());
     for (k, v) in pairs {
         match k.as_str() {
@@ -501,12 +619,49 @@ pub async fn step(
             "penalty_confiscation" => penalty.confiscation = v,
             "penalty_text" => penalty.text = v,
             "handler" if !v.is_empty() => chosen.push(v),
+            "reviewer" => form.reviewer = v.trim().parse().ok(),
+            "answer" => form.answers.push(v),
+            "participants" => form.participants = v,
+            "opinion" => {
+                has_review = true;
+                review.opinion = v;
+            }
+            "problems" => review.problems = v,
+            "review_comment" => review.comment = v,
+            "deliberation_participants" => {
+                has_deliberation = true;
+                deliberation.participants = v;
+            }
+            "deliberation_views" => deliberation.views = v,
+            "deliberation_outcome" => deliberation.outcome = v,
+            "facts" => form.facts = Some(v),
+            "legal_basis" => form.legal_basis = Some(v),
+            "flags_set" => has_flags = true,
+            "major_public_interest" => flags.major_public_interest = true,
+            "several_legal_relationships" => flags.several_legal_relationships = true,
+            "complex_facts" => flags.complex_facts = true,
+            "required_by_law" => flags.required_by_law = true,
+            k if k.starts_with("finding_") => {
+                review.findings.insert(k.trim_start_matches("finding_").to_owned(), v);
+            }
+            k if k.starts_with("comment_") => {
+                review.comments.insert(k.trim_start_matches("comment_").to_owned(), v);
+            }
             _ => {}
         }
     }
     user.check_csrf(csrf.as_deref())?;
     if !penalty.kinds.trim().is_empty() {
         form.penalty = Some(penalty);
+    }
+    if has_review {
+        form.review = Some(review);
+    }
+    if has_deliberation {
+        form.deliberation = Some(deliberation);
+    }
+    if has_flags {
+        form.flags = Some(flags);
     }
     if !chosen.is_empty() {
         form.handlers = Some(handler_forms(&chosen));

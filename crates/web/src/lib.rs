@@ -7,6 +7,8 @@ pub mod case_api;
 pub mod case_console;
 pub mod console;
 pub mod error;
+pub mod review_api;
+pub mod review_console;
 pub mod tus;
 
 use axum::Router;
@@ -55,6 +57,14 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/documents/{kind}", get(case_api::document))
         .route("/cases/{id}/archive.zip", get(case_api::archive))
         .route("/parties/{key}/cases", get(case_api::party_cases))
+        .route("/cases/{id}/responsibility", get(review_api::responsibility))
+        .route("/agencies/{id}/review-catalogue", get(review_api::get_catalogue).put(review_api::put_catalogue))
+        .route(
+            "/agencies/{id}/review-catalogue.xlsx",
+            get(review_api::export_catalogue).post(review_api::import_catalogue),
+        )
+        .route("/reviews", get(review_api::queue))
+        .route("/staffing", get(review_api::staffing))
         .route("/evidence/{id}", get(api::get_evidence))
         .route("/evidence/{id}/file", get(api::get_evidence_file))
         .route("/ledger/checkpoint", get(api::ledger_checkpoint))
@@ -89,6 +99,10 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/steps", post(case_console::step))
         .route("/procedures", get(case_console::procedures))
         .route("/parties/{key}", get(case_console::party))
+        .route("/reviews", get(review_console::queue))
+        .route("/review-catalogue", get(review_console::catalogue).post(review_console::catalogue_post))
+        .route("/cases/{id}/responsibility", get(review_console::responsibility))
+        .route("/staffing", get(review_console::staffing))
         .route("/evidence/upload", get(console::upload_page))
         .route("/{kind}/{id}/edit", get(console::edit_form))
         .route("/{kind}/{id}", post(console::update));

@@ -14,6 +14,8 @@ use zhifa_web::{AppState, router};
 
 #[path = "web/cases.rs"]
 mod cases;
+#[path = "web/review.rs"]
+mod review;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -66,6 +68,17 @@ impl App {
     async fn post_json(&self, path: &str, token: &str, body: Value) -> Resp {
         self.send(
             Request::post(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn put_json(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.send(
+            Request::put(path)
                 .header(header::AUTHORIZATION, format!("Bearer {token}"))
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from(body.to_string()))

@@ -9,6 +9,10 @@ use super::{CaseData, Extension, Handler, Penalty, Step};
 use crate::ids::UserId;
 use crate::money::Money;
 use crate::people::Role;
+use crate::review::{
+    Assignee, Coordination, Deliberation, DeliberationInput, Draft, ReviewContext, ReviewFlags, ReviewInput,
+    ReviewRound, ReviewerInfo, RoundOutcome, RoundResult,
+};
 use jiff::civil::Date;
 use zhifa_calendar::Calendar;
 
@@ -34,6 +38,21 @@ pub struct StepInput {
     pub days: u16,
     /// `pay`: how much.
     pub amount: Money,
+    /// Legal review: who would review (the one named by `assign_reviewer`,
+    /// else the person taking the step).
+    pub reviewer: Option<ReviewerInfo>,
+    /// `review`, `review_problems`: the seven points and the opinion.
+    pub review: Option<ReviewInput>,
+    /// `resubmit`: the answer to each problem.
+    pub answers: Vec<String>,
+    /// `deliberate`, `deliberate_revise`.
+    pub deliberation: Option<DeliberationInput>,
+    /// `coordinate`, `refer_deliberation`: who took part.
+    pub participants: Vec<String>,
+    /// `amend`: new facts, basis or flags (absent: unchanged).
+    pub facts: Option<String>,
+    pub legal_basis: Option<String>,
+    pub flags: Option<ReviewFlags>,
 }
 
 impl StepInput {
@@ -52,6 +71,14 @@ impl StepInput {
             limit: String::new(),
             days: 0,
             amount: Money::ZERO,
+            reviewer: None,
+            review: None,
+            answers: Vec::new(),
+            deliberation: None,
+            participants: Vec::new(),
+            facts: None,
+            legal_basis: None,
+            flags: None,
         }
     }
 }
@@ -71,6 +98,8 @@ pub struct Facts<'a> {
     pub certificates: &'a CertificatesOf<'a>,
     pub recordings: &'a [RecordingRef],
     pub calendar: &'a Calendar,
+    /// The agency's catalogue and what it is matched on.
+    pub review: &'a ReviewContext,
 }
 
 impl Facts<'_> {
@@ -82,7 +111,36 @@ impl Facts<'_> {
     pub fn penalty(&self) -> Result<&Penalty, String> {
         self.step.penalty.as_ref().ok_or_else(|| "未填写处罚内容".to_owned())
     }
+
+    /// The draft a step submits for review: its penalty, else the last
+    /// round's, else the one proposed in the notice; with the case's basis and facts.
+    pub fn draft(&self) -> Option<Draft> {
+        match &self.step.penalty {
+            Some(p) => Some(Draft {
+                penalty: p.clone(),
+                legal_basis: self.case.legal_basis.clone(),
+                facts: self.case.facts.clone(),
+            }),
+            None => Self::draft_of(self.case),
+        }
+    }
+
+    /// The draft at hand: the last round's penalty, else the one proposed in
+    /// the notice; with the case's basis and facts as they are now.
+    pub fn draft_of(case: &CaseData) -> Option<Draft> {
+        let penalty =
+            case.review.current().map(|r| r.draft.penalty.clone()).or_else(|| case.proposed.clone())?;
+        Some(Draft { penalty, legal_basis: case.legal_basis.clone(), facts: case.facts.clone() })
+    }
+
+    /// The people who took the case's steps other than reviewing it.
+    pub fn handling_steps_by(&self) -> Vec<UserId> {
+        self.case.steps.iter().filter(|s| !REVIEW_ACTIONS.contains(&s.action.as_str())).map(|s| s.by).collect()
+    }
 }
+
+/// The steps a reviewer takes (they do not make the reviewer a handler).
+pub const REVIEW_ACTIONS: &[&str] = &["review", "review_problems", "return_materials", "assign_reviewer"];
 
 /// The effects a transition may have (what it records on the case).
 pub const EFFECTS: &[&str] = &[
@@ -111,6 +169,17 @@ pub const EFFECTS: &[&str] = &[
     "extend_seizure",
     "release",
     "inspect",
+    "amend",
+    "submit_review",
+    "assign_reviewer",
+    "extend_review",
+    "return_materials",
+    "review_problems",
+    "resubmit",
+    "request_coordination",
+    "coordinate",
+    "refer_deliberation",
+    "deliberate_revise",
 ];
 
 /// The engine's rule for recordings (applied to every stage marked mandatory).
@@ -194,6 +263,30 @@ fn check_input(t: &Transition, f: &Facts<'_>) -> Result<(), String> {
         "extend" | "extend_seizure" if s.days == 0 => Err("应填写延长的天数".into()),
         "extend" if s.reason.trim().is_empty() => Err("应写明延长期限的理由".into()),
         "pay" if s.amount == Money::ZERO => Err("应填写缴纳金额".into()),
+        "submit_review" | "hold_hearing" | "resubmit" | "coordinate" if f.draft().is_none() => {
+            Err("未填写拟作出的处罚决定".into())
+        }
+        "assign_reviewer" if s.reviewer.is_none() => Err("应选择法制审核人员".into()),
+        "extend_review" if s.days == 0 => Err("应填写延长的工作日数".into()),
+        "return_materials" if s.reason.trim().is_empty() => Err("应写明需要补充的材料".into()),
+        "review" | "review_problems" if s.review.is_none() => Err("应对七项审核内容逐项给出结论".into()),
+        "review" if s.review.as_ref().is_some_and(|r| r.opinion != crate::review::ReviewOpinion::Approve) => {
+            Err("审核意见为“存在问题”的，应选择“审核存在问题，退回”".into())
+        }
+        "review_problems"
+            if s.review.as_ref().is_some_and(|r| r.opinion != crate::review::ReviewOpinion::Problems) =>
+        {
+            Err("审核意见为“同意”的，应选择“法制审核通过”".into())
+        }
+        "request_coordination" if s.reason.trim().is_empty() => Err("应写明承办机构对审核意见的不同意见".into()),
+        "coordinate" | "refer_deliberation" if s.reason.trim().is_empty() => Err("应写明协调结果".into()),
+        "coordinate" | "refer_deliberation" if s.participants.is_empty() => Err("应写明参加协调的人员".into()),
+        "deliberate" | "deliberate_revise" if s.deliberation.is_none() => {
+            Err("应记录集体讨论的参加人员、各自意见和结论".into())
+        }
+        "amend" if s.facts.is_none() && s.legal_basis.is_none() && s.flags.is_none() => {
+            Err("没有需要修改的内容".into())
+        }
         _ => Ok(()),
     }
 }
@@ -212,9 +305,112 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
         "defend" => c.defended = true,
         "waive_hearing" => c.hearing_waived = true,
         "request_hearing" => c.hearing_requested_on = Some(on),
-        "hold_hearing" => c.hearing_held_on = Some(on),
-        "review" => c.reviewed_on = Some(on),
-        "deliberate" => c.deliberated_on = Some(on),
+        "hold_hearing" => {
+            c.hearing_held_on = Some(on);
+            open_round(f, &mut c)?;
+        }
+        "submit_review" => open_round(f, &mut c)?,
+        "resubmit" => {
+            let mut round = new_round(f, &c)?;
+            round.answers.clone_from(&s.answers);
+            c.review.rounds.push(round);
+        }
+        "assign_reviewer" => {
+            let r = s.reviewer.as_ref().ok_or("应选择法制审核人员")?;
+            c.review.reviewer =
+                Some(Assignee { user: r.user, name: r.name.clone(), on, by: s.by, by_name: s.by_name.clone() });
+        }
+        "extend_review" => {
+            let round = c.review.rounds.last_mut().ok_or("尚未提交法制审核")?;
+            round.extension_days = s.days;
+        }
+        "review" | "review_problems" | "return_materials" => {
+            let result = match t.effect.as_str() {
+                "review" => RoundResult::Approved,
+                "review_problems" => RoundResult::Problems,
+                _ => RoundResult::Incomplete,
+            };
+            if c.review.reviewer.is_none() {
+                c.review.reviewer =
+                    Some(Assignee { user: s.by, name: s.by_name.clone(), on, by: s.by, by_name: s.by_name.clone() });
+            }
+            let round = c.review.rounds.last_mut().ok_or("尚未提交法制审核")?;
+            let (findings, problems, comment) = match &s.review {
+                Some(r) if result != RoundResult::Incomplete => (r.findings.clone(), r.problems.clone(), r.comment.clone()),
+                _ => (Vec::new(), Vec::new(), s.reason.trim().to_owned()),
+            };
+            round.outcome = Some(RoundOutcome {
+                result,
+                reviewed_by: s.by,
+                reviewer_name: s.by_name.clone(),
+                on,
+                findings,
+                problems,
+                comment,
+            });
+            if result == RoundResult::Approved {
+                c.reviewed_on = Some(on);
+            }
+        }
+        "request_coordination" => c.review.coordinations.push(Coordination {
+            requested_on: on,
+            requested_by: s.by,
+            requested_by_name: s.by_name.clone(),
+            view: s.reason.trim().to_owned(),
+            on: None,
+            by: None,
+            by_name: String::new(),
+            participants: Vec::new(),
+            outcome: String::new(),
+            agreed: None,
+        }),
+        "coordinate" | "refer_deliberation" => {
+            let agreed = t.effect == "coordinate";
+            let co = c.review.coordinations.last_mut().ok_or("尚未提请协调")?;
+            co.on = Some(on);
+            co.by = Some(s.by);
+            co.by_name.clone_from(&s.by_name);
+            co.participants.clone_from(&s.participants);
+            co.outcome = s.reason.trim().to_owned();
+            co.agreed = Some(agreed);
+            if agreed {
+                let mut round = new_round(f, &c)?;
+                round.answers = vec![format!("经协调：{}", s.reason.trim())];
+                c.review.rounds.push(round);
+            }
+        }
+        "deliberate" | "deliberate_revise" => {
+            let d = s.deliberation.as_ref().ok_or("应记录集体讨论")?;
+            let decides = t.effect == "deliberate";
+            let current = c.review.current();
+            let after_disagreement = current.is_some_and(|r| {
+                r.outcome.as_ref().is_none_or(|o| o.result != RoundResult::Approved)
+            });
+            c.deliberations.push(Deliberation {
+                on,
+                chaired_by: s.by,
+                chair_name: s.by_name.clone(),
+                participants: d.participants.clone(),
+                views: d.views.clone(),
+                outcome: d.outcome.clone(),
+                decided: if decides { current.map(|r| r.draft.clone()) } else { None },
+                after_disagreement,
+            });
+            if decides {
+                c.deliberated_on = Some(on);
+            }
+        }
+        "amend" => {
+            if let Some(facts) = &s.facts {
+                c.facts.clone_from(facts);
+            }
+            if let Some(basis) = &s.legal_basis {
+                c.legal_basis.clone_from(basis);
+            }
+            if let Some(flags) = s.flags {
+                c.flags = flags;
+            }
+        }
         "decide" => {
             c.decision.clone_from(&s.penalty);
             c.decided_on = Some(on);
@@ -283,6 +479,29 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
     Ok(c)
 }
 
+/// A new review round of the draft `f` submits, on the case as it is in `c`.
+fn new_round(f: &Facts<'_>, c: &CaseData) -> Result<ReviewRound, String> {
+    let draft = f.draft().ok_or("未填写拟作出的处罚决定")?;
+    let number = u16::try_from(c.review.rounds.len() + 1).unwrap_or(u16::MAX);
+    Ok(ReviewRound {
+        number,
+        submitted_on: f.step.on,
+        submitted_by: f.step.by,
+        submitted_by_name: f.step.by_name.clone(),
+        triggers: f.review.triggers(c, Some(&draft.penalty)),
+        draft,
+        answers: Vec::new(),
+        extension_days: 0,
+        outcome: None,
+    })
+}
+
+fn open_round(f: &Facts<'_>, c: &mut CaseData) -> Result<(), String> {
+    let round = new_round(f, c)?;
+    c.review.rounds.push(round);
+    Ok(())
+}
+
 /// A time limit of a case: due when, computed how, met or overdue.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CaseDeadline {
@@ -348,6 +567,12 @@ pub fn deadlines(
     out
 }
 
+/// `days` working days after `from`, counting only Saturdays and Sundays as
+/// rest days: an estimate for a year whose holidays are not yet published.
+pub fn provisional_working_days(from: Date, days: u16) -> Option<Date> {
+    provisional_due(from, zhifa_calendar::Period::working_days(days).ok()?)
+}
+
 /// The due date of `period` after `from` counting Saturdays and Sundays as
 /// rest days and nothing else: shown, marked provisional, while a year's
 /// holidays are not yet published.
@@ -380,7 +605,13 @@ pub fn available<'a>(facts: &Facts<'_>, procedure: &'a Procedure) -> Vec<(&'a Tr
             let refusals = match take(facts, &t.action) {
                 Ok(_) => Vec::new(),
                 // Input the form will ask for is not "what is missing".
-                Err(r) => r.into_iter().filter(|r| r.rule != "input" && r.rule != "role").collect(),
+                Err(r) => r
+                    .into_iter()
+                    .filter(|r| !matches!(r.rule, "input" | "role" | "seven_points" | "review_answers"))
+                    .filter(|r| {
+                        facts.step.reviewer.is_some() || !matches!(r.rule, "review_separation" | "reviewer_qualified")
+                    })
+                    .collect(),
             };
             (t, refusals)
         })
@@ -412,6 +643,7 @@ mod tests {
             violation_on: None,
             health_or_finance: false,
             serious: false,
+            flags: ReviewFlags::default(),
             on,
         };
         let mut case = CaseData::new(&procedure, opening);

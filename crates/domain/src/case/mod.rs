@@ -13,6 +13,7 @@ use crate::idcard::IdCardNumber;
 use crate::ids::{ItemId, UserId};
 use crate::money::Money;
 use crate::people::Category;
+use crate::review::{Deliberation, ReviewFile, ReviewFlags};
 use crate::uscc::Uscc;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,8 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
     ("closing_approval", "结案审批表"),
     ("seizure_decision", "查封扣押决定书"),
     ("permit_decision", "行政许可决定书"),
+    ("review_opinion", "法制审核意见书"),
+    ("deliberation_record", "集体讨论记录"),
 ];
 
 pub fn document_name(code: &str) -> Option<&'static str> {
@@ -272,6 +275,15 @@ pub struct CaseData {
     pub archive_blob: Option<String>,
     pub extensions: Vec<Extension>,
     pub steps: Vec<Step>,
+    /// The catalogue flags of art. 58 the handling unit set.
+    #[serde(default, skip_serializing_if = "ReviewFlags::is_empty")]
+    pub flags: ReviewFlags,
+    /// Legal review (法制审核): rounds, reviewer, coordinations.
+    #[serde(default, skip_serializing_if = "ReviewFile::is_empty")]
+    pub review: ReviewFile,
+    /// Collective deliberations (集体讨论).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deliberations: Vec<Deliberation>,
 }
 
 impl CaseData {
@@ -318,6 +330,9 @@ impl CaseData {
             archive_blob: None,
             extensions: Vec::new(),
             steps: Vec::new(),
+            flags: opening.flags,
+            review: ReviewFile::default(),
+            deliberations: Vec::new(),
         }
     }
 
@@ -344,6 +359,7 @@ pub struct Opening {
     pub violation_on: Option<Date>,
     pub health_or_finance: bool,
     pub serious: bool,
+    pub flags: ReviewFlags,
     pub on: Date,
 }
 

@@ -449,7 +449,21 @@ gates = ["two_certified_officers"]
         let main: Vec<&str> = general.stages.iter().filter(|s| !s.exit).map(|s| s.name.as_str()).collect();
         assert_eq!(
             main,
-            ["立案", "调查取证", "告知", "听证", "法制审核", "集体讨论", "决定", "送达", "执行", "结案", "归档"]
+            [
+                "立案",
+                "调查取证",
+                "告知",
+                "听证",
+                "法制审核",
+                "退回承办机构",
+                "审核意见协调",
+                "集体讨论",
+                "决定",
+                "送达",
+                "执行",
+                "结案",
+                "归档"
+            ]
         );
         let seizure = all.get("coercive-seizure").unwrap();
         assert_eq!(seizure.stage("seizure").unwrap().recording, Recording::Mandatory);

@@ -4,6 +4,7 @@
 //! its article and a sentence for people.
 
 use super::engine::Facts;
+use crate::review;
 use super::{Handler, Penalty, PenaltyKind};
 use crate::ids::UserId;
 use crate::money::Money;
@@ -221,16 +222,6 @@ pub fn art_57_collective_deliberation(serious: bool, deliberated_on: Option<Date
     Ok(())
 }
 
-/// Art. 58: legal review before the decision where the case is serious or
-/// went through a hearing. (The agency's catalogue adds more cases.)
-pub fn art_58_legal_review(serious: bool, hearing_held: bool, reviewed_on: Option<Date>) -> Result<(), String> {
-    if (serious || hearing_held) && reviewed_on.is_none() {
-        let why = if hearing_held { "经过听证程序" } else { "情节复杂或者涉及重大公共利益" };
-        return Err(format!("{why}的案件，作出决定前应当进行法制审核"));
-    }
-    Ok(())
-}
-
 /// 行政强制法 art. 25: a seizure lasts at most 30 days, extended once by at
 /// most 30 days with the head's approval, before it runs out.
 pub fn coercion_art_25_seizure_extension(
@@ -341,7 +332,59 @@ pub const RULES: &[(&str, &str, Gate)] = &[
     }),
     ("collective_deliberation", ART_57, |f| art_57_collective_deliberation(f.case.serious, f.case.deliberated_on)),
     ("legal_review", ART_58, |f| {
-        art_58_legal_review(f.case.serious, f.case.hearing_held_on.is_some(), f.case.reviewed_on)
+        // The decision being issued (or, in a dry run, the draft at hand).
+        let Some(draft) = f.draft() else { return Ok(()) };
+        let triggers = f.review.triggers(f.case, Some(&draft.penalty));
+        review::art_58_no_decision_without_review(&triggers, review::cleared_draft(f.case), &draft)
+    }),
+    ("review_separation", review::GUIDELINE, |f| {
+        let r = f.step.reviewer.as_ref().ok_or("未指明法制审核人员")?;
+        review::guideline_separation_of_handling_and_review(r.user, &f.case.handlers, &f.handling_steps_by())
+    }),
+    ("reviewer_qualified", review::ART_58_2, |f| {
+        let r = f.step.reviewer.as_ref().ok_or("未指明法制审核人员")?;
+        review::art_58_first_time_reviewer_qualified(r, f.case.category)
+    }),
+    ("assigned_reviewer", review::GUIDELINE, |f| match &f.case.review.reviewer {
+        Some(a) if a.user != f.step.by => Err(format!("本案已指派{}审核", a.name)),
+        _ => Ok(()),
+    }),
+    ("seven_points", review::GUIDELINE, |f| match &f.step.review {
+        Some(r) => review::guideline_seven_points(r),
+        None => Err("应对七项审核内容逐项给出结论".into()),
+    }),
+    ("review_answers", review::GUIDELINE, |f| {
+        let Some(last) = f.case.review.current().and_then(|r| r.outcome.as_ref()) else { return Ok(()) };
+        let wanted = last.problems.len().max(1);
+        let answers = f.step.answers.iter().filter(|a| !a.trim().is_empty()).count();
+        if answers < wanted {
+            return Err(format!(
+                "审核意见提出 {wanted} 项问题（或需补充的材料），承办机构应逐项答复后再次报送审核，已答复 {answers} 项"
+            ));
+        }
+        Ok(())
+    }),
+    ("disagreement_after_resubmission", review::GUIDELINE, |f| {
+        if f.case.review.problem_rounds() < 2 {
+            return Err("承办机构应先按审核意见研究处理并再次报送审核；再次审核仍有分歧的，方可提请协调".into());
+        }
+        Ok(())
+    }),
+    ("serious_case", ART_57, |f| {
+        if !f.case.serious {
+            return Err("只有情节复杂或者重大违法行为的案件提交集体讨论；本案应继续协调或按审核意见处理".into());
+        }
+        Ok(())
+    }),
+    ("review_extension", review::GUIDELINE, |f| {
+        let round = f.case.review.current().ok_or("尚未提交法制审核")?;
+        if round.extension_days > 0 {
+            return Err("本轮审核期限已延长过一次".into());
+        }
+        if f.step.days > review::MAX_EXTENSION {
+            return Err(format!("审核期限至多延长 {} 个工作日", review::MAX_EXTENSION));
+        }
+        Ok(())
     }),
     ("first_minor_violation", ART_33, |f| {
         if f.step.reason.trim().is_empty() {
@@ -538,13 +581,6 @@ mod tests {
         assert!(art_57_collective_deliberation(true, None).is_err());
         assert!(art_57_collective_deliberation(true, Some(date(2025, 3, 1))).is_ok());
         assert!(art_57_collective_deliberation(false, None).is_ok());
-    }
-
-    #[test]
-    fn art_58_legal_review_after_a_hearing() {
-        assert!(art_58_legal_review(false, true, None).is_err());
-        assert!(art_58_legal_review(false, false, None).is_ok());
-        assert!(art_58_legal_review(true, false, Some(date(2025, 3, 1))).is_ok());
     }
 
     #[test]

@@ -10,11 +10,16 @@ use zhifa_service::Actor;
 use zhifa_store::testing::each_backend;
 
 /// An agency with officers (two with valid certificates, one whose
-/// certificate expired at the end of 2024), a head and a reviewer.
+/// certificate expired at the end of 2024), a head, a reviewer with the legal
+/// professional qualification and a new reviewer without it.
 pub struct Office {
+    pub agency: i64,
     pub officer: String,
     pub head: String,
     pub reviewer: String,
+    pub reviewer_id: i64,
+    pub novice: String,
+    pub novice_id: i64,
     /// `{ "user": id, "certificate": number }` of each officer.
     pub o1: Value,
     pub o2: Value,
@@ -29,6 +34,7 @@ pub async fn office(app: &App) -> Office {
     agency.number_prefix = "杭西市监".into();
     let a = s.create_agency(&sys, &zhifa_domain::agency::AgencyForm::from(&agency)).await.unwrap();
     let mut tokens = Vec::new();
+    let mut ids = Vec::new();
     let mut officers = Vec::new();
     for (username, role, cert) in [
         ("officer-1", "officer", Some(("33010600001", "2028-12-31"))),
@@ -36,14 +42,17 @@ pub async fn office(app: &App) -> Office {
         ("officer-3", "officer", Some(("33010600003", "2024-12-31"))),
         ("head", "head", None),
         ("reviewer", "reviewer", None),
+        ("novice", "reviewer", None),
     ] {
         let form = UserForm {
             username: username.into(),
             name: format!("测试{username}"),
             role: role.into(),
+            legal_qualification: (username == "reviewer").to_string(),
             ..Default::default()
         };
         let id = s.create_user(&sys, a, &form, Some(PASSWORD)).await.unwrap();
+        ids.push(id.0);
         if let Some((number, valid_to)) = cert {
             let cert = CertificateForm {
                 number: number.into(),
@@ -58,26 +67,30 @@ pub async fn office(app: &App) -> Office {
         tokens.push(s.create_token(&sys, id, "测试").await.unwrap().1);
     }
     Office {
+        agency: a.0,
         officer: tokens[0].clone(),
         head: tokens[3].clone(),
         reviewer: tokens[4].clone(),
+        reviewer_id: ids[4],
+        novice: tokens[5].clone(),
+        novice_id: ids[5],
         o1: officers[0].clone(),
         o2: officers[1].clone(),
         expired: officers[2].clone(),
     }
 }
 
-fn person() -> Value {
+pub(super) fn person() -> Value {
     json!({ "kind": "person", "name": "张三丰", "number": "11010519491231002X", "address": "杭州市西湖区文三路 1 号", "phone": "13800000000" })
 }
 
-fn company() -> Value {
+pub(super) fn company() -> Value {
     let uscc = zhifa_domain::uscc::with_check_character("91330106MA2H0K1X6").unwrap();
     json!({ "kind": "organisation", "name": "杭州某某食品有限公司", "number": uscc.as_str(), "address": "杭州市西湖区古墩路 2 号" })
 }
 
 /// Open a case; returns its id and number.
-async fn open(app: &App, token: &str, procedure: &str, party: Value, handlers: Vec<Value>, on: &str) -> (i64, String) {
+pub(super) async fn open(app: &App, token: &str, procedure: &str, party: Value, handlers: Vec<Value>, on: &str) -> (i64, String) {
     let r = app
         .post_json(
             "/api/v1/cases",
@@ -94,14 +107,14 @@ async fn open(app: &App, token: &str, procedure: &str, party: Value, handlers: V
     (v["id"].as_i64().unwrap(), v["number"].as_str().unwrap().to_owned())
 }
 
-async fn case(app: &App, token: &str, id: i64) -> Value {
+pub(super) async fn case(app: &App, token: &str, id: i64) -> Value {
     let r = app.get(&format!("/api/v1/cases/{id}"), token).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     r.json()
 }
 
 /// Take a step (with the version just read).
-async fn step(app: &App, token: &str, id: i64, action: &str, on: &str, mut fields: Value) -> Resp {
+pub(super) async fn step(app: &App, token: &str, id: i64, action: &str, on: &str, mut fields: Value) -> Resp {
     let version = case(app, token, id).await["version"].as_i64().unwrap();
     fields["action"] = json!(action);
     fields["version"] = json!(version);
@@ -109,14 +122,14 @@ async fn step(app: &App, token: &str, id: i64, action: &str, on: &str, mut field
     app.post_json(&format!("/api/v1/cases/{id}/steps"), token, fields).await
 }
 
-async fn ok(app: &App, token: &str, id: i64, action: &str, on: &str, fields: Value) -> Value {
+pub(super) async fn ok(app: &App, token: &str, id: i64, action: &str, on: &str, fields: Value) -> Value {
     let r = step(app, token, id, action, on, fields).await;
     assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.text());
     r.json()
 }
 
 /// The step is refused by `rule`, citing `article`.
-fn refused(r: &Resp, rule: &str, article: &str) -> String {
+pub(super) fn refused(r: &Resp, rule: &str, article: &str) -> String {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let v = r.json();
     assert_eq!(v["code"], "refused");
@@ -126,7 +139,7 @@ fn refused(r: &Resp, rule: &str, article: &str) -> String {
     hit["message"].as_str().unwrap().to_owned()
 }
 
-fn fine(yuan: u32) -> Value {
+pub(super) fn fine(yuan: u32) -> Value {
     json!({ "penalty": { "kinds": "fine", "fine": yuan.to_string() } })
 }
 
@@ -305,9 +318,10 @@ async fn rec_2_hearing_review_and_deliberation() {
         ok(&app, &o.head, id, "file", "2025-09-02", json!({})).await;
         ok(&app, &o.officer, id, "notify", "2025-09-26", fine(20_000)).await;
         ok(&app, &o.officer, id, "request_hearing", "2025-10-09", json!({})).await;
-        ok(&app, &o.officer, id, "hold_hearing", "2025-10-20", json!({})).await;
+        // After the hearing, the draft (15,000 yuan) goes to legal review (art. 58 (2)).
+        ok(&app, &o.officer, id, "hold_hearing", "2025-10-20", fine(15_000)).await;
         refused(&step(&app, &o.officer, id, "review", "2025-10-21", json!({})).await, "role", "");
-        ok(&app, &o.reviewer, id, "review", "2025-10-22", json!({})).await;
+        ok(&app, &o.reviewer, id, "review", "2025-10-22", super::review::approve()).await;
         ok(&app, &o.head, id, "skip_deliberation", "2025-10-23", json!({})).await;
         ok(&app, &o.head, id, "decide", "2025-10-24", fine(15_000)).await;
         assert_eq!(case(&app, &o.officer, id).await["stage"], "service");
@@ -439,6 +453,7 @@ async fn rec_1_the_demo_has_a_case_at_every_stage_of_every_procedure_some_overdu
     each_backend(|db| async move {
         let app = App::new(&db);
         app.service.create_demo().await.unwrap();
+        super::review::demo_responsibility_and_staffing(&app).await;
         let sys = Actor::System("test");
         let agency = app.service.agency_by_code(&sys, "hzxh-scjg").await.unwrap();
         let filter = zhifa_service::CaseFilter { agency: Some(agency.id), limit: 10_000, ..Default::default() };

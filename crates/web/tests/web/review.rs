@@ -1,0 +1,377 @@
+//! Legal review (法制审核) through the API, on both databases: the catalogue
+//! decides which decisions need review, the gate holds them until a review
+//! of that exact draft passes, reviewers are separate and qualified, problems
+//! go back and come again, disagreements reach collective deliberation, and
+//! every step is in the ledger. Also the demo's responsibility and staffing.
+
+use super::cases::{Office, case, company, fine, office, ok, open, refused, step};
+use super::{App, Resp};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use zhifa_service::Actor;
+use zhifa_store::testing::each_backend;
+
+/// The seven points, each with `finding`, and an opinion.
+fn seven(finding: &str, opinion: &str, problems: &str) -> Value {
+    let points = ["subject", "procedure", "facts", "law", "authority", "documents", "crime"];
+    let findings: serde_json::Map<String, Value> = points
+        .iter()
+        .map(|p| (p.to_string(), json!(if *p == "facts" { finding } else { "conforms" })))
+        .collect();
+    let comments: serde_json::Map<String, Value> = points
+        .iter()
+        .filter(|p| **p == "facts" && finding == "problem")
+        .map(|p| (p.to_string(), json!("违法所得的计算缺少进货凭证")))
+        .collect();
+    json!({ "review": { "findings": findings, "comments": comments, "opinion": opinion, "problems": problems, "comment": "" } })
+}
+
+/// A review that agrees on every point.
+pub fn approve() -> Value {
+    seven("conforms", "approve", "")
+}
+
+fn problems() -> Value {
+    seven("problem", "problems", "补充进货凭证，重新计算违法所得\n说明从重处罚的裁量情节")
+}
+
+async fn set_catalogue(app: &App, o: &Office, version: i64, all_general: bool) {
+    let r = app
+        .put_json(
+            &format!("/api/v1/agencies/{}/review-catalogue", o.agency),
+            &o.head,
+            json!({
+                "version": version, "review_all_general": all_general, "time_limit_days": 7,
+                "entries": [{ "name": "较大数额罚款", "category": "penalty", "trigger": "fine_at_least", "amount": "10000",
+                              "basis": "本机关重大执法决定法制审核目录清单第1项" }]
+            }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+}
+
+/// A filed case that has been notified of `yuan`, ready for a decision.
+async fn notified(app: &App, o: &Office, yuan: u32, extra: Value) -> i64 {
+    let (id, _) =
+        open(app, &o.officer, "penalty-general", company(), vec![o.o1.clone(), o.o2.clone()], "2025-03-03").await;
+    if extra.get("serious").is_some() {
+        // The opening form carries the flag; re-open with it.
+        let mut body = json!({
+            "procedure": "penalty-general", "title": "销售假冒注册商标的商品", "facts": "当事人销售假冒注册商标的商品。",
+            "legal_basis": "《中华人民共和国商标法》第六十条", "party": company(),
+            "handlers": [o.o1.clone(), o.o2.clone()], "violation_on": "2025-02-20", "on": "2025-03-03"
+        });
+        body["serious"] = extra["serious"].clone();
+        let r = app.post_json("/api/v1/cases", &o.officer, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let id = r.json()["id"].as_i64().unwrap();
+        ok(app, &o.head, id, "file", "2025-03-04", json!({})).await;
+        ok(app, &o.officer, id, "notify", "2025-03-10", fine(yuan)).await;
+        return id;
+    }
+    ok(app, &o.head, id, "file", "2025-03-04", json!({})).await;
+    ok(app, &o.officer, id, "notify", "2025-03-10", fine(yuan)).await;
+    id
+}
+
+fn stage(v: &Value) -> &str {
+    v["stage"].as_str().unwrap()
+}
+
+/// Every step of the case is a record of its own in the ledger, and the
+/// ledger verifies.
+async fn every_step_recorded(app: &App, token: &str, id: i64) {
+    let v = case(app, token, id).await;
+    let steps = v["data"]["steps"].as_array().unwrap().len();
+    let records = v["timeline"].as_array().unwrap().len();
+    assert_eq!(records, steps, "one record per step (the opening included)");
+    assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+}
+
+#[tokio::test]
+async fn rev_1_2_catalogue_threshold_gate_reviewers_and_the_resubmission_loop() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        set_catalogue(&app, &o, 0, false).await;
+        let r = app.get(&format!("/api/v1/agencies/{}/review-catalogue", o.agency), &o.officer).await;
+        assert_eq!(r.json()["version"], 1);
+
+        // Below the threshold: decided without review.
+        let below = notified(&app, &o, 9_000, json!({})).await;
+        ok(&app, &o.officer, below, "prepare_decision", "2025-03-28", json!({})).await;
+        ok(&app, &o.head, below, "decide", "2025-03-31", fine(9_000)).await;
+
+        // Above it: the gate names the catalogue line.
+        let id = notified(&app, &o, 30_000, json!({})).await;
+        ok(&app, &o.officer, id, "prepare_decision", "2025-03-28", json!({})).await;
+        let m = refused(&step(&app, &o.head, id, "decide", "2025-03-31", fine(30_000)).await, "legal_review", "第五十八条");
+        assert!(m.contains("较大数额罚款") && m.contains("不得作出决定"), "{m}");
+        let v = case(&app, &o.head, id).await;
+        let decide = v["actions"].as_array().unwrap().iter().find(|a| a["action"] == "decide").unwrap();
+        assert!(decide["missing"].to_string().contains("legal_review"), "the head sees why: {decide}");
+        ok(&app, &o.officer, id, "submit_review", "2025-03-31", json!({})).await;
+
+        // The queue shows it with its due date: 7 working days from 31 March 2025
+        // (4 April is the Qingming holiday) is 10 April.
+        let q = app.get("/api/v1/reviews", &o.reviewer).await.json();
+        let line = q.as_array().unwrap().iter().find(|l| l["case_id"] == id).unwrap();
+        assert_eq!(line["due"], "2025-04-10");
+        assert!(line["triggers"].to_string().contains("较大数额罚款"), "{line}");
+
+        // An unqualified first-time reviewer is refused (art. 58 ¶2).
+        let m = refused(
+            &step(&app, &o.head, id, "assign_reviewer", "2025-03-31", json!({ "reviewer": o.novice_id })).await,
+            "reviewer_qualified",
+            "第五十八条第二款",
+        );
+        assert!(m.contains("法律职业资格"), "{m}");
+        refused(&step(&app, &o.novice, id, "review", "2025-04-01", approve()).await, "reviewer_qualified", "第五十八条");
+        ok(&app, &o.head, id, "assign_reviewer", "2025-03-31", json!({ "reviewer": o.reviewer_id })).await;
+
+        // Problems: back to the handling unit, which answers each and resubmits.
+        let r = step(&app, &o.reviewer, id, "review", "2025-04-02", problems()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "an approval with a problem is refused");
+        ok(&app, &o.reviewer, id, "review_problems", "2025-04-02", problems()).await;
+        assert_eq!(stage(&case(&app, &o.officer, id).await), "review_returned");
+        let m = refused(
+            &step(&app, &o.officer, id, "resubmit", "2025-04-03", json!({ "answers": ["已补充进货凭证"] })).await,
+            "review_answers",
+            "国办发〔2018〕118号",
+        );
+        assert!(m.contains("2 项问题"), "{m}");
+        let answers = json!({ "answers": ["已补充进货凭证，违法所得重新计算", "已说明从重情节"] });
+        ok(&app, &o.officer, id, "resubmit", "2025-04-03", answers).await;
+        ok(&app, &o.reviewer, id, "review", "2025-04-07", approve()).await;
+        ok(&app, &o.head, id, "skip_deliberation", "2025-04-08", json!({})).await;
+
+        // Changing the amount after approval voids it; so does changing the facts.
+        let m = refused(&step(&app, &o.head, id, "decide", "2025-04-08", fine(25_000)).await, "legal_review", "第五十八条");
+        assert!(m.contains("原审核意见失效") && m.contains("30,000.00") && m.contains("25,000.00"), "{m}");
+        let facts = case(&app, &o.officer, id).await["data"]["facts"].as_str().unwrap().to_owned();
+        ok(&app, &o.officer, id, "amend", "2025-04-08", json!({ "facts": "当事人还销售了其他过期食品。" })).await;
+        let m = refused(&step(&app, &o.head, id, "decide", "2025-04-08", fine(30_000)).await, "legal_review", "第五十八条");
+        assert!(m.contains("案件事实已修改"), "{m}");
+        ok(&app, &o.officer, id, "amend", "2025-04-08", json!({ "facts": facts })).await;
+        ok(&app, &o.head, id, "decide", "2025-04-08", fine(30_000)).await;
+
+        // Both rounds are kept and in the review opinion.
+        let v = case(&app, &o.officer, id).await;
+        let rounds = v["data"]["review"]["rounds"].as_array().unwrap();
+        assert_eq!(rounds.len(), 2);
+        assert_eq!(rounds[0]["outcome"]["result"], "problems");
+        assert_eq!(rounds[1]["answers"].as_array().unwrap().len(), 2);
+        assert_eq!(rounds[1]["outcome"]["result"], "approved");
+        let html = app.get(&format!("/api/v1/cases/{id}/documents/review_opinion"), &o.officer).await.text();
+        for part in ["第 1 轮审核", "第 2 轮审核", "违法所得的计算缺少进货凭证", "已说明从重情节", "测试reviewer"] {
+            assert!(html.contains(part), "the review opinion lacks {part}");
+        }
+        every_step_recorded(&app, &o.officer, id).await;
+
+        // An agency that reviews every general-procedure penalty.
+        set_catalogue(&app, &o, 1, true).await;
+        let small = notified(&app, &o, 500, json!({})).await;
+        ok(&app, &o.officer, small, "prepare_decision", "2025-03-28", json!({})).await;
+        let m = refused(&step(&app, &o.head, small, "decide", "2025-03-31", fine(500)).await, "legal_review", "第五十八条");
+        assert!(m.contains("一般程序"), "{m}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rev_2_a_handler_never_reviews_their_own_case() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        // The reviewer registered this case: they handled it.
+        let (id, _) =
+            open(&app, &o.reviewer, "penalty-general", company(), vec![o.o1.clone(), o.o2.clone()], "2025-03-03")
+                .await;
+        ok(&app, &o.head, id, "file", "2025-03-04", json!({})).await;
+        ok(&app, &o.officer, id, "notify", "2025-03-10", fine(30_000)).await;
+        ok(&app, &o.officer, id, "submit_review", "2025-03-11", json!({})).await;
+        let m = refused(
+            &step(&app, &o.head, id, "assign_reviewer", "2025-03-11", json!({ "reviewer": o.reviewer_id })).await,
+            "review_separation",
+            "国办发〔2018〕118号",
+        );
+        assert!(m.contains("办审分离"), "{m}");
+        refused(&step(&app, &o.reviewer, id, "review", "2025-03-12", approve()).await, "review_separation", "118号");
+        // Materials sent back as incomplete by another reviewer … who is unqualified and new: refused too.
+        refused(
+            &step(&app, &o.novice, id, "return_materials", "2025-03-12", json!({ "reason": "缺少询问笔录" })).await,
+            "reviewer_qualified",
+            "第五十八条",
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rev_4_disagreement_reaches_collective_deliberation() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        set_catalogue(&app, &o, 0, false).await;
+        let id = notified(&app, &o, 80_000, json!({ "serious": true })).await;
+        ok(&app, &o.officer, id, "submit_review", "2025-03-11", json!({})).await;
+        ok(&app, &o.head, id, "assign_reviewer", "2025-03-11", json!({ "reviewer": o.reviewer_id })).await;
+        ok(&app, &o.reviewer, id, "review_problems", "2025-03-13", problems()).await;
+        // Coordination only after a resubmission still meets problems.
+        refused(
+            &step(&app, &o.officer, id, "request_coordination", "2025-03-14", json!({ "reason": "不同意" })).await,
+            "disagreement_after_resubmission",
+            "118号",
+        );
+        ok(&app, &o.officer, id, "resubmit", "2025-03-14", json!({ "answers": ["坚持原意见：凭证已在卷", "情节严重"] }))
+            .await;
+        ok(&app, &o.reviewer, id, "review_problems", "2025-03-17", problems()).await;
+        ok(&app, &o.officer, id, "request_coordination", "2025-03-18", json!({ "reason": "承办机构认为罚款数额适当" }))
+            .await;
+        assert_eq!(stage(&case(&app, &o.officer, id).await), "coordination");
+        ok(
+            &app,
+            &o.head,
+            id,
+            "refer_deliberation",
+            "2025-03-19",
+            json!({ "reason": "协调未能达成一致", "participants": "测试head\n测试reviewer\n测试officer-1" }),
+        )
+        .await;
+        // The deliberation is recorded: participants, each view, the outcome.
+        let deliberation = json!({ "deliberation": {
+            "participants": "测试head（局长）\n王副局长\n李副局长",
+            "views": "测试head：同意承办机构意见\n王副局长：同意\n李副局长：同意法制审核意见，但服从多数",
+            "outcome": "维持承办机构拟作出的罚款 80,000 元的决定"
+        }});
+        let r = step(&app, &o.head, id, "deliberate", "2025-03-20", json!({ "deliberation": { "participants": "测试head" } })).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        ok(&app, &o.head, id, "deliberate", "2025-03-20", deliberation).await;
+        ok(&app, &o.head, id, "decide", "2025-03-21", fine(80_000)).await;
+        let v = case(&app, &o.officer, id).await;
+        let d = &v["data"]["deliberations"][0];
+        assert_eq!(d["after_disagreement"], true);
+        assert_eq!(d["views"].as_array().unwrap().len(), 3);
+        let html = app.get(&format!("/api/v1/cases/{id}/documents/deliberation_record"), &o.officer).await.text();
+        for part in ["李副局长", "同意法制审核意见，但服从多数", "维持承办机构拟作出的罚款", "存在分歧"] {
+            assert!(html.contains(part), "the deliberation record lacks {part}");
+        }
+        every_step_recorded(&app, &o.officer, id).await;
+
+        // Responsibility: handlers, reviewer (each round), deliberation, approver.
+        let people = app.get(&format!("/api/v1/cases/{id}/responsibility"), &o.officer).await.json();
+        let has = |name: &str, role: &str| {
+            people.as_array().unwrap().iter().any(|p| p["name"].as_str().unwrap().starts_with(name) && p["role"] == role)
+        };
+        assert!(has("测试officer-1", "承办人"), "{people}");
+        assert!(has("测试reviewer", "法制审核人员"), "{people}");
+        assert!(has("李副局长", "集体讨论参加人"), "{people}");
+        assert!(has("测试head", "机关负责人"), "{people}");
+        let reviews = people.as_array().unwrap().iter().filter(|p| p["what"].as_str().unwrap().contains("轮审核")).count();
+        assert_eq!(reviews, 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rev_1_catalogue_excel_round_trip_refuses_a_bad_row() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        set_catalogue(&app, &o, 0, false).await;
+        let path = format!("/api/v1/agencies/{}/review-catalogue.xlsx", o.agency);
+        let xlsx = app.get(&path, &o.head).await.body;
+        let table = zhifa_docs::excel::read_table(&xlsx).unwrap();
+        assert_eq!(table.rows.len(), 1);
+        let import = |bytes: Vec<u8>| {
+            let app = &app;
+            let path = path.clone();
+            let token = o.head.clone();
+            async move {
+                app.send(
+                    axum::http::Request::post(&path)
+                        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+                        .body(axum::body::Body::from(bytes))
+                        .unwrap(),
+                )
+                .await
+            }
+        };
+        let r: Resp = import(xlsx.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["created"], 1);
+        // A row without its amount: nothing imported, the row named.
+        let headers: Vec<&str> = table.headers.iter().map(String::as_str).collect();
+        let mut row = table.rows[0].1.clone();
+        let amount = headers.iter().position(|h| h.starts_with("金额标准")).unwrap();
+        row[amount] = String::new();
+        let bad = zhifa_docs::excel::write_table("法制审核目录清单", &headers, &[table.rows[0].1.clone(), row]).unwrap();
+        let r = import(bad).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert!(r.json()["message"].as_str().unwrap().contains("第 3 行"), "{}", r.text());
+        let v = app.get(&format!("/api/v1/agencies/{}/review-catalogue", o.agency), &o.head).await.json();
+        assert_eq!(v["entries"].as_array().unwrap().len(), 1);
+        // Officers read the catalogue but do not change it.
+        let r = app
+            .put_json(
+                &format!("/api/v1/agencies/{}/review-catalogue", o.agency),
+                &o.officer,
+                json!({ "version": v["version"], "review_all_general": true, "time_limit_days": 7, "entries": [] }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    })
+    .await;
+}
+
+/// REV-5 and REV-6 on the demo: every person involved in a demo case that
+/// went through review and deliberation is named with role and day, and the
+/// staffing report lists exactly the demo agencies below 5%.
+pub async fn demo_responsibility_and_staffing(app: &App) {
+    let sys = Actor::System("test");
+    let agency = app.service.agency_by_code(&sys, "hzxh-scjg").await.unwrap();
+    let filter = zhifa_service::CaseFilter { agency: Some(agency.id), limit: 10_000, ..Default::default() };
+    let cases = app.service.store().cases(&filter).await.unwrap();
+    let deliberated = cases
+        .iter()
+        .find(|c| !c.data.deliberations.is_empty() && c.data.review.rounds.len() >= 2 && c.data.decided_on.is_some())
+        .expect("a demo case decided after review rounds and a deliberation");
+    let (_, people) = app.service.responsibility(&sys, deliberated.id, None).await.unwrap();
+    // Everyone who acted on the case, by its records in the ledger …
+    for r in app.service.store().records_of("case", deliberated.id.0).await.unwrap() {
+        let user = app.service.store().user(r.actor_id.unwrap()).await.unwrap().unwrap();
+        let name = &user.user.data.name;
+        assert!(
+            people.iter().any(|p| &p.name == name && p.user == Some(user.user.id)),
+            "{name} ({}) acted on the case but is not listed: {people:?}",
+            r.reason
+        );
+    }
+    // … every handler, reviewer and deliberation participant, each with role and day.
+    for h in &deliberated.data.handlers {
+        assert!(people.iter().any(|p| p.name == h.name && p.role == "承办人"));
+    }
+    for round in &deliberated.data.review.rounds {
+        let o = round.outcome.as_ref().unwrap();
+        assert!(people.iter().any(|p| p.name == o.reviewer_name && p.role == "法制审核人员" && p.on == o.on));
+    }
+    for d in &deliberated.data.deliberations {
+        for name in &d.participants {
+            assert!(people.iter().any(|p| &p.name == name && p.role == "集体讨论参加人" && p.on == d.on));
+        }
+    }
+    let decided = deliberated.data.steps.iter().find(|s| s.action == "decide").unwrap();
+    assert!(people.iter().any(|p| p.name == decided.by_name && p.role == "机关负责人" && p.on == decided.on));
+
+    // Staffing: the supervisor of the province sees every agency; exactly the
+    // demo's agencies below 5% are listed.
+    let supervisor = app.service.store().user_by_username("zj-jiandu").await.unwrap().unwrap();
+    let supervisor = Actor::User(app.service.principal(supervisor.user.id).await.unwrap().unwrap());
+    let below = app.service.staffing(&supervisor, true).await.unwrap();
+    let mut codes: Vec<&str> = below.iter().map(|l| l.code.as_str()).collect();
+    codes.sort_unstable();
+    assert_eq!(codes, zhifa_service::demo::BELOW_FIVE_PERCENT);
+    let all = app.service.staffing(&supervisor, false).await.unwrap();
+    let hz = all.iter().find(|l| l.code == "hz-scjg").unwrap();
+    assert_eq!((hz.certified_officers, hz.reviewers, hz.below_five_percent), (20, 1, false), "5% exactly is enough");
+}
