@@ -12,10 +12,10 @@ use crate::ids::{
     AgencyId, CaseId, CertificateId, InspectionItemId, ItemId, ReviewCatalogueId, ServiceGuideId, TokenId, UploadId,
     UserId,
 };
-use crate::review::ReviewCatalogue;
 use crate::people::{CertificateData, UserData};
 use crate::region::RegionCode;
 use crate::registry::{InspectionItemData, ItemData, ServiceGuideData};
+use crate::review::ReviewCatalogue;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::{Value, json};

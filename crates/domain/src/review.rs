@@ -18,8 +18,7 @@ use serde::{Deserialize, Serialize};
 pub const ART_58_1: &str = "《行政处罚法》第五十八条第一款";
 pub const ART_58_2: &str = "《行政处罚法》第五十八条第二款";
 /// 国办发〔2018〕118号, part four: review bodies, scope, contents, coordination, staffing.
-pub const GUIDELINE: &str =
-    "《国务院办公厅关于全面推行行政执法公示制度执法全过程记录制度重大执法决定法制审核制度的指导意见》（国办发〔2018〕118号）";
+pub const GUIDELINE: &str = "《国务院办公厅关于全面推行行政执法公示制度执法全过程记录制度重大执法决定法制审核制度的指导意见》（国办发〔2018〕118号）";
 
 coded_enum!(
     /// What makes a catalogue entry apply to a draft decision.
@@ -193,7 +192,11 @@ impl CatalogueEntry {
                 format!("{} {} 元", self.trigger.label(), self.amount)
             }
             Trigger::PenaltyKinds => {
-                format!("{}{}", self.trigger.label(), self.kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join("、"))
+                format!(
+                    "{}{}",
+                    self.trigger.label(),
+                    self.kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join("、")
+                )
             }
             t => t.label().to_owned(),
         }
@@ -238,9 +241,12 @@ impl CatalogueSettingsForm {
         let days = if self.time_limit_days.trim().is_empty() {
             DEFAULT_TIME_LIMIT
         } else {
-            self.time_limit_days.trim().parse::<u16>().ok().filter(|d| (1..=30).contains(d)).ok_or_else(|| {
-                Invalid::new("审核时限（工作日）", "应为 1 至 30 之间的整数")
-            })?
+            self.time_limit_days
+                .trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|d| (1..=30).contains(d))
+                .ok_or_else(|| Invalid::new("审核时限（工作日）", "应为 1 至 30 之间的整数"))?
         };
         Ok(ReviewCatalogue { entries, review_all_general: parse_flag(&self.review_all_general), time_limit_days: days })
     }
@@ -322,7 +328,10 @@ pub fn art_58_review_required(catalogue: &ReviewCatalogue, s: &ReviewSubject<'_>
             out.push(law("第（四）项", "法律、法规规定应当进行法制审核"));
         }
         if catalogue.review_all_general {
-            out.push(ReviewTrigger { source: "本机关目录清单".into(), reason: "适用一般程序的行政处罚决定均须法制审核".into() });
+            out.push(ReviewTrigger {
+                source: "本机关目录清单".into(),
+                reason: "适用一般程序的行政处罚决定均须法制审核".into(),
+            });
         }
     }
     for e in &catalogue.entries {
@@ -458,8 +467,12 @@ pub fn guideline_seven_points(r: &ReviewInput) -> Result<(), String> {
         ReviewOpinion::Approve if !problem_points.is_empty() => {
             Err(format!("“{}”存在问题，审核意见不能为同意", problem_points[0].point.label()))
         }
-        ReviewOpinion::Problems if problem_points.is_empty() => Err("审核意见为存在问题，应至少在一项审核事项上指出问题".into()),
-        ReviewOpinion::Problems if r.problems.is_empty() => Err("审核意见为存在问题，应写明需要承办机构纠正或补充的事项".into()),
+        ReviewOpinion::Problems if problem_points.is_empty() => {
+            Err("审核意见为存在问题，应至少在一项审核事项上指出问题".into())
+        }
+        ReviewOpinion::Problems if r.problems.is_empty() => {
+            Err("审核意见为存在问题，应写明需要承办机构纠正或补充的事项".into())
+        }
         _ => Ok(()),
     }
 }
@@ -856,7 +869,11 @@ pub fn responsibility(
                 name: p.clone(),
                 user: None,
                 role: "集体讨论参加人".into(),
-                what: if view.is_empty() { "参加集体讨论".into() } else { format!("集体讨论意见：{view}") },
+                what: if view.is_empty() {
+                    "参加集体讨论".into()
+                } else {
+                    format!("集体讨论意见：{view}")
+                },
                 on: d.on,
             });
         }
@@ -950,7 +967,8 @@ mod tests {
     fn catalogue_lines_round_trip_and_refuse_what_is_missing() {
         let e = entry("fine_at_least", "20,000", "");
         assert_eq!(CatalogueEntryForm::from(&e).validate().unwrap(), e);
-        let no_amount = CatalogueEntryForm { trigger: "罚款数额达到（含本数）".into(), ..CatalogueEntryForm::from(&e) };
+        let no_amount =
+            CatalogueEntryForm { trigger: "罚款数额达到（含本数）".into(), ..CatalogueEntryForm::from(&e) };
         let no_amount = CatalogueEntryForm { amount: String::new(), ..no_amount };
         assert_eq!(no_amount.validate().unwrap_err().field, "金额标准（元）");
         let no_kinds = CatalogueEntryForm { trigger: "penalty_kinds".into(), ..Default::default() };
@@ -981,7 +999,9 @@ mod tests {
         assert!(m.contains("不能为同意"), "{m}");
         assert!(guideline_seven_points(&review(ReviewOpinion::Problems, None, &["补充证据"])).is_err());
         assert!(guideline_seven_points(&review(ReviewOpinion::Problems, Some(ReviewPoint::Facts), &[])).is_err());
-        assert!(guideline_seven_points(&review(ReviewOpinion::Problems, Some(ReviewPoint::Facts), &["补充证据"])).is_ok());
+        assert!(
+            guideline_seven_points(&review(ReviewOpinion::Problems, Some(ReviewPoint::Facts), &["补充证据"])).is_ok()
+        );
         let mut six = review(ReviewOpinion::Approve, None, &[]);
         six.findings.pop();
         assert!(guideline_seven_points(&six).unwrap_err().contains("移送司法机关"));
@@ -1001,7 +1021,9 @@ mod tests {
     fn guideline_handler_never_reviews_own_case() {
         let h = Handler { user: UserId(7), name: "王".into(), certificate: "c".into() };
         assert!(guideline_separation_of_handling_and_review(UserId(7), std::slice::from_ref(&h), &[]).is_err());
-        assert!(guideline_separation_of_handling_and_review(UserId(9), &[h.clone()], &[UserId(9)]).is_err());
+        assert!(
+            guideline_separation_of_handling_and_review(UserId(9), std::slice::from_ref(&h), &[UserId(9)]).is_err()
+        );
         assert!(guideline_separation_of_handling_and_review(UserId(8), &[h], &[UserId(9)]).is_ok());
     }
 

@@ -199,7 +199,12 @@ fn demo_catalogue(code: &str) -> Result<ReviewCatalogue> {
     let forms = [
         line("较大数额罚款", "fine_at_least", "50000", ""),
         line("没收较大数额违法所得、非法财物", "confiscation_at_least", "50000", ""),
-        line("吊销许可证件、责令停产停业、责令关闭、降低资质等级", "penalty_kinds", "", "revoke_permit,suspend_business,order_closure,lower_qualification"),
+        line(
+            "吊销许可证件、责令停产停业、责令关闭、降低资质等级",
+            "penalty_kinds",
+            "",
+            "revoke_permit,suspend_business,order_closure,lower_qualification",
+        ),
         line("经过听证程序作出的行政处罚决定", "hearing_held", "", ""),
         line("涉及重大公共利益的行政处罚决定", "major_public_interest", "", ""),
     ];
@@ -317,7 +322,13 @@ impl Service {
                         let mut c = cert(0, valid.0, valid.1);
                         c.number = format!("ZJ{}{:02}{:03}", plan.region, n, i);
                         people.push((
-                            person(&format!("{code}-zd{i:02}"), &name(6 + i as usize), Role::Officer, "执法队员", false)?,
+                            person(
+                                &format!("{code}-zd{i:02}"),
+                                &name(6 + i as usize),
+                                Role::Officer,
+                                "执法队员",
+                                false,
+                            )?,
                             vec![c],
                         ));
                     }

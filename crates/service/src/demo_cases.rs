@@ -247,7 +247,10 @@ fn form_for(walk: &Walk, action: &str, on: Date, cast: &Cast) -> StepForm {
         }
         "refer_deliberation" => {
             f.reason = "经协调，承办机构与法制审核机构对裁量情节仍有分歧".into();
-            f.participants = format!("{}（局长）\n{}（法制审核人员）\n{}（承办人）", cast.head.name, cast.reviewer.name, cast.officer.name);
+            f.participants = format!(
+                "{}（局长）\n{}（法制审核人员）\n{}（承办人）",
+                cast.head.name, cast.reviewer.name, cast.officer.name
+            );
         }
         "deliberate" => {
             f.deliberation = Some(DeliberationForm {
@@ -479,7 +482,10 @@ impl Service {
             }
             for (k, age) in stops {
                 let overdue = age > 1;
-                if !overdue && !reached.insert((walk.procedure, path[k].clone())) {
+                // A serious case is also kept walked to its end: a decision
+                // with every part of REV-5 (review rounds, deliberation).
+                let complete = walk.serious && k == walk.steps.len();
+                if !overdue && !reached.insert((walk.procedure, path[k].clone())) && !complete {
                     continue;
                 }
                 let last = if k == 0 { 0 } else { i64::from(walk.steps[k - 1].2) };
@@ -585,7 +591,8 @@ impl Service {
         Ok(())
     }
 
-    /// Open a case and take the first `k` steps of `walk` in memory, through the engine.
+    /// Open a case and take the first `k` steps of `walk` in memory, through
+    /// the engine, up to a step the engine refuses.
     fn walk_in_memory(
         &self,
         cast: &Cast,
@@ -615,7 +622,12 @@ impl Service {
                 calendar: &self.calendar,
                 review: &cast.review,
             };
-            (stage, data) = engine::take(&facts, action).map_err(ServiceError::Refused)?;
+            // Where the law stops the walk (an agency that reviews every
+            // general-procedure penalty, say), the case stays at that stage.
+            match engine::take(&facts, action) {
+                Ok(next) => (stage, data) = next,
+                Err(_) => break,
+            }
         }
         Ok((stage, data))
     }

@@ -134,7 +134,13 @@ impl Service {
     }
 
     /// Remove line `index` (from 0) of the catalogue.
-    pub async fn remove_catalogue_entry(&self, actor: &Actor, agency: AgencyId, version: i64, index: usize) -> Result<()> {
+    pub async fn remove_catalogue_entry(
+        &self,
+        actor: &Actor,
+        agency: AgencyId,
+        version: i64,
+        index: usize,
+    ) -> Result<()> {
         let current = self.catalogue_of(agency).await?;
         if index >= current.catalogue.entries.len() {
             return Err(ServiceError::NotFound);
@@ -199,9 +205,11 @@ impl Service {
 
     /// Who `user` is as a reviewer of `agency`'s cases.
     pub(crate) async fn reviewer_info(&self, agency: AgencyId, user: UserId) -> Result<ReviewerInfo> {
-        let row = self.store.user(user).await?.ok_or_else(|| {
-            ServiceError::Invalid(Invalid::new("法制审核人员", "不存在"))
-        })?;
+        let row = self
+            .store
+            .user(user)
+            .await?
+            .ok_or_else(|| ServiceError::Invalid(Invalid::new("法制审核人员", "不存在")))?;
         let d = &row.user.data;
         Ok(ReviewerInfo {
             user,
@@ -281,8 +289,7 @@ impl Service {
             }
             .to_owned()
         };
-        let name_of =
-            |action: &str| procedure.transition(action).map_or_else(|| action.to_owned(), |t| t.name.clone());
+        let name_of = |action: &str| procedure.transition(action).map_or_else(|| action.to_owned(), |t| t.name.clone());
         Ok((case.number.clone(), zhifa_domain::review::responsibility(&case.data, role_of, name_of)))
     }
 
@@ -314,7 +321,7 @@ impl Service {
             if below_only && !below {
                 continue;
             }
-            let share = if certified == 0 { 0.0 } else { f64::from(reviewers * 1000 / certified) / 10.0 };
+            let share = (reviewers * 1000).checked_div(certified).map_or(0.0, |permille| f64::from(permille) / 10.0);
             out.push(StaffingLine {
                 agency_id: a.id.0,
                 code: AgencyCode::as_str(&a.data.code).to_owned(),

@@ -64,7 +64,8 @@ async fn fill_more(s: &Service) {
     s.create_agency(&sys, &AgencyForm::from(&build::agency("agency-b", "330106", 2))).await.unwrap();
 }
 
-/// A user of agency 1 created with a certificate (two records).
+/// A user of agency 1 created with a certificate (two records), and the
+/// agency's legal-review catalogue (one).
 async fn fill_people(db: &TestDb) {
     let change = zhifa_domain::change::Change::CreateUser {
         agency: zhifa_domain::ids::AgencyId(1),
@@ -72,11 +73,22 @@ async fn fill_people(db: &TestDb) {
         certificates: vec![build::certificate("33010600001", "330106")],
         password_hash: None,
     };
+    let line = zhifa_domain::review::CatalogueEntryForm {
+        name: "较大数额罚款".into(),
+        category: "penalty".into(),
+        trigger: "fine_at_least".into(),
+        amount: "50000".into(),
+        ..Default::default()
+    };
+    let catalogue = zhifa_domain::change::Change::CreateReviewCatalogue {
+        agency: zhifa_domain::ids::AgencyId(1),
+        data: zhifa_domain::review::ReviewCatalogue { entries: vec![line.validate().unwrap()], ..Default::default() },
+    };
     let command = zhifa_store::Command {
         actor: zhifa_domain::records::ActorRef { id: None, username: "system:test".into() },
         at: jiff::Timestamp::now(),
         reason: "测试".into(),
-        changes: vec![change],
+        changes: vec![change, catalogue],
     };
     db.store.commit(&command).await.unwrap();
 }
@@ -202,6 +214,18 @@ async fn verify_names_every_change_behind_the_programs_back() {
             "certificates id=1",
         ),
         (
+            "review_catalogues",
+            "UPDATE review_catalogues SET data = replace(data, '5000000', '9900000')",
+            "UPDATE review_catalogues SET data = replace(data, '5000000', '9900000')",
+            "review_catalogues id=1",
+        ),
+        (
+            "review_catalogues",
+            "DELETE FROM review_catalogues WHERE id = 1",
+            "DELETE FROM review_catalogues WHERE id = 1",
+            "review_catalogues id=1",
+        ),
+        (
             "ledger_meta",
             "UPDATE ledger_meta SET public_key = replace(public_key, 'A', 'B')",
             "UPDATE ledger_meta SET public_key = replace(public_key, 'A', 'B')",
@@ -216,7 +240,7 @@ async fn verify_names_every_change_behind_the_programs_back() {
             fill_people(&db).await;
             let clean = s.verify(|_| {}).await.unwrap();
             assert_eq!(clean.problems, vec![], "clean before tampering");
-            assert_eq!(clean.rows, 12, "an agency, nine items, a user and a certificate");
+            assert_eq!(clean.rows, 13, "an agency, nine items, a user, a certificate and a catalogue");
             let change = match db.backend {
                 Backend::Sqlite => sqlite,
                 Backend::Postgres => postgres,

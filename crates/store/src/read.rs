@@ -9,9 +9,9 @@ use zhifa_domain::agency::AgencyData;
 use zhifa_domain::ids::{
     AgencyId, CertificateId, InspectionItemId, ItemId, RecordId, ReviewCatalogueId, ServiceGuideId, TokenId, UserId,
 };
-use zhifa_domain::review::ReviewCatalogue;
 use zhifa_domain::people::{CertificateData, UserData};
 use zhifa_domain::registry::{InspectionItemData, ItemData, ServiceGuideData};
+use zhifa_domain::review::ReviewCatalogue;
 
 /// A stored thing of an agency with its version (for optimistic updates).
 #[derive(Debug, Clone, PartialEq)]
@@ -175,7 +175,10 @@ impl Store {
     }
 
     /// The agency's legal-review catalogue, if it has one.
-    pub async fn review_catalogue(&self, agency: AgencyId) -> Result<Option<Entry<ReviewCatalogueId, ReviewCatalogue>>> {
+    pub async fn review_catalogue(
+        &self,
+        agency: AgencyId,
+    ) -> Result<Option<Entry<ReviewCatalogueId, ReviewCatalogue>>> {
         Ok(self.list_entries(List::ReviewCatalogues, agency).await?.into_iter().next())
     }
 
@@ -184,14 +187,13 @@ impl Store {
     /// strings, so `"reviewed_by":N` matches the field only; each match is
     /// then read to count its rounds.
     pub async fn penalty_reviews_by(&self, agency: AgencyId, user: UserId) -> Result<u32> {
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT data FROM cases WHERE agency_id = $1 AND (data LIKE $2 OR data LIKE $3)",
-        )
-        .bind(agency.0)
-        .bind(format!("%\"reviewed_by\":{},%", user.0))
-        .bind(format!("%\"reviewed_by\":{}}}%", user.0))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT data FROM cases WHERE agency_id = $1 AND (data LIKE $2 OR data LIKE $3)")
+                .bind(agency.0)
+                .bind(format!("%\"reviewed_by\":{},%", user.0))
+                .bind(format!("%\"reviewed_by\":{}}}%", user.0))
+                .fetch_all(&self.pool)
+                .await?;
         let mut n = 0;
         for data in rows {
             let case: zhifa_domain::case::CaseData = serde_json::from_str(&data)

@@ -535,7 +535,12 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView, reason: Option
             })
             .unwrap_or_default(),
         review_required: v.review_required.iter().map(ToString::to_string).collect(),
-        reviewer: data.review.reviewer.as_ref().map(|a| format!("{}（{} 由{}指派）", a.name, a.on, a.by_name)).unwrap_or_default(),
+        reviewer: data
+            .review
+            .reviewer
+            .as_ref()
+            .map(|a| format!("{}（{} 由{}指派）", a.name, a.on, a.by_name))
+            .unwrap_or_default(),
         reviewers: if own_agency { reviewers(s, user).await? } else { Vec::new() },
         points: zhifa_domain::review::ReviewPoint::CHOICES,
         answers_owed: match data.review.current().and_then(|r| r.outcome.as_ref()) {

@@ -119,7 +119,13 @@ async fn catalogue_page(
             if !e.item_code.is_empty() {
                 scope.push(format!("事项 {}", e.item_code));
             }
-            EntryRow { index, name: e.name.clone(), scope: scope.join(" · "), condition: e.condition(), basis: e.basis.clone() }
+            EntryRow {
+                index,
+                name: e.name.clone(),
+                scope: scope.join(" · "),
+                condition: e.condition(),
+                basis: e.basis.clone(),
+            }
         })
         .collect();
     let can_edit = zhifa_service::authz::can_edit_review_catalogue(
@@ -214,7 +220,9 @@ pub async fn catalogue_post(
         _ => Err(zhifa_service::ServiceError::NotFound),
     };
     match result {
-        Ok(()) if notice.is_none() => Ok(Redirect::to(&format!("/console/review-catalogue?agency={}", agency.0)).into_response()),
+        Ok(()) if notice.is_none() => {
+            Ok(Redirect::to(&format!("/console/review-catalogue?agency={}", agency.0)).into_response())
+        }
         Ok(()) => {
             let mut page = catalogue_page(&s, &user, agency, None, CatalogueEntryForm::default()).await?;
             page.notice = notice;

@@ -128,8 +128,7 @@ impl Facts<'_> {
     /// The draft at hand: the last round's penalty, else the one proposed in
     /// the notice; with the case's basis and facts as they are now.
     pub fn draft_of(case: &CaseData) -> Option<Draft> {
-        let penalty =
-            case.review.current().map(|r| r.draft.penalty.clone()).or_else(|| case.proposed.clone())?;
+        let penalty = case.review.current().map(|r| r.draft.penalty.clone()).or_else(|| case.proposed.clone())?;
         Some(Draft { penalty, legal_basis: case.legal_basis.clone(), facts: case.facts.clone() })
     }
 
@@ -273,9 +272,7 @@ fn check_input(t: &Transition, f: &Facts<'_>) -> Result<(), String> {
         "review" if s.review.as_ref().is_some_and(|r| r.opinion != crate::review::ReviewOpinion::Approve) => {
             Err("审核意见为“存在问题”的，应选择“审核存在问题，退回”".into())
         }
-        "review_problems"
-            if s.review.as_ref().is_some_and(|r| r.opinion != crate::review::ReviewOpinion::Problems) =>
-        {
+        "review_problems" if s.review.as_ref().is_some_and(|r| r.opinion != crate::review::ReviewOpinion::Problems) => {
             Err("审核意见为“同意”的，应选择“法制审核通过”".into())
         }
         "request_coordination" if s.reason.trim().is_empty() => Err("应写明承办机构对审核意见的不同意见".into()),
@@ -336,7 +333,9 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
             }
             let round = c.review.rounds.last_mut().ok_or("尚未提交法制审核")?;
             let (findings, problems, comment) = match &s.review {
-                Some(r) if result != RoundResult::Incomplete => (r.findings.clone(), r.problems.clone(), r.comment.clone()),
+                Some(r) if result != RoundResult::Incomplete => {
+                    (r.findings.clone(), r.problems.clone(), r.comment.clone())
+                }
                 _ => (Vec::new(), Vec::new(), s.reason.trim().to_owned()),
             };
             round.outcome = Some(RoundOutcome {
@@ -383,9 +382,8 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
             let d = s.deliberation.as_ref().ok_or("应记录集体讨论")?;
             let decides = t.effect == "deliberate";
             let current = c.review.current();
-            let after_disagreement = current.is_some_and(|r| {
-                r.outcome.as_ref().is_none_or(|o| o.result != RoundResult::Approved)
-            });
+            let after_disagreement =
+                current.is_some_and(|r| r.outcome.as_ref().is_none_or(|o| o.result != RoundResult::Approved));
             c.deliberations.push(Deliberation {
                 on,
                 chaired_by: s.by,

@@ -4,11 +4,11 @@
 //! its article and a sentence for people.
 
 use super::engine::Facts;
-use crate::review;
 use super::{Handler, Penalty, PenaltyKind};
 use crate::ids::UserId;
 use crate::money::Money;
 use crate::people::{Category, CertificateData};
+use crate::review;
 use jiff::civil::Date;
 use zhifa_calendar::{Calendar, Period, Unit};
 

@@ -90,7 +90,14 @@ pub(super) fn company() -> Value {
 }
 
 /// Open a case; returns its id and number.
-pub(super) async fn open(app: &App, token: &str, procedure: &str, party: Value, handlers: Vec<Value>, on: &str) -> (i64, String) {
+pub(super) async fn open(
+    app: &App,
+    token: &str,
+    procedure: &str,
+    party: Value,
+    handlers: Vec<Value>,
+    on: &str,
+) -> (i64, String) {
     let r = app
         .post_json(
             "/api/v1/cases",

@@ -14,10 +14,8 @@ use zhifa_store::testing::each_backend;
 /// The seven points, each with `finding`, and an opinion.
 fn seven(finding: &str, opinion: &str, problems: &str) -> Value {
     let points = ["subject", "procedure", "facts", "law", "authority", "documents", "crime"];
-    let findings: serde_json::Map<String, Value> = points
-        .iter()
-        .map(|p| (p.to_string(), json!(if *p == "facts" { finding } else { "conforms" })))
-        .collect();
+    let findings: serde_json::Map<String, Value> =
+        points.iter().map(|p| (p.to_string(), json!(if *p == "facts" { finding } else { "conforms" }))).collect();
     let comments: serde_json::Map<String, Value> = points
         .iter()
         .filter(|p| **p == "facts" && finding == "problem")
@@ -105,7 +103,8 @@ async fn rev_1_2_catalogue_threshold_gate_reviewers_and_the_resubmission_loop() 
         // Above it: the gate names the catalogue line.
         let id = notified(&app, &o, 30_000, json!({})).await;
         ok(&app, &o.officer, id, "prepare_decision", "2025-03-28", json!({})).await;
-        let m = refused(&step(&app, &o.head, id, "decide", "2025-03-31", fine(30_000)).await, "legal_review", "第五十八条");
+        let m =
+            refused(&step(&app, &o.head, id, "decide", "2025-03-31", fine(30_000)).await, "legal_review", "第五十八条");
         assert!(m.contains("较大数额罚款") && m.contains("不得作出决定"), "{m}");
         let v = case(&app, &o.head, id).await;
         let decide = v["actions"].as_array().unwrap().iter().find(|a| a["action"] == "decide").unwrap();
@@ -126,7 +125,11 @@ async fn rev_1_2_catalogue_threshold_gate_reviewers_and_the_resubmission_loop() 
             "第五十八条第二款",
         );
         assert!(m.contains("法律职业资格"), "{m}");
-        refused(&step(&app, &o.novice, id, "review", "2025-04-01", approve()).await, "reviewer_qualified", "第五十八条");
+        refused(
+            &step(&app, &o.novice, id, "review", "2025-04-01", approve()).await,
+            "reviewer_qualified",
+            "第五十八条",
+        );
         ok(&app, &o.head, id, "assign_reviewer", "2025-03-31", json!({ "reviewer": o.reviewer_id })).await;
 
         // Problems: back to the handling unit, which answers each and resubmits.
@@ -146,11 +149,13 @@ async fn rev_1_2_catalogue_threshold_gate_reviewers_and_the_resubmission_loop() 
         ok(&app, &o.head, id, "skip_deliberation", "2025-04-08", json!({})).await;
 
         // Changing the amount after approval voids it; so does changing the facts.
-        let m = refused(&step(&app, &o.head, id, "decide", "2025-04-08", fine(25_000)).await, "legal_review", "第五十八条");
+        let m =
+            refused(&step(&app, &o.head, id, "decide", "2025-04-08", fine(25_000)).await, "legal_review", "第五十八条");
         assert!(m.contains("原审核意见失效") && m.contains("30,000.00") && m.contains("25,000.00"), "{m}");
         let facts = case(&app, &o.officer, id).await["data"]["facts"].as_str().unwrap().to_owned();
         ok(&app, &o.officer, id, "amend", "2025-04-08", json!({ "facts": "当事人还销售了其他过期食品。" })).await;
-        let m = refused(&step(&app, &o.head, id, "decide", "2025-04-08", fine(30_000)).await, "legal_review", "第五十八条");
+        let m =
+            refused(&step(&app, &o.head, id, "decide", "2025-04-08", fine(30_000)).await, "legal_review", "第五十八条");
         assert!(m.contains("案件事实已修改"), "{m}");
         ok(&app, &o.officer, id, "amend", "2025-04-08", json!({ "facts": facts })).await;
         ok(&app, &o.head, id, "decide", "2025-04-08", fine(30_000)).await;
@@ -163,16 +168,19 @@ async fn rev_1_2_catalogue_threshold_gate_reviewers_and_the_resubmission_loop() 
         assert_eq!(rounds[1]["answers"].as_array().unwrap().len(), 2);
         assert_eq!(rounds[1]["outcome"]["result"], "approved");
         let html = app.get(&format!("/api/v1/cases/{id}/documents/review_opinion"), &o.officer).await.text();
-        for part in ["第 1 轮审核", "第 2 轮审核", "违法所得的计算缺少进货凭证", "已说明从重情节", "测试reviewer"] {
+        for part in ["第 1 轮审核", "第 2 轮审核", "违法所得的计算缺少进货凭证", "已说明从重情节", "测试reviewer"]
+        {
             assert!(html.contains(part), "the review opinion lacks {part}");
         }
+        insta::assert_snapshot!("review_opinion_document", html);
         every_step_recorded(&app, &o.officer, id).await;
 
         // An agency that reviews every general-procedure penalty.
         set_catalogue(&app, &o, 1, true).await;
         let small = notified(&app, &o, 500, json!({})).await;
         ok(&app, &o.officer, small, "prepare_decision", "2025-03-28", json!({})).await;
-        let m = refused(&step(&app, &o.head, small, "decide", "2025-03-31", fine(500)).await, "legal_review", "第五十八条");
+        let m =
+            refused(&step(&app, &o.head, small, "decide", "2025-03-31", fine(500)).await, "legal_review", "第五十八条");
         assert!(m.contains("一般程序"), "{m}");
     })
     .await;
@@ -185,8 +193,7 @@ async fn rev_2_a_handler_never_reviews_their_own_case() {
         let o = office(&app).await;
         // The reviewer registered this case: they handled it.
         let (id, _) =
-            open(&app, &o.reviewer, "penalty-general", company(), vec![o.o1.clone(), o.o2.clone()], "2025-03-03")
-                .await;
+            open(&app, &o.reviewer, "penalty-general", company(), vec![o.o1.clone(), o.o2.clone()], "2025-03-03").await;
         ok(&app, &o.head, id, "file", "2025-03-04", json!({})).await;
         ok(&app, &o.officer, id, "notify", "2025-03-10", fine(30_000)).await;
         ok(&app, &o.officer, id, "submit_review", "2025-03-11", json!({})).await;
@@ -223,8 +230,15 @@ async fn rev_4_disagreement_reaches_collective_deliberation() {
             "disagreement_after_resubmission",
             "118号",
         );
-        ok(&app, &o.officer, id, "resubmit", "2025-03-14", json!({ "answers": ["坚持原意见：凭证已在卷", "情节严重"] }))
-            .await;
+        ok(
+            &app,
+            &o.officer,
+            id,
+            "resubmit",
+            "2025-03-14",
+            json!({ "answers": ["坚持原意见：凭证已在卷", "情节严重"] }),
+        )
+        .await;
         ok(&app, &o.reviewer, id, "review_problems", "2025-03-17", problems()).await;
         ok(&app, &o.officer, id, "request_coordination", "2025-03-18", json!({ "reason": "承办机构认为罚款数额适当" }))
             .await;
@@ -244,7 +258,15 @@ async fn rev_4_disagreement_reaches_collective_deliberation() {
             "views": "测试head：同意承办机构意见\n王副局长：同意\n李副局长：同意法制审核意见，但服从多数",
             "outcome": "维持承办机构拟作出的罚款 80,000 元的决定"
         }});
-        let r = step(&app, &o.head, id, "deliberate", "2025-03-20", json!({ "deliberation": { "participants": "测试head" } })).await;
+        let r = step(
+            &app,
+            &o.head,
+            id,
+            "deliberate",
+            "2025-03-20",
+            json!({ "deliberation": { "participants": "测试head" } }),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
         ok(&app, &o.head, id, "deliberate", "2025-03-20", deliberation).await;
         ok(&app, &o.head, id, "decide", "2025-03-21", fine(80_000)).await;
@@ -253,7 +275,8 @@ async fn rev_4_disagreement_reaches_collective_deliberation() {
         assert_eq!(d["after_disagreement"], true);
         assert_eq!(d["views"].as_array().unwrap().len(), 3);
         let html = app.get(&format!("/api/v1/cases/{id}/documents/deliberation_record"), &o.officer).await.text();
-        for part in ["李副局长", "同意法制审核意见，但服从多数", "维持承办机构拟作出的罚款", "存在分歧"] {
+        for part in ["李副局长", "同意法制审核意见，但服从多数", "维持承办机构拟作出的罚款", "存在分歧"]
+        {
             assert!(html.contains(part), "the deliberation record lacks {part}");
         }
         every_step_recorded(&app, &o.officer, id).await;
@@ -261,13 +284,18 @@ async fn rev_4_disagreement_reaches_collective_deliberation() {
         // Responsibility: handlers, reviewer (each round), deliberation, approver.
         let people = app.get(&format!("/api/v1/cases/{id}/responsibility"), &o.officer).await.json();
         let has = |name: &str, role: &str| {
-            people.as_array().unwrap().iter().any(|p| p["name"].as_str().unwrap().starts_with(name) && p["role"] == role)
+            people
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"].as_str().unwrap().starts_with(name) && p["role"] == role)
         };
         assert!(has("测试officer-1", "承办人"), "{people}");
         assert!(has("测试reviewer", "法制审核人员"), "{people}");
         assert!(has("李副局长", "集体讨论参加人"), "{people}");
         assert!(has("测试head", "机关负责人"), "{people}");
-        let reviews = people.as_array().unwrap().iter().filter(|p| p["what"].as_str().unwrap().contains("轮审核")).count();
+        let reviews =
+            people.as_array().unwrap().iter().filter(|p| p["what"].as_str().unwrap().contains("轮审核")).count();
         assert_eq!(reviews, 2);
     })
     .await;
@@ -305,7 +333,8 @@ async fn rev_1_catalogue_excel_round_trip_refuses_a_bad_row() {
         let mut row = table.rows[0].1.clone();
         let amount = headers.iter().position(|h| h.starts_with("金额标准")).unwrap();
         row[amount] = String::new();
-        let bad = zhifa_docs::excel::write_table("法制审核目录清单", &headers, &[table.rows[0].1.clone(), row]).unwrap();
+        let bad =
+            zhifa_docs::excel::write_table("法制审核目录清单", &headers, &[table.rows[0].1.clone(), row]).unwrap();
         let r = import(bad).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
         assert!(r.json()["message"].as_str().unwrap().contains("第 3 行"), "{}", r.text());
@@ -335,7 +364,7 @@ pub async fn demo_responsibility_and_staffing(app: &App) {
     let deliberated = cases
         .iter()
         .find(|c| !c.data.deliberations.is_empty() && c.data.review.rounds.len() >= 2 && c.data.decided_on.is_some())
-        .expect("a demo case decided after review rounds and a deliberation");
+        .unwrap_or_else(|| panic!("no demo case decided after review rounds and a deliberation"));
     let (_, people) = app.service.responsibility(&sys, deliberated.id, None).await.unwrap();
     // Everyone who acted on the case, by its records in the ledger …
     for r in app.service.store().records_of("case", deliberated.id.0).await.unwrap() {
@@ -374,4 +403,61 @@ pub async fn demo_responsibility_and_staffing(app: &App) {
     let all = app.service.staffing(&supervisor, false).await.unwrap();
     let hz = all.iter().find(|l| l.code == "hz-scjg").unwrap();
     assert_eq!((hz.certified_officers, hz.reviewers, hz.below_five_percent), (20, 1, false), "5% exactly is enough");
+}
+
+#[tokio::test]
+async fn rev_console_queue_catalogue_rounds_responsibility_and_staffing() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        // A line added through the console's form (multipart, like the import).
+        let boundary = "zhifa-boundary";
+        let part = |name: &str, value: &str| {
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+        };
+        let mut body = String::new();
+        for (k, v) in [
+            ("csrf_token", ""),
+            ("version", "0"),
+            ("op", "add"),
+            ("name", "吊销许可证件"),
+            ("category", "penalty"),
+            ("trigger", "penalty_kinds"),
+            ("kinds", "吊销许可证件"),
+        ] {
+            body.push_str(&part(k, v));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let r = app
+            .send(
+                axum::http::Request::post("/console/review-catalogue")
+                    .header(axum::http::header::AUTHORIZATION, format!("Bearer {}", o.head))
+                    .header(axum::http::header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+                    .body(axum::body::Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let page = app.get("/console/review-catalogue", &o.reviewer).await.text();
+        assert!(page.contains("处罚种类为吊销许可证件") && page.contains("7 个工作日"), "{page}");
+
+        let id = notified(&app, &o, 5_000, json!({})).await;
+        ok(&app, &o.officer, id, "submit_review", "2025-03-11", json!({})).await;
+        let queue = app.get("/console/reviews", &o.reviewer).await.text();
+        assert!(queue.contains("法制审核待办") && queue.contains("第 1 轮") && queue.contains("2025-03-20"), "{queue}");
+        ok(&app, &o.reviewer, id, "review_problems", "2025-03-12", problems()).await;
+        ok(&app, &o.officer, id, "resubmit", "2025-03-13", json!({ "answers": ["已补充", "已说明"] })).await;
+        let page = app.get(&format!("/console/cases/{id}"), &o.reviewer).await.text();
+        for part in
+            ["第 1 轮：存在问题，退回", "第 2 轮：审核中", "补充进货凭证，重新计算违法所得", "已说明", "finding_crime"]
+        {
+            assert!(page.contains(part), "the case page lacks {part}");
+        }
+        let page = app.get(&format!("/console/cases/{id}/responsibility"), &o.officer).await.text();
+        assert!(page.contains("测试reviewer") && page.contains("法制审核人员") && page.contains("送审人"), "{page}");
+        let page = app.get("/console/staffing", &o.head).await.text();
+        // Two certified officers (one certificate expired) and two reviewers.
+        assert!(page.contains("<td>2</td><td>2</td>"), "{page}");
+    })
+    .await;
 }
