@@ -514,14 +514,16 @@ impl Draft {
 
     pub fn summary(&self) -> String {
         let p = &self.penalty;
-        let mut s = p.kinds_label();
-        if p.fine > Money::ZERO {
-            s.push_str(&format!("，罚款 {} 元", p.fine));
-        }
-        if p.confiscation > Money::ZERO {
-            s.push_str(&format!("，没收 {} 元", p.confiscation));
-        }
-        s
+        let parts: Vec<String> = p
+            .kinds
+            .iter()
+            .map(|k| match k {
+                PenaltyKind::Fine => format!("罚款 {} 元", p.fine),
+                PenaltyKind::Confiscation if p.confiscation > Money::ZERO => format!("没收 {} 元", p.confiscation),
+                other => other.label().to_owned(),
+            })
+            .collect();
+        parts.join("，")
     }
 }
 
@@ -1077,6 +1079,20 @@ mod tests {
         assert!(art_58_no_decision_without_review(&t, Some(&a), &a).is_ok());
         let b = Draft { penalty: fine(25_000), ..a.clone() };
         assert!(art_58_no_decision_without_review(&t, Some(&a), &b).unwrap_err().contains("原审核意见失效"));
+    }
+
+    #[test]
+    fn a_draft_in_words() {
+        let mut p = fine(30_000);
+        assert_eq!(
+            Draft { penalty: p.clone(), legal_basis: String::new(), facts: String::new() }.summary(),
+            "罚款 30,000.00 元"
+        );
+        p.kinds.insert(0, PenaltyKind::Warning);
+        assert_eq!(
+            Draft { penalty: p, legal_basis: String::new(), facts: String::new() }.summary(),
+            "警告，罚款 30,000.00 元"
+        );
     }
 
     #[test]
