@@ -40,9 +40,9 @@ pub trait Form: Default {
 
 macro_rules! form_fields {
     ($form:ty { $($name:ident : $label:literal, $kind:expr, $req:literal;)* }) => {
-        impl Form for $form {
-            const FIELDS: &'static [Field] = &[
-                $(Field { name: stringify!($name), label: $label, kind: $kind, required: $req },)*
+        impl $crate::registry::Form for $form {
+            const FIELDS: &'static [$crate::registry::Field] = &[
+                $($crate::registry::Field { name: stringify!($name), label: $label, kind: $kind, required: $req },)*
             ];
             fn get(&self, name: &str) -> &str {
                 match name { $(stringify!($name) => &self.$name,)* _ => "" }
@@ -53,6 +53,8 @@ macro_rules! form_fields {
         }
     };
 }
+
+pub(crate) use form_fields;
 
 use FieldKind::{Choice, Date, Flag, Long, Text};
 

@@ -10,7 +10,7 @@ use crate::error::{optional_text, required_text};
 use crate::ids::UserId;
 use crate::money::Money;
 use crate::people::{Category, parse_flag};
-use crate::registry::{Field, FieldKind, Form, Level};
+use crate::registry::{FieldKind, Level};
 use crate::{Invalid, coded_enum};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -71,49 +71,17 @@ pub struct CatalogueEntryForm {
     pub basis: String,
 }
 
-impl Form for CatalogueEntryForm {
-    const FIELDS: &'static [Field] = &[
-        Field { name: "name", label: "审核事项", kind: FieldKind::Text, required: true },
-        Field { name: "category", label: "执法类别", kind: FieldKind::Choice(Category::CHOICES), required: true },
-        Field { name: "domain", label: "执法领域", kind: FieldKind::Choice(Domain::CHOICES), required: false },
-        Field { name: "level", label: "执法层级", kind: FieldKind::Choice(Level::CHOICES), required: false },
-        Field { name: "item_code", label: "事项编码", kind: FieldKind::Text, required: false },
-        Field { name: "trigger", label: "触发条件", kind: FieldKind::Choice(Trigger::CHOICES), required: true },
-        Field { name: "amount", label: "金额标准（元）", kind: FieldKind::Text, required: false },
-        Field { name: "kinds", label: "处罚种类", kind: FieldKind::Text, required: false },
-        Field { name: "basis", label: "依据", kind: FieldKind::Long, required: false },
-    ];
-
-    fn get(&self, name: &str) -> &str {
-        match name {
-            "name" => &self.name,
-            "category" => &self.category,
-            "domain" => &self.domain,
-            "level" => &self.level,
-            "item_code" => &self.item_code,
-            "trigger" => &self.trigger,
-            "amount" => &self.amount,
-            "kinds" => &self.kinds,
-            "basis" => &self.basis,
-            _ => "",
-        }
-    }
-
-    fn set(&mut self, name: &str, value: String) {
-        match name {
-            "name" => self.name = value,
-            "category" => self.category = value,
-            "domain" => self.domain = value,
-            "level" => self.level = value,
-            "item_code" => self.item_code = value,
-            "trigger" => self.trigger = value,
-            "amount" => self.amount = value,
-            "kinds" => self.kinds = value,
-            "basis" => self.basis = value,
-            _ => {}
-        }
-    }
-}
+crate::registry::form_fields!(CatalogueEntryForm {
+    name: "审核事项", FieldKind::Text, true;
+    category: "执法类别", FieldKind::Choice(Category::CHOICES), true;
+    domain: "执法领域", FieldKind::Choice(Domain::CHOICES), false;
+    level: "执法层级", FieldKind::Choice(Level::CHOICES), false;
+    item_code: "事项编码", FieldKind::Text, false;
+    trigger: "触发条件", FieldKind::Choice(Trigger::CHOICES), true;
+    amount: "金额标准（元）", FieldKind::Text, false;
+    kinds: "处罚种类", FieldKind::Text, false;
+    basis: "依据", FieldKind::Long, false;
+});
 
 fn optional<T>(s: &str, parse: impl Fn(&str) -> Result<T, Invalid>) -> Result<Option<T>, Invalid> {
     if s.trim().is_empty() { Ok(None) } else { parse(s).map(Some) }
@@ -685,6 +653,25 @@ impl DeliberationForm {
         }
         Ok(DeliberationInput { participants, views, outcome: required_text("讨论结论", &self.outcome, 2000)? })
     }
+}
+
+/// The draft at hand: the last round's penalty, else the one proposed in the
+/// notice; with the case's basis and facts as they are now.
+pub fn draft_at_hand(case: &CaseData) -> Option<Draft> {
+    let penalty = case.review.current().map(|r| r.draft.penalty.clone()).or_else(|| case.proposed.clone())?;
+    Some(Draft { penalty, legal_basis: case.legal_basis.clone(), facts: case.facts.clone() })
+}
+
+/// Art. 58 ¶2 counts a person's earlier penalty reviews: the rounds of
+/// `case` that `user` answered (approved or found problems; a return for
+/// incomplete material is not a review).
+pub fn penalty_reviews_answered(case: &CaseData, user: UserId) -> u32 {
+    if case.category != Category::Penalty {
+        return 0;
+    }
+    let answered = case.review.rounds.iter().filter_map(|r| r.outcome.as_ref());
+    let n = answered.filter(|o| o.reviewed_by == user && o.result != RoundResult::Incomplete).count();
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// The draft a decision may be issued on: the last round's if approved, or

@@ -294,7 +294,7 @@ impl Service {
         let deadlines = engine::deadlines(&procedure, &case.data, &self.calendar, &self.legal_periods(), self.today());
         let timeline = self.store.records_of("case", id.0).await?;
         let review_due = case.data.review.current().map(|r| self.round_due(r, review.catalogue.time_limit_days));
-        let review_required = match engine::Facts::draft_of(&case.data) {
+        let review_required = match zhifa_domain::review::draft_at_hand(&case.data) {
             Some(draft) => review.triggers(&case.data, Some(&draft.penalty)),
             None => Vec::new(),
         };

@@ -70,7 +70,7 @@ pub struct StaffingLine {
     pub below_five_percent: bool,
 }
 
-/// A catalogue that refuses anything but its own shape.
+/// The catalogue with its settings kept and its lines replaced by `entries`.
 fn edited(catalogue: &ReviewCatalogue, entries: Vec<CatalogueEntry>) -> ReviewCatalogue {
     ReviewCatalogue { entries, ..catalogue.clone() }
 }
@@ -216,7 +216,13 @@ impl Service {
             name: d.name.clone(),
             is_reviewer: row.user.agency_id == agency && d.role == Role::Reviewer && d.active,
             legal_qualification: d.legal_qualification,
-            prior_penalty_reviews: self.store.penalty_reviews_by(agency, user).await?,
+            prior_penalty_reviews: self
+                .store
+                .cases_reviewed_by(agency, user)
+                .await?
+                .iter()
+                .map(|c| zhifa_domain::review::penalty_reviews_answered(c, user))
+                .sum(),
         })
     }
 

@@ -6,6 +6,7 @@ use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use zhifa_domain::agency::AgencyData;
+use zhifa_domain::case::CaseData;
 use zhifa_domain::ids::{
     AgencyId, CertificateId, InspectionItemId, ItemId, RecordId, ReviewCatalogueId, ServiceGuideId, TokenId, UserId,
 };
@@ -182,11 +183,10 @@ impl Store {
         Ok(self.list_entries(List::ReviewCatalogues, agency).await?.into_iter().next())
     }
 
-    /// How many penalty cases of the agency `user` has answered a review of
-    /// (approved or found problems). Canonical JSON escapes quotes inside
-    /// strings, so `"reviewed_by":N` matches the field only; each match is
-    /// then read to count its rounds.
-    pub async fn penalty_reviews_by(&self, agency: AgencyId, user: UserId) -> Result<u32> {
+    /// The agency's cases that `user` may have answered a review of: those
+    /// whose data holds `"reviewed_by":N` (canonical JSON escapes quotes
+    /// inside strings, so only the field matches).
+    pub async fn cases_reviewed_by(&self, agency: AgencyId, user: UserId) -> Result<Vec<CaseData>> {
         let rows: Vec<String> =
             sqlx::query_scalar("SELECT data FROM cases WHERE agency_id = $1 AND (data LIKE $2 OR data LIKE $3)")
                 .bind(agency.0)
@@ -194,22 +194,11 @@ impl Store {
                 .bind(format!("%\"reviewed_by\":{}}}%", user.0))
                 .fetch_all(&self.pool)
                 .await?;
-        let mut n = 0;
-        for data in rows {
-            let case: zhifa_domain::case::CaseData = serde_json::from_str(&data)
-                .map_err(|e| StoreError::Corrupt { table: "cases", message: e.to_string() })?;
-            if case.category != zhifa_domain::people::Category::Penalty {
-                continue;
-            }
-            n += case
-                .review
-                .rounds
-                .iter()
-                .filter_map(|r| r.outcome.as_ref())
-                .filter(|o| o.reviewed_by == user && o.result != zhifa_domain::review::RoundResult::Incomplete)
-                .count() as u32;
-        }
-        Ok(n)
+        rows.iter()
+            .map(|d| {
+                serde_json::from_str(d).map_err(|e| StoreError::Corrupt { table: "cases", message: e.to_string() })
+            })
+            .collect()
     }
 
     pub async fn agency(&self, id: AgencyId) -> Result<Option<Entry<AgencyId, AgencyData>>> {

@@ -190,42 +190,38 @@ pub async fn catalogue_post(
     let actor = user.actor();
     let version: i64 = get("version").parse().unwrap_or(0);
     let mut form = CatalogueEntryForm { category: "penalty".into(), ..Default::default() };
-    let mut notice = None;
+    // Each operation: Ok(Some(notice)) shows the page again with it, Ok(None) redirects.
     let result = match get("op").as_str() {
         "add" => {
             use zhifa_domain::registry::Form;
             for f in CatalogueEntryForm::FIELDS {
                 form.set(f.name, get(f.name));
             }
-            s.service.add_catalogue_entry(&actor, agency, version, &form).await
+            s.service.add_catalogue_entry(&actor, agency, version, &form).await.map(|()| None)
         }
         "remove" => {
             let index = get("index").parse().unwrap_or(usize::MAX);
-            s.service.remove_catalogue_entry(&actor, agency, version, index).await
+            s.service.remove_catalogue_entry(&actor, agency, version, index).await.map(|()| None)
         }
         "settings" => {
             let settings = CatalogueSettingsForm {
                 review_all_general: get("review_all_general"),
                 time_limit_days: get("time_limit_days"),
             };
-            s.service.set_catalogue_settings(&actor, agency, version, &settings).await
+            s.service.set_catalogue_settings(&actor, agency, version, &settings).await.map(|()| None)
         }
-        "import" => match s.service.import_review_catalogue(&actor, agency, &file).await {
-            Ok(r) => {
-                notice = Some(format!("已导入 {} 项，原有事项已被替换", r.created));
-                Ok(())
-            }
-            Err(e) => Err(e),
-        },
+        "import" => s
+            .service
+            .import_review_catalogue(&actor, agency, &file)
+            .await
+            .map(|r| Some(format!("已导入 {} 项，原有事项已被替换", r.created))),
         _ => Err(zhifa_service::ServiceError::NotFound),
     };
     match result {
-        Ok(()) if notice.is_none() => {
-            Ok(Redirect::to(&format!("/console/review-catalogue?agency={}", agency.0)).into_response())
-        }
-        Ok(()) => {
+        Ok(None) => Ok(Redirect::to(&format!("/console/review-catalogue?agency={}", agency.0)).into_response()),
+        Ok(Some(notice)) => {
             let mut page = catalogue_page(&s, &user, agency, None, CatalogueEntryForm::default()).await?;
-            page.notice = notice;
+            page.notice = Some(notice);
             Ok(render(&page))
         }
         Err(e) => {

@@ -121,15 +121,8 @@ impl Facts<'_> {
                 legal_basis: self.case.legal_basis.clone(),
                 facts: self.case.facts.clone(),
             }),
-            None => Self::draft_of(self.case),
+            None => crate::review::draft_at_hand(self.case),
         }
-    }
-
-    /// The draft at hand: the last round's penalty, else the one proposed in
-    /// the notice; with the case's basis and facts as they are now.
-    pub fn draft_of(case: &CaseData) -> Option<Draft> {
-        let penalty = case.review.current().map(|r| r.draft.penalty.clone()).or_else(|| case.proposed.clone())?;
-        Some(Draft { penalty, legal_basis: case.legal_basis.clone(), facts: case.facts.clone() })
     }
 
     /// The people who took the case's steps other than reviewing it.

@@ -48,25 +48,20 @@ async fn set_catalogue(app: &App, o: &Office, version: i64, all_general: bool) {
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
 }
 
-/// A filed case that has been notified of `yuan`, ready for a decision.
+/// A filed case that has been notified of `yuan`, ready for a decision;
+/// `extra` adds to the opening form (e.g. `serious`).
 async fn notified(app: &App, o: &Office, yuan: u32, extra: Value) -> i64 {
-    let (id, _) =
-        open(app, &o.officer, "penalty-general", company(), vec![o.o1.clone(), o.o2.clone()], "2025-03-03").await;
-    if extra.get("serious").is_some() {
-        // The opening form carries the flag; re-open with it.
-        let mut body = json!({
-            "procedure": "penalty-general", "title": "销售假冒注册商标的商品", "facts": "当事人销售假冒注册商标的商品。",
-            "legal_basis": "《中华人民共和国商标法》第六十条", "party": company(),
-            "handlers": [o.o1.clone(), o.o2.clone()], "violation_on": "2025-02-20", "on": "2025-03-03"
-        });
-        body["serious"] = extra["serious"].clone();
-        let r = app.post_json("/api/v1/cases", &o.officer, body).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-        let id = r.json()["id"].as_i64().unwrap();
-        ok(app, &o.head, id, "file", "2025-03-04", json!({})).await;
-        ok(app, &o.officer, id, "notify", "2025-03-10", fine(yuan)).await;
-        return id;
+    let mut body = json!({
+        "procedure": "penalty-general", "title": "销售过期食品", "facts": "当事人在经营场所销售超过保质期的食品。",
+        "legal_basis": "《中华人民共和国食品安全法》第三十四条第（十）项", "party": company(),
+        "handlers": [o.o1.clone(), o.o2.clone()], "violation_on": "2025-02-20", "on": "2025-03-03"
+    });
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        body[k] = v.clone();
     }
+    let r = app.post_json("/api/v1/cases", &o.officer, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
     ok(app, &o.head, id, "file", "2025-03-04", json!({})).await;
     ok(app, &o.officer, id, "notify", "2025-03-10", fine(yuan)).await;
     id
