@@ -427,6 +427,30 @@ struct CasePage {
     /// How many answers a resubmission owes (one per problem, at least one).
     answers_owed: Vec<String>,
     deliberations: usize,
+    /// A refused step's form as it was typed, to show it again.
+    kept_action: String,
+    kept: Vec<(String, String)>,
+}
+
+impl CasePage {
+    /// What was typed in field `name` of `action`'s refused form ("" otherwise).
+    fn kept(&self, action: &str, name: &str) -> &str {
+        self.kept_nth(action, name, 0)
+    }
+
+    /// The `n`-th value typed in field `name` (fields that repeat, like answers).
+    fn kept_nth(&self, action: &str, name: &str, n: usize) -> &str {
+        if action != self.kept_action {
+            return "";
+        }
+        self.kept.iter().filter(|(k, _)| k == name).nth(n).map_or("", |(_, v)| v.as_str())
+    }
+
+    /// What was chosen for one of the seven points (`prefix` + point code).
+    fn kept_point(&self, action: &str, prefix: &str, point: &str) -> &str {
+        let name = format!("{prefix}{point}");
+        self.kept(action, &name)
+    }
 }
 
 fn local_time(t: jiff::Timestamp) -> String {
@@ -548,6 +572,8 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView, reason: Option
             _ => vec!["补充、修改的情况".into()],
         },
         deliberations: data.deliberations.len(),
+        kept_action: String::new(),
+        kept: Vec::new(),
         stage,
         own_agency,
         me,
@@ -605,6 +631,7 @@ pub async fn step(
     let mut flags = zhifa_domain::review::ReviewFlags::default();
     let (mut has_review, mut has_deliberation, mut has_flags) = (false, false, false);
     let (mut csrf, mut action, mut version, mut chosen) = (None, String::new(), 0, Vec::new());
+    let typed: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "csrf_token").cloned().collect();
     for (k, v) in pairs {
         match k.as_str() {
             "csrf_token" => csrf = Some(v),
@@ -680,6 +707,8 @@ pub async fn step(
             let mut page = case_page(&s, &user, view, None).await?;
             page.error = Some(e.message.clone());
             page.refusals = e.refusals.clone();
+            page.kept_action = action;
+            page.kept = typed;
             Ok((e.status, render(&page)).into_response())
         }
     }

@@ -496,7 +496,7 @@ async fn rec_1_the_demo_has_a_case_at_every_stage_of_every_procedure_some_overdu
 }
 
 /// Percent-encode form fields.
-fn form_body(fields: &[(&str, &str)]) -> String {
+pub(super) fn form_body(fields: &[(&str, &str)]) -> String {
     let enc = |s: &str| {
         s.bytes()
             .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })

@@ -448,6 +448,42 @@ async fn rev_console_queue_catalogue_rounds_responsibility_and_staffing() {
         {
             assert!(page.contains(part), "the case page lacks {part}");
         }
+        // A refused review keeps what the reviewer typed.
+        ok(&app, &o.reviewer, id, "review_problems", "2025-03-14", problems()).await;
+        let version = case(&app, &o.reviewer, id).await["version"].to_string();
+        let ok_answers = json!({ "answers": ["已补充", "已说明"] });
+        ok(&app, &o.officer, id, "resubmit", "2025-03-17", ok_answers).await;
+        let version2 = case(&app, &o.reviewer, id).await["version"].to_string();
+        assert_ne!(version, version2);
+        let typed = super::cases::form_body(&[
+            ("action", "review_problems"),
+            ("version", &version2),
+            ("on", "2025-03-18"),
+            ("opinion", "problems"),
+            ("finding_subject", "conforms"),
+            ("finding_procedure", "conforms"),
+            ("finding_facts", "problem"),
+            ("finding_law", "not_applicable"),
+            ("finding_authority", "conforms"),
+            ("finding_documents", "conforms"),
+            ("finding_crime", "conforms"),
+            ("problems", "补充第三份进货凭证"),
+        ]);
+        let r = app
+            .send(
+                axum::http::Request::post(format!("/console/cases/{id}/steps"))
+                    .header(axum::http::header::AUTHORIZATION, format!("Bearer {}", o.reviewer))
+                    .header(axum::http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(axum::body::Body::from(typed))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        let page = r.text();
+        assert!(page.contains("应写明问题所在"), "the refusal is shown");
+        assert!(page.contains(">补充第三份进货凭证</textarea>"), "the typed problems are kept");
+        assert!(page.contains(r#"<option value="not_applicable" selected>"#), "the chosen findings are kept");
+
         let page = app.get(&format!("/console/cases/{id}/responsibility"), &o.officer).await.text();
         assert!(page.contains("测试reviewer") && page.contains("法制审核人员") && page.contains("送审人"), "{page}");
         let page = app.get("/console/staffing", &o.head).await.text();
