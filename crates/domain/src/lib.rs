@@ -13,6 +13,7 @@ pub mod ids;
 pub mod money;
 pub mod people;
 pub mod records;
+pub mod redaction;
 pub mod region;
 pub mod registry;
 pub mod review;
