@@ -12,6 +12,7 @@ pub mod idcard;
 pub mod ids;
 pub mod money;
 pub mod people;
+pub mod publication;
 pub mod records;
 pub mod redaction;
 pub mod region;
