@@ -689,6 +689,12 @@ impl Store {
     }
 
     /// How many nodes are stored at each level (for verification).
+    /// Rows of `ledger_leaves` (the log's size counts to the highest index).
+    pub async fn ledger_leaf_count(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_leaves").fetch_one(&self.pool).await?;
+        Ok(u64_of(n))
+    }
+
     pub async fn ledger_node_count(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_nodes").fetch_one(&self.pool).await?;
         Ok(u64_of(n))
