@@ -46,22 +46,7 @@ fn day(d: Option<jiff::civil::Date>) -> String {
 }
 
 fn penalty(p: Option<&Penalty>) -> String {
-    let Some(p) = p else { return "（尚无）".into() };
-    let mut parts = Vec::new();
-    for k in &p.kinds {
-        parts.push(match k {
-            zhifa_domain::case::PenaltyKind::Fine => format!("罚款人民币 {} 元", p.fine),
-            zhifa_domain::case::PenaltyKind::Confiscation if p.confiscation.fen() > 0 => {
-                format!("没收违法所得、非法财物计人民币 {} 元", p.confiscation)
-            }
-            other => other.label().to_owned(),
-        });
-    }
-    let mut text = parts.join("；");
-    if !p.text.is_empty() {
-        text.push_str(&format!("（{}）", p.text));
-    }
-    text
+    p.map_or_else(|| "（尚无）".into(), Penalty::in_words)
 }
 
 impl<'a> DocumentView<'a> {

@@ -102,19 +102,7 @@ pub fn decision_info(agency: &str, document_number: &str, case: &CaseData) -> Op
     let decided_on = case.decided_on?;
     let known = Known::of_party(&case.party);
     let conclusion = match (&case.decision, &case.no_penalty_reason, case.granted) {
-        (Some(p), _, _) => {
-            let mut parts = Vec::new();
-            for k in &p.kinds {
-                parts.push(match k {
-                    PenaltyKind::Fine => format!("罚款人民币 {} 元", p.fine),
-                    PenaltyKind::Confiscation if p.confiscation > crate::money::Money::ZERO => {
-                        format!("没收违法所得、非法财物计人民币 {} 元", p.confiscation)
-                    }
-                    other => other.label().to_owned(),
-                });
-            }
-            format!("给予行政处罚：{}", parts.join("；"))
-        }
+        (Some(p), _, _) => format!("给予行政处罚：{}", p.in_words()),
         (None, Some(reason), _) => format!("不予行政处罚：{reason}"),
         (None, None, Some(true)) => "准予行政许可".into(),
         (None, None, Some(false)) => "不予行政许可".into(),

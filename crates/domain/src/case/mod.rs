@@ -139,6 +139,26 @@ impl Penalty {
     pub fn kinds_label(&self) -> String {
         self.kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join("、")
     }
+
+    /// The penalty as a decision states it: 罚款人民币 3,000.00 元；警告（text）.
+    pub fn in_words(&self) -> String {
+        let parts: Vec<String> = self
+            .kinds
+            .iter()
+            .map(|k| match k {
+                PenaltyKind::Fine => format!("罚款人民币 {} 元", self.fine),
+                PenaltyKind::Confiscation if self.confiscation > Money::ZERO => {
+                    format!("没收违法所得、非法财物计人民币 {} 元", self.confiscation)
+                }
+                other => other.label().to_owned(),
+            })
+            .collect();
+        let mut text = parts.join("；");
+        if !self.text.is_empty() {
+            text.push_str(&format!("（{}）", self.text));
+        }
+        text
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
