@@ -9,10 +9,11 @@ use crate::agency::AgencyData;
 use crate::case::CaseData;
 use crate::evidence::EvidenceMeta;
 use crate::ids::{
-    AgencyId, CaseId, CertificateId, InspectionItemId, ItemId, ReviewCatalogueId, ServiceGuideId, TokenId, UploadId,
-    UserId,
+    AgencyId, CaseId, CertificateId, InspectionItemId, ItemId, PublicationId, ReviewCatalogueId, ServiceGuideId,
+    TokenId, UploadId, UserId,
 };
 use crate::people::{CertificateData, UserData};
+use crate::publication::PublicationData;
 use crate::region::RegionCode;
 use crate::registry::{InspectionItemData, ItemData, ServiceGuideData};
 use crate::review::ReviewCatalogue;
@@ -150,6 +151,20 @@ pub enum Change {
         version: i64,
         data: ReviewCatalogue,
     },
+    /// A decision published (PUB-3): its redacted information, due date and period.
+    CreatePublication {
+        agency: AgencyId,
+        case: CaseId,
+        data: PublicationData,
+    },
+    /// A publication corrected or withdrawn (PUB-4), replaced as a whole;
+    /// `action` is `correct` or `withdraw`.
+    UpdatePublication {
+        id: PublicationId,
+        version: i64,
+        action: &'static str,
+        data: PublicationData,
+    },
     /// `token_hash` is the SHA-256 of the token; the token itself is shown once.
     CreateToken {
         user: UserId,
@@ -201,6 +216,8 @@ impl Change {
             Change::UpdateServiceGuide { .. } => "service_guide.update",
             Change::CreateReviewCatalogue { .. } => "review_catalogue.create",
             Change::UpdateReviewCatalogue { .. } => "review_catalogue.update",
+            Change::CreatePublication { .. } => "publication.create",
+            Change::UpdatePublication { .. } => "publication.update",
             Change::CreateToken { .. } => "token.create",
             Change::RevokeToken { .. } => "token.revoke",
             Change::SignIn { .. } => "session.sign_in",
@@ -250,6 +267,10 @@ impl Change {
             Change::UpdateServiceGuide { version, data, .. } => json!({ "version": version, "data": data }),
             Change::CreateReviewCatalogue { agency, data } => json!({ "agency": agency, "data": data }),
             Change::UpdateReviewCatalogue { version, data, .. } => json!({ "version": version, "data": data }),
+            Change::CreatePublication { agency, case, data } => json!({ "agency": agency, "case": case, "data": data }),
+            Change::UpdatePublication { version, action, data, .. } => {
+                json!({ "action": action, "data": data, "version": version })
+            }
             Change::CreateToken { user, name, .. } => json!({ "user": user, "name": name }),
             Change::RevokeToken { .. } => json!({}),
             Change::SignIn { user, expires_at, .. } => json!({ "user": user, "expires_at": expires_at }),

@@ -62,4 +62,6 @@ id_type!(
     UploadId,
     /// An agency's legal-review catalogue (重大执法决定法制审核目录清单).
     ReviewCatalogueId,
+    /// A decision's publication (公示): its versions, withdrawal and expiry.
+    PublicationId,
 );

@@ -2,10 +2,13 @@
 //! due to be published and withdrawn, what the public sees of it (redacted,
 //! PUB-5), and how long it stays. Pure: the service stores and serves it.
 
+use crate::Invalid;
 use crate::case::{CaseData, PenaltyKind};
+use crate::error::required_text;
 use crate::people::Category;
 use crate::redaction::{Known, Redacted, redact};
 use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
 use zhifa_calendar::{Calendar, LegalPeriod};
 
 /// PUB-3: the legal period (in `periods.txt`) within which a decision of
@@ -128,6 +131,173 @@ pub fn decision_info(agency: &str, document_number: &str, case: &CaseData) -> Op
     })
 }
 
+/// A decision as published (PUB-3): the redacted decision information and,
+/// for a general-procedure penalty, the redacted full text. Serialized into
+/// the publication's row and record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedDecision {
+    pub party: String,
+    /// An organisation's USCC (organisations keep theirs); none for a person.
+    pub party_uscc: Option<String>,
+    pub title: String,
+    pub conclusion: String,
+    pub legal_basis: String,
+    /// The redacted facts: the full text, for general-procedure penalties only.
+    pub full_text: Option<String>,
+}
+
+impl PublishedDecision {
+    /// From the redacted information; the full text only where PUB-3 asks for it.
+    pub fn of(info: &DecisionInfo, case: &CaseData) -> Self {
+        let uscc = match &case.party {
+            crate::case::Party::Organisation { uscc, .. } => Some(uscc.as_str().to_owned()),
+            crate::case::Party::Person { .. } => None,
+        };
+        Self {
+            party: info.party.clone(),
+            party_uscc: uscc,
+            title: info.title.clone(),
+            conclusion: info.conclusion.clone(),
+            legal_basis: info.legal_basis.clone(),
+            full_text: pub_3_full_text(case).then(|| info.facts.clone()),
+        }
+    }
+}
+
+/// PUB-3: the full (redacted) text is published for penalties decided in the
+/// general procedure; other decisions publish the decision information only.
+pub fn pub_3_full_text(case: &CaseData) -> bool {
+    case.category == Category::Penalty && case.procedure == "penalty-general"
+}
+
+/// A dated notice with its reason (a correction or the withdrawal).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub on: Date,
+    pub reason: String,
+}
+
+/// Everything stored of a publication. Once withdrawn, `decision` is gone:
+/// the public is never shown withdrawn content (the ledger keeps it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicationData {
+    pub agency: String,
+    pub document_number: String,
+    pub category: Category,
+    pub decided_on: Date,
+    /// PUB-3's due date, and its trace.
+    pub due_on: Date,
+    pub due_trace: Vec<String>,
+    pub published_on: Date,
+    /// PUB-4: the last day it is shown.
+    pub expires_on: Date,
+    pub decision: Option<PublishedDecision>,
+    /// Earlier versions were corrected: when and why, oldest first.
+    pub corrections: Vec<Notice>,
+    pub withdrawal: Option<Notice>,
+}
+
+/// Where a publication stands for the public on a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Shown,
+    Withdrawn,
+    Expired,
+}
+
+impl PublicationData {
+    /// PUB-4: withdrawn ones show only their notice; expired ones nothing.
+    pub fn standing(&self, today: Date) -> Standing {
+        if self.withdrawal.is_some() {
+            Standing::Withdrawn
+        } else if today > self.expires_on {
+            Standing::Expired
+        } else {
+            Standing::Shown
+        }
+    }
+
+    /// PUB-3: published within its period.
+    pub fn on_time(&self) -> bool {
+        self.published_on <= self.due_on
+    }
+}
+
+/// PUB-3: the publication of `case`'s decision (whose information `info`
+/// is), published `today`.
+pub fn pub_3_publication(
+    info: &DecisionInfo,
+    case: &CaseData,
+    due: Due,
+    retention: &Retention,
+    today: Date,
+) -> PublicationData {
+    let kinds = case.decision.as_ref().map(|p| p.kinds.clone()).unwrap_or_default();
+    PublicationData {
+        agency: info.agency.clone(),
+        document_number: info.document_number.clone(),
+        category: info.category,
+        decided_on: info.decided_on,
+        due_on: due.due,
+        due_trace: due.trace,
+        published_on: today,
+        expires_on: pub_4_expires_on(retention, info.category, &kinds, today),
+        decision: Some(PublishedDecision::of(info, case)),
+        corrections: Vec::new(),
+        withdrawal: None,
+    }
+}
+
+/// PUB-4: a correction is a new version with its reason; a withdrawn
+/// publication is not corrected.
+pub fn pub_4_correct(
+    data: &PublicationData,
+    corrected: PublishedDecision,
+    reason: &str,
+    on: Date,
+) -> Result<PublicationData, Invalid> {
+    let reason = required_text("更正原因", reason, 500)?;
+    if data.withdrawal.is_some() {
+        return Err(Invalid::new("公示", "已撤下的公示不能更正"));
+    }
+    if data.decision.as_ref() == Some(&corrected) {
+        return Err(Invalid::new("公示内容", "与现行版本相同，无需更正"));
+    }
+    let mut next = data.clone();
+    next.decision = Some(corrected);
+    next.corrections.push(Notice { on, reason });
+    Ok(next)
+}
+
+/// PUB-4: withdrawal (the decision revoked, confirmed illegal or remade)
+/// with a public reason; the content is dropped.
+pub fn pub_4_withdraw(data: &PublicationData, reason: &str, on: Date) -> Result<PublicationData, Invalid> {
+    let reason = required_text("撤下原因", reason, 500)?;
+    if data.withdrawal.is_some() {
+        return Err(Invalid::new("公示", "已经撤下"));
+    }
+    let mut next = data.clone();
+    next.decision = None;
+    next.withdrawal = Some(Notice { on, reason });
+    Ok(next)
+}
+
+/// PUB-5: a correction typed by the publicity officer is redacted again
+/// against the party, so that a correction can never bring back what the
+/// first redaction removed.
+pub fn pub_5_redact_correction(case: &CaseData, typed: &PublishedDecision) -> PublishedDecision {
+    let known = Known::of_party(&case.party);
+    let clean = |t: &str| redact(t, &known).text;
+    PublishedDecision {
+        party: clean(&typed.party),
+        party_uscc: typed.party_uscc.clone(),
+        title: clean(&typed.title),
+        conclusion: clean(&typed.conclusion),
+        legal_basis: clean(&typed.legal_basis),
+        full_text: typed.full_text.as_deref().map(clean),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,8 +350,8 @@ mod tests {
         assert_eq!(pub_4_expires_on(&r, Category::Permit, &[], on), date(2028, 1, 31));
     }
 
-    #[test]
-    fn pub_5_published_decision_keeps_amounts_and_loses_the_person() {
+    /// A general-procedure penalty case about 李秀英, before its decision.
+    fn person_case() -> CaseData {
         let person = crate::case::PartyForm {
             kind: "person".into(),
             name: "李秀英".into(),
@@ -206,18 +376,91 @@ mod tests {
             flags: Default::default(),
             on: date(2025, 3, 3),
         };
-        let mut case = CaseData::new(&procedure, opening);
-        assert_eq!(decision_info("某局", "杭西市监罚〔2025〕1号", &case), None, "nothing before the decision");
+        CaseData::new(&procedure, opening)
+    }
+
+    fn decided(mut case: CaseData) -> CaseData {
         case.decision = Some(crate::case::Penalty {
             kinds: vec![PenaltyKind::Fine],
             fine: crate::money::Money::yuan(30_000),
             ..Default::default()
         });
         case.decided_on = Some(date(2025, 4, 1));
+        case
+    }
+
+    #[test]
+    fn pub_5_published_decision_keeps_amounts_and_loses_the_person() {
+        let case = person_case();
+        assert_eq!(decision_info("某局", "杭西市监罚〔2025〕1号", &case), None, "nothing before the decision");
+        let case = decided(case);
         let info = decision_info("某局", "杭西市监罚〔2025〕1号", &case).unwrap();
         assert_eq!(info.party, "李某");
         assert_eq!(info.facts, "李某（身份证号码***，电话***）于2025年3月1日销售过期食品。");
         assert_eq!(info.conclusion, "给予行政处罚：罚款人民币 30,000.00 元");
         assert_eq!(info.redactions.len(), 4);
+    }
+
+    fn published() -> (CaseData, PublicationData) {
+        let (calendar, periods) = setup();
+        let case = decided(person_case());
+        let info = decision_info("某局", "杭西市监罚〔2025〕1号", &case).unwrap();
+        let due = pub_3_publication_due(&calendar, &periods, case.category, info.decided_on).unwrap();
+        let data = pub_3_publication(&info, &case, due, &Retention::default(), date(2025, 4, 3));
+        (case, data)
+    }
+
+    #[test]
+    fn pub_3_general_procedure_penalty_publishes_its_full_text() {
+        let (mut case, data) = published();
+        assert_eq!(
+            data.decision.as_ref().unwrap().full_text.as_deref(),
+            Some("李某（身份证号码***，电话***）于2025年3月1日销售过期食品。")
+        );
+        assert_eq!(data.due_on, date(2025, 4, 11), "1 April 2025 + 7 working days (4 April is 清明)");
+        assert!(data.on_time());
+        assert_eq!(data.expires_on, date(2028, 4, 3));
+        case.procedure = "penalty-simple".into();
+        let info = decision_info("某局", "号", &case).unwrap();
+        assert_eq!(PublishedDecision::of(&info, &case).full_text, None);
+    }
+
+    #[test]
+    fn pub_4_withdrawal_drops_the_content_and_keeps_the_reason() {
+        let (_, data) = published();
+        assert!(pub_4_withdraw(&data, "  ", date(2025, 5, 1)).is_err(), "a reason is required");
+        let gone = pub_4_withdraw(&data, "原决定已被撤销", date(2025, 5, 1)).unwrap();
+        assert_eq!(gone.decision, None);
+        assert_eq!(gone.withdrawal.as_ref().unwrap().reason, "原决定已被撤销");
+        assert_eq!(gone.standing(date(2025, 5, 1)), Standing::Withdrawn);
+        assert!(pub_4_withdraw(&gone, "再次", date(2025, 5, 2)).is_err());
+        assert!(pub_4_correct(&gone, data.decision.clone().unwrap(), "更正", date(2025, 5, 2)).is_err());
+    }
+
+    #[test]
+    fn pub_4_correction_is_a_new_version_with_its_reason() {
+        let (_, data) = published();
+        let mut typed = data.decision.clone().unwrap();
+        assert!(pub_4_correct(&data, typed.clone(), "无变化", date(2025, 4, 5)).is_err(), "nothing changed");
+        typed.title = "销售超过保质期的食品".into();
+        let next = pub_4_correct(&data, typed, "案由表述更正", date(2025, 4, 5)).unwrap();
+        assert_eq!(next.corrections, vec![Notice { on: date(2025, 4, 5), reason: "案由表述更正".into() }]);
+        assert_eq!(next.decision.unwrap().title, "销售超过保质期的食品");
+    }
+
+    #[test]
+    fn pub_4_publications_expire_by_themselves() {
+        let (_, data) = published();
+        assert_eq!(data.standing(data.expires_on), Standing::Shown);
+        assert_eq!(data.standing(data.expires_on.tomorrow().unwrap()), Standing::Expired);
+    }
+
+    #[test]
+    fn pub_5_a_correction_cannot_bring_back_the_party() {
+        let (case, data) = published();
+        let mut typed = data.decision.unwrap();
+        typed.full_text = Some("李秀英，电话13900001111，销售过期食品。".into());
+        let clean = pub_5_redact_correction(&case, &typed);
+        assert_eq!(clean.full_text.as_deref(), Some("李某，电话***，销售过期食品。"));
     }
 }

@@ -81,6 +81,13 @@ pub fn can_edit_review_catalogue(actor: &Actor, scope: Scope<'_>) -> bool {
     }
 }
 
+/// Publishing an agency's decisions, correcting and withdrawing them: its
+/// publicity officers and heads, and administrators of its region.
+/// The same people as keep its lists.
+pub fn can_publish(actor: &Actor, scope: Scope<'_>) -> bool {
+    can_edit_lists(actor, scope)
+}
+
 /// Creating an agency in `region`, or changing one there.
 pub fn can_manage_agencies(actor: &Actor, region: &RegionCode) -> bool {
     match role(actor) {

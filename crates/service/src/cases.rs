@@ -227,7 +227,7 @@ impl Service {
             .min()
     }
 
-    fn legal_periods(&self) -> Vec<zhifa_calendar::LegalPeriod> {
+    pub(crate) fn legal_periods(&self) -> Vec<zhifa_calendar::LegalPeriod> {
         zhifa_calendar::legal_periods().unwrap_or_default()
     }
 

@@ -373,6 +373,9 @@ const TITLES: &[(&str, &str, &str)] = &[
     ("coercion", "查封、扣押不符合食品安全标准的食品", "《中华人民共和国食品安全法》第一百一十条"),
 ];
 
+/// A bank card number (its Luhn check digit holds) in the demo's facts.
+const DEMO_CARD: &str = "6222021001123456789";
+
 fn case_text(procedure: &Procedure) -> (&'static str, &'static str, &'static str) {
     let category = procedure.category.code();
     let (_, title, basis) = TITLES.iter().find(|(c, _, _)| *c == category).copied().unwrap_or(TITLES[0]);
@@ -426,13 +429,23 @@ impl Service {
     fn demo_opening(&self, cast: &Cast, walk: &Walk, n: u64, on: Date, handlers: Vec<Handler>) -> Result<Opening> {
         let procedure = self.procedure(walk.procedure)?;
         let (title, facts, legal_basis) = case_text(procedure);
+        let party = party_form(walk.person, n)?;
+        // Penalty facts name a person the way officers write them, so that
+        // what is published shows the redaction at work (PUB-5).
+        let facts = match (walk.person, procedure.category) {
+            (true, zhifa_domain::people::Category::Penalty) => format!(
+                "当事人{}（公民身份号码{}，联系电话{}，收款银行卡号{DEMO_CARD}）。{facts}",
+                party.name, party.number, party.phone
+            ),
+            _ => facts.to_owned(),
+        };
         Ok(Opening {
             item: None,
             title: title.into(),
             legal_basis: legal_basis.into(),
-            party: party_form(walk.person, n)?.validate()?,
+            party: party.validate()?,
             handlers: if handlers.is_empty() { cast.handlers() } else { handlers },
-            facts: facts.into(),
+            facts,
             violation_on: Some(on - 10.days()),
             health_or_finance: false,
             serious: walk.serious,

@@ -13,6 +13,7 @@ pub mod demo;
 mod demo_cases;
 pub mod evidence;
 pub mod ledger;
+pub mod publicity;
 mod registry;
 pub mod review;
 
@@ -20,7 +21,7 @@ pub use auth::{Principal, SignedIn};
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
 pub use zhifa_calendar::{Calendar, CalendarError};
 pub use zhifa_ledger::{HashAlg, Signer, SignerAlg};
-pub use zhifa_store::{Blobs, CaseFilter, CaseRow, UploadRow, UploadState};
+pub use zhifa_store::{Blobs, CaseFilter, CaseRow, PublicationFilter, PublicationRow, UploadRow, UploadState};
 pub use zhifa_store::{CertificateRow, CheckpointRow, Entry, LedgerMeta, Store, TokenRow, UserRow};
 
 use jiff::Timestamp;

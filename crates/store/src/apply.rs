@@ -311,6 +311,46 @@ pub(crate) async fn apply(
                 None => return Err(missed(tx, "review_catalogues", id.0).await),
             }
         }
+        Change::CreatePublication { agency, case, data } => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO publications (agency_id, case_id, withdrawn, category, document_number, decided_on, \
+                 due_on, published_on, expires_on, data, version, created_us, updated_us) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) RETURNING id",
+            )
+            .bind(agency.0)
+            .bind(case.0)
+            .bind(i64::from(data.withdrawal.is_some()))
+            .bind(data.category.code())
+            .bind(&data.document_number)
+            .bind(data.decided_on.to_string())
+            .bind(data.due_on.to_string())
+            .bind(data.published_on.to_string())
+            .bind(data.expires_on.to_string())
+            .bind(json(data)?)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db("这一决定的公示"))?;
+            (id, Some(agency.0))
+        }
+        Change::UpdatePublication { id, version, data, .. } => {
+            let agency: Option<i64> = sqlx::query_scalar(
+                "UPDATE publications SET withdrawn = $1, expires_on = $2, data = $3, version = version + 1, \
+                 updated_us = $4 WHERE id = $5 AND version = $6 RETURNING agency_id",
+            )
+            .bind(i64::from(data.withdrawal.is_some()))
+            .bind(data.expires_on.to_string())
+            .bind(json(data)?)
+            .bind(now)
+            .bind(id.0)
+            .bind(*version)
+            .fetch_optional(&mut **tx)
+            .await?;
+            match agency {
+                Some(a) => (id.0, Some(a)),
+                None => return Err(missed(tx, "publications", id.0).await),
+            }
+        }
         Change::CreateToken { user, name, token_hash } => {
             let agency = user_agency(tx, user.0).await?;
             let id: i64 = sqlx::query_scalar(
@@ -377,8 +417,8 @@ pub(crate) async fn apply(
             let closed = i64::from(data.closed_on.is_some());
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO cases (agency_id, procedure, number, word, year, seq, stage, closed, party_key, party_name, \
-                 title, opened_on, due_on, data, version, created_us, updated_us) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING id",
+                 title, opened_on, due_on, data, version, created_us, updated_us, decided_on) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16) RETURNING id",
             )
             .bind(agency.0)
             .bind(&data.procedure)
@@ -395,6 +435,7 @@ pub(crate) async fn apply(
             .bind(due_on.map(|d| d.to_string()))
             .bind(json(data.as_ref())?)
             .bind(now)
+            .bind(data.decided_on.map(|d| d.to_string()))
             .fetch_one(&mut **tx)
             .await
             .map_err(db("案号"))?;
@@ -406,7 +447,8 @@ pub(crate) async fn apply(
         Change::UpdateCase { id, version, stage, due_on, closed, data, .. } => {
             let agency: Option<i64> = sqlx::query_scalar(
                 "UPDATE cases SET stage = $1, closed = $2, party_key = $3, party_name = $4, title = $5, due_on = $6, \
-                 data = $7, version = version + 1, updated_us = $8 WHERE id = $9 AND version = $10 RETURNING agency_id",
+                 data = $7, version = version + 1, updated_us = $8, decided_on = $11 \
+                 WHERE id = $9 AND version = $10 RETURNING agency_id",
             )
             .bind(stage)
             .bind(i64::from(*closed))
@@ -418,6 +460,7 @@ pub(crate) async fn apply(
             .bind(now)
             .bind(id.0)
             .bind(version)
+            .bind(data.decided_on.map(|d| d.to_string()))
             .fetch_optional(&mut **tx)
             .await?;
             match agency {

@@ -40,10 +40,10 @@ pub struct CaseFilter {
     pub offset: i64,
 }
 
-const COLS: &str =
+pub(crate) const COLS: &str =
     "c.id, c.agency_id, c.number, c.stage, c.closed, c.due_on, c.version, c.created_us, c.updated_us, c.data";
 
-fn case_row(row: &AnyRow) -> Result<CaseRow> {
+pub(crate) fn case_row(row: &AnyRow) -> Result<CaseRow> {
     let corrupt = |m: String| StoreError::Corrupt { table: "cases", message: m };
     let data: String = row.try_get("data")?;
     let due: Option<String> = row.try_get("due_on")?;

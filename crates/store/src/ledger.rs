@@ -38,10 +38,11 @@ pub enum Registry {
     ServiceGuides,
     Cases,
     ReviewCatalogues,
+    Publications,
 }
 
 impl Registry {
-    pub const ALL: [Registry; 8] = [
+    pub const ALL: [Registry; 9] = [
         Registry::Agencies,
         Registry::Users,
         Registry::Certificates,
@@ -50,6 +51,7 @@ impl Registry {
         Registry::ServiceGuides,
         Registry::Cases,
         Registry::ReviewCatalogues,
+        Registry::Publications,
     ];
 
     /// The table and the entity name of its records.
@@ -63,6 +65,7 @@ impl Registry {
             Registry::ServiceGuides => ("service_guides", "service_guide"),
             Registry::Cases => ("cases", "case"),
             Registry::ReviewCatalogues => ("review_catalogues", "review_catalogue"),
+            Registry::Publications => ("publications", "publication"),
         }
     }
 }

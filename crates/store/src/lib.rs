@@ -10,6 +10,7 @@ mod apply;
 mod blobs;
 mod cases;
 mod ledger;
+mod publications;
 mod read;
 mod scan;
 #[cfg(feature = "testing")]
@@ -19,6 +20,7 @@ mod uploads;
 pub use blobs::{BlobStream, Blobs};
 pub use cases::{CaseFilter, CaseRow};
 pub use ledger::{CheckpointRow, LeafRow, LedgerMeta, Registry};
+pub use publications::{PublicationFilter, PublicationRow};
 pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};
 pub use scan::{CompletedNodes, LedgerBatch, RegistryRow};
 pub use uploads::{UploadRow, UploadState};

@@ -7,6 +7,8 @@ pub mod case_api;
 pub mod case_console;
 pub mod console;
 pub mod error;
+pub mod portal;
+pub mod publicity_console;
 pub mod review_api;
 pub mod review_console;
 pub mod tus;
@@ -72,6 +74,9 @@ pub fn router(state: AppState) -> Router {
         .route("/ledger/leaves", get(api::ledger_leaves))
         .route("/ledger/proof/inclusion", get(api::ledger_inclusion))
         .route("/ledger/proof/consistency", get(api::ledger_consistency))
+        .route("/public/decisions", get(portal::api_decisions))
+        .route("/public/decisions/{id}", get(portal::api_decision))
+        .route("/public/decisions/{id}/verification", get(portal::api_verification))
         .route("/openapi.json", get(api::openapi_json))
         .fallback(|| async { error::AppError::not_found() });
 
@@ -104,11 +109,17 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/responsibility", get(review_console::responsibility))
         .route("/staffing", get(review_console::staffing))
         .route("/evidence/upload", get(console::upload_page))
+        .route("/publications", get(publicity_console::desk))
+        .route("/publications/preview/{case}", get(publicity_console::preview).post(publicity_console::publish))
+        .route("/publications/{id}", get(publicity_console::manage).post(publicity_console::change))
         .route("/{kind}/{id}/edit", get(console::edit_form))
         .route("/{kind}/{id}", post(console::update));
 
     Router::new()
-        .route("/", get(|| async { axum::response::Redirect::to("/console") }))
+        .route("/", get(portal::home))
+        .route("/decisions", get(portal::decisions))
+        .route("/decisions/{id}", get(portal::decision))
+        .route("/decisions/{id}/verify", get(portal::verify))
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/console.css", get(console::stylesheet))
         .route("/static/upload.js", get(console::upload_script))

@@ -14,6 +14,8 @@ use zhifa_web::{AppState, router};
 
 #[path = "web/cases.rs"]
 mod cases;
+#[path = "web/publicity.rs"]
+mod publicity;
 #[path = "web/review.rs"]
 mod review;
 

@@ -505,26 +505,26 @@ pub(super) fn form_body(fields: &[(&str, &str)]) -> String {
     fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
-struct Browser<'a> {
+pub(super) struct Browser<'a> {
     app: &'a App,
     cookie: String,
 }
 
 impl Browser<'_> {
-    async fn open<'a>(app: &'a App, username: &str) -> Browser<'a> {
+    pub(super) async fn open<'a>(app: &'a App, username: &str) -> Browser<'a> {
         let signed = app.sign_in(username, PASSWORD).await;
         assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text());
         let cookie = signed.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
         Browser { app, cookie }
     }
 
-    async fn get(&self, path: &str) -> Resp {
+    pub(super) async fn get(&self, path: &str) -> Resp {
         let req = axum::http::Request::get(path).header(header::COOKIE, &self.cookie).body(Body::empty()).unwrap();
         self.app.send(req).await
     }
 
     /// Post a form with the CSRF token of the page it is on.
-    async fn post(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> Resp {
+    pub(super) async fn post(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> Resp {
         let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         let mut all = vec![("csrf_token", csrf.as_str())];
         all.extend_from_slice(fields);

@@ -1,0 +1,282 @@
+//! Publicity (公示, PUB-3 to PUB-5): what is due to be published and when,
+//! the redacted preview, publishing, correcting and withdrawing, the
+//! on-time rate, and what the public reads and verifies.
+
+use crate::authz::{self, Scope};
+use crate::{Actor, Result, Service, ServiceError};
+use jiff::civil::Date;
+use zhifa_domain::change::Change;
+use zhifa_domain::ids::{AgencyId, CaseId, PublicationId};
+use zhifa_domain::publication::{self as rules, DecisionInfo, PublishedDecision, Retention, Standing, decision_info};
+use zhifa_store::{CaseRow, PublicationFilter, PublicationRow};
+
+/// When a decision is due to be published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicationDue {
+    pub due: Date,
+    pub trace: Vec<String>,
+    /// Estimated: the holidays of the due date's year are not yet loaded.
+    pub provisional: bool,
+}
+
+/// A decided case not yet published.
+#[derive(Debug, Clone)]
+pub struct DueLine {
+    pub case: CaseRow,
+    pub decided_on: Date,
+    pub due: PublicationDue,
+    pub overdue: bool,
+}
+
+/// What the publicity officer checks before publishing: the original, what
+/// will be published, each redaction, and the due date.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub case: CaseRow,
+    pub info: DecisionInfo,
+    pub decision: PublishedDecision,
+    pub due: PublicationDue,
+}
+
+/// An agency's publications: how many, and how many within their period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OnTime {
+    pub published: u32,
+    pub on_time: u32,
+    /// Decided, not published, and past due today.
+    pub overdue: u32,
+}
+
+impl OnTime {
+    /// Per cent, one decimal; `None` before anything is published.
+    pub fn rate(&self) -> Option<f64> {
+        (self.published > 0).then(|| (f64::from(self.on_time) * 1000.0 / f64::from(self.published)).round() / 10.0)
+    }
+}
+
+/// A published decision's newest record, its leaf and the proof that the
+/// leaf is in the log of the current checkpoint.
+#[derive(Debug, Clone)]
+pub struct PublicationProof {
+    pub publication: PublicationRow,
+    pub record: zhifa_store::RecordRow,
+    pub leaf: zhifa_store::LeafRow,
+    pub checkpoint: zhifa_store::CheckpointRow,
+    pub proof: crate::ledger::InclusionProof,
+    pub alg: zhifa_ledger::HashAlg,
+    /// The server's own check of all of it.
+    pub verified: bool,
+}
+
+impl Service {
+    /// The agency whose publications `actor` manages.
+    async fn publisher(&self, actor: &Actor, agency: AgencyId) -> Result<()> {
+        let a = self.readable_agency(actor, agency).await?;
+        if !authz::can_publish(actor, Scope { agency: a.id, region: &a.data.region }) {
+            return Err(ServiceError::Forbidden);
+        }
+        Ok(())
+    }
+
+    fn retention(&self) -> Retention {
+        Retention::default()
+    }
+
+    /// PUB-3's due date for a decision of `category` made on `decided_on`.
+    pub fn publication_due(&self, category: zhifa_domain::people::Category, decided_on: Date) -> PublicationDue {
+        match rules::pub_3_publication_due(&self.calendar, &self.legal_periods(), category, decided_on) {
+            Ok(d) => PublicationDue { due: d.due, trace: d.trace, provisional: false },
+            Err(e) => {
+                let days = if rules::pub_3_publication_period(category) == "decision.publication" { 20 } else { 7 };
+                let due = zhifa_domain::case::engine::provisional_working_days(decided_on, days).unwrap_or(decided_on);
+                PublicationDue {
+                    due, trace: vec![format!("{e}；暂按周六、周日休息估算为 {due}")], provisional: true
+                }
+            }
+        }
+    }
+
+    /// Decided cases of `agency` not yet published, the oldest due first.
+    pub async fn publication_queue(&self, actor: &Actor, agency: AgencyId) -> Result<Vec<DueLine>> {
+        self.publisher(actor, agency).await?;
+        let today = self.today();
+        let mut out = Vec::new();
+        for case in self.store.unpublished_decisions(agency).await? {
+            let Some(decided_on) = case.data.decided_on else { continue };
+            let due = self.publication_due(case.data.category, decided_on);
+            out.push(DueLine { overdue: today > due.due, decided_on, due, case });
+        }
+        out.sort_by_key(|l| (l.due.due, l.case.id));
+        Ok(out)
+    }
+
+    /// The agency's publications, newest first, withdrawn and expired ones included.
+    pub async fn agency_publications(&self, actor: &Actor, agency: AgencyId) -> Result<Vec<PublicationRow>> {
+        self.publisher(actor, agency).await?;
+        let filter = PublicationFilter { agency: Some(agency), limit: 1_000, ..Default::default() };
+        Ok(self.store.publications(&filter).await?.0)
+    }
+
+    /// PUB-3: publications within their period, per agency.
+    pub async fn on_time(&self, agency: AgencyId) -> Result<OnTime> {
+        let filter = PublicationFilter { agency: Some(agency), limit: 1_000, ..Default::default() };
+        let mut out = OnTime::default();
+        let mut offset = 0;
+        loop {
+            let (rows, _) = self.store.publications(&PublicationFilter { offset, ..filter.clone() }).await?;
+            for p in &rows {
+                out.published += 1;
+                out.on_time += u32::from(p.data.on_time());
+            }
+            if rows.len() < 1_000 {
+                break;
+            }
+            offset += 1_000;
+        }
+        let today = self.today();
+        for case in self.store.unpublished_decisions(agency).await? {
+            if let Some(decided_on) = case.data.decided_on {
+                out.overdue += u32::from(today > self.publication_due(case.data.category, decided_on).due);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn decided_case(&self, actor: &Actor, case: CaseId) -> Result<(CaseRow, DecisionInfo)> {
+        let row = self.store.case(case).await?.ok_or(ServiceError::NotFound)?;
+        self.publisher(actor, row.agency_id).await?;
+        let agency = self.store.agency(row.agency_id).await?.ok_or(ServiceError::NotFound)?;
+        let info = decision_info(&agency.data.name, &row.number, &row.data)
+            .ok_or_else(|| zhifa_domain::Invalid::new("公示", "这一案件尚未作出决定，没有可公示的决定信息"))?;
+        Ok((row, info))
+    }
+
+    /// PUB-5: what would be published of the case's decision, with each redaction.
+    pub async fn publication_preview(&self, actor: &Actor, case: CaseId) -> Result<Preview> {
+        let (case, info) = self.decided_case(actor, case).await?;
+        let due = self.publication_due(info.category, info.decided_on);
+        Ok(Preview { decision: PublishedDecision::of(&info, &case.data), info, due, case })
+    }
+
+    /// PUB-3: publish the decision of `case` (once).
+    pub async fn publish(&self, actor: &Actor, case: CaseId) -> Result<PublicationId> {
+        let (row, info) = self.decided_case(actor, case).await?;
+        if self.store.publication_of_case(case).await?.is_some() {
+            return Err(ServiceError::Duplicate("这一决定的公示".into()));
+        }
+        let due = self.publication_due(info.category, info.decided_on);
+        let due = rules::Due { due: due.due, basis: String::new(), trace: due.trace };
+        let data = rules::pub_3_publication(&info, &row.data, due, &self.retention(), self.today());
+        let change = Change::CreatePublication { agency: row.agency_id, case, data };
+        let reason = format!("公示行政执法决定：{}", row.number);
+        Ok(PublicationId(self.commit_one(actor, &reason, change).await?))
+    }
+
+    pub async fn managed_publication(&self, actor: &Actor, id: PublicationId) -> Result<PublicationRow> {
+        let row = self.store.publication(id).await?.ok_or(ServiceError::NotFound)?;
+        self.publisher(actor, row.agency_id).await?;
+        Ok(row)
+    }
+
+    /// PUB-4: a corrected version (redacted again against the party).
+    pub async fn correct_publication(
+        &self,
+        actor: &Actor,
+        id: PublicationId,
+        version: i64,
+        typed: &PublishedDecision,
+        reason: &str,
+    ) -> Result<()> {
+        let row = self.managed_publication(actor, id).await?;
+        let case = self.store.case(row.case_id).await?.ok_or(ServiceError::NotFound)?;
+        let corrected = rules::pub_5_redact_correction(&case.data, typed);
+        let data = rules::pub_4_correct(&row.data, corrected, reason, self.today())?;
+        let change = Change::UpdatePublication { id, version, action: "correct", data };
+        self.commit_one(actor, &format!("更正公示：{}", reason.trim()), change).await?;
+        Ok(())
+    }
+
+    /// PUB-4: withdraw, with the public reason.
+    pub async fn withdraw_publication(
+        &self,
+        actor: &Actor,
+        id: PublicationId,
+        version: i64,
+        reason: &str,
+    ) -> Result<()> {
+        let row = self.managed_publication(actor, id).await?;
+        let data = rules::pub_4_withdraw(&row.data, reason, self.today())?;
+        let change = Change::UpdatePublication { id, version, action: "withdraw", data };
+        self.commit_one(actor, &format!("撤下公示：{}", reason.trim()), change).await?;
+        Ok(())
+    }
+
+    /// PUB-4: the withdrawal due date for a decision revoked on `revoked_on`.
+    pub fn withdrawal_due(&self, revoked_on: Date) -> Option<rules::Due> {
+        rules::due_by(&self.calendar, &self.legal_periods(), rules::PUB_4_WITHDRAWAL_PERIOD, revoked_on).ok()
+    }
+
+    /// What the public may list: shown today (not withdrawn, not expired).
+    pub async fn public_publications(&self, mut filter: PublicationFilter) -> Result<(Vec<PublicationRow>, i64)> {
+        filter.shown_on = Some(self.today());
+        Ok(self.store.publications(&filter).await?)
+    }
+
+    /// One publication as the public sees it: shown, or withdrawn (its
+    /// notice only); an expired one is gone.
+    pub async fn public_publication(&self, id: PublicationId) -> Result<PublicationRow> {
+        let row = self.store.publication(id).await?.ok_or(ServiceError::NotFound)?;
+        match row.data.standing(self.today()) {
+            Standing::Expired => Err(ServiceError::NotFound),
+            Standing::Shown | Standing::Withdrawn => Ok(row),
+        }
+    }
+
+    /// The newest record of a publication, its leaf and its inclusion proof
+    /// against the current checkpoint, checked here as anyone can check it.
+    pub async fn publication_proof(&self, id: PublicationId) -> Result<PublicationProof> {
+        let publication = self.public_publication(id).await?;
+        let record = self
+            .store
+            .records_of("publication", id.0)
+            .await?
+            .pop()
+            .ok_or_else(|| ServiceError::Internal(format!("publication {id} has no record")))?;
+        let leaf = self.store.leaf_of_record(record.id.0).await?.ok_or(ServiceError::NotFound)?;
+        let checkpoint = self.checkpoint().await?;
+        if checkpoint.size <= leaf.index {
+            // Signed after every commit batch: only a moment behind.
+            return Err(ServiceError::NotFound);
+        }
+        let proof = self.inclusion_proof(leaf.index, checkpoint.size).await?;
+        let alg = self.ledger_meta().await?.hash;
+        let commitment = zhifa_ledger::RecordLeaf::commitment(alg, &leaf.salt, &record.body);
+        let leaf_ok = zhifa_ledger::RecordLeaf::parse(&leaf.leaf).is_ok_and(|l| l.commitment == commitment);
+        let root_ok = zhifa_ledger::verify_inclusion(
+            alg,
+            leaf.index,
+            checkpoint.size,
+            &alg.leaf(&leaf.leaf),
+            &proof.proof,
+            &checkpoint.root,
+        );
+        Ok(PublicationProof { verified: leaf_ok && root_ok, publication, record, leaf, checkpoint, proof, alg })
+    }
+
+    /// Every agency, for the portal (public knowledge: PUB-1).
+    pub async fn public_agencies(&self) -> Result<Vec<crate::Agency>> {
+        Ok(self.store.agencies_in("").await?)
+    }
+
+    /// Region codes and names, for the portal.
+    pub async fn public_regions(&self) -> Result<Vec<(String, String)>> {
+        Ok(self.store.regions().await?)
+    }
+
+    /// The ledger index of the publication's newest record (what its page shows).
+    pub async fn publication_ledger_index(&self, id: PublicationId) -> Result<Option<u64>> {
+        let Some(record) = self.store.records_of("publication", id.0).await?.pop() else { return Ok(None) };
+        Ok(self.store.leaf_of_record(record.id.0).await?.map(|l| l.index))
+    }
+}

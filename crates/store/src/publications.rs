@@ -1,0 +1,137 @@
+//! Reading publications (公示) and the decided cases still to be published.
+//! (They are written by `commit` only.)
+
+use crate::cases::{COLS, case_row};
+use crate::{CaseRow, Result, Store, StoreError, from_us};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use zhifa_domain::ids::{AgencyId, CaseId, PublicationId};
+use zhifa_domain::publication::PublicationData;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicationRow {
+    pub id: PublicationId,
+    pub agency_id: AgencyId,
+    pub case_id: CaseId,
+    /// The agency's region code, for browsing by region.
+    pub region_code: String,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub data: PublicationData,
+}
+
+/// Which publications to list, newest first. Absent fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct PublicationFilter {
+    pub agency: Option<AgencyId>,
+    /// Agencies whose region code starts with this.
+    pub region_prefix: Option<String>,
+    /// A category code (`penalty`, `permit`, …).
+    pub category: Option<String>,
+    /// Decided on or after / on or before.
+    pub decided_from: Option<Date>,
+    pub decided_to: Option<Date>,
+    /// Only those the public sees on this day: not withdrawn, not expired.
+    pub shown_on: Option<Date>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const PUB_COLS: &str = "p.id, p.agency_id, p.case_id, a.region_code, p.version, p.created_us, p.updated_us, p.data";
+
+fn publication_row(row: &AnyRow) -> Result<PublicationRow> {
+    let data: String = row.try_get("data")?;
+    Ok(PublicationRow {
+        id: PublicationId(row.try_get("id")?),
+        agency_id: AgencyId(row.try_get("agency_id")?),
+        case_id: CaseId(row.try_get("case_id")?),
+        region_code: row.try_get("region_code")?,
+        version: row.try_get("version")?,
+        created_at: from_us(row.try_get("created_us")?),
+        updated_at: from_us(row.try_get("updated_us")?),
+        data: serde_json::from_str(&data)
+            .map_err(|e| StoreError::Corrupt { table: "publications", message: e.to_string() })?,
+    })
+}
+
+impl Store {
+    pub async fn publication(&self, id: PublicationId) -> Result<Option<PublicationRow>> {
+        let sql =
+            format!("SELECT {PUB_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(&self.pool).await?;
+        row.as_ref().map(publication_row).transpose()
+    }
+
+    pub async fn publication_of_case(&self, case: CaseId) -> Result<Option<PublicationRow>> {
+        let sql =
+            format!("SELECT {PUB_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.case_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(case.0).fetch_optional(&self.pool).await?;
+        row.as_ref().map(publication_row).transpose()
+    }
+
+    /// Publications matching `filter`, newest first, and how many match in all.
+    pub async fn publications(&self, filter: &PublicationFilter) -> Result<(Vec<PublicationRow>, i64)> {
+        let mut conditions = vec!["1 = 1".to_owned()];
+        let mut binds: Vec<String> = Vec::new();
+        let agency = filter.agency.map(|a| a.0);
+        let mut bind = |conditions: &mut Vec<String>, sql: &str, value: String| {
+            binds.push(value);
+            conditions.push(sql.replace('?', &format!("${}", binds.len())));
+        };
+        if let Some(p) = &filter.region_prefix {
+            bind(&mut conditions, "a.region_code LIKE ?", format!("{p}%"));
+        }
+        if let Some(c) = &filter.category {
+            bind(&mut conditions, "p.category = ?", c.clone());
+        }
+        if let Some(d) = filter.decided_from {
+            bind(&mut conditions, "p.decided_on >= ?", d.to_string());
+        }
+        if let Some(d) = filter.decided_to {
+            bind(&mut conditions, "p.decided_on <= ?", d.to_string());
+        }
+        if let Some(d) = filter.shown_on {
+            bind(&mut conditions, "p.withdrawn = 0 AND p.expires_on >= ?", d.to_string());
+        }
+        let n = binds.len();
+        if agency.is_some() {
+            conditions.push(format!("p.agency_id = ${}", n + 1));
+        }
+        let at = n + usize::from(agency.is_some());
+        let from =
+            format!("FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE {}", conditions.join(" AND "));
+        let list = format!(
+            "SELECT {PUB_COLS} {from} ORDER BY p.published_on DESC, p.id DESC LIMIT ${} OFFSET ${}",
+            at + 1,
+            at + 2
+        );
+        let count = format!("SELECT COUNT(*) {from}");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(list));
+        let mut c = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count));
+        for b in &binds {
+            q = q.bind(b.clone());
+            c = c.bind(b.clone());
+        }
+        if let Some(a) = agency {
+            q = q.bind(a);
+            c = c.bind(a);
+        }
+        let limit = if filter.limit <= 0 { 20 } else { filter.limit.min(1_000) };
+        q = q.bind(limit).bind(filter.offset.max(0));
+        let rows = q.fetch_all(&self.pool).await?.iter().map(publication_row).collect::<Result<Vec<_>>>()?;
+        Ok((rows, c.fetch_one(&self.pool).await?))
+    }
+
+    /// Decided cases of `agency` without a publication, oldest decision first.
+    pub async fn unpublished_decisions(&self, agency: AgencyId) -> Result<Vec<CaseRow>> {
+        let sql = format!(
+            "SELECT {COLS} FROM cases c WHERE c.agency_id = $1 AND c.decided_on IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM publications p WHERE p.case_id = c.id) ORDER BY c.decided_on, c.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(agency.0).fetch_all(&self.pool).await?;
+        rows.iter().map(case_row).collect()
+    }
+}

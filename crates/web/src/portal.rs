@@ -1,0 +1,342 @@
+//! The public portal (no sign-in, no JavaScript needed): published
+//! decisions, their verification against the ledger, and the same as JSON
+//! under `/api/v1/public`. Only what the service returns for the public is
+//! ever rendered: redacted, current versions, withdrawn ones as a notice.
+
+use crate::AppState;
+use crate::console::render;
+use crate::error::{AppError, PageError};
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use zhifa_domain::ids::{AgencyId, PublicationId};
+use zhifa_domain::people::Category;
+use zhifa_domain::publication::PublishedDecision;
+use zhifa_domain::region::RegionCode;
+use zhifa_service::{PublicationFilter, PublicationRow};
+
+type PageResult = Result<Response, PageError>;
+
+const PAGE: i64 = 20;
+
+/// Filters of the decision list, as in the query string; empty means any.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct DecisionQuery {
+    /// A region code: that region and everything under it.
+    pub region: String,
+    pub agency: Option<i64>,
+    /// `penalty`, `permit`, …
+    pub category: String,
+    /// Decided on or after (YYYY-MM-DD).
+    pub from: String,
+    /// Decided on or before (YYYY-MM-DD).
+    pub to: String,
+    /// From 1.
+    pub page: Option<i64>,
+}
+
+impl DecisionQuery {
+    fn filter(&self) -> Result<PublicationFilter, AppError> {
+        let date = |field: &str, v: &str| -> Result<Option<jiff::civil::Date>, AppError> {
+            if v.trim().is_empty() {
+                return Ok(None);
+            }
+            v.trim().parse().map(Some).map_err(|_| AppError::bad_request(format!("{field}：日期应为 YYYY-MM-DD")))
+        };
+        let region = match self.region.trim() {
+            "" => None,
+            r => Some(RegionCode::parse(r).map_err(|e| AppError::bad_request(e.to_string()))?),
+        };
+        let category = match self.category.trim() {
+            "" => None,
+            c => Some(Category::parse(c).map_err(|e| AppError::bad_request(e.to_string()))?.code().to_owned()),
+        };
+        let page = self.page.unwrap_or(1).max(1);
+        Ok(PublicationFilter {
+            agency: self.agency.map(AgencyId),
+            region_prefix: region.map(|r| r.subtree_prefix().to_owned()),
+            category,
+            decided_from: date("起始日期", &self.from)?,
+            decided_to: date("截止日期", &self.to)?,
+            limit: PAGE,
+            offset: (page - 1) * PAGE,
+            ..Default::default()
+        })
+    }
+
+    /// The query string of this filter at `page`.
+    fn at_page(&self, page: i64) -> String {
+        let mut parts = vec![format!("page={page}")];
+        for (k, v) in [("region", &self.region), ("category", &self.category), ("from", &self.from), ("to", &self.to)] {
+            if !v.trim().is_empty() {
+                parts.push(format!("{k}={}", urlencoding(v.trim())));
+            }
+        }
+        if let Some(a) = self.agency {
+            parts.push(format!("agency={a}"));
+        }
+        parts.join("&")
+    }
+}
+
+/// Percent-encoding for a query value.
+fn urlencoding(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A published decision as the public reads it (JSON): the current version,
+/// or, once withdrawn, only the notice.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicDecision {
+    pub id: i64,
+    pub agency: String,
+    pub agency_id: i64,
+    pub document_number: String,
+    /// 行政处罚, 行政许可, …
+    pub category: String,
+    pub decided_on: String,
+    pub published_on: String,
+    pub expires_on: String,
+    pub version: i64,
+    /// Absent once withdrawn.
+    pub party: Option<String>,
+    pub party_uscc: Option<String>,
+    pub title: Option<String>,
+    pub conclusion: Option<String>,
+    pub legal_basis: Option<String>,
+    pub full_text: Option<String>,
+    /// Each correction: date and reason.
+    pub corrections: Vec<PublicNotice>,
+    pub withdrawn: Option<PublicNotice>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicNotice {
+    pub on: String,
+    pub reason: String,
+}
+
+impl From<&PublicationRow> for PublicDecision {
+    fn from(p: &PublicationRow) -> Self {
+        let d = p.data.decision.as_ref();
+        let field = |f: fn(&PublishedDecision) -> &String| d.map(|d| f(d).clone());
+        let notice =
+            |n: &zhifa_domain::publication::Notice| PublicNotice { on: n.on.to_string(), reason: n.reason.clone() };
+        PublicDecision {
+            id: p.id.0,
+            agency: p.data.agency.clone(),
+            agency_id: p.agency_id.0,
+            document_number: p.data.document_number.clone(),
+            category: p.data.category.label().to_owned(),
+            decided_on: p.data.decided_on.to_string(),
+            published_on: p.data.published_on.to_string(),
+            expires_on: p.data.expires_on.to_string(),
+            version: p.version,
+            party: field(|d| &d.party),
+            party_uscc: d.and_then(|d| d.party_uscc.clone()),
+            title: field(|d| &d.title),
+            conclusion: field(|d| &d.conclusion),
+            legal_basis: field(|d| &d.legal_basis),
+            full_text: d.and_then(|d| d.full_text.clone()),
+            corrections: p.data.corrections.iter().map(notice).collect(),
+            withdrawn: p.data.withdrawal.as_ref().map(notice),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DecisionList {
+    pub total: i64,
+    pub decisions: Vec<PublicDecision>,
+}
+
+struct AgencyLink {
+    id: i64,
+    name: String,
+}
+
+struct RegionGroup {
+    code: String,
+    name: String,
+    agencies: Vec<AgencyLink>,
+}
+
+#[derive(Template)]
+#[template(path = "portal_home.html")]
+struct HomePage {
+    regions: Vec<RegionGroup>,
+    recent: Vec<PublicDecision>,
+    categories: Vec<(&'static str, &'static str)>,
+}
+
+/// Agencies grouped by the region they belong to, in region order.
+async fn region_groups(s: &AppState) -> Result<Vec<RegionGroup>, AppError> {
+    let names: std::collections::HashMap<String, String> = s.service.public_regions().await?.into_iter().collect();
+    let mut groups: Vec<RegionGroup> = Vec::new();
+    for a in s.service.public_agencies().await? {
+        let code = a.data.region.as_str().to_owned();
+        let link = AgencyLink { id: a.id.0, name: a.data.name.clone() };
+        match groups.last_mut() {
+            Some(g) if g.code == code => g.agencies.push(link),
+            _ => groups.push(RegionGroup {
+                name: names.get(&code).cloned().unwrap_or_else(|| code.clone()),
+                code,
+                agencies: vec![link],
+            }),
+        }
+    }
+    Ok(groups)
+}
+
+fn categories() -> Vec<(&'static str, &'static str)> {
+    Category::ALL.iter().map(|c| (c.code(), c.label())).collect()
+}
+
+pub async fn home(State(s): State<AppState>) -> PageResult {
+    let (recent, _) = s.service.public_publications(PublicationFilter { limit: 10, ..Default::default() }).await?;
+    Ok(render(&HomePage {
+        regions: region_groups(&s).await?,
+        recent: recent.iter().map(PublicDecision::from).collect(),
+        categories: categories(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "portal_decisions.html")]
+struct ListPage {
+    q: DecisionQuery,
+    agency_name: Option<String>,
+    total: i64,
+    decisions: Vec<PublicDecision>,
+    categories: Vec<(&'static str, &'static str)>,
+    regions: Vec<(String, String)>,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+pub async fn decisions(State(s): State<AppState>, Query(q): Query<DecisionQuery>) -> PageResult {
+    let filter = q.filter()?;
+    let (rows, total) = s.service.public_publications(filter.clone()).await?;
+    let page = q.page.unwrap_or(1).max(1);
+    let agency_name = match q.agency {
+        Some(a) => s.service.public_agencies().await?.into_iter().find(|x| x.id.0 == a).map(|x| x.data.name),
+        None => None,
+    };
+    Ok(render(&ListPage {
+        agency_name,
+        total,
+        decisions: rows.iter().map(PublicDecision::from).collect(),
+        categories: categories(),
+        regions: s.service.public_regions().await?,
+        previous: (page > 1).then(|| q.at_page(page - 1)),
+        next: (filter.offset + PAGE < total).then(|| q.at_page(page + 1)),
+        q,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "portal_decision.html")]
+struct DecisionPage {
+    d: PublicDecision,
+    ledger_index: Option<u64>,
+}
+
+pub async fn decision(State(s): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    let row = s.service.public_publication(PublicationId(id)).await?;
+    let ledger_index = s.service.publication_ledger_index(row.id).await?;
+    Ok(render(&DecisionPage { d: PublicDecision::from(&row), ledger_index }))
+}
+
+/// Everything needed to check a published decision independently.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Verification {
+    pub decision_id: i64,
+    /// `sm3` or `sha256`.
+    pub hash: String,
+    /// The record of the current version, exactly as hashed (UTF-8 JSON).
+    pub record: String,
+    /// Hex.
+    pub salt: String,
+    /// The leaf (five lines of text).
+    pub leaf: String,
+    pub index: u64,
+    pub size: u64,
+    /// Hex of the tree root at `size`.
+    pub root: String,
+    /// Hex, from the leaf upwards.
+    pub proof: Vec<String>,
+    /// The signed checkpoint the proof leads to.
+    pub checkpoint: String,
+    /// Whether the server's own check of all this succeeded.
+    pub verified: bool,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn verification(s: &AppState, id: i64) -> Result<Verification, AppError> {
+    let p = s.service.publication_proof(PublicationId(id)).await?;
+    Ok(Verification {
+        decision_id: id,
+        hash: p.alg.code().to_owned(),
+        record: String::from_utf8_lossy(&p.record.body).into_owned(),
+        salt: hex(&p.leaf.salt),
+        leaf: String::from_utf8_lossy(&p.leaf.leaf).into_owned(),
+        index: p.leaf.index,
+        size: p.checkpoint.size,
+        root: hex(&p.checkpoint.root),
+        proof: p.proof.proof.iter().map(|h| hex(h)).collect(),
+        checkpoint: p.checkpoint.note.clone(),
+        verified: p.verified,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "portal_verify.html")]
+struct VerifyPage {
+    v: Verification,
+    leaf_b64: String,
+}
+
+pub async fn verify(State(s): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    let v = verification(&s, id).await?;
+    let leaf_b64 = base64::engine::general_purpose::STANDARD.encode(v.leaf.as_bytes());
+    Ok(render(&VerifyPage { v, leaf_b64 }))
+}
+
+// ---- JSON ---------------------------------------------------------------------
+
+/// Published decisions, newest first (20 a page).
+#[utoipa::path(get, path = "/api/v1/public/decisions", params(DecisionQuery), tag = "public",
+    responses((status = 200, body = DecisionList)))]
+pub async fn api_decisions(
+    State(s): State<AppState>,
+    Query(q): Query<DecisionQuery>,
+) -> Result<Json<DecisionList>, AppError> {
+    let (rows, total) = s.service.public_publications(q.filter()?).await?;
+    Ok(Json(DecisionList { total, decisions: rows.iter().map(PublicDecision::from).collect() }))
+}
+
+/// One published decision (its current version, or its withdrawal notice).
+#[utoipa::path(get, path = "/api/v1/public/decisions/{id}", tag = "public",
+    responses((status = 200, body = PublicDecision), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn api_decision(State(s): State<AppState>, Path(id): Path<i64>) -> Result<Json<PublicDecision>, AppError> {
+    Ok(Json(PublicDecision::from(&s.service.public_publication(PublicationId(id)).await?)))
+}
+
+/// The decision's record, leaf and inclusion proof against the current checkpoint.
+#[utoipa::path(get, path = "/api/v1/public/decisions/{id}/verification", tag = "public",
+    responses((status = 200, body = Verification), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn api_verification(State(s): State<AppState>, Path(id): Path<i64>) -> Result<Json<Verification>, AppError> {
+    Ok(Json(verification(&s, id).await?))
+}

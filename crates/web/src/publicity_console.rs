@@ -1,0 +1,310 @@
+//! Publicity in the console: what is due and overdue, the redacted preview
+//! against the original, publishing, correcting and withdrawing.
+
+use crate::AppState;
+use crate::auth::{ConsoleUser, CurrentUser};
+use crate::console::render;
+use crate::error::{AppError, PageError};
+use askama::Template;
+use axum::Form as PostForm;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use zhifa_domain::ids::{AgencyId, CaseId, PublicationId};
+use zhifa_domain::publication::{PublishedDecision, Standing};
+use zhifa_service::publicity::OnTime;
+use zhifa_service::{Principal, PublicationRow};
+
+type PageResult = Result<Response, PageError>;
+
+#[derive(Deserialize, Default)]
+pub struct AgencyQuery {
+    agency: Option<i64>,
+}
+
+struct DueRow {
+    case_id: i64,
+    number: String,
+    title: String,
+    category: &'static str,
+    decided_on: String,
+    due: String,
+    trace: String,
+    overdue: bool,
+}
+
+struct PublishedRow {
+    id: i64,
+    number: String,
+    category: &'static str,
+    published_on: String,
+    due: String,
+    on_time: bool,
+    standing: &'static str,
+    version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "publications.html")]
+struct DeskPage {
+    me: Principal,
+    csrf: String,
+    agency: String,
+    due: Vec<DueRow>,
+    published: Vec<PublishedRow>,
+    on_time: OnTime,
+    rate: String,
+}
+
+fn standing_label(p: &PublicationRow, today: jiff::civil::Date) -> &'static str {
+    match p.data.standing(today) {
+        Standing::Shown => "公示中",
+        Standing::Withdrawn => "已撤下",
+        Standing::Expired => "已到期",
+    }
+}
+
+/// `?agency=` for administrators; everyone else their own agency.
+fn agency_of(user: &CurrentUser, q: &AgencyQuery) -> AgencyId {
+    q.agency.map_or(user.principal.agency_id, AgencyId)
+}
+
+pub async fn desk(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Query(q): Query<AgencyQuery>,
+) -> PageResult {
+    let actor = user.actor();
+    let agency = agency_of(&user, &q);
+    let name = s.service.agency(&actor, agency).await?.data.name;
+    let today = s.service.today();
+    let due = s
+        .service
+        .publication_queue(&actor, agency)
+        .await?
+        .into_iter()
+        .map(|l| DueRow {
+            case_id: l.case.id.0,
+            number: l.case.number.clone(),
+            title: l.case.data.title.clone(),
+            category: l.case.data.category.label(),
+            decided_on: l.decided_on.to_string(),
+            due: format!("{}{}", l.due.due, if l.due.provisional { "（暂估）" } else { "" }),
+            trace: l.due.trace.join("；"),
+            overdue: l.overdue,
+        })
+        .collect();
+    let published = s
+        .service
+        .agency_publications(&actor, agency)
+        .await?
+        .iter()
+        .map(|p| PublishedRow {
+            id: p.id.0,
+            number: p.data.document_number.clone(),
+            category: p.data.category.label(),
+            published_on: p.data.published_on.to_string(),
+            due: p.data.due_on.to_string(),
+            on_time: p.data.on_time(),
+            standing: standing_label(p, today),
+            version: p.version,
+        })
+        .collect();
+    let on_time = s.service.on_time(agency).await?;
+    let rate = on_time.rate().map_or_else(|| "—".to_owned(), |r| format!("{r:.1}%"));
+    Ok(render(&DeskPage {
+        me: user.principal.clone(),
+        csrf: user.csrf().to_owned(),
+        agency: name,
+        due,
+        published,
+        on_time,
+        rate,
+    }))
+}
+
+/// One field of the decision: the original and what the public will read.
+struct Compared {
+    label: &'static str,
+    original: String,
+    published: String,
+}
+
+struct HitRow {
+    kind: String,
+    original: String,
+    replacement: String,
+}
+
+#[derive(Template)]
+#[template(path = "publication_preview.html")]
+struct PreviewPage {
+    me: Principal,
+    csrf: String,
+    case_id: i64,
+    number: String,
+    due: String,
+    trace: String,
+    fields: Vec<Compared>,
+    hits: Vec<HitRow>,
+    error: Option<String>,
+}
+
+async fn preview_page(
+    s: &AppState,
+    user: &CurrentUser,
+    case: CaseId,
+    error: Option<String>,
+) -> Result<Response, AppError> {
+    let p = s.service.publication_preview(&user.actor(), case).await?;
+    let data = &p.case.data;
+    let mut fields = vec![
+        Compared { label: "当事人", original: data.party.name().to_owned(), published: p.decision.party.clone() },
+        Compared { label: "案由", original: data.title.clone(), published: p.decision.title.clone() },
+        Compared {
+            label: "处理结果", original: p.info.conclusion.clone(), published: p.decision.conclusion.clone()
+        },
+        Compared {
+            label: "法律依据", original: data.legal_basis.clone(), published: p.decision.legal_basis.clone()
+        },
+    ];
+    if let Some(text) = &p.decision.full_text {
+        fields.push(Compared {
+            label: "决定全文（违法事实）", original: data.facts.clone(), published: text.clone()
+        });
+    }
+    let hits = p
+        .info
+        .redactions
+        .iter()
+        .map(|h| HitRow {
+            kind: h.kind.label().to_owned(),
+            original: h.original.clone(),
+            replacement: h.replacement.clone(),
+        })
+        .collect();
+    Ok(render(&PreviewPage {
+        me: user.principal.clone(),
+        csrf: user.csrf().to_owned(),
+        case_id: case.0,
+        number: p.case.number.clone(),
+        due: format!("{}{}", p.due.due, if p.due.provisional { "（暂估）" } else { "" }),
+        trace: p.due.trace.join("；"),
+        fields,
+        hits,
+        error,
+    }))
+}
+
+pub async fn preview(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(case): Path<i64>) -> PageResult {
+    Ok(preview_page(&s, &user, CaseId(case), None).await?)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub async fn publish(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Path(case): Path<i64>,
+    PostForm(form): PostForm<CsrfForm>,
+) -> PageResult {
+    user.check_csrf(Some(&form.csrf_token))?;
+    match s.service.publish(&user.actor(), CaseId(case)).await {
+        Ok(id) => Ok(Redirect::to(&format!("/console/publications/{id}")).into_response()),
+        Err(e) => {
+            let e = AppError::from(e);
+            Ok(preview_page(&s, &user, CaseId(case), Some(e.message)).await?)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "publication.html")]
+struct ManagePage {
+    me: Principal,
+    csrf: String,
+    p: PublicationRow,
+    standing: &'static str,
+    decision: Option<PublishedDecision>,
+    full_text: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn manage_page(
+    s: &AppState,
+    user: &CurrentUser,
+    id: PublicationId,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, AppError> {
+    let actor = user.actor();
+    let p = s.service.managed_publication(&actor, id).await?;
+    let standing = standing_label(&p, s.service.today());
+    let decision = p.data.decision.clone();
+    let full_text = decision.as_ref().and_then(|d| d.full_text.clone()).unwrap_or_default();
+    Ok(render(&ManagePage {
+        me: user.principal.clone(),
+        csrf: user.csrf().to_owned(),
+        p,
+        standing,
+        decision,
+        full_text,
+        error,
+        notice,
+    }))
+}
+
+pub async fn manage(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(id): Path<i64>) -> PageResult {
+    Ok(manage_page(&s, &user, PublicationId(id), None, None).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ChangeForm {
+    csrf_token: String,
+    /// `correct` or `withdraw`.
+    op: String,
+    version: i64,
+    reason: String,
+    party: String,
+    title: String,
+    conclusion: String,
+    legal_basis: String,
+    full_text: String,
+}
+
+pub async fn change(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Path(id): Path<i64>,
+    PostForm(form): PostForm<ChangeForm>,
+) -> PageResult {
+    user.check_csrf(Some(&form.csrf_token))?;
+    let actor = user.actor();
+    let id = PublicationId(id);
+    let done = match form.op.as_str() {
+        "withdraw" => s.service.withdraw_publication(&actor, id, form.version, &form.reason).await.map(|()| "已撤下"),
+        "correct" => {
+            let current = s.service.managed_publication(&actor, id).await?;
+            let typed = PublishedDecision {
+                party: form.party,
+                party_uscc: current.data.decision.as_ref().and_then(|d| d.party_uscc.clone()),
+                title: form.title,
+                conclusion: form.conclusion,
+                legal_basis: form.legal_basis,
+                full_text: current.data.decision.as_ref().and_then(|d| d.full_text.as_ref()).map(|_| form.full_text),
+            };
+            s.service.correct_publication(&actor, id, form.version, &typed, &form.reason).await.map(|()| "已更正")
+        }
+        _ => return Err(AppError::bad_request("未知的操作").into()),
+    };
+    match done {
+        Ok(notice) => Ok(manage_page(&s, &user, id, None, Some(notice.to_owned())).await?),
+        Err(e) => Ok(manage_page(&s, &user, id, Some(AppError::from(e).message), None).await?),
+    }
+}

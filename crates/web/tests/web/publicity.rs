@@ -1,0 +1,268 @@
+//! Publicity (PUB-3 to PUB-5): due dates, the console's queue and preview,
+//! publishing, correcting and withdrawing, the portal and its verification.
+
+use super::cases::{Browser, fine, office, ok, open, person};
+use super::{App, Resp, get_public};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use zhifa_service::Actor;
+use zhifa_store::testing::each_backend;
+
+/// The link to a publication's console page on `page`.
+fn publication_link(page: &str) -> String {
+    let at = page.find("/console/publications/").unwrap();
+    let rest = &page[at..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// Every page and JSON response of the portal, with its path.
+async fn portal_pages(app: &App) -> Vec<(String, Resp)> {
+    let mut out = Vec::new();
+    let mut paths = vec!["/".to_owned()];
+    let mut page = 1;
+    loop {
+        let r = get_public(app, &format!("/api/v1/public/decisions?page={page}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let ids: Vec<i64> =
+            r.json()["decisions"].as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect();
+        out.push((format!("/api/v1/public/decisions?page={page}"), r));
+        if ids.is_empty() {
+            break;
+        }
+        paths.push(format!("/decisions?page={page}"));
+        for id in ids {
+            for p in [
+                "/decisions/{id}",
+                "/decisions/{id}/verify",
+                "/api/v1/public/decisions/{id}",
+                "/api/v1/public/decisions/{id}/verification",
+            ] {
+                paths.push(p.replace("{id}", &id.to_string()));
+            }
+        }
+        page += 1;
+    }
+    for p in paths {
+        let r = get_public(app, &p).await;
+        assert_eq!(r.status, StatusCode::OK, "{p}: {}", r.text());
+        out.push((p, r));
+    }
+    out
+}
+
+/// Digit runs of `len` in `text` (not part of a longer run).
+fn digit_runs(text: &str, len: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() || (c == 'X' && run.len() == 17) {
+            run.push(c);
+        } else {
+            if run.len() == len {
+                out.push(run.clone());
+            }
+            run.clear();
+        }
+    }
+    out
+}
+
+fn luhn(digits: &str) -> bool {
+    let sum: u32 = digits
+        .chars()
+        .rev()
+        .filter_map(|c| c.to_digit(10))
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[tokio::test]
+async fn pub_5_every_demo_decision_published_and_no_personal_data_on_the_portal() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        app.service.create_demo().await.unwrap();
+        let sys = Actor::System("test");
+        let mut published = 0;
+        let mut decided = Vec::new();
+        for agency in app.service.public_agencies().await.unwrap() {
+            for line in app.service.publication_queue(&sys, agency.id).await.unwrap() {
+                app.service.publish(&sys, line.case.id).await.unwrap();
+                decided.push(line.case);
+                published += 1;
+            }
+            assert!(app.service.publication_queue(&sys, agency.id).await.unwrap().is_empty());
+        }
+        assert!(published >= 10, "the demo has decisions: {published}");
+        let pages = portal_pages(&app).await;
+        let all: String = pages.iter().map(|(_, r)| r.text()).collect::<Vec<_>>().join("\n");
+        for (path, r) in &pages {
+            let text = r.text();
+            for id in digit_runs(&text, 18) {
+                assert!(zhifa_domain::idcard::IdCardNumber::parse(&id).is_err(), "{path}: an ID number {id} is shown");
+            }
+            // Card numbers start 3–6 (UnionPay 62); the leaves' microsecond
+            // times (17…) are not cards, though some pass the Luhn check.
+            for n in (16..=19).flat_map(|len| digit_runs(&text, len)) {
+                assert!(!(luhn(&n) && (b'3'..=b'6').contains(&n.as_bytes()[0])), "{path}: a bank card number {n}");
+            }
+            for n in digit_runs(&text, 11) {
+                assert!(!(n.starts_with('1') && matches!(n.as_bytes()[1], b'3'..=b'9')), "{path}: a mobile number {n}");
+            }
+        }
+        let mut persons = 0;
+        for case in &decided {
+            let data = &case.data;
+            if let zhifa_domain::case::Party::Person { name, .. } = &data.party {
+                persons += 1;
+                let given: String = name.chars().skip(1).collect();
+                assert!(!all.contains(name.as_str()) && !all.contains(&given), "{name} appears on the portal");
+            }
+            // Document numbers, dates and amounts survive.
+            assert!(all.contains(&case.number), "{} is missing", case.number);
+            assert!(all.contains(&data.decided_on.unwrap().to_string()));
+            if let Some(p) = &data.decision
+                && p.kinds.contains(&zhifa_domain::case::PenaltyKind::Fine)
+            {
+                let amount = format!("{}", p.fine);
+                assert!(all.contains(&amount), "{amount} of {} is missing", case.number);
+            }
+        }
+        assert!(persons > 0, "the demo has natural persons among its parties");
+        assert!(!all.contains("6222021001123456789"), "the card in the demo's facts is redacted");
+        assert!(all.contains("收款银行卡号***"), "the facts are published, redacted");
+        // Every verification checks out, here as for anyone.
+        for (path, r) in &pages {
+            if path.ends_with("/verification") {
+                assert_eq!(r.json()["verified"], json!(true), "{path}");
+            }
+        }
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pub_3_pub_4_console_deadline_publish_correct_withdraw_and_the_ledger_keeps_it() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        // Decided on Tuesday 30 September 2025, before the National Day holiday.
+        let (id, number) = open(&app, &o.officer, "penalty-simple", person(), handlers, "2025-09-30").await;
+        ok(&app, &o.officer, id, "decide_on_site", "2025-09-30", fine(200)).await;
+
+        let head = Browser::open(&app, "head").await;
+        let desk = head.get("/console/publications").await;
+        assert_eq!(desk.status, StatusCode::OK, "{}", desk.text());
+        let desk = desk.text();
+        assert!(desk.contains(&number), "{desk}");
+        assert!(desk.contains("2025-10-16"), "7 working days after 30 September 2025: {desk}");
+        assert!(desk.contains("已超期"), "overdue today: {desk}");
+
+        let preview = head.get(&format!("/console/publications/preview/{id}")).await;
+        assert_eq!(preview.status, StatusCode::OK, "{}", preview.text());
+        let preview = preview.text();
+        assert!(preview.contains("张三丰") && preview.contains("张某"), "original and redacted side by side");
+        let done = head.post(&preview, &format!("/console/publications/preview/{id}"), &[]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+        let manage_path = done.headers[axum::http::header::LOCATION].to_str().unwrap().to_owned();
+        let pid: i64 = manage_path.rsplit('/').next().unwrap().parse().unwrap();
+        // Published once only.
+        let again = head.post(&preview, &format!("/console/publications/preview/{id}"), &[]).await;
+        assert!(again.text().contains("已存在"), "{}", again.text());
+        let desk = head.get("/console/publications").await.text();
+        assert_eq!(publication_link(&desk), manage_path);
+        assert!(desk.contains("逾期公示"), "published after its due date");
+
+        let public = get_public(&app, &format!("/decisions/{pid}")).await;
+        assert_eq!(public.status, StatusCode::OK);
+        assert!(public.text().contains("张某") && !public.text().contains("张三丰"));
+        assert!(public.text().contains("销售过期食品"));
+        assert!(public.text().contains("/verify"), "the ledger index and the verify link");
+
+        // A correction is a new version, redacted again, with its reason.
+        let page = head.get(&manage_path).await.text();
+        let fields = [
+            ("op", "correct"),
+            ("version", "1"),
+            ("party", "张三丰"),
+            ("title", "销售超过保质期的食品"),
+            ("conclusion", "给予行政处罚：罚款人民币 200.00 元"),
+            ("legal_basis", "《中华人民共和国食品安全法》第三十四条第（十）项"),
+            ("reason", "案由表述更正"),
+        ];
+        let corrected = head.post(&page, &manage_path, &fields).await;
+        assert!(corrected.text().contains("已更正"), "{}", corrected.text());
+        let v: Value = get_public(&app, &format!("/api/v1/public/decisions/{pid}")).await.json();
+        assert_eq!(v["version"], 2);
+        assert_eq!(v["party"], "张某", "the correction was redacted again");
+        assert_eq!(v["title"], "销售超过保质期的食品");
+        assert_eq!(v["corrections"][0]["reason"], "案由表述更正");
+        assert!(get_public(&app, &format!("/decisions/{pid}")).await.text().contains("案由表述更正"));
+
+        // Withdrawal: the reason shows, the content is gone from every public answer.
+        let page = head.get(&manage_path).await.text();
+        let withdrawn = head
+            .post(&page, &manage_path, &[("op", "withdraw"), ("version", "2"), ("reason", "原处罚决定已被依法撤销")])
+            .await;
+        assert!(withdrawn.text().contains("已撤下"), "{}", withdrawn.text());
+        let page = get_public(&app, &format!("/decisions/{pid}")).await.text();
+        assert!(page.contains("原处罚决定已被依法撤销"));
+        let api = get_public(&app, &format!("/api/v1/public/decisions/{pid}")).await.text();
+        assert!(api.contains("原处罚决定已被依法撤销"));
+        let list = get_public(&app, "/api/v1/public/decisions").await.text();
+        let list_page = get_public(&app, "/decisions").await.text();
+        let home = get_public(&app, "/").await.text();
+        let verification = get_public(&app, &format!("/api/v1/public/decisions/{pid}/verification")).await;
+        assert_eq!(verification.json()["verified"], json!(true));
+        for text in [&page, &api, &list, &list_page, &home, &verification.text()] {
+            for gone in ["销售超过保质期的食品", "销售过期食品", "罚款人民币 200.00 元", "张某"]
+            {
+                assert!(!text.contains(gone), "{gone} still shown: {text}");
+            }
+        }
+        // The old versions are still in the ledger, and verify is clean.
+        let records = app.service.store().records_of("publication", pid).await.unwrap();
+        assert_eq!(records.len(), 3, "published, corrected, withdrawn");
+        assert!(String::from_utf8_lossy(&records[0].body).contains("销售过期食品"));
+        assert!(String::from_utf8_lossy(&records[1].body).contains("销售超过保质期的食品"));
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+
+        // A publication changed behind the program's back is named by verify.
+        zhifa_store::testing::tamper(
+            app.service.store(),
+            &[format!("UPDATE publications SET data = replace(data, '依法撤销', '自行撤回') WHERE id = {pid}")],
+        )
+        .await;
+        let report = app.service.verify(|_| {}).await.unwrap();
+        let named = format!("publications id={pid}");
+        assert!(report.problems.iter().any(|p| p.to_string().contains(&named)), "{:?}", report.problems);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pub_3_only_the_agencys_publicity_officers_and_heads_publish() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let (id, _) =
+            open(&app, &o.officer, "penalty-simple", person(), vec![o.o1.clone(), o.o2.clone()], "2025-05-06").await;
+        // Before the decision there is nothing to publish.
+        let head = Browser::open(&app, "head").await;
+        let r = head.get(&format!("/console/publications/preview/{id}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert!(r.text().contains("尚未作出决定"));
+        ok(&app, &o.officer, id, "decide_on_site", "2025-05-06", fine(100)).await;
+        let officer = Browser::open(&app, "officer-1").await;
+        let r = officer.get(&format!("/console/publications/preview/{id}")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+        // Nothing of an unpublished decision is public.
+        let r = get_public(&app, "/api/v1/public/decisions").await;
+        assert_eq!(r.json()["total"], 0);
+        assert_eq!(get_public(&app, "/decisions/1").await.status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
