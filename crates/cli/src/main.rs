@@ -118,6 +118,8 @@ enum Command {
     /// The tamper-evident ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Rebuild this server's search index of published decisions from the database.
+    Reindex,
     /// Cases.
     #[command(subcommand)]
     Case(CaseCommand),
@@ -433,7 +435,38 @@ async fn open(db: &DbArgs, calendar: Calendar) -> Result<Service> {
         bail!("签名密钥 {} 不是该账本的密钥（账本公钥见 /api/v1/ledger/public-key）", key_path.display());
     }
     let signer = Signer::from_pkcs8_pem(&meta.origin, &pem)?;
-    Ok(Service::new(store, calendar, signer).with_blobs(blobs(db)?))
+    Ok(Service::new(store, calendar, signer).with_blobs(blobs(db)?).with_search(search_index(db)?))
+}
+
+/// This server's search index, `DATA/search`. Another process holding it
+/// (a second server on the same data directory) leaves this one an index in
+/// memory, filled from the outbox at its first search.
+fn search_index(db: &DbArgs) -> Result<zhifa_search::SearchIndex> {
+    let dir = db.data.join("search");
+    match zhifa_search::SearchIndex::open(&dir) {
+        Ok(index) => Ok(index),
+        Err(e) => {
+            tracing::warn!(error = %e, dir = %dir.display(), "search index in use; keeping one in memory");
+            zhifa_search::SearchIndex::in_memory().context("无法创建检索索引")
+        }
+    }
+}
+
+/// Rebuild the search index with a progress line.
+async fn reindex(service: &Service) -> Result<()> {
+    use std::io::Write;
+    let started = std::time::Instant::now();
+    let n = service
+        .reindex(|done, total| {
+            eprint!("\r重建检索索引：{done}/{total} 条公示");
+            std::io::stderr().flush().ok();
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("重建检索索引失败")?;
+    eprintln!();
+    println!("检索索引已重建：{n} 条公示，用时 {:.1} 秒", started.elapsed().as_secs_f64());
+    Ok(())
 }
 
 fn read_password() -> Result<String> {
@@ -447,10 +480,17 @@ fn read_password() -> Result<String> {
 }
 
 async fn serve(service: Service, args: &ServeArgs) -> Result<()> {
+    // The search index follows the outbox from where it stopped.
+    let follower = service.clone();
+    tokio::spawn(async move {
+        if let Err(e) = follower.catch_up_search().await {
+            tracing::error!(error = %e, "search index catch-up");
+        }
+    });
     let state = AppState { service, secure_cookies: args.secure_cookies };
     zhifa_web::serve(state, args.listen, |addr| {
         use std::io::Write;
-        println!("Zhifa 正在 http://{addr}/console 提供服务（Ctrl-C 停止）");
+        println!("Zhifa 正在 http://{addr}/console 提供服务，公示门户 http://{addr}/（Ctrl-C 停止）");
         std::io::stdout().flush().ok();
     })
     .await
@@ -574,6 +614,7 @@ async fn main() -> Result<()> {
         }
         Command::Serve(args) => serve(service, &args).await?,
         Command::Migrate => println!("数据库已是最新版本"),
+        Command::Reindex => reindex(&service).await?,
         Command::Demo { no_serve, cases, serve: args } => {
             match service.create_demo().await {
                 Ok(users) => {

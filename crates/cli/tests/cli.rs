@@ -110,6 +110,10 @@ fn a_new_ledger_is_sm3_sm2_or_as_asked_and_verifies() {
         }
         let out = stdout(&zhifa(&["--data", data, "verify"]));
         assert!(out.contains("账本完好"), "{out}");
+        // The demo's published decisions, indexed again from the database.
+        let out = stdout(&zhifa(&["--data", data, "reindex"]));
+        let n: u64 = out.split("检索索引已重建：").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+        assert!(n > 0, "{out}");
         // A checkpoint kept earlier is extended by the log; a forged one is not.
         std::fs::write(dir.join("kept.txt"), &note).unwrap();
         let out = stdout(&zhifa(&["--data", data, "verify", "--against", dir.join("kept.txt").to_str().unwrap()]));

@@ -400,6 +400,8 @@ impl Service {
         }
         for code in CASE_AGENCIES {
             self.create_demo_cases_for(code).await?;
+            let agency = self.store.agency_by_code(code).await?.ok_or(ServiceError::NotFound)?;
+            self.publish_demo_decisions(agency.id).await?;
         }
         Ok(printed)
     }

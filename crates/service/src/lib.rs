@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod publicity;
 mod registry;
 pub mod review;
+mod search;
 
 pub use auth::{Principal, SignedIn};
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
@@ -142,6 +143,10 @@ pub struct Service {
     clock: Clock,
     /// The procedures in force (embedded, or as `with_procedures` gives).
     procedures: Arc<zhifa_domain::case::procedure::Procedures>,
+    /// This server's search index of published decisions (`with_search`).
+    search: Option<Arc<zhifa_search::SearchIndex>>,
+    /// One catch-up of the index at a time.
+    search_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -164,6 +169,8 @@ impl Service {
             upload_locks: Arc::default(),
             clock: Arc::new(Timestamp::now),
             procedures: Arc::new(embedded_procedures()),
+            search: None,
+            search_lock: Arc::default(),
         }
     }
 
@@ -178,6 +185,8 @@ impl Service {
             upload_locks: Arc::default(),
             clock: Arc::new(Timestamp::now),
             procedures: Arc::new(embedded_procedures()),
+            search: None,
+            search_lock: Arc::default(),
         }
     }
 
@@ -190,6 +199,12 @@ impl Service {
     #[must_use]
     pub fn with_procedures(self, procedures: zhifa_domain::case::procedure::Procedures) -> Self {
         Self { procedures: Arc::new(procedures), ..self }
+    }
+
+    /// Keep published decisions searchable in `index` (fed from the outbox).
+    #[must_use]
+    pub fn with_search(self, index: zhifa_search::SearchIndex) -> Self {
+        Self { search: Some(Arc::new(index)), ..self }
     }
 
     pub fn store(&self) -> &Store {

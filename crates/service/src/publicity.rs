@@ -165,12 +165,45 @@ impl Service {
         if self.store.publication_of_case(case).await?.is_some() {
             return Err(ServiceError::Duplicate("这一决定的公示".into()));
         }
+        let change = self.publication_change(&row, &info, self.today());
+        let reason = format!("公示行政执法决定：{}", row.number);
+        let id = PublicationId(self.commit_one(actor, &reason, change).await?);
+        self.index_now().await;
+        Ok(id)
+    }
+
+    /// The change that publishes `row`'s decision on `published_on`.
+    pub(crate) fn publication_change(&self, row: &CaseRow, info: &DecisionInfo, published_on: Date) -> Change {
         let due = self.publication_due(info.category, info.decided_on);
         let due = rules::Due { due: due.due, basis: String::new(), trace: due.trace };
-        let data = rules::pub_3_publication(&info, &row.data, due, &self.retention(), self.today());
-        let change = Change::CreatePublication { agency: row.agency_id, case, data };
-        let reason = format!("公示行政执法决定：{}", row.number);
-        Ok(PublicationId(self.commit_one(actor, &reason, change).await?))
+        let data = rules::pub_3_publication(info, &row.data, due, &self.retention(), published_on);
+        Change::CreatePublication { agency: row.agency_id, case: row.id, data }
+    }
+
+    /// The demo's publicity officers at work: every decision of `agency`
+    /// published a few working days after it was made, except the oldest
+    /// (left overdue) and the newest (still due), for the console to show.
+    pub(crate) async fn publish_demo_decisions(&self, agency: AgencyId) -> Result<usize> {
+        let actor = Actor::System("demo");
+        let queue = self.publication_queue(&actor, agency).await?;
+        let name = self.store.agency(agency).await?.ok_or(ServiceError::NotFound)?.data.name;
+        let mut changes = Vec::new();
+        let today = self.today();
+        for line in queue.iter().skip(1).take(queue.len().saturating_sub(2)) {
+            let Some(info) = decision_info(&name, &line.case.number, &line.case.data) else { continue };
+            let on = zhifa_calendar::Period::working_days(3)
+                .ok()
+                .and_then(|p| self.calendar.due_date(line.decided_on, p).ok())
+                .unwrap_or(line.decided_on)
+                .min(today);
+            changes.push(self.publication_change(&line.case, &info, on));
+        }
+        let n = changes.len();
+        if n > 0 {
+            self.commit(&actor, "演示数据：公示行政执法决定", changes).await?;
+            self.index_now().await;
+        }
+        Ok(n)
     }
 
     pub async fn managed_publication(&self, actor: &Actor, id: PublicationId) -> Result<PublicationRow> {
@@ -194,6 +227,7 @@ impl Service {
         let data = rules::pub_4_correct(&row.data, corrected, reason, self.today())?;
         let change = Change::UpdatePublication { id, version, action: "correct", data };
         self.commit_one(actor, &format!("更正公示：{}", reason.trim()), change).await?;
+        self.index_now().await;
         Ok(())
     }
 
@@ -209,6 +243,7 @@ impl Service {
         let data = rules::pub_4_withdraw(&row.data, reason, self.today())?;
         let change = Change::UpdatePublication { id, version, action: "withdraw", data };
         self.commit_one(actor, &format!("撤下公示：{}", reason.trim()), change).await?;
+        self.index_now().await;
         Ok(())
     }
 

@@ -135,3 +135,49 @@ impl Store {
         rows.iter().map(case_row).collect()
     }
 }
+
+impl Store {
+    /// Publication events after outbox id `after`: `(outbox id, publication id)`, in order.
+    pub async fn publication_events_after(&self, after: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT o.id, r.entity_id FROM outbox o JOIN records r ON r.id = o.record_id \
+             WHERE o.topic IN ('publication.create', 'publication.update') AND o.id > $1 ORDER BY o.id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The newest outbox id (0 when empty).
+    pub async fn last_outbox_id(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM outbox").fetch_one(&self.pool).await?.unwrap_or(0))
+    }
+
+    /// These publications (those that exist), in no particular order.
+    pub async fn publications_by_ids(&self, ids: &[i64]) -> Result<Vec<PublicationRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {PUB_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&self.pool).await?.iter().map(publication_row).collect()
+    }
+
+    /// Publications with ids after `after`, in id order (for rebuilding an index).
+    pub async fn publications_after(&self, after: i64, limit: i64) -> Result<Vec<PublicationRow>> {
+        let sql = format!(
+            "SELECT {PUB_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.id > $1 \
+             ORDER BY p.id LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(publication_row).collect()
+    }
+}

@@ -26,6 +26,8 @@ const PAGE: i64 = 20;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
 pub struct DecisionQuery {
+    /// Words to search for (Chinese full text); empty lists everything.
+    pub q: String,
     /// A region code: that region and everything under it.
     pub region: String,
     pub agency: Option<i64>,
@@ -40,6 +42,16 @@ pub struct DecisionQuery {
 }
 
 impl DecisionQuery {
+    /// The matching publications of this query's page, and how many match.
+    async fn run(&self, s: &AppState) -> Result<(Vec<PublicationRow>, i64, PublicationFilter), AppError> {
+        let filter = self.filter()?;
+        let (rows, total) = match self.q.trim() {
+            "" => s.service.public_publications(filter.clone()).await?,
+            text => s.service.search_publications(text, &filter).await?,
+        };
+        Ok((rows, total, filter))
+    }
+
     fn filter(&self) -> Result<PublicationFilter, AppError> {
         let date = |field: &str, v: &str| -> Result<Option<jiff::civil::Date>, AppError> {
             if v.trim().is_empty() {
@@ -71,7 +83,14 @@ impl DecisionQuery {
     /// The query string of this filter at `page`.
     fn at_page(&self, page: i64) -> String {
         let mut parts = vec![format!("page={page}")];
-        for (k, v) in [("region", &self.region), ("category", &self.category), ("from", &self.from), ("to", &self.to)] {
+        let fields = [
+            ("q", &self.q),
+            ("region", &self.region),
+            ("category", &self.category),
+            ("from", &self.from),
+            ("to", &self.to),
+        ];
+        for (k, v) in fields {
             if !v.trim().is_empty() {
                 parts.push(format!("{k}={}", urlencoding(v.trim())));
             }
@@ -224,8 +243,7 @@ struct ListPage {
 }
 
 pub async fn decisions(State(s): State<AppState>, Query(q): Query<DecisionQuery>) -> PageResult {
-    let filter = q.filter()?;
-    let (rows, total) = s.service.public_publications(filter.clone()).await?;
+    let (rows, total, filter) = q.run(&s).await?;
     let page = q.page.unwrap_or(1).max(1);
     let agency_name = match q.agency {
         Some(a) => s.service.public_agencies().await?.into_iter().find(|x| x.id.0 == a).map(|x| x.data.name),
@@ -323,7 +341,7 @@ pub async fn api_decisions(
     State(s): State<AppState>,
     Query(q): Query<DecisionQuery>,
 ) -> Result<Json<DecisionList>, AppError> {
-    let (rows, total) = s.service.public_publications(q.filter()?).await?;
+    let (rows, total, _) = q.run(&s).await?;
     Ok(Json(DecisionList { total, decisions: rows.iter().map(PublicDecision::from).collect() }))
 }
 

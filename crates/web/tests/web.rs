@@ -48,7 +48,8 @@ impl App {
             zhifa_calendar::Calendar::embedded().unwrap(),
             zhifa_store::testing::test_signer(),
         )
-        .with_blobs(zhifa_service::Blobs::new(db.dir.join("evidence")));
+        .with_blobs(zhifa_service::Blobs::new(db.dir.join("evidence")))
+        .with_search(zhifa_search::SearchIndex::in_memory().unwrap());
         App { router: router(AppState { service: service.clone(), secure_cookies: false }), service }
     }
 

@@ -24,3 +24,6 @@ CREATE INDEX publications_published ON publications (published_on, id);
 ALTER TABLE cases ADD COLUMN decided_on TEXT;
 UPDATE cases SET decided_on = (data::jsonb) ->> 'decided_on';
 CREATE INDEX cases_decided ON cases (agency_id, decided_on);
+
+-- Each server's search index reads the publication events after the last it saw.
+CREATE INDEX outbox_topic ON outbox (topic, id);

@@ -84,17 +84,25 @@ async fn pub_5_every_demo_decision_published_and_no_personal_data_on_the_portal(
         let app = App::new(&db);
         app.service.create_demo().await.unwrap();
         let sys = Actor::System("test");
-        let mut published = 0;
+        let demo = app.service.store().agency_by_code("hzxh-scjg").await.unwrap().unwrap();
+        let queue = app.service.publication_queue(&sys, demo.id).await.unwrap();
+        assert!(queue.iter().any(|l| l.overdue), "the demo leaves a decision overdue");
+        assert!(!app.service.agency_publications(&sys, demo.id).await.unwrap().is_empty(), "and publishes the rest");
+        assert!(app.service.on_time(demo.id).await.unwrap().rate().is_some());
+        // Search by a word of the facts finds the demo's published penalties.
+        let found = get_public(&app, "/api/v1/public/decisions?q=保质期").await.json();
+        assert!(found["total"].as_i64().unwrap() > 0, "{found}");
         let mut decided = Vec::new();
         for agency in app.service.public_agencies().await.unwrap() {
             for line in app.service.publication_queue(&sys, agency.id).await.unwrap() {
                 app.service.publish(&sys, line.case.id).await.unwrap();
-                decided.push(line.case);
-                published += 1;
             }
             assert!(app.service.publication_queue(&sys, agency.id).await.unwrap().is_empty());
+            for p in app.service.agency_publications(&sys, agency.id).await.unwrap() {
+                decided.push(app.service.store().case(p.case_id).await.unwrap().unwrap());
+            }
         }
-        assert!(published >= 10, "the demo has decisions: {published}");
+        assert!(decided.len() >= 10, "the demo has decisions: {}", decided.len());
         let pages = portal_pages(&app).await;
         let all: String = pages.iter().map(|(_, r)| r.text()).collect::<Vec<_>>().join("\n");
         for (path, r) in &pages {
@@ -202,6 +210,12 @@ async fn pub_3_pub_4_console_deadline_publish_correct_withdraw_and_the_ledger_ke
         assert_eq!(v["corrections"][0]["reason"], "案由表述更正");
         assert!(get_public(&app, &format!("/decisions/{pid}")).await.text().contains("案由表述更正"));
 
+        // Search finds the current version, in Chinese words.
+        let found = get_public(&app, "/api/v1/public/decisions?q=保质期+食品").await.json();
+        assert_eq!(found["total"], 1, "{found}");
+        assert_eq!(found["decisions"][0]["id"], pid);
+        assert!(get_public(&app, "/decisions?q=%E4%BF%9D%E8%B4%A8%E6%9C%9F").await.text().contains(&number));
+
         // Withdrawal: the reason shows, the content is gone from every public answer.
         let page = head.get(&manage_path).await.text();
         let withdrawn = head
@@ -216,8 +230,12 @@ async fn pub_3_pub_4_console_deadline_publish_correct_withdraw_and_the_ledger_ke
         let list_page = get_public(&app, "/decisions").await.text();
         let home = get_public(&app, "/").await.text();
         let verification = get_public(&app, &format!("/api/v1/public/decisions/{pid}/verification")).await;
+        let search = get_public(&app, "/api/v1/public/decisions?q=保质期").await;
+        assert_eq!(search.json()["total"], 0, "gone from the search index in the same request cycle");
+        let search_page = get_public(&app, "/decisions?q=%E4%BF%9D%E8%B4%A8%E6%9C%9F").await.text();
+        assert!(!search_page.contains(&number));
         assert_eq!(verification.json()["verified"], json!(true));
-        for text in [&page, &api, &list, &list_page, &home, &verification.text()] {
+        for text in [&page, &api, &list, &list_page, &home, &verification.text(), &search.text(), &search_page] {
             for gone in ["销售超过保质期的食品", "销售过期食品", "罚款人民币 200.00 元", "张某"]
             {
                 assert!(!text.contains(gone), "{gone} still shown: {text}");
