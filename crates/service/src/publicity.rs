@@ -315,3 +315,85 @@ impl Service {
         Ok(self.store.leaf_of_record(record.id.0).await?.map(|l| l.index))
     }
 }
+
+/// An officer as the public sees them (PUB-1): never an ID number, no account.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicOfficer {
+    pub name: String,
+    pub post: String,
+    pub certificate: String,
+    /// 行政处罚、行政检查, …
+    pub categories: String,
+    pub region: String,
+    pub valid_to: String,
+}
+
+/// An agency's public information (PUB-1): subject information, officers
+/// with valid certificates, and its lists, each entry with when it changed.
+#[derive(Debug, Clone)]
+pub struct AgencyProfile {
+    pub agency: crate::Agency,
+    pub region_name: String,
+    pub officers: Vec<PublicOfficer>,
+    /// When the personnel list last changed.
+    pub officers_updated: Option<jiff::Timestamp>,
+    pub items: Vec<crate::Entry<zhifa_domain::ids::ItemId, zhifa_domain::registry::ItemData>>,
+    pub inspection_items:
+        Vec<crate::Entry<zhifa_domain::ids::InspectionItemId, zhifa_domain::registry::InspectionItemData>>,
+    pub service_guides: Vec<crate::Entry<zhifa_domain::ids::ServiceGuideId, zhifa_domain::registry::ServiceGuideData>>,
+    pub on_time: OnTime,
+}
+
+/// The entities whose change history the public may read.
+pub const PUBLIC_HISTORY: &[&str] = &["agency", "item", "inspection_item", "service_guide"];
+
+impl Service {
+    /// PUB-1: what the portal shows of an agency.
+    pub async fn public_agency(&self, id: AgencyId) -> Result<AgencyProfile> {
+        let agency = self.store.agency(id).await?.ok_or(ServiceError::NotFound)?;
+        let today = self.today();
+        let users = self.store.users(id).await?;
+        let certificates = self.store.certificates(id).await?;
+        let mut officers = Vec::new();
+        let mut officers_updated = None::<jiff::Timestamp>;
+        for c in &certificates {
+            let Some(u) = users.iter().find(|u| u.user.id == c.user_id && u.user.data.active) else { continue };
+            if c.cert.data.valid_to < today || c.cert.data.valid_from > today {
+                continue;
+            }
+            officers_updated = officers_updated.max(Some(c.cert.updated_at.max(u.user.updated_at)));
+            officers.push(PublicOfficer {
+                name: u.user.data.name.clone(),
+                post: u.user.data.post.clone(),
+                certificate: c.cert.data.number.clone(),
+                categories: zhifa_domain::people::categories_label(&c.cert.data.categories),
+                region: c.cert.data.region.as_str().to_owned(),
+                valid_to: c.cert.data.valid_to.to_string(),
+            });
+        }
+        let regions = self.store.regions().await?;
+        let region_name = regions
+            .iter()
+            .find(|(code, _)| code == agency.data.region.as_str())
+            .map_or_else(|| agency.data.region.as_str().to_owned(), |(_, n)| n.clone());
+        Ok(AgencyProfile {
+            items: self.store.items(id).await?,
+            inspection_items: self.store.inspection_items(id).await?,
+            service_guides: self.store.service_guides(id).await?,
+            on_time: self.on_time(id).await?,
+            agency,
+            region_name,
+            officers,
+            officers_updated,
+        })
+    }
+
+    /// PUB-1: every version of a public list entry (or of the agency itself).
+    pub async fn public_history(&self, entity: &str, id: i64) -> Result<crate::History> {
+        if !PUBLIC_HISTORY.contains(&entity) {
+            return Err(ServiceError::NotFound);
+        }
+        self.history(&Actor::System("portal"), entity, id).await
+    }
+}

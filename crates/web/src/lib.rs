@@ -117,6 +117,9 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/", get(portal::home))
+        .route("/agencies", get(portal::agencies))
+        .route("/agencies/{id}", get(portal::agency))
+        .route("/agencies/{id}/history/{entity}/{eid}", get(portal::history))
         .route("/decisions", get(portal::decisions))
         .route("/decisions/{id}", get(portal::decision))
         .route("/decisions/{id}/verify", get(portal::verify))
