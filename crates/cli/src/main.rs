@@ -435,7 +435,10 @@ async fn open(db: &DbArgs, calendar: Calendar) -> Result<Service> {
         bail!("签名密钥 {} 不是该账本的密钥（账本公钥见 /api/v1/ledger/public-key）", key_path.display());
     }
     let signer = Signer::from_pkcs8_pem(&meta.origin, &pem)?;
-    Ok(Service::new(store, calendar, signer).with_blobs(blobs(db)?).with_search(search_index(db)?))
+    Ok(Service::new(store, calendar, signer)
+        .with_blobs(blobs(db)?)
+        .with_search(search_index(db)?)
+        .with_form_key(pem.as_bytes()))
 }
 
 /// This server's search index, `DATA/search`. Another process holding it

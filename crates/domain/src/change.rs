@@ -7,10 +7,11 @@
 
 use crate::agency::AgencyData;
 use crate::case::CaseData;
+use crate::complaint::ComplaintData;
 use crate::evidence::EvidenceMeta;
 use crate::ids::{
-    AgencyId, CaseId, CertificateId, InspectionItemId, ItemId, PublicationId, ReviewCatalogueId, ServiceGuideId,
-    TokenId, UploadId, UserId,
+    AgencyId, CaseId, CertificateId, ComplaintId, InspectionItemId, ItemId, PublicationId, ReviewCatalogueId,
+    ServiceGuideId, TokenId, UploadId, UserId,
 };
 use crate::people::{CertificateData, UserData};
 use crate::publication::PublicationData;
@@ -165,6 +166,17 @@ pub enum Change {
         action: &'static str,
         data: PublicationData,
     },
+    /// A complaint from the public, routed to its agency (SUP-6).
+    CreateComplaint {
+        agency: AgencyId,
+        data: ComplaintData,
+    },
+    /// The agency's answer.
+    UpdateComplaint {
+        id: ComplaintId,
+        version: i64,
+        data: ComplaintData,
+    },
     /// `token_hash` is the SHA-256 of the token; the token itself is shown once.
     CreateToken {
         user: UserId,
@@ -218,6 +230,8 @@ impl Change {
             Change::UpdateReviewCatalogue { .. } => "review_catalogue.update",
             Change::CreatePublication { .. } => "publication.create",
             Change::UpdatePublication { .. } => "publication.update",
+            Change::CreateComplaint { .. } => "complaint.create",
+            Change::UpdateComplaint { .. } => "complaint.update",
             Change::CreateToken { .. } => "token.create",
             Change::RevokeToken { .. } => "token.revoke",
             Change::SignIn { .. } => "session.sign_in",
@@ -271,6 +285,8 @@ impl Change {
             Change::UpdatePublication { version, action, data, .. } => {
                 json!({ "action": action, "data": data, "version": version })
             }
+            Change::CreateComplaint { agency, data } => json!({ "agency": agency, "data": data }),
+            Change::UpdateComplaint { version, data, .. } => json!({ "data": data, "version": version }),
             Change::CreateToken { user, name, .. } => json!({ "user": user, "name": name }),
             Change::RevokeToken { .. } => json!({}),
             Change::SignIn { user, expires_at, .. } => json!({ "user": user, "expires_at": expires_at }),

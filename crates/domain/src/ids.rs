@@ -64,4 +64,6 @@ id_type!(
     ReviewCatalogueId,
     /// A decision's publication (公示): its versions, withdrawal and expiry.
     PublicationId,
+    /// A complaint or report from the public (投诉举报).
+    ComplaintId,
 );

@@ -6,6 +6,7 @@
 pub mod agency;
 pub mod case;
 pub mod change;
+pub mod complaint;
 pub mod error;
 pub mod evidence;
 pub mod idcard;

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod authz;
 pub mod cases;
+pub mod complaints;
 pub mod demo;
 mod demo_cases;
 pub mod evidence;
@@ -22,7 +23,9 @@ pub use auth::{Principal, SignedIn};
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
 pub use zhifa_calendar::{Calendar, CalendarError};
 pub use zhifa_ledger::{HashAlg, Signer, SignerAlg};
-pub use zhifa_store::{Blobs, CaseFilter, CaseRow, PublicationFilter, PublicationRow, UploadRow, UploadState};
+pub use zhifa_store::{
+    Blobs, CaseFilter, CaseRow, ComplaintRow, PublicationFilter, PublicationRow, UploadRow, UploadState,
+};
 pub use zhifa_store::{CertificateRow, CheckpointRow, Entry, LedgerMeta, Store, TokenRow, UserRow};
 
 use jiff::Timestamp;
@@ -126,6 +129,15 @@ fn embedded_procedures() -> zhifa_domain::case::procedure::Procedures {
     })
 }
 
+/// A key of this process alone (until `with_form_key` gives the deployment's).
+fn random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    if let Err(e) = getrandom::fill(&mut key) {
+        tracing::error!(error = %e, "no randomness for the form key");
+    }
+    key
+}
+
 /// Where "now" comes from; tests may fix it.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
@@ -147,6 +159,8 @@ pub struct Service {
     search: Option<Arc<zhifa_search::SearchIndex>>,
     /// One catch-up of the index at a time.
     search_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Signs the questions of the public's forms (`with_form_key`).
+    form_key: Arc<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Service {
@@ -171,6 +185,7 @@ impl Service {
             procedures: Arc::new(embedded_procedures()),
             search: None,
             search_lock: Arc::default(),
+            form_key: Arc::new(random_key()),
         }
     }
 
@@ -187,6 +202,7 @@ impl Service {
             procedures: Arc::new(embedded_procedures()),
             search: None,
             search_lock: Arc::default(),
+            form_key: Arc::new(random_key()),
         }
     }
 
@@ -205,6 +221,16 @@ impl Service {
     #[must_use]
     pub fn with_search(self, index: zhifa_search::SearchIndex) -> Self {
         Self { search: Some(Arc::new(index)), ..self }
+    }
+
+    /// Derive the key that signs the public forms' questions from `secret`
+    /// (the ledger key), so that every server of a deployment accepts them.
+    #[must_use]
+    pub fn with_form_key(self, secret: &[u8]) -> Self {
+        use sha2::Digest;
+        let key: [u8; 32] =
+            sha2::Sha256::new().chain_update(b"zhifa/form-key/v1\n").chain_update(secret).finalize().into();
+        Self { form_key: Arc::new(key), ..self }
     }
 
     pub fn store(&self) -> &Store {

@@ -351,6 +351,38 @@ pub(crate) async fn apply(
                 None => return Err(missed(tx, "publications", id.0).await),
             }
         }
+        Change::CreateComplaint { agency, data } => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO complaints (agency_id, tracking_number, answered, data, version, created_us, updated_us) \
+                 VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING id",
+            )
+            .bind(agency.0)
+            .bind(&data.tracking_number)
+            .bind(i64::from(data.answer.is_some()))
+            .bind(json(data)?)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db("投诉编号"))?;
+            (id, Some(agency.0))
+        }
+        Change::UpdateComplaint { id, version, data } => {
+            let agency: Option<i64> = sqlx::query_scalar(
+                "UPDATE complaints SET answered = $1, data = $2, version = version + 1, updated_us = $3 \
+                 WHERE id = $4 AND version = $5 RETURNING agency_id",
+            )
+            .bind(i64::from(data.answer.is_some()))
+            .bind(json(data)?)
+            .bind(now)
+            .bind(id.0)
+            .bind(*version)
+            .fetch_optional(&mut **tx)
+            .await?;
+            match agency {
+                Some(a) => (id.0, Some(a)),
+                None => return Err(missed(tx, "complaints", id.0).await),
+            }
+        }
         Change::CreateToken { user, name, token_hash } => {
             let agency = user_agency(tx, user.0).await?;
             let id: i64 = sqlx::query_scalar(

@@ -39,10 +39,11 @@ pub enum Registry {
     Cases,
     ReviewCatalogues,
     Publications,
+    Complaints,
 }
 
 impl Registry {
-    pub const ALL: [Registry; 9] = [
+    pub const ALL: [Registry; 10] = [
         Registry::Agencies,
         Registry::Users,
         Registry::Certificates,
@@ -52,6 +53,7 @@ impl Registry {
         Registry::Cases,
         Registry::ReviewCatalogues,
         Registry::Publications,
+        Registry::Complaints,
     ];
 
     /// The table and the entity name of its records.
@@ -66,6 +68,7 @@ impl Registry {
             Registry::Cases => ("cases", "case"),
             Registry::ReviewCatalogues => ("review_catalogues", "review_catalogue"),
             Registry::Publications => ("publications", "publication"),
+            Registry::Complaints => ("complaints", "complaint"),
         }
     }
 }

@@ -9,6 +9,7 @@
 mod apply;
 mod blobs;
 mod cases;
+mod complaints;
 mod ledger;
 mod publications;
 mod read;
@@ -19,6 +20,7 @@ mod uploads;
 
 pub use blobs::{BlobStream, Blobs};
 pub use cases::{CaseFilter, CaseRow};
+pub use complaints::ComplaintRow;
 pub use ledger::{CheckpointRow, LeafRow, LedgerMeta, Registry};
 pub use publications::{PublicationFilter, PublicationRow};
 pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};

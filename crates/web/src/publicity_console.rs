@@ -308,3 +308,72 @@ pub async fn change(
         Err(e) => Ok(manage_page(&s, &user, id, Some(AppError::from(e).message), None).await?),
     }
 }
+
+#[derive(Template)]
+#[template(path = "complaints.html")]
+struct ComplaintsPage {
+    me: Principal,
+    csrf: String,
+    agency: String,
+    rows: Vec<zhifa_service::ComplaintRow>,
+    total: usize,
+    answered: usize,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn complaints_page(
+    s: &AppState,
+    user: &CurrentUser,
+    agency: AgencyId,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, AppError> {
+    let actor = user.actor();
+    let name = s.service.agency(&actor, agency).await?.data.name;
+    let rows = s.service.complaints(&actor, agency).await?;
+    let answered = rows.iter().filter(|c| c.data.answer.is_some()).count();
+    Ok(render(&ComplaintsPage {
+        me: user.principal.clone(),
+        csrf: user.csrf().to_owned(),
+        agency: name,
+        total: rows.len(),
+        answered,
+        rows,
+        error,
+        notice,
+    }))
+}
+
+pub async fn complaints(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Query(q): Query<AgencyQuery>,
+) -> PageResult {
+    let agency = agency_of(&user, &q);
+    Ok(complaints_page(&s, &user, agency, None, None).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AnswerForm {
+    csrf_token: String,
+    version: i64,
+    text: String,
+}
+
+pub async fn answer(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Path(id): Path<i64>,
+    PostForm(form): PostForm<AnswerForm>,
+) -> PageResult {
+    user.check_csrf(Some(&form.csrf_token))?;
+    let agency = user.principal.agency_id;
+    let done =
+        s.service.answer_complaint(&user.actor(), zhifa_domain::ids::ComplaintId(id), form.version, &form.text).await;
+    match done {
+        Ok(()) => Ok(complaints_page(&s, &user, agency, None, Some("已答复".into())).await?),
+        Err(e) => Ok(complaints_page(&s, &user, agency, Some(AppError::from(e).message), None).await?),
+    }
+}

@@ -53,6 +53,17 @@ impl App {
         App { router: router(AppState { service: service.clone(), secure_cookies: false }), service }
     }
 
+    /// The same, with the service's clock `ahead` seconds in the future.
+    fn with_clock_ahead(db: &TestDb, ahead: std::sync::Arc<std::sync::atomic::AtomicI64>) -> App {
+        let app = App::new(db);
+        let clock: zhifa_service::Clock = std::sync::Arc::new(move || {
+            let seconds = ahead.load(std::sync::atomic::Ordering::SeqCst);
+            jiff::Timestamp::now() + jiff::SignedDuration::from_secs(seconds)
+        });
+        let service = app.service.with_clock(clock);
+        App { router: router(AppState { service: service.clone(), secure_cookies: false }), service }
+    }
+
     async fn send(&self, req: Request<Body>) -> Resp {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();

@@ -312,3 +312,95 @@ async fn pub_3_only_the_agencys_publicity_officers_and_heads_publish() {
     })
     .await;
 }
+
+/// The hidden token and the answer to the question of a complaint form.
+fn solve(page: &str) -> (String, String) {
+    let token = page.split("name=\"token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let question = page.split("验证问题：").nth(1).unwrap().split('？').next().unwrap();
+    let (a, b) = question.trim_end_matches("等于几").split_once(" 加 ").unwrap();
+    let sum: u32 = a.trim().parse::<u32>().unwrap() + b.trim().parse::<u32>().unwrap();
+    (token, sum.to_string())
+}
+
+async fn post_form(app: &App, path: &str, fields: &[(&str, &str)]) -> Resp {
+    let req = axum::http::Request::post(path)
+        .header(axum::http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(super::cases::form_body(fields)))
+        .unwrap();
+    app.send(req).await
+}
+
+#[tokio::test]
+async fn sup_6_a_complaint_reaches_its_agency_and_its_answer_the_complainant() {
+    each_backend(|db| async move {
+        let ahead = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let app = App::with_clock_ahead(&db, ahead.clone());
+        let o = office(&app).await;
+        let agency = o.agency.to_string();
+        let form = get_public(&app, &format!("/complaints?agency={agency}")).await;
+        assert_eq!(form.status, StatusCode::OK);
+        let (token, answer) = solve(&form.text());
+        let fields = |answer: &str, trap: &str| {
+            vec![
+                ("agency", agency.clone()),
+                ("subject", "杭西市监罚〔2025〕1号".to_owned()),
+                ("content", "执法人员检查时未出示执法证件。".to_owned()),
+                ("contact", "13900001111".to_owned()),
+                ("token", token.clone()),
+                ("answer", answer.to_owned()),
+                ("website", trap.to_owned()),
+            ]
+        };
+        let send = |f: Vec<(&'static str, String)>| {
+            let app = &app;
+            async move {
+                let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                post_form(app, "/complaints", &pairs).await
+            }
+        };
+        // At once: too fast for a person; what was typed comes back.
+        let r = send(fields(&answer, "")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.text().contains("提交过快") && r.text().contains("未出示执法证件"), "{}", r.text());
+        ahead.store(10, std::sync::atomic::Ordering::SeqCst);
+        let wrong = if answer == "2" { "3" } else { "2" };
+        assert!(send(fields(wrong, "")).await.text().contains("答案不正确"));
+        assert!(send(fields(&answer, "http://spam.example")).await.text().contains("提交被拒绝"));
+        ahead.store(3 * 3600, std::sync::atomic::Ordering::SeqCst);
+        assert!(send(fields(&answer, "")).await.text().contains("超过两小时"));
+        ahead.store(10, std::sync::atomic::Ordering::SeqCst);
+        let sent = send(fields(&answer, "")).await;
+        assert_eq!(sent.status, StatusCode::OK, "{}", sent.text());
+        let tracking = sent.text().split("class=\"tracking\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+        assert!(zhifa_domain::complaint::sup_6_is_tracking_number(&tracking), "{tracking}");
+
+        let status = get_public(&app, &format!("/complaints/status?number={tracking}")).await.text();
+        assert!(status.contains("办理中") && status.contains("未出示执法证件"));
+        assert!(!status.contains("13900001111"), "the contact is not shown back");
+        let unknown = get_public(&app, "/complaints/status?number=TS20261202-0000000000").await.text();
+        assert!(unknown.contains("没有找到"));
+
+        // The agency answers in the console; the complainant reads it.
+        let head = Browser::open(&app, "head").await;
+        let desk = head.get("/console/complaints").await;
+        assert_eq!(desk.status, StatusCode::OK, "{}", desk.text());
+        assert!(desk.text().contains(&tracking) && desk.text().contains("待答复"));
+        let id = desk.text().split("/console/complaints/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let done = head
+            .post(
+                &desk.text(),
+                &format!("/console/complaints/{id}"),
+                &[("version", "1"), ("text", "经核查，已对相关人员批评教育。")],
+            )
+            .await;
+        assert!(done.text().contains("已答复"), "{}", done.text());
+        let status = get_public(&app, &format!("/complaints/status?number={tracking}")).await.text();
+        assert!(status.contains("经核查，已对相关人员批评教育。"));
+        assert_eq!(app.service.complaint_counts(zhifa_domain::ids::AgencyId(o.agency)).await.unwrap(), (1, 1));
+        // Officers do not answer complaints.
+        let officer = Browser::open(&app, "officer-1").await;
+        assert_eq!(officer.get("/console/complaints").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}
