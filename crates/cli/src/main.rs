@@ -120,6 +120,9 @@ enum Command {
     Ledger(LedgerCommand),
     /// Rebuild this server's search index of published decisions from the database.
     Reindex,
+    /// Reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Cases.
     #[command(subcommand)]
     Case(CaseCommand),
@@ -155,6 +158,22 @@ enum CaseCommand {
         number: String,
         #[arg(long, short)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Count and publish the annual report (统计年报) of a year, for one
+    /// agency or every agency; `--out` also writes the workbook.
+    Annual {
+        #[arg(long)]
+        year: i16,
+        /// The agency's code; every agency if absent.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Write the report's Excel workbook to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -455,6 +474,47 @@ fn search_index(db: &DbArgs) -> Result<zhifa_search::SearchIndex> {
     }
 }
 
+/// Publish the annual reports of `year` and, with `out`, write the workbook.
+async fn annual_report(service: &Service, year: i16, agency: Option<&str>, out: Option<&Path>) -> Result<()> {
+    use std::io::Write;
+    let agencies = match agency {
+        Some(code) => vec![service.agency_by_code(&CLI, code).await.with_context(|| format!("找不到执法主体 {code}"))?],
+        None => service.agencies(&CLI).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    let total = agencies.len();
+    let mut figures = Vec::new();
+    for (i, a) in agencies.iter().enumerate() {
+        let f = service
+            .publish_annual_report(&CLI, a.id, year)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("{} 的年报生成失败", a.data.name))?;
+        eprint!("\r公布 {year} 年度年报：{}/{total}", i + 1);
+        std::io::stderr().flush().ok();
+        figures.push((a.data.name.clone(), f));
+    }
+    eprintln!();
+    let mut sum = zhifa_domain::report::AnnualFigures::new(year);
+    sum.agencies = 0;
+    for (_, f) in &figures {
+        sum.add(f);
+    }
+    println!(
+        "已公布 {total} 个执法机关的 {year} 年度年报（应于 {} 前公布）：处罚决定 {} 件，许可决定 {} 件，公示按时率 {}",
+        zhifa_domain::report::pub_6_due(year),
+        sum.penalties,
+        sum.permits_granted + sum.permits_refused,
+        sum.on_time_rate().map_or_else(|| "—".to_owned(), |r| format!("{r:.1}%"))
+    );
+    if let Some(out) = out {
+        let each = if figures.len() > 1 { figures.as_slice() } else { &[] };
+        let bytes = zhifa_service::report::workbook(&sum, each).map_err(|e| anyhow::anyhow!("{e}"))?;
+        std::fs::write(out, bytes).with_context(|| format!("写入 {} 失败", out.display()))?;
+        println!("年报工作簿已写出：{}", out.display());
+    }
+    Ok(())
+}
+
 /// Rebuild the search index with a progress line.
 async fn reindex(service: &Service) -> Result<()> {
     use std::io::Write;
@@ -618,6 +678,9 @@ async fn main() -> Result<()> {
         Command::Serve(args) => serve(service, &args).await?,
         Command::Migrate => println!("数据库已是最新版本"),
         Command::Reindex => reindex(&service).await?,
+        Command::Report(ReportCommand::Annual { year, agency, out }) => {
+            annual_report(&service, year, agency.as_deref(), out.as_deref()).await?;
+        }
         Command::Demo { no_serve, cases, serve: args } => {
             match service.create_demo().await {
                 Ok(users) => {

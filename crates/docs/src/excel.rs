@@ -29,21 +29,31 @@ pub enum ExcelError {
 
 /// Write one sheet: a bold header row, then the rows.
 pub fn write_table(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, ExcelError> {
+    write_sheets(&[(sheet, headers, rows)])
+}
+
+/// A sheet to write: its name, header row and rows.
+pub type Sheet<'a> = (&'a str, &'a [&'a str], &'a [Vec<String>]);
+
+/// Write a workbook of several such sheets, in order.
+pub fn write_sheets(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, ExcelError> {
     let w = |e: rust_xlsxwriter::XlsxError| ExcelError::Write(e.to_string());
     let mut book = Workbook::new();
-    let ws = book.add_worksheet();
-    ws.set_name(sheet).map_err(w)?;
     let bold = Format::new().set_bold();
-    for (c, h) in headers.iter().enumerate() {
-        let col = u16::try_from(c).map_err(|e| ExcelError::Write(e.to_string()))?;
-        ws.write_string_with_format(0, col, *h, &bold).map_err(w)?;
-        ws.set_column_width(col, 18).map_err(w)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        let r = u32::try_from(r + 1).map_err(|e| ExcelError::Write(e.to_string()))?;
-        for (c, value) in row.iter().enumerate() {
+    for (sheet, headers, rows) in sheets {
+        let ws = book.add_worksheet();
+        ws.set_name(*sheet).map_err(w)?;
+        for (c, h) in headers.iter().enumerate() {
             let col = u16::try_from(c).map_err(|e| ExcelError::Write(e.to_string()))?;
-            ws.write_string(r, col, value).map_err(w)?;
+            ws.write_string_with_format(0, col, *h, &bold).map_err(w)?;
+            ws.set_column_width(col, 18).map_err(w)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            let r = u32::try_from(r + 1).map_err(|e| ExcelError::Write(e.to_string()))?;
+            for (c, value) in row.iter().enumerate() {
+                let col = u16::try_from(c).map_err(|e| ExcelError::Write(e.to_string()))?;
+                ws.write_string(r, col, value).map_err(w)?;
+            }
         }
     }
     book.save_to_buffer().map_err(w)

@@ -2,6 +2,7 @@
 //! archive packages (zip), and Excel workbooks of the agencies' lists.
 
 pub mod archive;
+pub mod chart;
 pub mod documents;
 pub mod excel;
 pub mod flowchart;

@@ -10,13 +10,14 @@ use crate::case::CaseData;
 use crate::complaint::ComplaintData;
 use crate::evidence::EvidenceMeta;
 use crate::ids::{
-    AgencyId, CaseId, CertificateId, ComplaintId, InspectionItemId, ItemId, PublicationId, ReviewCatalogueId,
-    ServiceGuideId, TokenId, UploadId, UserId,
+    AgencyId, AnnualReportId, CaseId, CertificateId, ComplaintId, InspectionItemId, ItemId, PublicationId,
+    ReviewCatalogueId, ServiceGuideId, TokenId, UploadId, UserId,
 };
 use crate::people::{CertificateData, UserData};
 use crate::publication::PublicationData;
 use crate::region::RegionCode;
 use crate::registry::{InspectionItemData, ItemData, ServiceGuideData};
+use crate::report::AnnualFigures;
 use crate::review::ReviewCatalogue;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -177,6 +178,17 @@ pub enum Change {
         version: i64,
         data: ComplaintData,
     },
+    /// An agency's annual report of a year, published (PUB-6).
+    CreateAnnualReport {
+        agency: AgencyId,
+        data: AnnualFigures,
+    },
+    /// The report of that year generated again and republished.
+    UpdateAnnualReport {
+        id: AnnualReportId,
+        version: i64,
+        data: AnnualFigures,
+    },
     /// `token_hash` is the SHA-256 of the token; the token itself is shown once.
     CreateToken {
         user: UserId,
@@ -232,6 +244,8 @@ impl Change {
             Change::UpdatePublication { .. } => "publication.update",
             Change::CreateComplaint { .. } => "complaint.create",
             Change::UpdateComplaint { .. } => "complaint.update",
+            Change::CreateAnnualReport { .. } => "annual_report.create",
+            Change::UpdateAnnualReport { .. } => "annual_report.update",
             Change::CreateToken { .. } => "token.create",
             Change::RevokeToken { .. } => "token.revoke",
             Change::SignIn { .. } => "session.sign_in",
@@ -287,6 +301,8 @@ impl Change {
             }
             Change::CreateComplaint { agency, data } => json!({ "agency": agency, "data": data }),
             Change::UpdateComplaint { version, data, .. } => json!({ "data": data, "version": version }),
+            Change::CreateAnnualReport { agency, data } => json!({ "agency": agency, "data": data }),
+            Change::UpdateAnnualReport { version, data, .. } => json!({ "data": data, "version": version }),
             Change::CreateToken { user, name, .. } => json!({ "user": user, "name": name }),
             Change::RevokeToken { .. } => json!({}),
             Change::SignIn { user, expires_at, .. } => json!({ "user": user, "expires_at": expires_at }),

@@ -66,4 +66,6 @@ id_type!(
     PublicationId,
     /// A complaint or report from the public (投诉举报).
     ComplaintId,
+    /// An agency's published annual report of a year (统计年报).
+    AnnualReportId,
 );

@@ -18,6 +18,7 @@ pub mod records;
 pub mod redaction;
 pub mod region;
 pub mod registry;
+pub mod report;
 pub mod review;
 pub mod uscc;
 

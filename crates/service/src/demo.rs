@@ -403,6 +403,11 @@ impl Service {
             let agency = self.store.agency_by_code(code).await?.ok_or(ServiceError::NotFound)?;
             self.publish_demo_decisions(agency.id).await?;
         }
+        // Last year's annual reports, as the agencies publish them in January.
+        let year = self.today().year() - 1;
+        for agency in self.store.agencies_in("").await? {
+            self.publish_annual_report(&actor, agency.id, year).await?;
+        }
         Ok(printed)
     }
 }

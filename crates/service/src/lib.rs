@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod ledger;
 pub mod publicity;
 mod registry;
+pub mod report;
 pub mod review;
 mod search;
 

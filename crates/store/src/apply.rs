@@ -383,6 +383,37 @@ pub(crate) async fn apply(
                 None => return Err(missed(tx, "complaints", id.0).await),
             }
         }
+        Change::CreateAnnualReport { agency, data } => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO annual_reports (agency_id, year, data, version, created_us, updated_us) \
+                 VALUES ($1, $2, $3, 1, $4, $4) RETURNING id",
+            )
+            .bind(agency.0)
+            .bind(i64::from(data.year))
+            .bind(json(data)?)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db("该年度的年报"))?;
+            (id, Some(agency.0))
+        }
+        Change::UpdateAnnualReport { id, version, data } => {
+            let agency: Option<i64> = sqlx::query_scalar(
+                "UPDATE annual_reports SET data = $1, version = version + 1, updated_us = $2 \
+                 WHERE id = $3 AND version = $4 AND year = $5 RETURNING agency_id",
+            )
+            .bind(json(data)?)
+            .bind(now)
+            .bind(id.0)
+            .bind(*version)
+            .bind(i64::from(data.year))
+            .fetch_optional(&mut **tx)
+            .await?;
+            match agency {
+                Some(a) => (id.0, Some(a)),
+                None => return Err(missed(tx, "annual_reports", id.0).await),
+            }
+        }
         Change::CreateToken { user, name, token_hash } => {
             let agency = user_agency(tx, user.0).await?;
             let id: i64 = sqlx::query_scalar(

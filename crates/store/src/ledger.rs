@@ -40,10 +40,11 @@ pub enum Registry {
     ReviewCatalogues,
     Publications,
     Complaints,
+    AnnualReports,
 }
 
 impl Registry {
-    pub const ALL: [Registry; 10] = [
+    pub const ALL: [Registry; 11] = [
         Registry::Agencies,
         Registry::Users,
         Registry::Certificates,
@@ -54,6 +55,7 @@ impl Registry {
         Registry::ReviewCatalogues,
         Registry::Publications,
         Registry::Complaints,
+        Registry::AnnualReports,
     ];
 
     /// The table and the entity name of its records.
@@ -69,6 +71,7 @@ impl Registry {
             Registry::ReviewCatalogues => ("review_catalogues", "review_catalogue"),
             Registry::Publications => ("publications", "publication"),
             Registry::Complaints => ("complaints", "complaint"),
+            Registry::AnnualReports => ("annual_reports", "annual_report"),
         }
     }
 }

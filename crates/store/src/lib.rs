@@ -13,6 +13,7 @@ mod complaints;
 mod ledger;
 mod publications;
 mod read;
+mod reports;
 mod scan;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -24,6 +25,7 @@ pub use complaints::ComplaintRow;
 pub use ledger::{CheckpointRow, LeafRow, LedgerMeta, Registry};
 pub use publications::{PublicationFilter, PublicationRow};
 pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};
+pub use reports::AnnualReportRow;
 pub use scan::{CompletedNodes, LedgerBatch, RegistryRow};
 pub use uploads::{UploadRow, UploadState};
 

@@ -596,3 +596,134 @@ pub async fn complaint_status(State(s): State<AppState>, Query(q): Query<StatusQ
     };
     Ok(render(&StatusPage { number: q.number, found, agency, searched }))
 }
+
+// ---- annual reports (PUB-6) -------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "portal_reports.html")]
+struct ReportsPage {
+    years: Vec<i16>,
+}
+
+pub async fn reports(State(s): State<AppState>) -> PageResult {
+    Ok(render(&ReportsPage { years: s.service.annual_report_years().await? }))
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RegionQuery {
+    pub region: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal_report.html")]
+struct ReportPage {
+    title: String,
+    year: i16,
+    agencies_counted: u32,
+    lines: Vec<(String, String)>,
+    /// Drawn here, escaped as they are drawn.
+    charts: Vec<String>,
+    /// For a region: its agencies with a report, and the regions below it.
+    agencies: Vec<(i64, String)>,
+    regions: Vec<(String, String)>,
+    xlsx: String,
+}
+
+/// The name of a region code, or the code.
+fn region_name(regions: &[(String, String)], code: &str) -> String {
+    regions.iter().find(|(c, _)| c == code).map_or_else(|| code.to_owned(), |(_, n)| n.clone())
+}
+
+/// The region prefix and its name for `?region=` (empty: everything).
+fn region_of(q: &RegionQuery, regions: &[(String, String)]) -> Result<(String, String), AppError> {
+    match q.region.trim() {
+        "" => Ok((String::new(), "全部地区".to_owned())),
+        r => {
+            let code = RegionCode::parse(r).map_err(|e| AppError::bad_request(e.to_string()))?;
+            Ok((code.subtree_prefix().to_owned(), region_name(regions, code.as_str())))
+        }
+    }
+}
+
+pub async fn report(State(s): State<AppState>, Path(year): Path<i16>, Query(q): Query<RegionQuery>) -> PageResult {
+    let regions = s.service.public_regions().await?;
+    let (prefix, name) = region_of(&q, &regions)?;
+    let rollup = s.service.annual_rollup(year, &prefix).await?;
+    // The regions directly below, that have agencies with a report.
+    let mut below: Vec<(String, String)> = Vec::new();
+    for (a, _) in &rollup.agencies {
+        let code = a.data.region.as_str();
+        let child = match prefix.len() {
+            0 => format!("{}0000", &code[..2]),
+            2 => format!("{}00", &code[..4]),
+            _ => code.to_owned(),
+        };
+        if child.len() == 6 && child != q.region.trim() && !below.iter().any(|(c, _)| *c == child) {
+            below.push((child.clone(), region_name(&regions, &child)));
+        }
+    }
+    let agencies = rollup.agencies.iter().map(|(a, _)| (a.id.0, a.data.name.clone())).collect();
+    Ok(render(&ReportPage {
+        title: format!("{name} {year} 年度行政执法统计年报"),
+        year,
+        agencies_counted: rollup.total.agencies,
+        lines: rollup.total.lines(),
+        charts: zhifa_service::report::charts(&rollup.total),
+        agencies,
+        regions: below,
+        xlsx: format!("/reports/{year}/report.xlsx?region={}", q.region.trim()),
+    }))
+}
+
+pub async fn agency_report(State(s): State<AppState>, Path((year, id)): Path<(i16, i64)>) -> PageResult {
+    let agency = s.service.public_agency(AgencyId(id)).await?.agency;
+    let r = s.service.published_annual_report(agency.id, year).await?;
+    Ok(render(&ReportPage {
+        title: format!("{} {year} 年度行政执法统计年报", agency.data.name),
+        year,
+        agencies_counted: 1,
+        lines: r.data.lines(),
+        charts: zhifa_service::report::charts(&r.data),
+        agencies: Vec::new(),
+        regions: Vec::new(),
+        xlsx: format!("/reports/{year}/agencies/{id}/report.xlsx"),
+    }))
+}
+
+fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let disposition = format!("attachment; filename=\"report.xlsx\"; filename*=UTF-8''{}", urlencoding(name));
+    (
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+pub async fn report_xlsx(
+    State(s): State<AppState>,
+    Path(year): Path<i16>,
+    Query(q): Query<RegionQuery>,
+) -> Result<Response, AppError> {
+    let regions = s.service.public_regions().await?;
+    let (prefix, name) = region_of(&q, &regions)?;
+    let rollup = s.service.annual_rollup(year, &prefix).await?;
+    let agencies: Vec<(String, _)> = rollup.agencies.iter().map(|(a, f)| (a.data.name.clone(), f.clone())).collect();
+    let bytes = zhifa_service::report::workbook(&rollup.total, &agencies)?;
+    Ok(xlsx_response(&format!("{name}{year}年度行政执法统计年报.xlsx"), bytes))
+}
+
+pub async fn agency_report_xlsx(
+    State(s): State<AppState>,
+    Path((year, id)): Path<(i16, i64)>,
+) -> Result<Response, AppError> {
+    let agency = s.service.public_agency(AgencyId(id)).await?.agency;
+    let r = s.service.published_annual_report(agency.id, year).await?;
+    let bytes = zhifa_service::report::workbook(&r.data, &[])?;
+    Ok(xlsx_response(&format!("{}{year}年度行政执法统计年报.xlsx", agency.data.name), bytes))
+}

@@ -54,6 +54,12 @@ struct DeskPage {
     published: Vec<PublishedRow>,
     on_time: OnTime,
     rate: String,
+    agency_id: i64,
+    /// Last year's annual report: its year, due date and when it was published.
+    report_year: i16,
+    report_due: String,
+    report_overdue: bool,
+    report_published: Option<String>,
 }
 
 fn standing_label(p: &PublicationRow, today: jiff::civil::Date) -> &'static str {
@@ -112,7 +118,24 @@ pub async fn desk(
         .collect();
     let on_time = s.service.on_time(agency).await?;
     let rate = on_time.rate().map_or_else(|| "—".to_owned(), |r| format!("{r:.1}%"));
+    let report_year = today.year() - 1;
+    let report_due = zhifa_domain::report::pub_6_due(report_year);
+    let report_published = match s.service.published_annual_report(agency, report_year).await {
+        Ok(r) => Some(
+            r.updated_at
+                .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC))
+                .date()
+                .to_string(),
+        ),
+        Err(zhifa_service::ServiceError::NotFound) => None,
+        Err(e) => return Err(AppError::from(e).into()),
+    };
     Ok(render(&DeskPage {
+        agency_id: agency.0,
+        report_year,
+        report_due: report_due.to_string(),
+        report_overdue: report_published.is_none() && today > report_due,
+        report_published,
         me: user.principal.clone(),
         csrf: user.csrf().to_owned(),
         agency: name,
@@ -376,4 +399,23 @@ pub async fn answer(
         Ok(()) => Ok(complaints_page(&s, &user, agency, None, Some("已答复".into())).await?),
         Err(e) => Ok(complaints_page(&s, &user, agency, Some(AppError::from(e).message), None).await?),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReportForm {
+    csrf_token: String,
+    agency: i64,
+    year: i16,
+}
+
+/// Count and publish the agency's annual report of a year.
+pub async fn publish_report(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    PostForm(form): PostForm<ReportForm>,
+) -> PageResult {
+    user.check_csrf(Some(&form.csrf_token))?;
+    s.service.publish_annual_report(&user.actor(), AgencyId(form.agency), form.year).await?;
+    Ok(Redirect::to(&format!("/reports/{}/agencies/{}", form.year, form.agency)).into_response())
 }

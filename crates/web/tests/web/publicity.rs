@@ -404,3 +404,65 @@ async fn sup_6_a_complaint_reaches_its_agency_and_its_answer_the_complainant() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn pub_6_annual_report_of_last_year_counted_published_and_rolled_up() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let year = app.service.today().year() - 1;
+        let sys = Actor::System("test");
+        let agency = zhifa_domain::ids::AgencyId(o.agency);
+        // Last year: two fines on the spot, and one this year that does not count.
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        for (on, yuan) in
+            [(format!("{year}-03-02"), 100), (format!("{year}-11-20"), 150), (format!("{}-01-05", year + 1), 200)]
+        {
+            let (id, _) = open(&app, &o.officer, "penalty-simple", person(), handlers.clone(), &on).await;
+            ok(&app, &o.officer, id, "decide_on_site", &on, fine(yuan)).await;
+        }
+
+        // The console shows the due date, overdue once 31 January has passed.
+        let head = Browser::open(&app, "head").await;
+        let desk = head.get("/console/publications").await.text();
+        assert!(desk.contains(&format!("{year} 年度行政执法统计年报")), "{desk}");
+        assert!(desk.contains(&format!("{}-01-31", year + 1)));
+        assert!(desk.contains("已超期未公布"), "{desk}");
+        assert_eq!(
+            get_public(&app, &format!("/reports/{year}/agencies/{}", o.agency)).await.status,
+            StatusCode::NOT_FOUND
+        );
+        let done = head
+            .post(&desk, "/console/reports", &[("agency", &o.agency.to_string()), ("year", &year.to_string())])
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+        let report = app.service.published_annual_report(agency, year).await.unwrap().data;
+        assert_eq!((report.penalties, report.fines_fen), (2, 25_000), "only last year's two fines");
+        assert_eq!(report.officers, 2, "the expired certificate does not count");
+        assert_eq!(report.reviewers, 2);
+
+        let page = get_public(&app, &format!("/reports/{year}/agencies/{}", o.agency)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let page = page.text();
+        assert!(page.contains("<svg") && page.contains("class=\"bar\""), "charts drawn on the server");
+        assert!(page.contains("250.00 元"), "{page}");
+
+        // A second agency, then the region rolled up.
+        let other = zhifa_domain::agency::AgencyForm::from(&zhifa_store::testing::build::agency("other", "330106", 9));
+        let other = app.service.create_agency(&sys, &other).await.unwrap();
+        app.service.publish_annual_report(&sys, other, year).await.unwrap();
+        let rollup = app.service.annual_rollup(year, "3301").await.unwrap();
+        assert_eq!((rollup.total.agencies, rollup.total.penalties), (2, 2));
+        let city = get_public(&app, &format!("/reports/{year}?region=330100")).await.text();
+        assert!(city.contains("汇总 2 个执法机关"), "{city}");
+        let xlsx = get_public(&app, &format!("/reports/{year}/report.xlsx?region=330100")).await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        let table = zhifa_docs::excel::read_table(&xlsx.body).unwrap();
+        let row = table.rows.iter().find(|(_, r)| r[0] == "行政处罚决定").unwrap();
+        assert_eq!(row.1[1], "2");
+        // This year is not over: no report yet.
+        assert!(app.service.publish_annual_report(&sys, agency, year + 1).await.is_err());
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}

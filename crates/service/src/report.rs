@@ -1,0 +1,181 @@
+//! The annual report (统计年报, PUB-6): each agency's figures of a year,
+//! counted from its cases, publications, staff and complaints; published
+//! through the command path by 31 January; rolled up per region from the
+//! published reports.
+
+use crate::authz::{self, Scope};
+use crate::{Actor, Agency, Result, Service, ServiceError};
+use jiff::civil::date;
+use zhifa_domain::change::Change;
+use zhifa_domain::ids::AgencyId;
+use zhifa_domain::people::Role;
+use zhifa_domain::report::AnnualFigures;
+use zhifa_store::{AnnualReportRow, PublicationFilter};
+
+/// Cases read at a time.
+const PAGE: i64 = 2_000;
+
+/// A region's report: the sum, and each agency's own.
+#[derive(Debug, Clone)]
+pub struct Rollup {
+    pub total: AnnualFigures,
+    pub agencies: Vec<(Agency, AnnualFigures)>,
+}
+
+impl Service {
+    /// PUB-6: the figures of `agency`'s `year`, counted now.
+    pub async fn annual_figures(&self, agency: AgencyId, year: i16) -> Result<AnnualFigures> {
+        let mut f = AnnualFigures::new(year);
+        let recorded = self.store.recorded_case_numbers(agency).await?;
+        let mut after = 0;
+        loop {
+            let cases = self.store.cases_after(agency, after, PAGE).await?;
+            let Some(last) = cases.last() else { break };
+            after = last.id.0;
+            for c in &cases {
+                f.pub_6_count_case(&c.data, recorded.contains(&c.number));
+            }
+        }
+        let filter = PublicationFilter {
+            agency: Some(agency),
+            decided_from: Some(date(year, 1, 1)),
+            decided_to: Some(date(year, 12, 31)),
+            limit: 1_000,
+            ..Default::default()
+        };
+        let mut offset = 0;
+        loop {
+            let (rows, _) = self.store.publications(&PublicationFilter { offset, ..filter.clone() }).await?;
+            f.published += rows.len() as u32;
+            f.published_on_time += rows.iter().filter(|p| p.data.on_time()).count() as u32;
+            if rows.len() < 1_000 {
+                break;
+            }
+            offset += 1_000;
+        }
+        let year_end = date(year, 12, 31);
+        let users = self.store.users(agency).await?;
+        let active = |id| users.iter().any(|u| u.user.id == id && u.user.data.active);
+        let mut certified: Vec<_> = self
+            .store
+            .certificates(agency)
+            .await?
+            .into_iter()
+            .filter(|c| c.cert.data.valid_from <= year_end && year_end <= c.cert.data.valid_to && active(c.user_id))
+            .map(|c| c.user_id)
+            .collect();
+        certified.sort_unstable();
+        certified.dedup();
+        f.officers = certified.len() as u32;
+        f.reviewers = users.iter().filter(|u| u.user.data.active && u.user.data.role == Role::Reviewer).count() as u32;
+        for c in self.store.complaints(agency).await? {
+            if c.data.submitted_on.year() == year {
+                f.complaints += 1;
+                f.complaints_answered += u32::from(c.data.answer.is_some());
+            }
+        }
+        Ok(f)
+    }
+
+    /// PUB-6: count and publish (or publish again) `agency`'s report of `year`.
+    pub async fn publish_annual_report(&self, actor: &Actor, agency: AgencyId, year: i16) -> Result<AnnualFigures> {
+        let a = self.readable_agency(actor, agency).await?;
+        if !authz::can_publish(actor, Scope { agency: a.id, region: &a.data.region }) {
+            return Err(ServiceError::Forbidden);
+        }
+        if year >= self.today().year() {
+            return Err(zhifa_domain::Invalid::new("年度", format!("{year} 年尚未结束")).into());
+        }
+        let figures = self.annual_figures(agency, year).await?;
+        let change = match self.store.annual_report(agency, year).await? {
+            None => Change::CreateAnnualReport { agency, data: figures.clone() },
+            Some(r) => Change::UpdateAnnualReport { id: r.id, version: r.version, data: figures.clone() },
+        };
+        self.commit_one(actor, &format!("公布 {year} 年度行政执法统计年报"), change).await?;
+        Ok(figures)
+    }
+
+    /// An agency's published report of `year` (public).
+    pub async fn published_annual_report(&self, agency: AgencyId, year: i16) -> Result<AnnualReportRow> {
+        self.store.annual_report(agency, year).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// The years with published reports, newest first (public).
+    pub async fn annual_report_years(&self) -> Result<Vec<i16>> {
+        Ok(self.store.annual_report_years().await?)
+    }
+
+    /// PUB-6: the published reports of `year` of the agencies whose region
+    /// code starts with `region_prefix`, added up (public).
+    pub async fn annual_rollup(&self, year: i16, region_prefix: &str) -> Result<Rollup> {
+        let agencies = self.store.agencies_in(region_prefix).await?;
+        let reports = self.store.annual_reports(year).await?;
+        let mut total = AnnualFigures::new(year);
+        total.agencies = 0;
+        let mut each = Vec::new();
+        for a in agencies {
+            if let Some(r) = reports.iter().find(|r| r.agency_id == a.id) {
+                total.add(&r.data);
+                each.push((a, r.data.clone()));
+            }
+        }
+        if each.is_empty() {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(Rollup { total, agencies: each })
+    }
+}
+
+/// The report's charts, as SVG.
+pub fn charts(f: &zhifa_domain::report::AnnualFigures) -> Vec<String> {
+    use zhifa_docs::chart::bar_chart_svg;
+    let categories = [
+        ("行政许可（准予）", f.permits_granted),
+        ("行政处罚", f.penalties),
+        ("行政强制措施", f.coercive_measures),
+        ("行政检查", f.inspections),
+        ("不予处罚", f.no_penalty),
+    ];
+    let by_category: Vec<(String, f64)> = categories.iter().map(|(l, n)| ((*l).to_owned(), f64::from(*n))).collect();
+    let kinds: Vec<(String, f64)> = f.kinds().iter().map(|(k, n)| (k.label().to_owned(), f64::from(*n))).collect();
+    let mut out = vec![bar_chart_svg(&format!("{} 年度执法决定（件）", f.year), &by_category)];
+    if !kinds.is_empty() {
+        out.push(bar_chart_svg("行政处罚决定按种类（件）", &kinds));
+    }
+    let rates: Vec<(String, f64)> =
+        [("公示按时率（%）", f.on_time_rate()), ("音像记录覆盖率（%）", f.recording_coverage())]
+            .into_iter()
+            .filter_map(|(l, r)| r.map(|r| (l.to_owned(), r)))
+            .collect();
+    if !rates.is_empty() {
+        out.push(bar_chart_svg("公示与全过程记录", &rates));
+    }
+    out
+}
+
+/// The report as an Excel workbook: the figures, and each agency's beside
+/// the others (for a region).
+pub fn workbook(total: &AnnualFigures, agencies: &[(String, AnnualFigures)]) -> Result<Vec<u8>> {
+    let summary: Vec<Vec<String>> = total.lines().into_iter().map(|(l, v)| vec![l, v]).collect();
+    let labels: Vec<String> = total.lines().into_iter().map(|(l, _)| l).collect();
+    let mut headers: Vec<&str> = vec!["执法机关"];
+    headers.extend(labels.iter().map(String::as_str));
+    let rows: Vec<Vec<String>> = agencies
+        .iter()
+        .map(|(name, f)| {
+            let values = f.lines();
+            let mut row = vec![name.clone()];
+            row.extend(
+                labels
+                    .iter()
+                    .map(|l| values.iter().find(|(k, _)| k == l).map_or_else(|| "0".to_owned(), |(_, v)| v.clone())),
+            );
+            row
+        })
+        .collect();
+    let mut sheets: Vec<zhifa_docs::excel::Sheet<'_>> = vec![("年报", &["指标", "数值"], &summary)];
+    if !agencies.is_empty() {
+        sheets.push(("各执法机关", &headers, &rows));
+    }
+    zhifa_docs::excel::write_sheets(&sheets).map_err(|e| ServiceError::Internal(e.to_string()))
+}
