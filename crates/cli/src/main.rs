@@ -616,8 +616,8 @@ async fn bulk_cases(service: &Service, n: u64) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("生成演示案件失败")?;
     eprintln!();
-    println!("已生成 {n} 件演示案件，用时 {:.1} 秒", started.elapsed().as_secs_f64());
-    Ok(())
+    println!("已生成 {n} 件演示案件（已作出的决定均已公示），用时 {:.1} 秒", started.elapsed().as_secs_f64());
+    reindex(service).await
 }
 
 /// The file, the agency and whether the list is the item list (else personnel).

@@ -593,3 +593,37 @@ async fn evidence_kept_in_s3_compatible_storage_streams_back_and_verifies() {
     );
     db.remove().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_portal_in_a_real_browser_with_screenshots() {
+    let chromium = std::path::Path::new("/usr/bin/chromium").exists();
+    let Some(node_path) = tus_client().filter(|p| chromium && std::path::Path::new(p).join("playwright-core").exists())
+    else {
+        assert!(std::env::var_os("CI").is_none(), "CI must install chromium and playwright-core (see .ci/run)");
+        eprintln!("skipped: chromium or playwright-core is not installed");
+        return;
+    };
+    let db = TestDb::new(Backend::Sqlite).await;
+    let (_, _) = demo(&db);
+    let server = Server::start(&db);
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("portal-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/portal-screenshots.cjs"))
+        .arg(format!("http://{}", server.addr))
+        .arg(&shots)
+        .env("NODE_PATH", &node_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "no request left the server: {}", String::from_utf8_lossy(&out.stderr));
+    let listed = String::from_utf8(out.stdout).unwrap();
+    for name in ["home", "agency", "search", "decision", "annual-report", "home-phone"] {
+        let file = shots.join(format!("{name}.png"));
+        let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{name}: {e}; {listed}"));
+        assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{name}: {} bytes", bytes.len());
+    }
+    eprintln!("screenshots in {}", shots.display());
+    drop(server);
+    db.remove().await;
+}

@@ -181,6 +181,9 @@ fn extra_officers(code: &str) -> u32 {
     }
 }
 
+/// Cases of last year that the demo adds to its walks.
+const DEMO_BULK_CASES: u64 = 320;
+
 /// The demo agencies whose reviewers are fewer than 5% of their certified officers.
 pub const BELOW_FIVE_PERCENT: &[&str] = &["hzsc-zhzf", "nb-sthj"];
 
@@ -403,6 +406,10 @@ impl Service {
             let agency = self.store.agency_by_code(code).await?.ok_or(ServiceError::NotFound)?;
             self.publish_demo_decisions(agency.id).await?;
         }
+        // Cases of the past two years (decided ones published), so that last
+        // year's report has something to count.
+        self.create_last_years_demo_cases(DEMO_BULK_CASES).await?;
+        self.index_now().await;
         // Last year's annual reports, as the agencies publish them in January.
         let year = self.today().year() - 1;
         for agency in self.store.agencies_in("").await? {

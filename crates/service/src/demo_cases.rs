@@ -15,7 +15,7 @@ use zhifa_domain::case::procedure::{Procedure, Recording};
 use zhifa_domain::case::{CaseData, Handler, Opening, PartyForm, PenaltyForm};
 use zhifa_domain::change::Change;
 use zhifa_domain::evidence::EvidenceMeta;
-use zhifa_domain::ids::UserId;
+use zhifa_domain::ids::{CaseId, UserId};
 use zhifa_domain::people::CertificateData;
 use zhifa_domain::review::{DeliberationForm, ReviewContext, ReviewForm, ReviewPoint, ReviewerInfo};
 
@@ -551,7 +551,17 @@ impl Service {
     /// `n` more cases, spread over the demo's agencies, each walked by the
     /// engine in memory and committed as one command; `progress` hears how
     /// many are done after each batch.
-    pub async fn create_bulk_demo_cases(&self, n: u64, mut progress: impl FnMut(u64)) -> Result<()> {
+    pub async fn create_bulk_demo_cases(&self, n: u64, progress: impl FnMut(u64)) -> Result<()> {
+        self.bulk_demo_cases(n, false, progress).await
+    }
+
+    /// `n` cases walked to their end (or as far as they go without a
+    /// recording), spread over last year: what last year's report counts.
+    pub(crate) async fn create_last_years_demo_cases(&self, n: u64) -> Result<()> {
+        self.bulk_demo_cases(n, true, |_| {}).await
+    }
+
+    async fn bulk_demo_cases(&self, n: u64, last_year: bool, mut progress: impl FnMut(u64)) -> Result<()> {
         const BATCH: usize = 500;
         let mut casts = Vec::new();
         for plan in crate::demo::case_agencies() {
@@ -569,7 +579,7 @@ impl Service {
             let procedure = self.procedure(walk.procedure)?;
             // The steps that need no recording and do not archive.
             let mut stage = procedure.start.clone();
-            let mut usable = 0;
+            let mut usable: usize = 0;
             for (action, _, _) in walk.steps {
                 let needs_recording = procedure.stage(&stage).is_some_and(|s| s.recording == Recording::Mandatory);
                 let Some(t) = procedure.transition(action) else { break };
@@ -579,10 +589,19 @@ impl Service {
                 usable += 1;
                 stage = t.to.clone().unwrap_or(stage);
             }
-            let k = (i / (casts.len() * WALKS.len()) as u64 % (usable as u64 + 1)) as usize;
-            let last = if k == 0 { 0 } else { i64::from(walk.steps[k - 1].2) };
-            let age = if k == usable && usable > 0 { (i % 700) as i64 + 1 } else { (i % 5) as i64 + 1 };
-            let base = today - (last + age).days();
+            let (k, base) = if last_year {
+                // Walked to the end and begun on a day of last year, early
+                // enough for every step to fall within it.
+                let last = walk.steps.get(usable.wrapping_sub(1)).map_or(0, |s| i64::from(s.2));
+                let start = jiff::civil::date(today.year() - 1, 1, 2);
+                let spread = (360 - last).max(1) as u64;
+                (usable, start + ((i * 7 % spread) as i64).days())
+            } else {
+                let k = (i / (casts.len() * WALKS.len()) as u64 % (usable as u64 + 1)) as usize;
+                let last = if k == 0 { 0 } else { i64::from(walk.steps[k - 1].2) };
+                let age = if k == usable && usable > 0 { (i % 700) as i64 + 1 } else { (i % 5) as i64 + 1 };
+                (k, today - (last + age).days())
+            };
             let (stage, data) = self.walk_in_memory(cast, walk, procedure, k, base, i)?;
             let closed = procedure.stage(&stage).is_some_and(|s| s.terminal);
             let due_on = if closed { None } else { self.nearest_due_with(procedure, &data, &periods) };
@@ -597,7 +616,14 @@ impl Service {
             });
             if changes.len() == BATCH || i + 1 == n {
                 let batch = std::mem::replace(&mut changes, Vec::with_capacity(BATCH));
-                self.commit(&Actor::System("demo"), "演示案件（批量生成）", batch).await?;
+                let decided: Vec<bool> = batch
+                    .iter()
+                    .map(|c| matches!(c, Change::CreateCase { data, .. } if data.decided_on.is_some()))
+                    .collect();
+                let applied = self.commit(&Actor::System("demo"), "演示案件（批量生成）", batch).await?;
+                // Their decisions published, as the publicity officers would.
+                let ids = applied.iter().zip(decided).filter(|(_, d)| *d).map(|(a, _)| CaseId(a.entity_id));
+                self.publish_demo_cases(ids.collect()).await?;
                 progress(i + 1);
             }
         }
