@@ -356,10 +356,18 @@ pub async fn demo_responsibility_and_staffing(app: &App) {
     let agency = app.service.agency_by_code(&sys, "hzxh-scjg").await.unwrap();
     let filter = zhifa_service::CaseFilter { agency: Some(agency.id), limit: 10_000, ..Default::default() };
     let cases = app.service.store().cases(&filter).await.unwrap();
-    let deliberated = cases
+    // One walked step by step (the bulk cases are made whole, in one record).
+    let mut walked = None;
+    for c in cases
         .iter()
-        .find(|c| !c.data.deliberations.is_empty() && c.data.review.rounds.len() >= 2 && c.data.decided_on.is_some())
-        .unwrap_or_else(|| panic!("no demo case decided after review rounds and a deliberation"));
+        .filter(|c| !c.data.deliberations.is_empty() && c.data.review.rounds.len() >= 2 && c.data.decided_on.is_some())
+    {
+        if app.service.store().records_of("case", c.id.0).await.unwrap().len() > 1 {
+            walked = Some(c);
+            break;
+        }
+    }
+    let deliberated = walked.unwrap_or_else(|| panic!("no demo case decided after review rounds and a deliberation"));
     let (_, people) = app.service.responsibility(&sys, deliberated.id, None).await.unwrap();
     // Everyone who acted on the case, by its records in the ledger …
     for r in app.service.store().records_of("case", deliberated.id.0).await.unwrap() {
