@@ -55,6 +55,15 @@ struct DbArgs {
     /// DATA/evidence. Uploads are staged under DATA/evidence/uploads either way.
     #[arg(long, global = true, env = "ZHIFA_EVIDENCE_STORE")]
     evidence_store: Option<String>,
+    /// Months a published warning or 通报批评 stays on the portal (PUB-4).
+    #[arg(long, global = true, default_value_t = 3, env = "ZHIFA_PUBLICATION_MONTHS_WARNING")]
+    publication_months_warning: u16,
+    /// Months any other published penalty stays.
+    #[arg(long, global = true, default_value_t = 36, env = "ZHIFA_PUBLICATION_MONTHS_PENALTY")]
+    publication_months_penalty: u16,
+    /// Months other published decisions stay.
+    #[arg(long, global = true, default_value_t = 36, env = "ZHIFA_PUBLICATION_MONTHS_OTHER")]
+    publication_months_other: u16,
 }
 
 /// Where evidence files are kept.
@@ -457,7 +466,12 @@ async fn open(db: &DbArgs, calendar: Calendar) -> Result<Service> {
     Ok(Service::new(store, calendar, signer)
         .with_blobs(blobs(db)?)
         .with_search(search_index(db)?)
-        .with_form_key(pem.as_bytes()))
+        .with_form_key(pem.as_bytes())
+        .with_retention(zhifa_domain::publication::Retention {
+            light_penalty_months: db.publication_months_warning,
+            penalty_months: db.publication_months_penalty,
+            other_months: db.publication_months_other,
+        }))
 }
 
 /// This server's search index, `DATA/search`. Another process holding it

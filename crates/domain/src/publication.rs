@@ -195,6 +195,10 @@ pub struct PublicationData {
     /// Earlier versions were corrected: when and why, oldest first.
     pub corrections: Vec<Notice>,
     pub withdrawal: Option<Notice>,
+    /// PUB-4: by when the withdrawal was due (3 working days after the
+    /// decision was revoked, confirmed illegal or remade), where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal_due: Option<Date>,
 }
 
 /// Where a publication stands for the public on a day.
@@ -221,6 +225,11 @@ impl PublicationData {
     pub fn on_time(&self) -> bool {
         self.published_on <= self.due_on
     }
+
+    /// PUB-4: withdrawn after its due date.
+    pub fn withdrawn_late(&self) -> bool {
+        matches!((&self.withdrawal, self.withdrawal_due), (Some(w), Some(due)) if w.on > due)
+    }
 }
 
 /// PUB-3: the publication of `case`'s decision (whose information `info`
@@ -245,6 +254,7 @@ pub fn pub_3_publication(
         decision: Some(PublishedDecision::of(info, case)),
         corrections: Vec::new(),
         withdrawal: None,
+        withdrawal_due: None,
     }
 }
 
@@ -270,8 +280,14 @@ pub fn pub_4_correct(
 }
 
 /// PUB-4: withdrawal (the decision revoked, confirmed illegal or remade)
-/// with a public reason; the content is dropped.
-pub fn pub_4_withdraw(data: &PublicationData, reason: &str, on: Date) -> Result<PublicationData, Invalid> {
+/// with a public reason; the content is dropped. `due`: when it was due, as
+/// `PUB_4_WITHDRAWAL_PERIOD` counts from the revocation.
+pub fn pub_4_withdraw(
+    data: &PublicationData,
+    reason: &str,
+    on: Date,
+    due: Option<Date>,
+) -> Result<PublicationData, Invalid> {
     let reason = required_text("撤下原因", reason, 500)?;
     if data.withdrawal.is_some() {
         return Err(Invalid::new("公示", "已经撤下"));
@@ -279,6 +295,7 @@ pub fn pub_4_withdraw(data: &PublicationData, reason: &str, on: Date) -> Result<
     let mut next = data.clone();
     next.decision = None;
     next.withdrawal = Some(Notice { on, reason });
+    next.withdrawal_due = due;
     Ok(next)
 }
 
@@ -428,12 +445,13 @@ mod tests {
     #[test]
     fn pub_4_withdrawal_drops_the_content_and_keeps_the_reason() {
         let (_, data) = published();
-        assert!(pub_4_withdraw(&data, "  ", date(2025, 5, 1)).is_err(), "a reason is required");
-        let gone = pub_4_withdraw(&data, "原决定已被撤销", date(2025, 5, 1)).unwrap();
+        assert!(pub_4_withdraw(&data, "  ", date(2025, 5, 1), None).is_err(), "a reason is required");
+        let gone = pub_4_withdraw(&data, "原决定已被撤销", date(2025, 5, 1), Some(date(2025, 4, 30))).unwrap();
+        assert!(gone.withdrawn_late(), "due the day before");
         assert_eq!(gone.decision, None);
         assert_eq!(gone.withdrawal.as_ref().unwrap().reason, "原决定已被撤销");
         assert_eq!(gone.standing(date(2025, 5, 1)), Standing::Withdrawn);
-        assert!(pub_4_withdraw(&gone, "再次", date(2025, 5, 2)).is_err());
+        assert!(pub_4_withdraw(&gone, "再次", date(2025, 5, 2), None).is_err());
         assert!(pub_4_correct(&gone, data.decision.clone().unwrap(), "更正", date(2025, 5, 2)).is_err());
     }
 

@@ -162,6 +162,8 @@ pub struct Service {
     search_lock: Arc<tokio::sync::Mutex<()>>,
     /// Signs the questions of the public's forms (`with_form_key`).
     form_key: Arc<[u8; 32]>,
+    /// How long publications stay (PUB-4), per category.
+    retention: zhifa_domain::publication::Retention,
 }
 
 impl std::fmt::Debug for Service {
@@ -187,6 +189,7 @@ impl Service {
             search: None,
             search_lock: Arc::default(),
             form_key: Arc::new(random_key()),
+            retention: zhifa_domain::publication::Retention::default(),
         }
     }
 
@@ -204,6 +207,7 @@ impl Service {
             search: None,
             search_lock: Arc::default(),
             form_key: Arc::new(random_key()),
+            retention: zhifa_domain::publication::Retention::default(),
         }
     }
 
@@ -232,6 +236,12 @@ impl Service {
         let key: [u8; 32] =
             sha2::Sha256::new().chain_update(b"zhifa/form-key/v1\n").chain_update(secret).finalize().into();
         Self { form_key: Arc::new(key), ..self }
+    }
+
+    /// How long publications stay, per category (PUB-4).
+    #[must_use]
+    pub fn with_retention(self, retention: zhifa_domain::publication::Retention) -> Self {
+        Self { retention, ..self }
     }
 
     pub fn store(&self) -> &Store {

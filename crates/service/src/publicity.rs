@@ -79,8 +79,8 @@ impl Service {
         Ok(())
     }
 
-    fn retention(&self) -> Retention {
-        Retention::default()
+    fn retention(&self) -> &Retention {
+        &self.retention
     }
 
     /// PUB-3's due date for a decision of `category` made on `decided_on`.
@@ -176,7 +176,7 @@ impl Service {
     pub(crate) fn publication_change(&self, row: &CaseRow, info: &DecisionInfo, published_on: Date) -> Change {
         let due = self.publication_due(info.category, info.decided_on);
         let due = rules::Due { due: due.due, basis: String::new(), trace: due.trace };
-        let data = rules::pub_3_publication(info, &row.data, due, &self.retention(), published_on);
+        let data = rules::pub_3_publication(info, &row.data, due, self.retention(), published_on);
         Change::CreatePublication { agency: row.agency_id, case: row.id, data }
     }
 
@@ -259,16 +259,20 @@ impl Service {
         Ok(())
     }
 
-    /// PUB-4: withdraw, with the public reason.
+    /// PUB-4: withdraw, with the public reason; `revoked_on`, the day the
+    /// decision was revoked (confirmed illegal, remade), starts the 3 working
+    /// days it is due within.
     pub async fn withdraw_publication(
         &self,
         actor: &Actor,
         id: PublicationId,
         version: i64,
         reason: &str,
+        revoked_on: Option<Date>,
     ) -> Result<()> {
         let row = self.managed_publication(actor, id).await?;
-        let data = rules::pub_4_withdraw(&row.data, reason, self.today())?;
+        let due = revoked_on.and_then(|d| self.withdrawal_due(d)).map(|d| d.due);
+        let data = rules::pub_4_withdraw(&row.data, reason, self.today(), due)?;
         let change = Change::UpdatePublication { id, version, action: "withdraw", data };
         self.commit_one(actor, &format!("撤下公示：{}", reason.trim()), change).await?;
         self.index_now().await;

@@ -294,6 +294,8 @@ pub struct ChangeForm {
     op: String,
     version: i64,
     reason: String,
+    /// `withdraw`: the day the decision was revoked (YYYY-MM-DD).
+    revoked_on: String,
     party: String,
     title: String,
     conclusion: String,
@@ -311,7 +313,13 @@ pub async fn change(
     let actor = user.actor();
     let id = PublicationId(id);
     let done = match form.op.as_str() {
-        "withdraw" => s.service.withdraw_publication(&actor, id, form.version, &form.reason).await.map(|()| "已撤下"),
+        "withdraw" => {
+            let revoked_on = match form.revoked_on.trim() {
+                "" => None,
+                d => Some(d.parse().map_err(|_| AppError::bad_request("决定被撤销的日期：应为 YYYY-MM-DD"))?),
+            };
+            s.service.withdraw_publication(&actor, id, form.version, &form.reason, revoked_on).await.map(|()| "已撤下")
+        }
         "correct" => {
             let current = s.service.managed_publication(&actor, id).await?;
             let typed = PublishedDecision {

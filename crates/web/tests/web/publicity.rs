@@ -247,10 +247,13 @@ async fn pub_3_pub_4_console_deadline_publish_correct_withdraw_and_the_ledger_ke
 
         // Withdrawal: the reason shows, the content is gone from every public answer.
         let page = head.get(&manage_path).await.text();
-        let withdrawn = head
-            .post(&page, &manage_path, &[("op", "withdraw"), ("version", "2"), ("reason", "原处罚决定已被依法撤销")])
-            .await;
+        let withdrawal =
+            [("op", "withdraw"), ("version", "2"), ("reason", "原处罚决定已被依法撤销"), ("revoked_on", "2025-09-30")];
+        let withdrawn = head.post(&page, &manage_path, &withdrawal).await;
         assert!(withdrawn.text().contains("已撤下"), "{}", withdrawn.text());
+        // Revoked on 30 September 2025: due within 3 working days (9, 10 and
+        // Saturday 11 October, after the holiday); withdrawn only now.
+        assert!(withdrawn.text().contains("应于 2025-10-11 前撤下") && withdrawn.text().contains("逾期撤下"));
         let page = get_public(&app, &format!("/decisions/{pid}")).await.text();
         assert!(page.contains("原处罚决定已被依法撤销"));
         let api = get_public(&app, &format!("/api/v1/public/decisions/{pid}")).await.text();
