@@ -379,15 +379,21 @@ async fn a_gigabyte_uploads_with_a_real_tus_client_interrupted_and_resumed() {
     db.remove().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_console_upload_widget_resumes_in_a_real_browser() {
+/// The `NODE_PATH` of playwright-core, with Debian's chromium there; `None`
+/// (a skip, refused under `CI`) without them.
+fn browser() -> Option<String> {
     let chromium = std::path::Path::new("/usr/bin/chromium").exists();
-    let Some(node_path) = tus_client().filter(|p| chromium && std::path::Path::new(p).join("playwright-core").exists())
-    else {
+    let found = tus_client().filter(|p| chromium && std::path::Path::new(p).join("playwright-core").exists());
+    if found.is_none() {
         assert!(std::env::var_os("CI").is_none(), "CI must install chromium and playwright-core (see .ci/run)");
         eprintln!("skipped: chromium or playwright-core is not installed");
-        return;
-    };
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_upload_widget_resumes_in_a_real_browser() {
+    let Some(node_path) = browser() else { return };
     let db = TestDb::new(Backend::Sqlite).await;
     let (_, _) = demo(&db);
     let out = zhifa(&db, &["token", "create", "--user", "hzxh-scjg-zf1"]);
@@ -596,13 +602,7 @@ async fn evidence_kept_in_s3_compatible_storage_streams_back_and_verifies() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_portal_in_a_real_browser_with_screenshots() {
-    let chromium = std::path::Path::new("/usr/bin/chromium").exists();
-    let Some(node_path) = tus_client().filter(|p| chromium && std::path::Path::new(p).join("playwright-core").exists())
-    else {
-        assert!(std::env::var_os("CI").is_none(), "CI must install chromium and playwright-core (see .ci/run)");
-        eprintln!("skipped: chromium or playwright-core is not installed");
-        return;
-    };
+    let Some(node_path) = browser() else { return };
     let db = TestDb::new(Backend::Sqlite).await;
     let (_, _) = demo(&db);
     let server = Server::start(&db);

@@ -35,7 +35,7 @@ impl Service {
     fn challenge_mac(&self, issued: i64, answer: &str) -> Result<String> {
         let mut mac = HmacSha256::new_from_slice(&*self.form_key).map_err(|e| ServiceError::Internal(e.to_string()))?;
         mac.update(format!("zhifa/complaint/v1\n{issued}\n{}", answer.trim()).as_bytes());
-        Ok(mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect())
+        Ok(zhifa_ledger::hex(&mac.finalize().into_bytes()))
     }
 
     /// A new question for the complaint form: the sum of two small numbers.

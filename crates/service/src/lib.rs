@@ -23,7 +23,7 @@ mod search;
 pub use auth::{Principal, SignedIn};
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
 pub use zhifa_calendar::{Calendar, CalendarError};
-pub use zhifa_ledger::{HashAlg, Signer, SignerAlg};
+pub use zhifa_ledger::{HashAlg, Signer, SignerAlg, hex};
 pub use zhifa_store::{
     Blobs, CaseFilter, CaseRow, ComplaintRow, PublicationFilter, PublicationRow, UploadRow, UploadState,
 };

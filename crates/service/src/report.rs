@@ -10,7 +10,7 @@ use zhifa_domain::change::Change;
 use zhifa_domain::ids::AgencyId;
 use zhifa_domain::people::Role;
 use zhifa_domain::report::AnnualFigures;
-use zhifa_store::{AnnualReportRow, PublicationFilter};
+use zhifa_store::AnnualReportRow;
 
 /// Cases read at a time.
 const PAGE: i64 = 2_000;
@@ -36,23 +36,9 @@ impl Service {
                 f.pub_6_count_case(&c.data, recorded.contains(&c.number));
             }
         }
-        let filter = PublicationFilter {
-            agency: Some(agency),
-            decided_from: Some(date(year, 1, 1)),
-            decided_to: Some(date(year, 12, 31)),
-            limit: 1_000,
-            ..Default::default()
-        };
-        let mut offset = 0;
-        loop {
-            let (rows, _) = self.store.publications(&PublicationFilter { offset, ..filter.clone() }).await?;
-            f.published += rows.len() as u32;
-            f.published_on_time += rows.iter().filter(|p| p.data.on_time()).count() as u32;
-            if rows.len() < 1_000 {
-                break;
-            }
-            offset += 1_000;
-        }
+        let (published, on_time) = self.store.publication_counts(agency, date(year, 1, 1), date(year, 12, 31)).await?;
+        f.published = u32::try_from(published).unwrap_or(u32::MAX);
+        f.published_on_time = u32::try_from(on_time).unwrap_or(u32::MAX);
         let year_end = date(year, 12, 31);
         let users = self.store.users(agency).await?;
         let active = |id| users.iter().any(|u| u.user.id == id && u.user.data.active);

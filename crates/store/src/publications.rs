@@ -181,3 +181,19 @@ impl Store {
         rows.iter().map(publication_row).collect()
     }
 }
+
+impl Store {
+    /// An agency's publications of decisions made from `from` to `to`
+    /// (inclusive): how many, and how many were published within their period.
+    pub async fn publication_counts(&self, agency: AgencyId, from: Date, to: Date) -> Result<(i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN published_on <= due_on THEN 1 ELSE 0 END), 0) \
+             FROM publications WHERE agency_id = $1 AND decided_on >= $2 AND decided_on <= $3",
+        )
+        .bind(agency.0)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}

@@ -82,7 +82,7 @@ fn page_link(q: &ListQuery, page: i64) -> String {
 }
 
 /// Percent-encode a query value.
-fn url_escape(s: &str) -> String {
+pub(crate) fn url_escape(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -453,9 +453,7 @@ impl CasePage {
     }
 }
 
-fn local_time(t: jiff::Timestamp) -> String {
-    t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))).strftime("%Y-%m-%d %H:%M").to_string()
-}
+use crate::console::local_time;
 
 async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView, reason: Option<&str>) -> Result<CasePage, AppError> {
     let me = user.principal.clone();

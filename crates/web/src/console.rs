@@ -134,11 +134,11 @@ struct AgencyPage {
 
 /// Beijing time: UTC+8 without daylight saving since 1991, so it needs no
 /// time-zone database on the server.
-fn beijing(t: jiff::Timestamp) -> jiff::Zoned {
+pub(crate) fn beijing(t: jiff::Timestamp) -> jiff::Zoned {
     t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
 }
 
-fn local_time(t: jiff::Timestamp) -> String {
+pub(crate) fn local_time(t: jiff::Timestamp) -> String {
     beijing(t).strftime("%Y-%m-%d %H:%M").to_string()
 }
 

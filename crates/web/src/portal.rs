@@ -9,7 +9,7 @@ use crate::error::{AppError, PageError};
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zhifa_domain::ids::{AgencyId, PublicationId};
@@ -92,7 +92,7 @@ impl DecisionQuery {
         ];
         for (k, v) in fields {
             if !v.trim().is_empty() {
-                parts.push(format!("{k}={}", urlencoding(v.trim())));
+                parts.push(format!("{k}={}", crate::case_console::url_escape(v.trim())));
             }
         }
         if let Some(a) = self.agency {
@@ -100,16 +100,6 @@ impl DecisionQuery {
         }
         parts.join("&")
     }
-}
-
-/// Percent-encoding for a query value.
-fn urlencoding(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A published decision as the public reads it (JSON): the current version,
@@ -298,22 +288,18 @@ pub struct Verification {
     pub verified: bool,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 async fn verification(s: &AppState, id: i64) -> Result<Verification, AppError> {
     let p = s.service.publication_proof(PublicationId(id)).await?;
     Ok(Verification {
         decision_id: id,
         hash: p.alg.code().to_owned(),
         record: String::from_utf8_lossy(&p.record.body).into_owned(),
-        salt: hex(&p.leaf.salt),
+        salt: zhifa_service::hex(&p.leaf.salt),
         leaf: String::from_utf8_lossy(&p.leaf.leaf).into_owned(),
         index: p.leaf.index,
         size: p.checkpoint.size,
-        root: hex(&p.checkpoint.root),
-        proof: p.proof.proof.iter().map(|h| hex(h)).collect(),
+        root: zhifa_service::hex(&p.checkpoint.root),
+        proof: p.proof.proof.iter().map(|h| zhifa_service::hex(h)).collect(),
         checkpoint: p.checkpoint.note.clone(),
         verified: p.verified,
     })
@@ -425,10 +411,7 @@ struct AgencyPage {
 
 /// The newest of `times` as a Shanghai date, or "—".
 fn last_updated(times: impl Iterator<Item = jiff::Timestamp>) -> String {
-    times.max().map_or_else(
-        || "—".to_owned(),
-        |t| t.to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC)).date().to_string(),
-    )
+    times.max().map_or_else(|| "—".to_owned(), |t| crate::console::beijing(t).date().to_string())
 }
 
 pub async fn agency(State(s): State<AppState>, Path(id): Path<i64>) -> PageResult {
@@ -481,12 +464,11 @@ fn fields_of(entity: &str, data: &serde_json::Value) -> Vec<(String, String)> {
 
 pub async fn history(State(s): State<AppState>, Path((id, entity, eid)): Path<(i64, String, i64)>) -> PageResult {
     let entries = s.service.public_history(&entity, eid).await?;
-    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
     let versions = entries
         .iter()
         .rev()
         .map(|e| VersionRow {
-            on: e.at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string(),
+            on: crate::console::local_time(e.at),
             kind: if e.kind.ends_with(".create") { "新增" } else { "变更" },
             reason: e.reason.clone(),
             fields: fields_of(&entity, &e.data),
@@ -691,20 +673,6 @@ pub async fn agency_report(State(s): State<AppState>, Path((year, id)): Path<(i1
     }))
 }
 
-fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
-    use axum::http::header;
-    use axum::response::IntoResponse;
-    let disposition = format!("attachment; filename=\"report.xlsx\"; filename*=UTF-8''{}", urlencoding(name));
-    (
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
 pub async fn report_xlsx(
     State(s): State<AppState>,
     Path(year): Path<i16>,
@@ -715,7 +683,7 @@ pub async fn report_xlsx(
     let rollup = s.service.annual_rollup(year, &prefix).await?;
     let agencies: Vec<(String, _)> = rollup.agencies.iter().map(|(a, f)| (a.data.name.clone(), f.clone())).collect();
     let bytes = zhifa_service::report::workbook(&rollup.total, &agencies)?;
-    Ok(xlsx_response(&format!("{name}{year}年度行政执法统计年报.xlsx"), bytes))
+    Ok(crate::api::xlsx_download(bytes, &format!("{name}{year}年度行政执法统计年报.xlsx")).into_response())
 }
 
 pub async fn agency_report_xlsx(
@@ -725,5 +693,6 @@ pub async fn agency_report_xlsx(
     let agency = s.service.public_agency(AgencyId(id)).await?.agency;
     let r = s.service.published_annual_report(agency.id, year).await?;
     let bytes = zhifa_service::report::workbook(&r.data, &[])?;
-    Ok(xlsx_response(&format!("{}{year}年度行政执法统计年报.xlsx", agency.data.name), bytes))
+    Ok(crate::api::xlsx_download(bytes, &format!("{}{year}年度行政执法统计年报.xlsx", agency.data.name))
+        .into_response())
 }

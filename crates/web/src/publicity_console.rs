@@ -121,12 +121,7 @@ pub async fn desk(
     let report_year = today.year() - 1;
     let report_due = zhifa_domain::report::pub_6_due(report_year);
     let report_published = match s.service.published_annual_report(agency, report_year).await {
-        Ok(r) => Some(
-            r.updated_at
-                .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC))
-                .date()
-                .to_string(),
-        ),
+        Ok(r) => Some(crate::console::beijing(r.updated_at).date().to_string()),
         Err(zhifa_service::ServiceError::NotFound) => None,
         Err(e) => return Err(AppError::from(e).into()),
     };
