@@ -4,12 +4,14 @@
 //! read, so that a restarted or second server catches up by itself.
 
 use jiff::civil::Date;
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::Mutex;
-use tantivy::collector::{Count, TopDocs};
+use std::sync::atomic::{AtomicI64, Ordering};
+use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
@@ -76,10 +78,14 @@ const TOKENIZER: &str = "jieba";
 
 /// The search index, safe to share between request handlers.
 pub struct SearchIndex {
-    index: Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    /// The day (as `day` numbers it) through which expired decisions have
+    /// been taken out.
+    pruned_through: AtomicI64,
+    /// The outbox id of the last commit (its payload), kept at hand.
+    watermark: AtomicI64,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -157,13 +163,29 @@ impl SearchIndex {
         index.tokenizers().register(TOKENIZER, analyzer());
         let writer = index.writer_with_num_threads(1, 32_000_000)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(Self { index, reader, writer: Mutex::new(writer), fields })
+        let watermark = index.load_metas()?.payload.and_then(|p| p.parse().ok()).unwrap_or(0);
+        Ok(Self {
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            pruned_through: AtomicI64::new(0),
+            watermark: AtomicI64::new(watermark),
+        })
     }
 
     /// How far the outbox has been read into this index (0: nothing yet).
     pub fn watermark(&self) -> Result<i64> {
-        let payload = self.index.load_metas()?.payload;
-        Ok(payload.and_then(|p| p.parse().ok()).unwrap_or(0))
+        Ok(self.watermark.load(Ordering::Acquire))
+    }
+
+    /// Commit what the writer holds, with `watermark`, and let searches see it.
+    fn commit(&self, writer: &mut IndexWriter, watermark: i64) -> Result<()> {
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&watermark.to_string());
+        commit.commit()?;
+        self.watermark.store(watermark, Ordering::Release);
+        self.reader.reload()?;
+        Ok(())
     }
 
     /// Put `docs` in (replacing earlier versions), take `removed` out, and
@@ -189,69 +211,85 @@ impl SearchIndex {
             doc.add_i64(f.expires, day(d.expires_on));
             writer.add_document(doc)?;
         }
-        let mut commit = writer.prepare_commit()?;
-        commit.set_payload(&watermark.to_string());
-        commit.commit()?;
-        self.reader.reload()?;
-        Ok(())
+        self.commit(&mut writer, watermark)
     }
 
     /// Remove everything (before a rebuild).
     pub fn clear(&self) -> Result<()> {
         let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
         writer.delete_all_documents()?;
-        let mut commit = writer.prepare_commit()?;
-        commit.set_payload("0");
-        commit.commit()?;
-        self.reader.reload()?;
+        self.commit(&mut writer, 0)
+    }
+
+    /// Take out the decisions whose publication period ended before `today`
+    /// (they expire by themselves, without an event): done at most once a
+    /// day, by the first search of the day.
+    fn prune_expired(&self, today: Date) -> Result<()> {
+        let today = day(today);
+        if self.pruned_through.load(Ordering::Acquire) >= today {
+            return Ok(());
+        }
+        let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        if self.pruned_through.load(Ordering::Acquire) >= today {
+            return Ok(());
+        }
+        let expired = Term::from_field_i64(self.fields.expires, today);
+        writer.delete_query(Box::new(RangeQuery::new(Bound::Unbounded, Bound::Excluded(expired))))?;
+        self.commit(&mut writer, self.watermark()?)?;
+        self.pruned_through.store(today, Ordering::Release);
         Ok(())
     }
 
     /// Ids of the decisions matching `q`, best first, and how many match.
+    ///
+    /// Filters are terms of the same intersection as the words, so that
+    /// tantivy's block-WAND skips whole blocks that cannot reach the top
+    /// page; the count is asked separately (a term's count is its document
+    /// frequency), and ids come from a fast field, not the document store.
     pub fn search(&self, q: &SearchQuery) -> Result<(Vec<i64>, usize)> {
+        if let Some(today) = q.shown_on {
+            self.prune_expired(today)?;
+        }
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let term = |field: Field, text: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic))
-        };
+        let term = |term: Term| -> Box<dyn Query> { Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) };
         for w in words(&q.text) {
-            clauses.push((Occur::Must, term(f.text, &w)));
+            clauses.push((Occur::Must, term(Term::from_field_text(f.text, &w))));
         }
         if let Some(r) = &q.region_prefix {
-            clauses.push((Occur::Must, term(f.region, r)));
+            clauses.push((Occur::Must, term(Term::from_field_text(f.region, r))));
         }
         if let Some(c) = &q.category {
-            clauses.push((Occur::Must, term(f.category, c)));
+            clauses.push((Occur::Must, term(Term::from_field_text(f.category, c))));
         }
         if let Some(a) = q.agency_id {
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(Term::from_field_i64(f.agency, a), IndexRecordOption::Basic)),
-            ));
+            clauses.push((Occur::Must, term(Term::from_field_i64(f.agency, a))));
         }
-        let range = |field: Field, from: Option<Date>, to: Option<Date>| -> Box<dyn Query> {
-            use std::ops::Bound;
-            let bound =
-                |d: Option<Date>| d.map_or(Bound::Unbounded, |d| Bound::Included(Term::from_field_i64(field, day(d))));
-            Box::new(RangeQuery::new(bound(from), bound(to)))
-        };
         if q.decided_from.is_some() || q.decided_to.is_some() {
-            clauses.push((Occur::Must, range(f.decided, q.decided_from, q.decided_to)));
+            let bound = |d: Option<Date>| {
+                d.map_or(Bound::Unbounded, |d| Bound::Included(Term::from_field_i64(f.decided, day(d))))
+            };
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(bound(q.decided_from), bound(q.decided_to)))));
         }
-        if let Some(d) = q.shown_on {
-            clauses.push((Occur::Must, range(f.expires, Some(d), None)));
-        }
-        if clauses.is_empty() {
-            return Ok((Vec::new(), 0));
-        }
-        let query = BooleanQuery::new(clauses);
+        let query: Box<dyn Query> = match clauses.len() {
+            0 => return Ok((Vec::new(), 0)),
+            1 => clauses.remove(0).1,
+            _ => Box::new(BooleanQuery::new(clauses)),
+        };
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(q.limit.max(1)).and_offset(q.offset).order_by_score();
-        let (hits, total) = searcher.search(&query, &(top, Count))?;
+        let hits = searcher.search(&query, &top)?;
+        let total = query.count(&searcher)?;
         let mut ids = Vec::with_capacity(hits.len());
+        let mut columns = std::collections::HashMap::new();
         for (_, address) in hits {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            if let Some(id) = doc.get_first(f.id).and_then(|v| v.as_i64()) {
+            let column = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(searcher.segment_reader(address.segment_ord).fast_fields().i64("id")?)
+                }
+            };
+            if let Some(id) = column.first(address.doc_id) {
                 ids.push(id);
             }
         }
@@ -316,12 +354,45 @@ mod tests {
         assert_eq!(index.search(&permits).unwrap().0, vec![2]);
         let spring = SearchQuery { decided_to: Some(date(2025, 3, 31)), ..q("食品") };
         assert_eq!(index.search(&spring).unwrap().0, vec![1]);
-        let expired = SearchQuery { shown_on: Some(date(2028, 1, 2)), ..q("食品") };
-        assert_eq!(index.search(&expired).unwrap().1, 0);
         // A withdrawn decision is taken out; a corrected one replaced.
         index.apply(&[doc(2, "准予行政许可（更正）", "330102", "permit", date(2025, 6, 1))], &[1], 9).unwrap();
         assert_eq!(index.search(&q("食品")).unwrap().1, 0);
         assert_eq!(index.search(&q("更正")).unwrap().0, vec![2]);
         assert_eq!(index.len(), 2);
+        // Expired decisions leave by themselves, on the first search of the
+        // day, and the watermark stays.
+        let shown = SearchQuery { shown_on: Some(date(2028, 1, 1)), ..q("更正") };
+        assert_eq!(index.search(&shown).unwrap().1, 1);
+        let expired = SearchQuery { shown_on: Some(date(2028, 1, 2)), ..q("更正") };
+        assert_eq!(index.search(&expired).unwrap().1, 0);
+        assert_eq!(index.len(), 0);
+        assert_eq!(index.watermark().unwrap(), 9);
+    }
+
+    #[test]
+    fn pub_7_best_first_page_with_offset_and_count() {
+        let index = SearchIndex::in_memory().unwrap();
+        let docs: Vec<DecisionDoc> = (1..=50)
+            .map(|i| {
+                let text = if i % 10 == 0 {
+                    "食品 食品 食品 罚款"
+                } else {
+                    "食品 罚款 其他内容较长的一段文字"
+                };
+                doc(i, text, "330106", if i % 2 == 0 { "penalty" } else { "permit" }, date(2025, 3, 1))
+            })
+            .collect();
+        index.apply(&docs, &[], 1).unwrap();
+        let (first, n) = index.search(&SearchQuery { limit: 5, ..q("食品") }).unwrap();
+        assert_eq!(n, 50);
+        let mut best = first.clone();
+        best.sort_unstable();
+        assert_eq!(best, vec![10, 20, 30, 40, 50], "the documents that say it most come first");
+        let (second, _) = index.search(&SearchQuery { limit: 5, offset: 5, ..q("食品") }).unwrap();
+        assert!(second.iter().all(|id| !first.contains(id)));
+        let penalties = SearchQuery { category: Some("penalty".into()), limit: 100, ..q("罚款") };
+        let (ids, n) = index.search(&penalties).unwrap();
+        assert_eq!((ids.len(), n), (25, 25));
+        assert!(ids.iter().all(|id| id % 2 == 0));
     }
 }

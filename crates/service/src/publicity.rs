@@ -332,12 +332,6 @@ impl Service {
     pub async fn public_regions(&self) -> Result<Vec<(String, String)>> {
         Ok(self.store.regions().await?)
     }
-
-    /// The ledger index of the publication's newest record (what its page shows).
-    pub async fn publication_ledger_index(&self, id: PublicationId) -> Result<Option<u64>> {
-        let Some(record) = self.store.records_of("publication", id.0).await?.pop() else { return Ok(None) };
-        Ok(self.store.leaf_of_record(record.id.0).await?.map(|l| l.index))
-    }
 }
 
 /// An officer as the public sees them (PUB-1): never an ID number, no account.

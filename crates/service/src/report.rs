@@ -13,7 +13,7 @@ use zhifa_domain::report::AnnualFigures;
 use zhifa_store::AnnualReportRow;
 
 /// Cases read at a time.
-const PAGE: i64 = 2_000;
+const PAGE: i64 = 20_000;
 
 /// A region's report: the sum, and each agency's own.
 #[derive(Debug, Clone)]
@@ -29,11 +29,11 @@ impl Service {
         let recorded = self.store.recorded_case_numbers(agency).await?;
         let mut after = 0;
         loop {
-            let cases = self.store.cases_after(agency, after, PAGE).await?;
-            let Some(last) = cases.last() else { break };
-            after = last.id.0;
-            for c in &cases {
-                f.pub_6_count_case(&c.data, recorded.contains(&c.number));
+            let cases = self.store.case_facts_after(agency, after, PAGE).await?;
+            let Some(&(last, _, _)) = cases.last() else { break };
+            after = last;
+            for (_, number, facts) in &cases {
+                f.pub_6_count_case(facts, recorded.contains(number));
             }
         }
         let (published, on_time) = self.store.publication_counts(agency, date(year, 1, 1), date(year, 12, 31)).await?;

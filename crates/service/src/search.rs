@@ -14,10 +14,10 @@ fn search_error(e: zhifa_search::SearchError) -> ServiceError {
     ServiceError::Internal(e.to_string())
 }
 
-/// What is indexed of a publication: `None` once withdrawn.
-fn doc(p: &PublicationRow) -> Option<DecisionDoc> {
+/// What is indexed of a publication: `None` unless shown `today`.
+fn doc(p: &PublicationRow, today: jiff::civil::Date) -> Option<DecisionDoc> {
     let d = p.data.decision.as_ref()?;
-    if p.data.withdrawal.is_some() {
+    if p.data.standing(today) != zhifa_domain::publication::Standing::Shown {
         return None;
     }
     let parts = [
@@ -41,17 +41,18 @@ fn doc(p: &PublicationRow) -> Option<DecisionDoc> {
     })
 }
 
-/// Index `rows`: shown ones put in, withdrawn and `missing` ones taken out.
+/// Index `rows`: ones shown `today` put in, the others and `missing` ones taken out.
 async fn apply(
     index: &std::sync::Arc<SearchIndex>,
     rows: Vec<PublicationRow>,
     missing: Vec<i64>,
     mark: i64,
+    today: jiff::civil::Date,
 ) -> Result<()> {
     let mut removed = missing;
     let mut docs = Vec::with_capacity(rows.len());
     for p in &rows {
-        match doc(p) {
+        match doc(p, today) {
             Some(d) => docs.push(d),
             None => removed.push(p.id.0),
         }
@@ -77,7 +78,7 @@ impl Service {
             ids.dedup();
             let rows = self.store.publications_by_ids(&ids).await?;
             let missing = ids.into_iter().filter(|id| !rows.iter().any(|r| r.id.0 == *id)).collect();
-            apply(index, rows, missing, last).await?;
+            apply(index, rows, missing, last, self.today()).await?;
             mark = last;
         }
     }
@@ -111,7 +112,11 @@ impl Service {
             limit: usize::try_from(filter.limit.clamp(1, 1_000)).unwrap_or(20),
             offset: usize::try_from(filter.offset.max(0)).unwrap_or(0),
         };
-        let (ids, total) = index.search(&query).map_err(search_error)?;
+        let index = index.clone();
+        let (ids, total) = tokio::task::spawn_blocking(move || index.search(&query))
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .map_err(search_error)?;
         let mut rows = self.store.publications_by_ids(&ids).await?;
         rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id.0));
         // The database has the last word on what is shown today.
@@ -139,10 +144,10 @@ impl Service {
             let Some(last) = rows.last() else { break };
             after = last.id.0;
             done += rows.len() as u64;
-            apply(index, rows, Vec::new(), 0).await?;
+            apply(index, rows, Vec::new(), 0, self.today()).await?;
             progress(done, total);
         }
-        apply(index, Vec::new(), Vec::new(), mark).await?;
+        apply(index, Vec::new(), Vec::new(), mark, self.today()).await?;
         Ok(done)
     }
 }

@@ -21,6 +21,8 @@ pub struct PublicationRow {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub data: PublicationData,
+    /// The ledger index of the current version's record.
+    pub ledger_index: Option<u64>,
 }
 
 /// Which publications to list, newest first. Absent fields do not filter.
@@ -40,7 +42,9 @@ pub struct PublicationFilter {
     pub offset: i64,
 }
 
-const PUB_COLS: &str = "p.id, p.agency_id, p.case_id, a.region_code, p.version, p.created_us, p.updated_us, p.data";
+const PUB_COLS: &str = "p.id, p.agency_id, p.case_id, a.region_code, p.version, p.created_us, p.updated_us, p.data, \
+    (SELECT l.idx FROM records r JOIN ledger_leaves l ON l.record_id = r.id \
+      WHERE r.entity = 'publication' AND r.entity_id = p.id ORDER BY r.id DESC LIMIT 1) AS ledger_index";
 
 fn publication_row(row: &AnyRow) -> Result<PublicationRow> {
     let data: String = row.try_get("data")?;
@@ -54,6 +58,7 @@ fn publication_row(row: &AnyRow) -> Result<PublicationRow> {
         updated_at: from_us(row.try_get("updated_us")?),
         data: serde_json::from_str(&data)
             .map_err(|e| StoreError::Corrupt { table: "publications", message: e.to_string() })?,
+        ledger_index: row.try_get::<Option<i64>, _>("ledger_index")?.and_then(|i| u64::try_from(i).ok()),
     })
 }
 

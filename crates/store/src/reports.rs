@@ -1,15 +1,107 @@
 //! Reading annual reports, and what they are counted from.
 
-use crate::cases::{COLS, case_row};
-use crate::{CaseRow, Entry, Result, Store, StoreError, from_us};
+use crate::{Dialect, Entry, Result, Store, StoreError, from_us};
+use jiff::civil::Date;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use zhifa_domain::case::PenaltyKind;
 use zhifa_domain::ids::{AgencyId, AnnualReportId};
-use zhifa_domain::report::AnnualFigures;
+use zhifa_domain::money::Money;
+use zhifa_domain::people::Category;
+use zhifa_domain::report::{AnnualFigures, CaseFacts};
 
 pub type AnnualReportRow = Entry<AnnualReportId, AnnualFigures>;
 
 const REPORT_COLS: &str = "id, agency_id, version, created_us, updated_us, data";
+
+/// Where `CaseFacts` are in a case's JSON, in the order of `FactsRow`.
+const FACT_PATHS: [&str; 13] = [
+    "category",
+    "accepted_on",
+    "decided_on",
+    "granted",
+    "decision.kinds",
+    "decision.fine",
+    "decision.confiscation",
+    "no_penalty_reason",
+    "seized_on",
+    "closed_on",
+    "hearing_held_on",
+    "review.rounds",
+    "deliberations",
+];
+
+/// `(id, number, facts)` of an agency's cases after an id, the facts as one
+/// JSON array: the case's JSON is parsed once per row.
+fn facts_sql(dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Sqlite => {
+            let paths: Vec<String> = FACT_PATHS.iter().map(|p| format!("'$.{p}'")).collect();
+            format!(
+                "SELECT id, number, json_extract(data, {}) FROM cases \
+                 WHERE agency_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                paths.join(", ")
+            )
+        }
+        Dialect::Postgres => {
+            let paths: Vec<String> = FACT_PATHS.iter().map(|p| format!("j #> '{{{}}}'", p.replace('.', ","))).collect();
+            format!(
+                "SELECT id, number, jsonb_build_array({})::text FROM \
+                 (SELECT id, number, data::jsonb AS j FROM cases WHERE agency_id = $1 AND id > $2 ORDER BY id LIMIT $3) s \
+                 ORDER BY id",
+                paths.join(", ")
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Submitted {
+    submitted_on: Date,
+}
+
+#[derive(Deserialize)]
+struct Held {
+    on: Date,
+}
+
+/// One case's facts as `facts_sql` gives them.
+#[derive(Deserialize)]
+struct FactsRow(
+    Category,
+    Option<Date>,
+    Option<Date>,
+    Option<bool>,
+    Option<Vec<PenaltyKind>>,
+    Option<Money>,
+    Option<Money>,
+    Option<IgnoredAny>,
+    Option<Date>,
+    Option<Date>,
+    Option<Date>,
+    Option<Vec<Submitted>>,
+    Option<Vec<Held>>,
+);
+
+impl From<FactsRow> for CaseFacts {
+    fn from(r: FactsRow) -> Self {
+        CaseFacts {
+            category: r.0,
+            accepted_on: r.1,
+            decided_on: r.2,
+            granted: r.3,
+            penalty: r.4.map(|kinds| (kinds, r.5.unwrap_or_default(), r.6.unwrap_or_default())),
+            no_penalty: r.7.is_some(),
+            seized_on: r.8,
+            closed_on: r.9,
+            hearing_held_on: r.10,
+            review_rounds: r.11.unwrap_or_default().into_iter().map(|x| x.submitted_on).collect(),
+            deliberations: r.12.unwrap_or_default().into_iter().map(|x| x.on).collect(),
+        }
+    }
+}
 
 fn report_row(row: &AnyRow) -> Result<AnnualReportRow> {
     let data: String = row.try_get("data")?;
@@ -50,12 +142,45 @@ impl Store {
         Ok(years.into_iter().filter_map(|y| i16::try_from(y).ok()).collect())
     }
 
-    /// An agency's cases with ids after `after`, in id order.
-    pub async fn cases_after(&self, agency: AgencyId, after: i64, limit: i64) -> Result<Vec<CaseRow>> {
-        let sql = format!("SELECT {COLS} FROM cases c WHERE c.agency_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3");
-        let rows =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(agency.0).bind(after).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(case_row).collect()
+    /// What the agency's cases with ids after `after` contribute to the
+    /// annual report, in id order: `(id, number, facts)`. Only the counted
+    /// fields are read out of each case's JSON, by the database; on a
+    /// SQLite file through `rusqlite` (as `scan` does: sqlx hands rows over
+    /// one at a time, which costs more than reading them).
+    pub async fn case_facts_after(
+        &self,
+        agency: AgencyId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, CaseFacts)>> {
+        let sql = facts_sql(self.dialect);
+        let raw: Vec<(i64, String, String)> = match (self.dialect, self.sqlite_path.clone()) {
+            (Dialect::Sqlite, Some(path)) => tokio::task::spawn_blocking(move || {
+                let conn = crate::scan::open_sqlite(&path)?;
+                let mut query = conn.prepare(&sql).map_err(crate::scan::sqlite_error)?;
+                let rows = query
+                    .query_map(rusqlite::params![agency.0, after, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .map_err(crate::scan::sqlite_error)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(crate::scan::sqlite_error)
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt { table: "cases", message: e.to_string() })??,
+            _ => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(agency.0)
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        raw.into_iter()
+            .map(|(id, number, facts)| {
+                let row: FactsRow = serde_json::from_str(&facts)
+                    .map_err(|e| StoreError::Corrupt { table: "cases", message: format!("{number}: {e}") })?;
+                Ok((id, number, row.into()))
+            })
+            .collect()
     }
 
     /// Numbers of the agency's cases that have a complete audio/video record.

@@ -256,7 +256,7 @@ impl Store {
     }
 }
 
-fn sqlite_error(e: rusqlite::Error) -> StoreError {
+pub(crate) fn sqlite_error(e: rusqlite::Error) -> StoreError {
     StoreError::Corrupt { table: "ledger", message: format!("SQLite: {e}") }
 }
 
@@ -269,7 +269,7 @@ fn i64_of(v: u64) -> i64 {
 }
 
 /// A read-only connection to the database file, in one read transaction.
-fn open_sqlite(path: &PathBuf) -> Result<rusqlite::Connection> {
+pub(crate) fn open_sqlite(path: &PathBuf) -> Result<rusqlite::Connection> {
     use rusqlite::OpenFlags;
     let conn =
         rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)

@@ -260,8 +260,7 @@ struct DecisionPage {
 
 pub async fn decision(State(s): State<AppState>, Path(id): Path<i64>) -> PageResult {
     let row = s.service.public_publication(PublicationId(id)).await?;
-    let ledger_index = s.service.publication_ledger_index(row.id).await?;
-    Ok(render(&DecisionPage { d: PublicDecision::from(&row), ledger_index }))
+    Ok(render(&DecisionPage { d: PublicDecision::from(&row), ledger_index: row.ledger_index }))
 }
 
 /// Everything needed to check a published decision independently.

@@ -114,6 +114,31 @@ async fn pub_5_every_demo_decision_published_and_no_personal_data_on_the_portal(
             }
         }
         assert!(decided.len() >= 10, "the demo has decisions: {}", decided.len());
+        // PUB-6: what the report reads of each case straight from the
+        // database is what the case says.
+        let mut kinds = std::collections::HashSet::new();
+        for agency in app.service.public_agencies().await.unwrap() {
+            let store = app.service.store();
+            let filter = zhifa_store::CaseFilter { agency: Some(agency.id), limit: 100_000, ..Default::default() };
+            let cases = store.cases(&filter).await.unwrap();
+            let facts = store.case_facts_after(agency.id, 0, 100_000).await.unwrap();
+            assert_eq!(facts.len(), cases.len(), "every case of {}", agency.data.name);
+            if let [first, second, ..] = facts.as_slice() {
+                let page = store.case_facts_after(agency.id, first.0, 1).await.unwrap();
+                assert_eq!(page, vec![second.clone()], "paged by id");
+            }
+            for (id, number, f) in facts {
+                let case = cases.iter().find(|c| c.id.0 == id).unwrap();
+                assert_eq!((&number, &f), (&case.number, &zhifa_domain::report::CaseFacts::of(&case.data)));
+                kinds.insert((
+                    f.category,
+                    f.penalty.is_some(),
+                    !f.review_rounds.is_empty(),
+                    !f.deliberations.is_empty(),
+                ));
+            }
+        }
+        assert!(kinds.len() >= 5, "the demo's cases differ enough to tell: {kinds:?}");
         // PUB-1: an agency's page lists its officers with certificates, its
         // lists with their last change, and links to each entry's history.
         let page = get_public(&app, &format!("/agencies/{}", demo.id)).await.text();
