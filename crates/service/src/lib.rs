@@ -160,6 +160,9 @@ pub struct Service {
     search: Option<Arc<zhifa_search::SearchIndex>>,
     /// One catch-up of the index at a time.
     search_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The newest outbox id the index is known to be up to date with (any
+    /// topic): a search asks only whether the outbox has grown past it.
+    search_checked: Arc<std::sync::atomic::AtomicI64>,
     /// Signs the questions of the public's forms (`with_form_key`).
     form_key: Arc<[u8; 32]>,
     /// How long publications stay (PUB-4), per category.
@@ -188,6 +191,7 @@ impl Service {
             procedures: Arc::new(embedded_procedures()),
             search: None,
             search_lock: Arc::default(),
+            search_checked: Arc::default(),
             form_key: Arc::new(random_key()),
             retention: zhifa_domain::publication::Retention::default(),
         }
@@ -206,6 +210,7 @@ impl Service {
             procedures: Arc::new(embedded_procedures()),
             search: None,
             search_lock: Arc::default(),
+            search_checked: Arc::default(),
             form_key: Arc::new(random_key()),
             retention: zhifa_domain::publication::Retention::default(),
         }
@@ -225,7 +230,7 @@ impl Service {
     /// Keep published decisions searchable in `index` (fed from the outbox).
     #[must_use]
     pub fn with_search(self, index: zhifa_search::SearchIndex) -> Self {
-        Self { search: Some(Arc::new(index)), ..self }
+        Self { search: Some(Arc::new(index)), search_checked: Arc::default(), ..self }
     }
 
     /// Derive the key that signs the public forms' questions from `secret`

@@ -67,12 +67,22 @@ async fn apply(
 impl Service {
     /// Bring the index up to date with the outbox (a no-op without an index).
     pub async fn catch_up_search(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
         let Some(index) = &self.search else { return Ok(()) };
+        // One appender at a time takes outbox ids, so every id up to the
+        // newest is committed: nothing new if the outbox has not grown.
+        let newest = self.store.last_outbox_id().await?;
+        if newest <= self.search_checked.load(Ordering::Acquire) {
+            return Ok(());
+        }
         let _one = self.search_lock.lock().await;
         let mut mark = index.watermark().map_err(search_error)?;
         loop {
             let events = self.store.publication_events_after(mark, EVENTS).await?;
-            let Some(&(last, _)) = events.last() else { return Ok(()) };
+            let Some(&(last, _)) = events.last() else {
+                self.search_checked.fetch_max(newest, Ordering::AcqRel);
+                return Ok(());
+            };
             let mut ids: Vec<i64> = events.iter().map(|(_, id)| *id).collect();
             ids.sort_unstable();
             ids.dedup();
@@ -148,6 +158,8 @@ impl Service {
             progress(done, total);
         }
         apply(index, Vec::new(), Vec::new(), mark, self.today()).await?;
+        // The next search replays what came after `mark`.
+        self.search_checked.store(0, std::sync::atomic::Ordering::Release);
         Ok(done)
     }
 }

@@ -5,8 +5,7 @@ use crate::cases::{COLS, case_row};
 use crate::{CaseRow, Result, Store, StoreError, from_us};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use rusqlite::OptionalExtension;
 use zhifa_domain::ids::{AgencyId, CaseId, PublicationId};
 use zhifa_domain::publication::PublicationData;
 
@@ -46,35 +45,47 @@ const PUB_COLS: &str = "p.id, p.agency_id, p.case_id, a.region_code, p.version, 
     (SELECT l.idx FROM records r JOIN ledger_leaves l ON l.record_id = r.id \
       WHERE r.entity = 'publication' AND r.entity_id = p.id ORDER BY r.id DESC LIMIT 1) AS ledger_index";
 
-fn publication_row(row: &AnyRow) -> Result<PublicationRow> {
-    let data: String = row.try_get("data")?;
+/// A publication row as `PUB_COLS` reads it, from either driver.
+type PubParts = (i64, i64, i64, String, i64, i64, i64, String, Option<i64>);
+
+fn publication_row(
+    (id, agency_id, case_id, region_code, version, created_us, updated_us, data, ledger_index): PubParts,
+) -> Result<PublicationRow> {
     Ok(PublicationRow {
-        id: PublicationId(row.try_get("id")?),
-        agency_id: AgencyId(row.try_get("agency_id")?),
-        case_id: CaseId(row.try_get("case_id")?),
-        region_code: row.try_get("region_code")?,
-        version: row.try_get("version")?,
-        created_at: from_us(row.try_get("created_us")?),
-        updated_at: from_us(row.try_get("updated_us")?),
+        id: PublicationId(id),
+        agency_id: AgencyId(agency_id),
+        case_id: CaseId(case_id),
+        region_code,
+        version,
+        created_at: from_us(created_us),
+        updated_at: from_us(updated_us),
         data: serde_json::from_str(&data)
             .map_err(|e| StoreError::Corrupt { table: "publications", message: e.to_string() })?,
-        ledger_index: row.try_get::<Option<i64>, _>("ledger_index")?.and_then(|i| u64::try_from(i).ok()),
+        ledger_index: ledger_index.and_then(|i| u64::try_from(i).ok()),
     })
 }
 
+fn pub_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<PubParts> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+}
+
 impl Store {
+    /// One publication (the portal's decision page: read in place on SQLite).
     pub async fn publication(&self, id: PublicationId) -> Result<Option<PublicationRow>> {
         let sql =
             format!("SELECT {PUB_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(&self.pool).await?;
-        row.as_ref().map(publication_row).transpose()
+        let parts = match self.sqlite_point_read(|c| c.prepare_cached(&sql)?.query_row([id.0], pub_parts).optional()) {
+            Some(read) => read?,
+            None => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(&self.pool).await?,
+        };
+        parts.map(publication_row).transpose()
     }
 
     pub async fn publication_of_case(&self, case: CaseId) -> Result<Option<PublicationRow>> {
         let sql =
             format!("SELECT {PUB_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.case_id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(case.0).fetch_optional(&self.pool).await?;
-        row.as_ref().map(publication_row).transpose()
+        let row = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(case.0).fetch_optional(&self.pool).await?;
+        row.map(publication_row).transpose()
     }
 
     /// Publications matching `filter`, newest first, and how many match in all.
@@ -114,7 +125,7 @@ impl Store {
             at + 2
         );
         let count = format!("SELECT COUNT(*) {from}");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(list));
+        let mut q = sqlx::query_as::<_, PubParts>(sqlx::AssertSqlSafe(list));
         let mut c = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count));
         for b in &binds {
             q = q.bind(b.clone());
@@ -126,7 +137,7 @@ impl Store {
         }
         let limit = if filter.limit <= 0 { 20 } else { filter.limit.min(1_000) };
         q = q.bind(limit).bind(filter.offset.max(0));
-        let rows = q.fetch_all(&self.pool).await?.iter().map(publication_row).collect::<Result<Vec<_>>>()?;
+        let rows = q.fetch_all(&self.pool).await?.into_iter().map(publication_row).collect::<Result<Vec<_>>>()?;
         Ok((rows, c.fetch_one(&self.pool).await?))
     }
 
@@ -142,24 +153,33 @@ impl Store {
 }
 
 impl Store {
-    /// Publication events after outbox id `after`: `(outbox id, publication id)`, in order.
+    /// Publication events after outbox id `after`: `(outbox id, publication id)`,
+    /// in order (asked before every search: read in place on SQLite).
     pub async fn publication_events_after(&self, after: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT o.id, r.entity_id FROM outbox o JOIN records r ON r.id = o.record_id \
-             WHERE o.topic IN ('publication.create', 'publication.update') AND o.id > $1 ORDER BY o.id LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        const SQL: &str = "SELECT o.id, r.entity_id FROM outbox o JOIN records r ON r.id = o.record_id \
+             WHERE o.topic IN ('publication.create', 'publication.update') AND o.id > $1 ORDER BY o.id LIMIT $2";
+        let read = self.sqlite_point_read(|c| {
+            c.prepare_cached(SQL)?.query_map([after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        });
+        match read {
+            Some(events) => events,
+            None => Ok(sqlx::query_as(SQL).bind(after).bind(limit).fetch_all(&self.pool).await?),
+        }
     }
 
-    /// The newest outbox id (0 when empty).
+    /// The newest outbox id (0 when empty; asked before every search: read
+    /// in place on SQLite).
     pub async fn last_outbox_id(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM outbox").fetch_one(&self.pool).await?.unwrap_or(0))
+        const SQL: &str = "SELECT MAX(id) FROM outbox";
+        let newest = match self.sqlite_point_read(|c| c.prepare_cached(SQL)?.query_row([], |r| r.get(0))) {
+            Some(newest) => newest?,
+            None => sqlx::query_scalar::<_, Option<i64>>(SQL).fetch_one(&self.pool).await?,
+        };
+        Ok(newest.unwrap_or(0))
     }
 
-    /// These publications (those that exist), in no particular order.
+    /// These publications (those that exist), in no particular order (a
+    /// page of search results: read in place on SQLite).
     pub async fn publications_by_ids(&self, ids: &[i64]) -> Result<Vec<PublicationRow>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -169,11 +189,22 @@ impl Store {
             "SELECT {PUB_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.id IN ({})",
             marks.join(", ")
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(&self.pool).await?.iter().map(publication_row).collect()
+        let read = self.sqlite_point_read(|c| {
+            c.prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(ids), pub_parts)?
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let parts = match read {
+            Some(parts) => parts?,
+            None => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for id in ids {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(&self.pool).await?
+            }
+        };
+        parts.into_iter().map(publication_row).collect()
     }
 
     /// Publications with ids after `after`, in id order (for rebuilding an index).
@@ -182,8 +213,8 @@ impl Store {
             "SELECT {PUB_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.id > $1 \
              ORDER BY p.id LIMIT $2"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(publication_row).collect()
+        let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(&self.pool).await?;
+        rows.into_iter().map(publication_row).collect()
     }
 }
 

@@ -354,8 +354,15 @@ impl Store {
     }
 
     /// Regions as `(code, name)`, by code.
+    /// Region codes and names (on every portal list page: read in place on SQLite).
     pub async fn regions(&self) -> Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as("SELECT code, name FROM regions ORDER BY code").fetch_all(&self.pool).await?)
+        const SQL: &str = "SELECT code, name FROM regions ORDER BY code";
+        match self
+            .sqlite_point_read(|c| c.prepare_cached(SQL)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        {
+            Some(regions) => regions,
+            None => Ok(sqlx::query_as(SQL).fetch_all(&self.pool).await?),
+        }
     }
 }
 

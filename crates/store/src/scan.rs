@@ -101,8 +101,27 @@ fn registry_sql(table: &str) -> String {
 #[derive(Debug, Default)]
 pub(crate) struct Readers(std::sync::Mutex<Vec<rusqlite::Connection>>);
 
+impl Readers {
+    /// Run `f` on an idle connection (or a new one), then keep it.
+    fn with<T>(&self, path: &PathBuf, f: impl FnOnce(&mut rusqlite::Connection) -> Result<T>) -> Result<T> {
+        let taken = self.0.lock().ok().and_then(|mut idle| idle.pop());
+        let mut conn = match taken {
+            Some(conn) => conn,
+            None => open_sqlite(path)?,
+        };
+        let out = f(&mut conn);
+        if out.is_ok()
+            && let Ok(mut idle) = self.0.lock()
+            && idle.len() < IDLE_READERS
+        {
+            idle.push(conn);
+        }
+        out
+    }
+}
+
 /// Connections kept idle at most.
-const IDLE_READERS: usize = 4;
+const IDLE_READERS: usize = 8;
 
 /// Batches in flight between the reader and the checker.
 const AHEAD: usize = 2;
@@ -224,24 +243,22 @@ impl Store {
             return Ok((nodes, leaf));
         };
         let readers = self.readers.clone();
-        let read = move || -> Result<_> {
-            let taken = readers.0.lock().ok().and_then(|mut idle| idle.pop());
-            let mut conn = match taken {
-                Some(conn) => conn,
-                None => open_sqlite(&path)?,
-            };
-            let out = read_proof(&mut conn, &ids, leaf);
-            if out.is_ok()
-                && let Ok(mut idle) = readers.0.lock()
-                && idle.len() < IDLE_READERS
-            {
-                idle.push(conn);
-            }
-            out
-        };
-        tokio::task::spawn_blocking(read)
+        tokio::task::spawn_blocking(move || readers.with(&path, |conn| read_proof(conn, &ids, leaf)))
             .await
             .map_err(|e| StoreError::Corrupt { table: "ledger", message: e.to_string() })?
+    }
+
+    /// Run `f` on a kept read-only connection to the SQLite file, on this
+    /// thread: for point reads of some microseconds, where sqlx's hop to its
+    /// connection thread and back costs more than the read (each statement
+    /// is its own snapshot, so it sees every commit made before it). `None`
+    /// when the store is not a SQLite file.
+    pub(crate) fn sqlite_point_read<T>(
+        &self,
+        f: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Option<Result<T>> {
+        let path = self.sqlite_path.as_ref().filter(|_| self.dialect == Dialect::Sqlite)?;
+        Some(self.readers.with(path, |conn| f(conn).map_err(sqlite_error)))
     }
 
     async fn read_batch(&self, start: u64, end: u64) -> Result<LedgerBatch> {
@@ -257,7 +274,7 @@ impl Store {
 }
 
 pub(crate) fn sqlite_error(e: rusqlite::Error) -> StoreError {
-    StoreError::Corrupt { table: "ledger", message: format!("SQLite: {e}") }
+    StoreError::Corrupt { table: "sqlite", message: format!("SQLite: {e}") }
 }
 
 fn u64_of(v: i64) -> u64 {
