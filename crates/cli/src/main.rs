@@ -64,6 +64,10 @@ struct DbArgs {
     /// Months other published decisions stay.
     #[arg(long, global = true, default_value_t = 36, env = "ZHIFA_PUBLICATION_MONTHS_OTHER")]
     publication_months_other: u16,
+    /// A directory of CJK fonts (.ttf, .otf, .ttc) for PDFs; default the
+    /// system's (/usr/share/fonts: Debian's fonts-noto-cjk).
+    #[arg(long, global = true, env = "ZHIFA_FONT_DIR")]
+    font_dir: Option<PathBuf>,
 }
 
 /// Where evidence files are kept.
@@ -180,7 +184,7 @@ enum ReportCommand {
         /// The agency's code; every agency if absent.
         #[arg(long)]
         agency: Option<String>,
-        /// Write the report's Excel workbook to this file.
+        /// Write the report to this file: a PDF if it ends in .pdf, else an Excel workbook.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -463,7 +467,7 @@ async fn open(db: &DbArgs, calendar: Calendar) -> Result<Service> {
         bail!("签名密钥 {} 不是该账本的密钥（账本公钥见 /api/v1/ledger/public-key）", key_path.display());
     }
     let signer = Signer::from_pkcs8_pem(&meta.origin, &pem)?;
-    Ok(Service::new(store, calendar, signer)
+    let service = Service::new(store, calendar, signer)
         .with_blobs(blobs(db)?)
         .with_search(search_index(db)?)
         .with_form_key(pem.as_bytes())
@@ -471,7 +475,11 @@ async fn open(db: &DbArgs, calendar: Calendar) -> Result<Service> {
             light_penalty_months: db.publication_months_warning,
             penalty_months: db.publication_months_penalty,
             other_months: db.publication_months_other,
-        }))
+        });
+    Ok(match &db.font_dir {
+        Some(dir) => service.with_font_dirs(vec![dir.clone()]),
+        None => service,
+    })
 }
 
 /// This server's search index, `DATA/search`. Another process holding it
@@ -522,9 +530,18 @@ async fn annual_report(service: &Service, year: i16, agency: Option<&str>, out: 
     );
     if let Some(out) = out {
         let each = if figures.len() > 1 { figures.as_slice() } else { &[] };
-        let bytes = zhifa_service::report::workbook(&sum, each).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let pdf = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+        let bytes = if pdf {
+            let title = match (agency, figures.as_slice()) {
+                (Some(_), [(name, _)]) => format!("{name} {year} 年度行政执法统计年报"),
+                _ => format!("{year} 年度行政执法统计年报"),
+            };
+            service.report_pdf(&title, &sum, each).await.map_err(|e| anyhow::anyhow!("{e}"))?
+        } else {
+            zhifa_service::report::workbook(&sum, each).map_err(|e| anyhow::anyhow!("{e}"))?
+        };
         std::fs::write(out, bytes).with_context(|| format!("写入 {} 失败", out.display()))?;
-        println!("年报工作簿已写出：{}", out.display());
+        println!("年报{}已写出：{}", if pdf { " PDF " } else { "工作簿" }, out.display());
     }
     Ok(())
 }

@@ -104,6 +104,9 @@ pub enum ServiceError {
     /// A date or period the calendar cannot answer for (a year without data).
     #[error(transparent)]
     Calendar(#[from] CalendarError),
+    /// Something this server lacks (the message says what to install).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -165,6 +168,10 @@ pub struct Service {
     search_checked: Arc<std::sync::atomic::AtomicI64>,
     /// Signs the questions of the public's forms (`with_form_key`).
     form_key: Arc<[u8; 32]>,
+    /// Where CJK fonts for PDFs are looked for (`with_font_dirs`).
+    font_dirs: Arc<Vec<std::path::PathBuf>>,
+    /// The fonts, once found.
+    fonts: Arc<std::sync::OnceLock<zhifa_docs::pdf::CjkFonts>>,
     /// How long publications stay (PUB-4), per category.
     retention: zhifa_domain::publication::Retention,
 }
@@ -194,6 +201,8 @@ impl Service {
             search_checked: Arc::default(),
             form_key: Arc::new(random_key()),
             retention: zhifa_domain::publication::Retention::default(),
+            font_dirs: Arc::new(zhifa_docs::pdf::SYSTEM_FONT_DIRS.iter().map(std::path::PathBuf::from).collect()),
+            fonts: Arc::default(),
         }
     }
 
@@ -213,6 +222,8 @@ impl Service {
             search_checked: Arc::default(),
             form_key: Arc::new(random_key()),
             retention: zhifa_domain::publication::Retention::default(),
+            font_dirs: Arc::new(zhifa_docs::pdf::SYSTEM_FONT_DIRS.iter().map(std::path::PathBuf::from).collect()),
+            fonts: Arc::default(),
         }
     }
 
@@ -247,6 +258,12 @@ impl Service {
     #[must_use]
     pub fn with_retention(self, retention: zhifa_domain::publication::Retention) -> Self {
         Self { retention, ..self }
+    }
+
+    /// Look for the PDFs' CJK fonts in `dirs` (default: the system's font directories).
+    #[must_use]
+    pub fn with_font_dirs(self, dirs: Vec<std::path::PathBuf>) -> Self {
+        Self { font_dirs: Arc::new(dirs), fonts: Arc::default(), ..self }
     }
 
     pub fn store(&self) -> &Store {

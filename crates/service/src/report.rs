@@ -139,6 +139,83 @@ pub fn charts(f: &zhifa_domain::report::AnnualFigures) -> Vec<String> {
     out
 }
 
+impl Service {
+    /// The CJK fonts of PDFs: found once; while missing, looked for again.
+    async fn cjk_fonts(&self) -> Result<zhifa_docs::pdf::CjkFonts> {
+        if let Some(fonts) = self.fonts.get() {
+            return Ok(fonts.clone());
+        }
+        let dirs = self.font_dirs.clone();
+        let found = tokio::task::spawn_blocking(move || zhifa_docs::pdf::CjkFonts::discover(&dirs))
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .map_err(|e| ServiceError::Unavailable(e.to_string()))?;
+        Ok(self.fonts.get_or_init(|| found).clone())
+    }
+
+    /// PUB-6: the report as PDF, titled `title`: the figures, and for a
+    /// region each agency's main ones.
+    pub async fn report_pdf(
+        &self,
+        title: &str,
+        total: &AnnualFigures,
+        agencies: &[(String, AnnualFigures)],
+    ) -> Result<Vec<u8>> {
+        let fonts = self.cjk_fonts().await?;
+        let report = pdf_report(title, total, agencies);
+        tokio::task::spawn_blocking(move || zhifa_docs::pdf::render(&report, &fonts))
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+}
+
+/// What the PDF of a report says.
+fn pdf_report(title: &str, total: &AnnualFigures, agencies: &[(String, AnnualFigures)]) -> zhifa_docs::pdf::Report {
+    use zhifa_docs::pdf::{Report, Table};
+    let year = total.year;
+    let mut tables = vec![Table {
+        caption: "主要指标".into(),
+        headers: vec!["指标".into(), "数值".into()],
+        rows: total.lines().into_iter().map(|(l, v)| vec![l, v]).collect(),
+    }];
+    if !agencies.is_empty() {
+        let rate = |r: Option<f64>| r.map_or_else(|| "—".to_owned(), |r| format!("{r:.1}%"));
+        tables.push(Table {
+            caption: "各执法机关".into(),
+            headers: ["执法机关", "行政处罚决定", "罚款金额（元）", "行政许可：准予", "公示按时率"]
+                .map(String::from)
+                .to_vec(),
+            rows: agencies
+                .iter()
+                .map(|(name, f)| {
+                    let fines =
+                        zhifa_domain::money::Money::from_fen(f.fines_fen).unwrap_or(zhifa_domain::money::Money::ZERO);
+                    vec![
+                        name.clone(),
+                        f.penalties.to_string(),
+                        fines.to_string(),
+                        f.permits_granted.to_string(),
+                        rate(f.on_time_rate()),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    Report {
+        title: title.to_owned(),
+        subtitle: format!(
+            "统计期间：{year} 年 1 月 1 日至 12 月 31 日 · 应于 {} 前公布",
+            zhifa_domain::report::pub_6_due(year)
+        ),
+        tables,
+        notes: vec![
+            "行政复议、行政诉讼的数量和结果由复议机关和人民法院统计，本平台未记录。".into(),
+            "本报告由行政执法平台根据执法案件、公示和人员记录统计生成。".into(),
+        ],
+    }
+}
+
 /// The report as an Excel workbook: the figures, and each agency's beside
 /// the others (for a region).
 pub fn workbook(total: &AnnualFigures, agencies: &[(String, AnnualFigures)]) -> Result<Vec<u8>> {

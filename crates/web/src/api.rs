@@ -371,16 +371,27 @@ pub async fn history(
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+pub const PDF: &str = "application/pdf";
+
 pub fn xlsx_download(bytes: Vec<u8>, filename: &str) -> impl IntoResponse {
+    download(bytes, XLSX, filename)
+}
+
+/// `bytes` as a file to save, of `content_type`, named `filename`.
+pub fn download(bytes: Vec<u8>, content_type: &str, filename: &str) -> impl IntoResponse {
     // RFC 5987 for the Chinese file name, with an ASCII fallback.
     let encoded: String = filename
         .bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect();
+    let extension = filename.rsplit_once('.').map_or("bin", |(_, e)| e);
     (
         [
-            (header::CONTENT_TYPE, XLSX.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"export.xlsx\"; filename*=UTF-8''{encoded}")),
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"export.{extension}\"; filename*=UTF-8''{encoded}"),
+            ),
         ],
         bytes,
     )

@@ -104,6 +104,10 @@ impl From<ServiceError> for AppError {
                 e.refusals = refusals.iter().map(RefusalOut::from).collect();
                 e
             }
+            ServiceError::Unavailable(what) => {
+                tracing::warn!(%what, "unavailable");
+                Self::new(S::SERVICE_UNAVAILABLE, "unavailable", what)
+            }
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 Self::new(S::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后再试或联系管理员")

@@ -609,6 +609,7 @@ struct ReportPage {
     agencies: Vec<(i64, String)>,
     regions: Vec<(String, String)>,
     xlsx: String,
+    pdf: String,
 }
 
 /// The name of a region code, or the code.
@@ -654,6 +655,7 @@ pub async fn report(State(s): State<AppState>, Path(year): Path<i16>, Query(q): 
         agencies,
         regions: below,
         xlsx: format!("/reports/{year}/report.xlsx?region={}", q.region.trim()),
+        pdf: format!("/reports/{year}/report.pdf?region={}", q.region.trim()),
     }))
 }
 
@@ -669,7 +671,35 @@ pub async fn agency_report(State(s): State<AppState>, Path((year, id)): Path<(i1
         agencies: Vec::new(),
         regions: Vec::new(),
         xlsx: format!("/reports/{year}/agencies/{id}/report.xlsx"),
+        pdf: format!("/reports/{year}/agencies/{id}/report.pdf"),
     }))
+}
+
+/// A region's report as PDF (503 with what to install when the server has no CJK font).
+pub async fn report_pdf(
+    State(s): State<AppState>,
+    Path(year): Path<i16>,
+    Query(q): Query<RegionQuery>,
+) -> Result<Response, AppError> {
+    let regions = s.service.public_regions().await?;
+    let (prefix, name) = region_of(&q, &regions)?;
+    let rollup = s.service.annual_rollup(year, &prefix).await?;
+    let agencies: Vec<(String, _)> = rollup.agencies.iter().map(|(a, f)| (a.data.name.clone(), f.clone())).collect();
+    let title = format!("{name} {year} 年度行政执法统计年报");
+    let bytes = s.service.report_pdf(&title, &rollup.total, &agencies).await?;
+    Ok(crate::api::download(bytes, crate::api::PDF, &format!("{name}{year}年度行政执法统计年报.pdf")).into_response())
+}
+
+pub async fn agency_report_pdf(
+    State(s): State<AppState>,
+    Path((year, id)): Path<(i16, i64)>,
+) -> Result<Response, AppError> {
+    let agency = s.service.public_agency(AgencyId(id)).await?.agency;
+    let r = s.service.published_annual_report(agency.id, year).await?;
+    let title = format!("{} {year} 年度行政执法统计年报", agency.data.name);
+    let bytes = s.service.report_pdf(&title, &r.data, &[]).await?;
+    Ok(crate::api::download(bytes, crate::api::PDF, &format!("{}{year}年度行政执法统计年报.pdf", agency.data.name))
+        .into_response())
 }
 
 pub async fn report_xlsx(

@@ -64,6 +64,12 @@ impl App {
         App { router: router(AppState { service: service.clone(), secure_cookies: false }), service }
     }
 
+    /// The same, looking for the PDFs' fonts in `dirs` only.
+    fn with_font_dirs(&self, dirs: Vec<std::path::PathBuf>) -> App {
+        let service = self.service.clone().with_font_dirs(dirs);
+        App { router: router(AppState { service: service.clone(), secure_cookies: false }), service }
+    }
+
     async fn send(&self, req: Request<Body>) -> Resp {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();

@@ -476,6 +476,29 @@ async fn pub_6_annual_report_of_last_year_counted_published_and_rolled_up() {
         assert!(page.contains("<svg") && page.contains("class=\"bar\""), "charts drawn on the server");
         assert!(page.contains("250.00 元"), "{page}");
 
+        // The PDF, typeset with the system's CJK font (CI installs
+        // fonts-noto-cjk); its text, read back by poppler, is the report's.
+        let pdf_path = format!("/reports/{year}/agencies/{}/report.pdf", o.agency);
+        assert!(page.contains(&pdf_path), "the page links its PDF");
+        let pdf = get_public(&app, &pdf_path).await;
+        if pdf.status == StatusCode::SERVICE_UNAVAILABLE && std::env::var_os("CI").is_none() {
+            eprintln!("no CJK font on this machine: the PDF's text not checked");
+        } else {
+            assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.text());
+            assert_eq!(pdf.headers[axum::http::header::CONTENT_TYPE], "application/pdf");
+            let text = pdf_text(&pdf.body);
+            for expected in ["年度行政执法统计年报", "罚款金额", "250.00 元", "行政处罚决定"] {
+                assert!(text.contains(expected), "{expected} in the PDF: {text}");
+            }
+        }
+        // Without a CJK font the PDF says what to install; the rest works.
+        let bare = app.with_font_dirs(vec![db.dir.join("no-fonts-here")]);
+        let refused = get_public(&bare, &pdf_path).await;
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(refused.text().contains("apt-get install fonts-noto-cjk"), "{}", refused.text());
+        let xlsx_path = format!("/reports/{year}/agencies/{}/report.xlsx", o.agency);
+        assert_eq!(get_public(&bare, &xlsx_path).await.status, StatusCode::OK);
+
         // A second agency, then the region rolled up.
         let other = zhifa_domain::agency::AgencyForm::from(&zhifa_store::testing::build::agency("other", "330106", 9));
         let other = app.service.create_agency(&sys, &other).await.unwrap();
@@ -494,4 +517,20 @@ async fn pub_6_annual_report_of_last_year_counted_published_and_rolled_up() {
         assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
     })
     .await;
+}
+
+/// The text of a PDF as poppler's `pdftotext` reads it (Debian's
+/// poppler-utils, which CI installs).
+fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("pdftotext")
+        .args(["-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("pdftotext (apt-get install poppler-utils): {e}"));
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
 }
