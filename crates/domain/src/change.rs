@@ -10,13 +10,13 @@ use crate::case::CaseData;
 use crate::complaint::ComplaintData;
 use crate::evidence::EvidenceMeta;
 use crate::ids::{
-    AgencyId, AnnualReportId, CaseId, CertificateId, ComplaintId, InspectionItemId, ItemId, PublicationId,
-    ReviewCatalogueId, ServiceGuideId, TokenId, UploadId, UserId,
+    AgencyId, AnnualReportId, CaseId, CertificateId, ComplaintId, DiscretionBenchmarkId, InspectionItemId, ItemId,
+    PublicationId, ReviewCatalogueId, ServiceGuideId, TokenId, UploadId, UserId,
 };
 use crate::people::{CertificateData, UserData};
 use crate::publication::PublicationData;
 use crate::region::RegionCode;
-use crate::registry::{InspectionItemData, ItemData, ServiceGuideData};
+use crate::registry::{DiscretionBenchmarkData, InspectionItemData, ItemData, ServiceGuideData};
 use crate::report::AnnualFigures;
 use crate::review::ReviewCatalogue;
 use jiff::Timestamp;
@@ -142,6 +142,15 @@ pub enum Change {
         version: i64,
         data: ServiceGuideData,
     },
+    CreateDiscretionBenchmark {
+        agency: AgencyId,
+        data: DiscretionBenchmarkData,
+    },
+    UpdateDiscretionBenchmark {
+        id: DiscretionBenchmarkId,
+        version: i64,
+        data: DiscretionBenchmarkData,
+    },
     /// An agency's first legal-review catalogue (one per agency).
     CreateReviewCatalogue {
         agency: AgencyId,
@@ -238,6 +247,8 @@ impl Change {
             Change::UpdateInspectionItem { .. } => "inspection_item.update",
             Change::CreateServiceGuide { .. } => "service_guide.create",
             Change::UpdateServiceGuide { .. } => "service_guide.update",
+            Change::CreateDiscretionBenchmark { .. } => "discretion_benchmark.create",
+            Change::UpdateDiscretionBenchmark { .. } => "discretion_benchmark.update",
             Change::CreateReviewCatalogue { .. } => "review_catalogue.create",
             Change::UpdateReviewCatalogue { .. } => "review_catalogue.update",
             Change::CreatePublication { .. } => "publication.create",
@@ -293,6 +304,8 @@ impl Change {
             Change::UpdateInspectionItem { version, data, .. } => json!({ "version": version, "data": data }),
             Change::CreateServiceGuide { agency, data } => json!({ "agency": agency, "data": data }),
             Change::UpdateServiceGuide { version, data, .. } => json!({ "version": version, "data": data }),
+            Change::CreateDiscretionBenchmark { agency, data } => json!({ "agency": agency, "data": data }),
+            Change::UpdateDiscretionBenchmark { version, data, .. } => json!({ "version": version, "data": data }),
             Change::CreateReviewCatalogue { agency, data } => json!({ "agency": agency, "data": data }),
             Change::UpdateReviewCatalogue { version, data, .. } => json!({ "version": version, "data": data }),
             Change::CreatePublication { agency, case, data } => json!({ "agency": agency, "case": case, "data": data }),

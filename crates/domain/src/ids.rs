@@ -51,6 +51,8 @@ id_type!(
     InspectionItemId,
     /// A service guide (服务指南).
     ServiceGuideId,
+    /// A discretion benchmark (自由裁量基准).
+    DiscretionBenchmarkId,
     /// A bearer token for machine clients.
     TokenId,
     /// A row of the append-only `records` table.

@@ -244,6 +244,20 @@ text_entry!(
     }
 );
 
+text_entry!(
+    /// 自由裁量基准: for one violation and one degree of circumstances, what
+    /// counts as that degree and the range of penalty it calls for.
+    DiscretionBenchmarkData {
+        violation: "违法行为", Text, true, 200;
+        basis: "违法依据", Long, true, 2000;
+        penalty_basis: "处罚依据", Long, true, 2000;
+        circumstances: "违法情节", Text, true, 100;
+        criteria: "情节认定标准", Long, true, 2000;
+        range: "裁量幅度", Long, true, 1000;
+        remarks: "备注", Long, false, 2000;
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

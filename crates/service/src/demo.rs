@@ -9,7 +9,7 @@ use zhifa_domain::agency::{AgencyCode, AgencyData, AgencyKind, Domain};
 use zhifa_domain::change::Change;
 use zhifa_domain::people::{Category, CertificateData, Role, UserData, Username};
 use zhifa_domain::region::RegionCode;
-use zhifa_domain::registry::{InspectionItemData, ItemData, Level, ServiceGuideData};
+use zhifa_domain::registry::{DiscretionBenchmarkData, InspectionItemData, ItemData, Level, ServiceGuideData};
 use zhifa_domain::review::{CatalogueEntryForm, ReviewCatalogue};
 use zhifa_domain::uscc::with_check_character;
 
@@ -23,6 +23,17 @@ pub struct DemoUser {
     pub role: Role,
     pub agency: String,
 }
+
+/// The demo agencies' discretion benchmarks: degree, what counts as it, range.
+const DEMO_DISCRETION: &[(&str, &str, &str)] = &[
+    (
+        "轻微",
+        "初次违法、危害后果轻微并及时改正",
+        "不予行政处罚（《中华人民共和国行政处罚法》第三十三条第一款），责令改正",
+    ),
+    ("一般", "违法行为未造成严重后果，或者有从轻情节", "在法定罚款幅度的中间值以下处以罚款"),
+    ("严重", "多次违法、造成严重后果或者拒不改正", "在法定罚款幅度的中间值以上至上限处以罚款"),
+];
 
 const REGIONS: &[(&str, &str)] = &[
     ("330000", "浙江省"),
@@ -398,6 +409,20 @@ impl Service {
                         phone: String::new(),
                     },
                 });
+                for (circumstances, criteria, range) in DEMO_DISCRETION {
+                    changes.push(Change::CreateDiscretionBenchmark {
+                        agency,
+                        data: DiscretionBenchmarkData {
+                            violation: format!("{}领域违反经营管理规范的行为", plan.domain.label()),
+                            basis: "相关法律、法规、规章的禁止性规定".into(),
+                            penalty_basis: "《中华人民共和国行政处罚法》第三十二条、第三十三条及相关法律的罚则".into(),
+                            circumstances: (*circumstances).into(),
+                            criteria: (*criteria).into(),
+                            range: (*range).into(),
+                            remarks: String::new(),
+                        },
+                    });
+                }
             }
             self.commit(&actor, "创建演示数据", changes).await?;
         }

@@ -360,11 +360,13 @@ pub struct AgencyProfile {
     pub inspection_items:
         Vec<crate::Entry<zhifa_domain::ids::InspectionItemId, zhifa_domain::registry::InspectionItemData>>,
     pub service_guides: Vec<crate::Entry<zhifa_domain::ids::ServiceGuideId, zhifa_domain::registry::ServiceGuideData>>,
+    pub discretion_benchmarks:
+        Vec<crate::Entry<zhifa_domain::ids::DiscretionBenchmarkId, zhifa_domain::registry::DiscretionBenchmarkData>>,
     pub on_time: OnTime,
 }
 
 /// The entities whose change history the public may read.
-pub const PUBLIC_HISTORY: &[&str] = &["agency", "item", "inspection_item", "service_guide"];
+pub const PUBLIC_HISTORY: &[&str] = &["agency", "item", "inspection_item", "service_guide", "discretion_benchmark"];
 
 impl Service {
     /// PUB-1: what the portal shows of an agency.
@@ -399,6 +401,7 @@ impl Service {
             items: self.store.items(id).await?,
             inspection_items: self.store.inspection_items(id).await?,
             service_guides: self.store.service_guides(id).await?,
+            discretion_benchmarks: self.store.discretion_benchmarks(id).await?,
             on_time: self.on_time(id).await?,
             agency,
             region_name,

@@ -8,10 +8,12 @@ use zhifa_docs::excel::{self, ExcelError};
 use zhifa_domain::Invalid;
 use zhifa_domain::agency::{AgencyData, AgencyForm};
 use zhifa_domain::change::Change;
-use zhifa_domain::ids::{AgencyId, CertificateId, InspectionItemId, ItemId, ServiceGuideId, UserId};
+use zhifa_domain::ids::{
+    AgencyId, CertificateId, DiscretionBenchmarkId, InspectionItemId, ItemId, ServiceGuideId, UserId,
+};
 use zhifa_domain::people::{CertificateData, CertificateForm, Role, UserForm, check_password_strength};
 use zhifa_domain::records::RecordBody;
-use zhifa_domain::registry::{InspectionItemData, ItemData, ItemForm, ServiceGuideData};
+use zhifa_domain::registry::{DiscretionBenchmarkData, InspectionItemData, ItemData, ItemForm, ServiceGuideData};
 use zhifa_store::{CertificateRow, Entry, UserRow};
 
 pub type Agency = Entry<AgencyId, AgencyData>;
@@ -285,6 +287,20 @@ impl Service {
         CreateServiceGuide,
         UpdateServiceGuide
     );
+    list_use_cases!(
+        "自由裁量基准",
+        discretion_benchmark,
+        discretion_benchmarks,
+        create_discretion_benchmark,
+        update_discretion_benchmark,
+        discretion_benchmark,
+        discretion_benchmarks,
+        DiscretionBenchmarkId,
+        DiscretionBenchmarkData,
+        DiscretionBenchmarkData,
+        CreateDiscretionBenchmark,
+        UpdateDiscretionBenchmark
+    );
 
     // ---- history ----
 
@@ -302,6 +318,10 @@ impl Service {
             }
             "service_guide" => {
                 self.store.service_guide(ServiceGuideId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id
+            }
+            "discretion_benchmark" => {
+                let row = self.store.discretion_benchmark(DiscretionBenchmarkId(id)).await?;
+                row.ok_or(ServiceError::NotFound)?.agency_id
             }
             _ => return Err(ServiceError::NotFound),
         };

@@ -282,6 +282,15 @@ pub(crate) async fn apply(
             let a = update_entry(tx, "service_guides", id.0, *version, &data.item, json(data)?, now).await?;
             (id.0, Some(a))
         }
+        Change::CreateDiscretionBenchmark { agency, data } => {
+            let id = insert_entry(tx, "discretion_benchmarks", agency.0, &data.violation, json(data)?, now).await?;
+            (id, Some(agency.0))
+        }
+        Change::UpdateDiscretionBenchmark { id, version, data } => {
+            let table = "discretion_benchmarks";
+            let a = update_entry(tx, table, id.0, *version, &data.violation, json(data)?, now).await?;
+            (id.0, Some(a))
+        }
         Change::CreateReviewCatalogue { agency, data } => {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO review_catalogues (agency_id, data, version, created_us, updated_us) \

@@ -36,6 +36,7 @@ pub enum Registry {
     Items,
     InspectionItems,
     ServiceGuides,
+    DiscretionBenchmarks,
     Cases,
     ReviewCatalogues,
     Publications,
@@ -44,13 +45,14 @@ pub enum Registry {
 }
 
 impl Registry {
-    pub const ALL: [Registry; 11] = [
+    pub const ALL: [Registry; 12] = [
         Registry::Agencies,
         Registry::Users,
         Registry::Certificates,
         Registry::Items,
         Registry::InspectionItems,
         Registry::ServiceGuides,
+        Registry::DiscretionBenchmarks,
         Registry::Cases,
         Registry::ReviewCatalogues,
         Registry::Publications,
@@ -67,6 +69,7 @@ impl Registry {
             Registry::Items => ("items", "item"),
             Registry::InspectionItems => ("inspection_items", "inspection_item"),
             Registry::ServiceGuides => ("service_guides", "service_guide"),
+            Registry::DiscretionBenchmarks => ("discretion_benchmarks", "discretion_benchmark"),
             Registry::Cases => ("cases", "case"),
             Registry::ReviewCatalogues => ("review_catalogues", "review_catalogue"),
             Registry::Publications => ("publications", "publication"),

@@ -8,10 +8,11 @@ use sqlx::{AssertSqlSafe, Row};
 use zhifa_domain::agency::AgencyData;
 use zhifa_domain::case::CaseData;
 use zhifa_domain::ids::{
-    AgencyId, CertificateId, InspectionItemId, ItemId, RecordId, ReviewCatalogueId, ServiceGuideId, TokenId, UserId,
+    AgencyId, CertificateId, DiscretionBenchmarkId, InspectionItemId, ItemId, RecordId, ReviewCatalogueId,
+    ServiceGuideId, TokenId, UserId,
 };
 use zhifa_domain::people::{CertificateData, UserData};
-use zhifa_domain::registry::{InspectionItemData, ItemData, ServiceGuideData};
+use zhifa_domain::registry::{DiscretionBenchmarkData, InspectionItemData, ItemData, ServiceGuideData};
 use zhifa_domain::review::ReviewCatalogue;
 
 /// A stored thing of an agency with its version (for optimistic updates).
@@ -111,6 +112,7 @@ enum List {
     Items,
     InspectionItems,
     ServiceGuides,
+    DiscretionBenchmarks,
     ReviewCatalogues,
 }
 
@@ -120,6 +122,7 @@ impl List {
             List::Items => "items",
             List::InspectionItems => "inspection_items",
             List::ServiceGuides => "service_guides",
+            List::DiscretionBenchmarks => "discretion_benchmarks",
             List::ReviewCatalogues => "review_catalogues",
         }
     }
@@ -173,6 +176,20 @@ impl Store {
 
     pub async fn service_guides(&self, agency: AgencyId) -> Result<Vec<Entry<ServiceGuideId, ServiceGuideData>>> {
         self.list_entries(List::ServiceGuides, agency).await
+    }
+
+    pub async fn discretion_benchmark(
+        &self,
+        id: DiscretionBenchmarkId,
+    ) -> Result<Option<Entry<DiscretionBenchmarkId, DiscretionBenchmarkData>>> {
+        self.list_entry(List::DiscretionBenchmarks, id.0).await
+    }
+
+    pub async fn discretion_benchmarks(
+        &self,
+        agency: AgencyId,
+    ) -> Result<Vec<Entry<DiscretionBenchmarkId, DiscretionBenchmarkData>>> {
+        self.list_entries(List::DiscretionBenchmarks, agency).await
     }
 
     /// The agency's legal-review catalogue, if it has one.

@@ -13,9 +13,11 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use zhifa_domain::agency::AgencyForm;
-use zhifa_domain::ids::{AgencyId, CertificateId, InspectionItemId, ItemId, ServiceGuideId, TokenId, UserId};
+use zhifa_domain::ids::{
+    AgencyId, CertificateId, DiscretionBenchmarkId, InspectionItemId, ItemId, ServiceGuideId, TokenId, UserId,
+};
 use zhifa_domain::people::{CertificateForm, UserForm};
-use zhifa_domain::registry::{InspectionItemData, ItemForm, ServiceGuideData};
+use zhifa_domain::registry::{DiscretionBenchmarkData, InspectionItemData, ItemForm, ServiceGuideData};
 use zhifa_service::Entry;
 
 type ApiResult<T> = Result<T, AppError>;
@@ -64,6 +66,7 @@ out_type!(CertificateOut, CertificateForm, CertificateUpdate);
 out_type!(ItemOut, ItemForm, ItemUpdate);
 out_type!(InspectionItemOut, InspectionItemData, InspectionItemUpdate);
 out_type!(ServiceGuideOut, ServiceGuideData, ServiceGuideUpdate);
+out_type!(DiscretionBenchmarkOut, DiscretionBenchmarkData, DiscretionBenchmarkUpdate);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Created {
@@ -345,9 +348,25 @@ list_api!(
     ServiceGuideData,
     ServiceGuideUpdate
 );
+list_api!(
+    list_discretion_benchmarks,
+    create_discretion_benchmark,
+    get_discretion_benchmark,
+    update_discretion_benchmark,
+    discretion_benchmarks,
+    create_discretion_benchmark,
+    discretion_benchmark,
+    update_discretion_benchmark,
+    "/api/v1/agencies/{id}/discretion-benchmarks",
+    "/api/v1/discretion-benchmarks/{id}",
+    DiscretionBenchmarkId,
+    DiscretionBenchmarkOut,
+    DiscretionBenchmarkData,
+    DiscretionBenchmarkUpdate
+);
 
 #[utoipa::path(get, path = "/api/v1/history/{entity}/{id}",
-    params(("entity" = String, Path, description = "agency, user, certificate, item, inspection_item or service_guide"), ("id" = i64, Path)),
+    params(("entity" = String, Path, description = "agency, user, certificate, item, inspection_item, service_guide or discretion_benchmark"), ("id" = i64, Path)),
     responses((status = 200, body = Vec<HistoryOut>), (status = 404, body = ErrorBody)))]
 pub async fn history(
     State(s): State<AppState>,
@@ -487,6 +506,8 @@ pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Pa
         list_items, create_item, get_item, update_item,
         list_inspection_items, create_inspection_item, get_inspection_item, update_inspection_item,
         list_service_guides, create_service_guide, get_service_guide, update_service_guide,
+        list_discretion_benchmarks, create_discretion_benchmark, get_discretion_benchmark,
+        update_discretion_benchmark,
         history, export_items, import_items, export_personnel, import_personnel,
         list_tokens, create_token, revoke_token,
         calendar_days, calendar_deadline, calendar_periods, calendar_years,

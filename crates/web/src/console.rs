@@ -9,9 +9,11 @@ use axum::Form as PostForm;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use zhifa_domain::ids::{AgencyId, InspectionItemId, ItemId, ServiceGuideId};
+use zhifa_domain::ids::{AgencyId, DiscretionBenchmarkId, InspectionItemId, ItemId, ServiceGuideId};
 use zhifa_domain::people::categories_label;
-use zhifa_domain::registry::{FieldKind, Form, InspectionItemData, ItemForm, ServiceGuideData};
+use zhifa_domain::registry::{
+    DiscretionBenchmarkData, FieldKind, Form, InspectionItemData, ItemForm, ServiceGuideData,
+};
 use zhifa_service::{Agency, Principal};
 
 type PageResult = Result<Response, PageError>;
@@ -129,7 +131,7 @@ struct AgencyPage {
     csrf: String,
     agency: Agency,
     updated: String,
-    counts: (usize, usize, usize, usize),
+    counts: (usize, usize, usize, usize, usize),
 }
 
 /// Beijing time: UTC+8 without daylight saving since 1991, so it needs no
@@ -151,6 +153,7 @@ pub async fn agency(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, P
         s.service.items(&actor, id).await?.len(),
         s.service.inspection_items(&actor, id).await?.len(),
         s.service.service_guides(&actor, id).await?.len(),
+        s.service.discretion_benchmarks(&actor, id).await?.len(),
     );
     let updated = local_time(agency.updated_at);
     Ok(render(&AgencyPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), agency, updated, counts }))
@@ -176,12 +179,13 @@ struct TablePage {
     export_link: Option<String>,
 }
 
-/// The three lists that share generic pages.
+/// The lists that share generic pages.
 #[derive(Debug, Clone, Copy)]
 enum ListKind {
     Items,
     InspectionItems,
     ServiceGuides,
+    DiscretionBenchmarks,
 }
 
 impl ListKind {
@@ -190,6 +194,7 @@ impl ListKind {
             "items" => Some(Self::Items),
             "inspection-items" => Some(Self::InspectionItems),
             "service-guides" => Some(Self::ServiceGuides),
+            "discretion-benchmarks" => Some(Self::DiscretionBenchmarks),
             _ => None,
         }
     }
@@ -199,6 +204,7 @@ impl ListKind {
             Self::Items => "items",
             Self::InspectionItems => "inspection-items",
             Self::ServiceGuides => "service-guides",
+            Self::DiscretionBenchmarks => "discretion-benchmarks",
         }
     }
 
@@ -207,6 +213,7 @@ impl ListKind {
             Self::Items => "item",
             Self::InspectionItems => "inspection_item",
             Self::ServiceGuides => "service_guide",
+            Self::DiscretionBenchmarks => "discretion_benchmark",
         }
     }
 
@@ -215,6 +222,7 @@ impl ListKind {
             Self::Items => "执法事项清单",
             Self::InspectionItems => "随机抽查事项清单",
             Self::ServiceGuides => "服务指南",
+            Self::DiscretionBenchmarks => "自由裁量基准",
         }
     }
 
@@ -223,6 +231,7 @@ impl ListKind {
             Self::Items => ItemForm::FIELDS,
             Self::InspectionItems => InspectionItemData::FIELDS,
             Self::ServiceGuides => ServiceGuideData::FIELDS,
+            Self::DiscretionBenchmarks => DiscretionBenchmarkData::FIELDS,
         }
     }
 }
@@ -313,6 +322,16 @@ pub async fn list(
         ListKind::ServiceGuides => s
             .service
             .service_guides(&actor, agency.id)
+            .await?
+            .iter()
+            .map(|e| {
+                let (edit, history) = link(e.id.0);
+                RowView { cells: row_cells(&e.data, TABLE_COLUMNS), edit, history }
+            })
+            .collect(),
+        ListKind::DiscretionBenchmarks => s
+            .service
+            .discretion_benchmarks(&actor, agency.id)
             .await?
             .iter()
             .map(|e| {
@@ -417,6 +436,9 @@ pub async fn new_form(
         ListKind::Items => form_page(&user, ctx, &ItemForm::default(), None, StatusCode::OK),
         ListKind::InspectionItems => form_page(&user, ctx, &InspectionItemData::default(), None, StatusCode::OK),
         ListKind::ServiceGuides => form_page(&user, ctx, &ServiceGuideData::default(), None, StatusCode::OK),
+        ListKind::DiscretionBenchmarks => {
+            form_page(&user, ctx, &DiscretionBenchmarkData::default(), None, StatusCode::OK)
+        }
     })
 }
 
@@ -471,6 +493,7 @@ pub async fn create(
         ListKind::Items => save!(ItemForm, create_item),
         ListKind::InspectionItems => save!(InspectionItemData, create_inspection_item),
         ListKind::ServiceGuides => save!(ServiceGuideData, create_service_guide),
+        ListKind::DiscretionBenchmarks => save!(DiscretionBenchmarkData, create_discretion_benchmark),
     }
 }
 
@@ -497,6 +520,7 @@ pub async fn edit_form(
         ListKind::Items => show!(item, ItemId, ItemForm::from),
         ListKind::InspectionItems => show!(inspection_item, InspectionItemId, Clone::clone),
         ListKind::ServiceGuides => show!(service_guide, ServiceGuideId, Clone::clone),
+        ListKind::DiscretionBenchmarks => show!(discretion_benchmark, DiscretionBenchmarkId, Clone::clone),
     }
 }
 
@@ -533,6 +557,9 @@ pub async fn update(
             save!(InspectionItemData, inspection_item, update_inspection_item, InspectionItemId)
         }
         ListKind::ServiceGuides => save!(ServiceGuideData, service_guide, update_service_guide, ServiceGuideId),
+        ListKind::DiscretionBenchmarks => {
+            save!(DiscretionBenchmarkData, discretion_benchmark, update_discretion_benchmark, DiscretionBenchmarkId)
+        }
     }
 }
 

@@ -36,6 +36,10 @@ pub fn router(state: AppState) -> Router {
         .route("/agencies/{id}/items", get(api::list_items).post(api::create_item))
         .route("/agencies/{id}/inspection-items", get(api::list_inspection_items).post(api::create_inspection_item))
         .route("/agencies/{id}/service-guides", get(api::list_service_guides).post(api::create_service_guide))
+        .route(
+            "/agencies/{id}/discretion-benchmarks",
+            get(api::list_discretion_benchmarks).post(api::create_discretion_benchmark),
+        )
         .route("/agencies/{id}/items.xlsx", get(api::export_items).post(api::import_items))
         .route("/agencies/{id}/personnel.xlsx", get(api::export_personnel).post(api::import_personnel))
         .route("/users/{id}", get(api::get_user).put(api::update_user))
@@ -46,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/items/{id}", get(api::get_item).put(api::update_item))
         .route("/inspection-items/{id}", get(api::get_inspection_item).put(api::update_inspection_item))
         .route("/service-guides/{id}", get(api::get_service_guide).put(api::update_service_guide))
+        .route("/discretion-benchmarks/{id}", get(api::get_discretion_benchmark).put(api::update_discretion_benchmark))
         .route("/history/{entity}/{id}", get(api::history))
         .route("/calendar/days", get(api::calendar_days))
         .route("/calendar/deadline", get(api::calendar_deadline))

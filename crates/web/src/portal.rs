@@ -404,6 +404,7 @@ struct AgencyPage {
     items_updated: String,
     inspection_updated: String,
     guides_updated: String,
+    discretion_updated: String,
     procedures: Vec<(String, String)>,
     rate: String,
 }
@@ -422,6 +423,7 @@ pub async fn agency(State(s): State<AppState>, Path(id): Path<i64>) -> PageResul
         items_updated: last_updated(p.items.iter().map(|e| e.updated_at)),
         inspection_updated: last_updated(p.inspection_items.iter().map(|e| e.updated_at)),
         guides_updated: last_updated(p.service_guides.iter().map(|e| e.updated_at)),
+        discretion_updated: last_updated(p.discretion_benchmarks.iter().map(|e| e.updated_at)),
         rate: p.on_time.rate().map_or_else(|| "—".to_owned(), |r| format!("{r:.1}%")),
         procedures,
         p,
@@ -444,11 +446,12 @@ struct HistoryPage {
 
 /// The fields of a version's data, each with its label on the forms.
 fn fields_of(entity: &str, data: &serde_json::Value) -> Vec<(String, String)> {
-    use zhifa_domain::registry::{Form, InspectionItemData, ItemForm, ServiceGuideData};
+    use zhifa_domain::registry::{DiscretionBenchmarkData, Form, InspectionItemData, ItemForm, ServiceGuideData};
     let labels = match entity {
         "agency" => zhifa_domain::agency::AgencyForm::FIELDS,
         "item" => ItemForm::FIELDS,
         "inspection_item" => InspectionItemData::FIELDS,
+        "discretion_benchmark" => DiscretionBenchmarkData::FIELDS,
         _ => ServiceGuideData::FIELDS,
     };
     let inner = data.get("data").unwrap_or(data);

@@ -398,6 +398,12 @@ async fn each_registry_change_leaves_one_record_with_its_actor() {
                 json!({"item":"事项","basis":"依据","accepting_body":"受理","approving_body":"决定","conditions":"条件","materials":"材料","flow":"流程","time_limit":"20日","supervision":"渠道"}),
                 "service_guide.create",
             ),
+            (
+                "discretion_benchmark",
+                format!("/api/v1/agencies/{a}/discretion-benchmarks"),
+                json!({"violation":"销售超过保质期的食品","basis":"《食品安全法》第三十四条","penalty_basis":"《食品安全法》第一百二十四条","circumstances":"一般","criteria":"货值金额一万元以下","range":"处五万元以上十万元以下罚款"}),
+                "discretion_benchmark.create",
+            ),
             ("user", format!("/api/v1/agencies/{a}/users"), json!({"username":"new-officer","name":"新人","role":"officer"}), "user.create"),
         ];
         for (entity, path, body, kind) in cases {
@@ -416,6 +422,7 @@ async fn each_registry_change_leaves_one_record_with_its_actor() {
                 "item" => "items",
                 "inspection_item" => "inspection-items",
                 "service_guide" => "service-guides",
+                "discretion_benchmark" => "discretion-benchmarks",
                 _ => "users",
             });
             let mut update = body.clone();
