@@ -499,23 +499,32 @@ fn search_index(db: &DbArgs) -> Result<zhifa_search::SearchIndex> {
 /// Publish the annual reports of `year` and, with `out`, write the workbook.
 async fn annual_report(service: &Service, year: i16, agency: Option<&str>, out: Option<&Path>) -> Result<()> {
     use std::io::Write;
-    let agencies = match agency {
-        Some(code) => vec![service.agency_by_code(&CLI, code).await.with_context(|| format!("找不到执法主体 {code}"))?],
-        None => service.agencies(&CLI).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+    let figures: Vec<(String, zhifa_domain::report::AnnualFigures)> = match agency {
+        Some(code) => {
+            let a = service.agency_by_code(&CLI, code).await.with_context(|| format!("找不到执法主体 {code}"))?;
+            let f = service
+                .publish_annual_report(&CLI, a.id, year)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .with_context(|| format!("{} 的年报生成失败", a.data.name))?;
+            vec![(a.data.name, f)]
+        }
+        None => {
+            eprint!("统计 {year} 年度全部案件……");
+            std::io::stderr().flush().ok();
+            let published = service
+                .publish_annual_reports(&CLI, year, |done, total| {
+                    eprint!("\r公布 {year} 年度年报：{done}/{total}        ");
+                    std::io::stderr().flush().ok();
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .context("年报生成失败")?;
+            eprintln!();
+            published.into_iter().map(|(a, f)| (a.data.name, f)).collect()
+        }
     };
-    let total = agencies.len();
-    let mut figures = Vec::new();
-    for (i, a) in agencies.iter().enumerate() {
-        let f = service
-            .publish_annual_report(&CLI, a.id, year)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("{} 的年报生成失败", a.data.name))?;
-        eprint!("\r公布 {year} 年度年报：{}/{total}", i + 1);
-        std::io::stderr().flush().ok();
-        figures.push((a.data.name.clone(), f));
-    }
-    eprintln!();
+    let total = figures.len();
     let mut sum = zhifa_domain::report::AnnualFigures::new(year);
     sum.agencies = 0;
     for (_, f) in &figures {

@@ -34,19 +34,25 @@ fn main() {
             };
             let started = Instant::now();
             let (ids, _) = index.search(&q).unwrap();
-            latencies.push(started.elapsed());
+            latencies.push((i % QUERIES.len(), started.elapsed()));
             assert!(!ids.is_empty() || i < QUERIES.len(), "{} found nothing", q.text);
             i += 1;
         }
         latencies
     };
-    let mut all: Vec<Duration> = std::thread::scope(|s| {
+    let each: Vec<(usize, Duration)> = std::thread::scope(|s| {
         let a = s.spawn(|| run(0));
         let b = s.spawn(|| run(3));
         let mut v = a.join().unwrap();
         v.extend(b.join().unwrap());
         v
     });
+    for (k, word) in QUERIES.iter().enumerate() {
+        let times: Vec<f64> = each.iter().filter(|(q, _)| *q == k).map(|(_, d)| d.as_secs_f64() * 1e3).collect();
+        let (_, total) = index.search(&SearchQuery { text: (*word).into(), limit: 20, ..Default::default() }).unwrap();
+        println!("  {word}: {total} matches, mean {:.2} ms", times.iter().sum::<f64>() / times.len().max(1) as f64);
+    }
+    let mut all: Vec<Duration> = each.into_iter().map(|(_, d)| d).collect();
     all.sort_unstable();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     println!(

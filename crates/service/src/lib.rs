@@ -166,6 +166,9 @@ pub struct Service {
     /// The newest outbox id the index is known to be up to date with (any
     /// topic): a search asks only whether the outbox has grown past it.
     search_checked: Arc<std::sync::atomic::AtomicI64>,
+    /// Searches run at once: one per core, the rest wait their turn in
+    /// order (64 searches sharing two cores would all be slow, some very).
+    search_turns: Arc<tokio::sync::Semaphore>,
     /// Signs the questions of the public's forms (`with_form_key`).
     form_key: Arc<[u8; 32]>,
     /// Where CJK fonts for PDFs are looked for (`with_font_dirs`).
@@ -199,6 +202,9 @@ impl Service {
             search: None,
             search_lock: Arc::default(),
             search_checked: Arc::default(),
+            search_turns: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            )),
             form_key: Arc::new(random_key()),
             retention: zhifa_domain::publication::Retention::default(),
             font_dirs: Arc::new(zhifa_docs::pdf::SYSTEM_FONT_DIRS.iter().map(std::path::PathBuf::from).collect()),
@@ -220,6 +226,9 @@ impl Service {
             search: None,
             search_lock: Arc::default(),
             search_checked: Arc::default(),
+            search_turns: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            )),
             form_key: Arc::new(random_key()),
             retention: zhifa_domain::publication::Retention::default(),
             font_dirs: Arc::new(zhifa_docs::pdf::SYSTEM_FONT_DIRS.iter().map(std::path::PathBuf::from).collect()),

@@ -30,12 +30,37 @@ impl Service {
         let mut after = 0;
         loop {
             let cases = self.store.case_facts_after(agency, after, PAGE).await?;
-            let Some(&(last, _, _)) = cases.last() else { break };
+            let Some(&(last, ..)) = cases.last() else { break };
             after = last;
-            for (_, number, facts) in &cases {
+            for (_, _, number, facts) in &cases {
                 f.pub_6_count_case(facts, recorded.contains(number));
             }
         }
+        self.count_the_rest(agency, &mut f).await?;
+        Ok(f)
+    }
+
+    /// PUB-6: every agency's figures of `year`, the cases counted in one
+    /// pass over the table (agencies without cases get a report of zeros).
+    async fn all_annual_figures(&self, year: i16) -> Result<std::collections::HashMap<AgencyId, AnnualFigures>> {
+        let recorded = self.store.recorded_cases().await?;
+        let mut figures: std::collections::HashMap<AgencyId, AnnualFigures> = Default::default();
+        let mut after = 0;
+        loop {
+            let cases = self.store.all_case_facts_after(after, PAGE).await?;
+            let Some(&(last, ..)) = cases.last() else { break };
+            after = last;
+            for (_, agency, number, facts) in &cases {
+                let is_recorded = recorded.get(agency).is_some_and(|numbers| numbers.contains(number));
+                figures.entry(*agency).or_insert_with(|| AnnualFigures::new(year)).pub_6_count_case(facts, is_recorded);
+            }
+        }
+        Ok(figures)
+    }
+
+    /// The figures that are not counted from cases: publications, people, complaints.
+    async fn count_the_rest(&self, agency: AgencyId, f: &mut AnnualFigures) -> Result<()> {
+        let year = f.year;
         let (published, on_time) = self.store.publication_counts(agency, date(year, 1, 1), date(year, 12, 31)).await?;
         f.published = u32::try_from(published).unwrap_or(u32::MAX);
         f.published_on_time = u32::try_from(on_time).unwrap_or(u32::MAX);
@@ -60,7 +85,7 @@ impl Service {
                 f.complaints_answered += u32::from(c.data.answer.is_some());
             }
         }
-        Ok(f)
+        Ok(())
     }
 
     /// PUB-6: count and publish (or publish again) `agency`'s report of `year`.
@@ -73,6 +98,43 @@ impl Service {
             return Err(zhifa_domain::Invalid::new("年度", format!("{year} 年尚未结束")).into());
         }
         let figures = self.annual_figures(agency, year).await?;
+        self.publish_figures(actor, agency, figures).await
+    }
+
+    /// PUB-6: count and publish the report of `year` of every agency the
+    /// actor may publish for, counting the cases in one pass;
+    /// `progress(done, total)` after each.
+    pub async fn publish_annual_reports(
+        &self,
+        actor: &Actor,
+        year: i16,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Vec<(Agency, AnnualFigures)>> {
+        if year >= self.today().year() {
+            return Err(zhifa_domain::Invalid::new("年度", format!("{year} 年尚未结束")).into());
+        }
+        let agencies: Vec<Agency> = self
+            .store
+            .agencies_in("")
+            .await?
+            .into_iter()
+            .filter(|a| authz::can_publish(actor, Scope { agency: a.id, region: &a.data.region }))
+            .collect();
+        let mut counted = self.all_annual_figures(year).await?;
+        let total = agencies.len();
+        let mut out = Vec::with_capacity(total);
+        for (i, a) in agencies.into_iter().enumerate() {
+            let mut f = counted.remove(&a.id).unwrap_or_else(|| AnnualFigures::new(year));
+            self.count_the_rest(a.id, &mut f).await?;
+            let f = self.publish_figures(actor, a.id, f).await?;
+            out.push((a, f));
+            progress(i + 1, total);
+        }
+        Ok(out)
+    }
+
+    async fn publish_figures(&self, actor: &Actor, agency: AgencyId, figures: AnnualFigures) -> Result<AnnualFigures> {
+        let year = figures.year;
         let change = match self.store.annual_report(agency, year).await? {
             None => Change::CreateAnnualReport { agency, data: figures.clone() },
             Some(r) => Change::UpdateAnnualReport { id: r.id, version: r.version, data: figures.clone() },

@@ -123,6 +123,7 @@ impl Service {
             offset: usize::try_from(filter.offset.max(0)).unwrap_or(0),
         };
         let index = index.clone();
+        let _turn = self.search_turns.acquire().await.map_err(|e| ServiceError::Internal(e.to_string()))?;
         let (ids, total) = tokio::task::spawn_blocking(move || index.search(&query))
             .await
             .map_err(|e| ServiceError::Internal(e.to_string()))?

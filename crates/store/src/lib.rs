@@ -25,7 +25,7 @@ pub use complaints::ComplaintRow;
 pub use ledger::{CheckpointRow, LeafRow, LedgerMeta, Registry};
 pub use publications::{PublicationFilter, PublicationRow};
 pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};
-pub use reports::AnnualReportRow;
+pub use reports::{AnnualReportRow, CaseFactsRow};
 pub use scan::{CompletedNodes, LedgerBatch, RegistryRow};
 pub use uploads::{UploadRow, UploadState};
 

@@ -20,7 +20,8 @@ pub struct PublicationRow {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub data: PublicationData,
-    /// The ledger index of the current version's record.
+    /// The ledger index of the current version's record (read for one
+    /// publication; `None` in lists).
     pub ledger_index: Option<u64>,
 }
 
@@ -41,9 +42,14 @@ pub struct PublicationFilter {
     pub offset: i64,
 }
 
+/// A publication's columns, with the ledger index of its newest record
+/// (for one publication's page).
 const PUB_COLS: &str = "p.id, p.agency_id, p.case_id, a.region_code, p.version, p.created_us, p.updated_us, p.data, \
     (SELECT l.idx FROM records r JOIN ledger_leaves l ON l.record_id = r.id \
       WHERE r.entity = 'publication' AND r.entity_id = p.id ORDER BY r.id DESC LIMIT 1) AS ledger_index";
+
+/// The same without the ledger index (`None`): for lists, which do not show it.
+const LIST_COLS: &str = "p.id, p.agency_id, p.case_id, a.region_code, p.version, p.created_us, p.updated_us, p.data, CAST(NULL AS BIGINT) AS ledger_index";
 
 /// A publication row as `PUB_COLS` reads it, from either driver.
 type PubParts = (i64, i64, i64, String, i64, i64, i64, String, Option<i64>);
@@ -120,7 +126,7 @@ impl Store {
         let from =
             format!("FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE {}", conditions.join(" AND "));
         let list = format!(
-            "SELECT {PUB_COLS} {from} ORDER BY p.published_on DESC, p.id DESC LIMIT ${} OFFSET ${}",
+            "SELECT {LIST_COLS} {from} ORDER BY p.published_on DESC, p.id DESC LIMIT ${} OFFSET ${}",
             at + 1,
             at + 2
         );
@@ -186,7 +192,7 @@ impl Store {
         }
         let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT {PUB_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.id IN ({})",
+            "SELECT {LIST_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.id IN ({})",
             marks.join(", ")
         );
         let read = self.sqlite_point_read(|c| {
@@ -210,7 +216,7 @@ impl Store {
     /// Publications with ids after `after`, in id order (for rebuilding an index).
     pub async fn publications_after(&self, after: i64, limit: i64) -> Result<Vec<PublicationRow>> {
         let sql = format!(
-            "SELECT {PUB_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.id > $1 \
+            "SELECT {LIST_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.id > $1 \
              ORDER BY p.id LIMIT $2"
         );
         let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(&self.pool).await?;

@@ -33,29 +33,34 @@ const FACT_PATHS: [&str; 13] = [
     "deliberations",
 ];
 
-/// `(id, number, facts)` of an agency's cases after an id, the facts as one
-/// JSON array: the case's JSON is parsed once per row.
-fn facts_sql(dialect: Dialect) -> String {
+/// `(id, agency, number, facts)` of the cases after an id (of one agency,
+/// with `agency`), the facts as one JSON array: each case's JSON is parsed
+/// once. Parameters: the agency if any, then the id, then the limit.
+fn facts_sql(dialect: Dialect, agency: bool) -> String {
+    let (filter, after, limit) = if agency { ("agency_id = $1 AND ", "$2", "$3") } else { ("", "$1", "$2") };
     match dialect {
         Dialect::Sqlite => {
             let paths: Vec<String> = FACT_PATHS.iter().map(|p| format!("'$.{p}'")).collect();
             format!(
-                "SELECT id, number, json_extract(data, {}) FROM cases \
-                 WHERE agency_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                "SELECT id, agency_id, number, json_extract(data, {}) FROM cases \
+                 WHERE {filter}id > {after} ORDER BY id LIMIT {limit}",
                 paths.join(", ")
             )
         }
         Dialect::Postgres => {
             let paths: Vec<String> = FACT_PATHS.iter().map(|p| format!("j #> '{{{}}}'", p.replace('.', ","))).collect();
             format!(
-                "SELECT id, number, jsonb_build_array({})::text FROM \
-                 (SELECT id, number, data::jsonb AS j FROM cases WHERE agency_id = $1 AND id > $2 ORDER BY id LIMIT $3) s \
-                 ORDER BY id",
+                "SELECT id, agency_id, number, jsonb_build_array({})::text FROM \
+                 (SELECT id, agency_id, number, data::jsonb AS j FROM cases \
+                  WHERE {filter}id > {after} ORDER BY id LIMIT {limit}) s ORDER BY id",
                 paths.join(", ")
             )
         }
     }
 }
+
+/// A case as the report reads it: id, agency, number, facts.
+pub type CaseFactsRow = (i64, AgencyId, String, CaseFacts);
 
 #[derive(Deserialize)]
 struct Submitted {
@@ -143,44 +148,65 @@ impl Store {
     }
 
     /// What the agency's cases with ids after `after` contribute to the
-    /// annual report, in id order: `(id, number, facts)`. Only the counted
-    /// fields are read out of each case's JSON, by the database; on a
-    /// SQLite file through `rusqlite` (as `scan` does: sqlx hands rows over
-    /// one at a time, which costs more than reading them).
-    pub async fn case_facts_after(
-        &self,
-        agency: AgencyId,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<(i64, String, CaseFacts)>> {
-        let sql = facts_sql(self.dialect);
-        let raw: Vec<(i64, String, String)> = match (self.dialect, self.sqlite_path.clone()) {
+    /// annual report, in id order. Only the counted fields are read out of
+    /// each case's JSON, by the database.
+    pub async fn case_facts_after(&self, agency: AgencyId, after: i64, limit: i64) -> Result<Vec<CaseFactsRow>> {
+        self.facts(Some(agency), after, limit).await
+    }
+
+    /// The same of every agency's cases: one pass over the table in its
+    /// order on disk (a province's report).
+    pub async fn all_case_facts_after(&self, after: i64, limit: i64) -> Result<Vec<CaseFactsRow>> {
+        self.facts(None, after, limit).await
+    }
+
+    /// On a SQLite file through `rusqlite` (as `scan` does: sqlx hands rows
+    /// over one at a time, which costs more than reading them).
+    async fn facts(&self, agency: Option<AgencyId>, after: i64, limit: i64) -> Result<Vec<CaseFactsRow>> {
+        let sql = facts_sql(self.dialect, agency.is_some());
+        let mut binds: Vec<i64> = agency.map(|a| a.0).into_iter().collect();
+        binds.extend([after, limit]);
+        let raw: Vec<(i64, i64, String, String)> = match (self.dialect, self.sqlite_path.clone()) {
             (Dialect::Sqlite, Some(path)) => tokio::task::spawn_blocking(move || {
                 let conn = crate::scan::open_sqlite(&path)?;
                 let mut query = conn.prepare(&sql).map_err(crate::scan::sqlite_error)?;
                 let rows = query
-                    .query_map(rusqlite::params![agency.0, after, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .query_map(rusqlite::params_from_iter(&binds), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                     .map_err(crate::scan::sqlite_error)?;
                 rows.collect::<Result<Vec<_>, _>>().map_err(crate::scan::sqlite_error)
             })
             .await
             .map_err(|e| StoreError::Corrupt { table: "cases", message: e.to_string() })??,
             _ => {
-                sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(agency.0)
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for b in binds {
+                    q = q.bind(b);
+                }
+                q.fetch_all(&self.pool).await?
             }
         };
         raw.into_iter()
-            .map(|(id, number, facts)| {
+            .map(|(id, agency, number, facts)| {
                 let row: FactsRow = serde_json::from_str(&facts)
                     .map_err(|e| StoreError::Corrupt { table: "cases", message: format!("{number}: {e}") })?;
-                Ok((id, number, row.into()))
+                Ok((id, AgencyId(agency), number, row.into()))
             })
             .collect()
+    }
+
+    /// Every agency's numbers of cases with a complete audio/video record.
+    pub async fn recorded_cases(
+        &self,
+    ) -> Result<std::collections::HashMap<AgencyId, std::collections::HashSet<String>>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT DISTINCT agency_id, case_number FROM uploads WHERE state = 'complete'")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut out: std::collections::HashMap<AgencyId, std::collections::HashSet<String>> = Default::default();
+        for (agency, number) in rows {
+            out.entry(AgencyId(agency)).or_default().insert(number);
+        }
+        Ok(out)
     }
 
     /// Numbers of the agency's cases that have a complete audio/video record.

@@ -117,6 +117,7 @@ async fn pub_5_every_demo_decision_published_and_no_personal_data_on_the_portal(
         // PUB-6: what the report reads of each case straight from the
         // database is what the case says.
         let mut kinds = std::collections::HashSet::new();
+        let mut every = Vec::new();
         for agency in app.service.public_agencies().await.unwrap() {
             let store = app.service.store();
             let filter = zhifa_store::CaseFilter { agency: Some(agency.id), limit: 100_000, ..Default::default() };
@@ -127,7 +128,9 @@ async fn pub_5_every_demo_decision_published_and_no_personal_data_on_the_portal(
                 let page = store.case_facts_after(agency.id, first.0, 1).await.unwrap();
                 assert_eq!(page, vec![second.clone()], "paged by id");
             }
-            for (id, number, f) in facts {
+            every.extend(facts.iter().cloned());
+            for (id, a, number, f) in facts {
+                assert_eq!(a, agency.id);
                 let case = cases.iter().find(|c| c.id.0 == id).unwrap();
                 assert_eq!((&number, &f), (&case.number, &zhifa_domain::report::CaseFacts::of(&case.data)));
                 kinds.insert((
@@ -139,6 +142,16 @@ async fn pub_5_every_demo_decision_published_and_no_personal_data_on_the_portal(
             }
         }
         assert!(kinds.len() >= 5, "the demo's cases differ enough to tell: {kinds:?}");
+        // The province's report reads every case in one pass, in id order,
+        // and counts what each agency's own report counts.
+        every.sort_by_key(|(id, ..)| *id);
+        assert_eq!(app.service.store().all_case_facts_after(0, 10_000_000).await.unwrap(), every);
+        let year = app.service.today().year() - 1;
+        let reports = app.service.publish_annual_reports(&sys, year, |_, _| {}).await.unwrap();
+        assert!(reports.iter().any(|(_, f)| f.penalties > 0 && f.permits_granted > 0), "last year's demo cases");
+        for (a, f) in &reports {
+            assert_eq!(f, &app.service.annual_figures(a.id, year).await.unwrap(), "{}", a.data.name);
+        }
         // PUB-1: an agency's page lists its officers with certificates, its
         // lists with their last change, and links to each entry's history.
         let page = get_public(&app, &format!("/agencies/{}", demo.id)).await.text();
