@@ -34,7 +34,7 @@ port=18080
 "$zhifa" --data "$dir" serve --listen "127.0.0.1:$port" >"$dir/serve.log" 2>&1 &
 server=$!
 nginx_dir="$(mktemp -d)"
-trap 'kill $server 2>/dev/null; nginx -c "$nginx_dir/nginx.conf" -s stop 2>/dev/null; rm -rf "$nginx_dir"' EXIT
+trap 'kill $server 2>/dev/null || true; nginx -c "$nginx_dir/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$nginx_dir"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 
 # 1. A general-procedure penalty's page (it has the full text).
