@@ -678,18 +678,29 @@ pub async fn agency_report(State(s): State<AppState>, Path((year, id)): Path<(i1
     }))
 }
 
+/// A region's figures for a download: its name, the total and each agency's.
+async fn region_figures(
+    s: &AppState,
+    year: i16,
+    q: &RegionQuery,
+) -> Result<(String, zhifa_domain::report::AnnualFigures, Vec<(String, zhifa_domain::report::AnnualFigures)>), AppError>
+{
+    let regions = s.service.public_regions().await?;
+    let (prefix, name) = region_of(q, &regions)?;
+    let rollup = s.service.annual_rollup(year, &prefix).await?;
+    let agencies = rollup.agencies.iter().map(|(a, f)| (a.data.name.clone(), f.clone())).collect();
+    Ok((name, rollup.total, agencies))
+}
+
 /// A region's report as PDF (503 with what to install when the server has no CJK font).
 pub async fn report_pdf(
     State(s): State<AppState>,
     Path(year): Path<i16>,
     Query(q): Query<RegionQuery>,
 ) -> Result<Response, AppError> {
-    let regions = s.service.public_regions().await?;
-    let (prefix, name) = region_of(&q, &regions)?;
-    let rollup = s.service.annual_rollup(year, &prefix).await?;
-    let agencies: Vec<(String, _)> = rollup.agencies.iter().map(|(a, f)| (a.data.name.clone(), f.clone())).collect();
+    let (name, total, agencies) = region_figures(&s, year, &q).await?;
     let title = format!("{name} {year} 年度行政执法统计年报");
-    let bytes = s.service.report_pdf(&title, &rollup.total, &agencies).await?;
+    let bytes = s.service.report_pdf(&title, &total, &agencies).await?;
     Ok(crate::api::download(bytes, crate::api::PDF, &format!("{name}{year}年度行政执法统计年报.pdf")).into_response())
 }
 
@@ -710,11 +721,8 @@ pub async fn report_xlsx(
     Path(year): Path<i16>,
     Query(q): Query<RegionQuery>,
 ) -> Result<Response, AppError> {
-    let regions = s.service.public_regions().await?;
-    let (prefix, name) = region_of(&q, &regions)?;
-    let rollup = s.service.annual_rollup(year, &prefix).await?;
-    let agencies: Vec<(String, _)> = rollup.agencies.iter().map(|(a, f)| (a.data.name.clone(), f.clone())).collect();
-    let bytes = zhifa_service::report::workbook(&rollup.total, &agencies)?;
+    let (name, total, agencies) = region_figures(&s, year, &q).await?;
+    let bytes = zhifa_service::report::workbook(&total, &agencies)?;
     Ok(crate::api::xlsx_download(bytes, &format!("{name}{year}年度行政执法统计年报.xlsx")).into_response())
 }
 
