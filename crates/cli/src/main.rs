@@ -590,7 +590,7 @@ async fn serve(service: Service, args: &ServeArgs) -> Result<()> {
             tracing::error!(error = %e, "search index catch-up");
         }
     });
-    let state = AppState { service, secure_cookies: args.secure_cookies };
+    let state = AppState::new(service, args.secure_cookies);
     zhifa_web::serve(state, args.listen, |addr| {
         use std::io::Write;
         println!("Zhifa 正在 http://{addr}/console 提供服务，公示门户 http://{addr}/（Ctrl-C 停止）");

@@ -292,6 +292,12 @@ impl Service {
         }
     }
 
+    /// The current version of a publication the public may ask for (its
+    /// page is the same for the same version on the same day).
+    pub async fn public_publication_version(&self, id: PublicationId) -> Result<i64> {
+        self.store.publication_version(id).await?.ok_or(ServiceError::NotFound)
+    }
+
     /// The newest record of a publication, its leaf and its inclusion proof
     /// against the current checkpoint, checked here as anyone can check it.
     pub async fn publication_proof(&self, id: PublicationId) -> Result<PublicationProof> {

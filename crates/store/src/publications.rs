@@ -87,6 +87,16 @@ impl Store {
         parts.map(publication_row).transpose()
     }
 
+    /// A publication's version (a decision page checks its cached copy
+    /// against it: read in place on SQLite).
+    pub async fn publication_version(&self, id: PublicationId) -> Result<Option<i64>> {
+        const SQL: &str = "SELECT version FROM publications WHERE id = $1";
+        match self.sqlite_point_read(|c| c.prepare_cached(SQL)?.query_row([id.0], |r| r.get(0)).optional()) {
+            Some(version) => version,
+            None => Ok(sqlx::query_scalar(SQL).bind(id.0).fetch_optional(&self.pool).await?),
+        }
+    }
+
     pub async fn publication_of_case(&self, case: CaseId) -> Result<Option<PublicationRow>> {
         let sql =
             format!("SELECT {PUB_COLS} FROM publications p JOIN agencies a ON a.id = p.agency_id WHERE p.case_id = $1");

@@ -23,6 +23,14 @@ pub struct AppState {
     pub service: Service,
     /// Mark cookies `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
+    /// Rendered decision pages, each checked against its version.
+    pub pages: portal::PageCache,
+}
+
+impl AppState {
+    pub fn new(service: Service, secure_cookies: bool) -> Self {
+        Self { service, secure_cookies, pages: portal::PageCache::default() }
+    }
 }
 
 /// Every route of the server.

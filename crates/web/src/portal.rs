@@ -9,7 +9,7 @@ use crate::error::{AppError, PageError};
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zhifa_domain::ids::{AgencyId, PublicationId};
@@ -258,9 +258,54 @@ struct DecisionPage {
     ledger_index: Option<u64>,
 }
 
+/// Rendered decision pages by publication id, each with the version and
+/// the day it was rendered for: a page is served again only while both
+/// hold, so a correction or withdrawal is never served stale (the version is
+/// read for every request) and expiry takes effect on its day.
+#[derive(Debug, Clone, Default)]
+pub struct PageCache(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, CachedPage>>>);
+
+#[derive(Debug)]
+struct CachedPage {
+    version: i64,
+    day: jiff::civil::Date,
+    html: std::sync::Arc<str>,
+}
+
+/// Pages kept at most; past that the cache starts again.
+const CACHED_PAGES: usize = 10_000;
+
+impl PageCache {
+    fn get(&self, id: i64, version: i64, day: jiff::civil::Date) -> Option<std::sync::Arc<str>> {
+        let pages = self.0.lock().ok()?;
+        pages.get(&id).filter(|p| p.version == version && p.day == day).map(|p| p.html.clone())
+    }
+
+    fn put(&self, id: i64, version: i64, day: jiff::civil::Date, html: std::sync::Arc<str>) {
+        if let Ok(mut pages) = self.0.lock() {
+            if pages.len() >= CACHED_PAGES {
+                pages.clear();
+            }
+            pages.insert(id, CachedPage { version, day, html });
+        }
+    }
+}
+
 pub async fn decision(State(s): State<AppState>, Path(id): Path<i64>) -> PageResult {
+    let version = s.service.public_publication_version(PublicationId(id)).await?;
+    let today = s.service.today();
+    if let Some(html) = s.pages.get(id, version, today) {
+        return Ok(Html(html.to_string()).into_response());
+    }
     let row = s.service.public_publication(PublicationId(id)).await?;
-    Ok(render(&DecisionPage { d: PublicDecision::from(&row), ledger_index: row.ledger_index }))
+    let page = DecisionPage { d: PublicDecision::from(&row), ledger_index: row.ledger_index };
+    match page.render() {
+        Ok(html) => {
+            s.pages.put(id, row.version, today, html.as_str().into());
+            Ok(Html(html).into_response())
+        }
+        Err(_) => Ok(render(&page)),
+    }
 }
 
 /// Everything needed to check a published decision independently.

@@ -50,7 +50,7 @@ impl App {
         )
         .with_blobs(zhifa_service::Blobs::new(db.dir.join("evidence")))
         .with_search(zhifa_search::SearchIndex::in_memory().unwrap());
-        App { router: router(AppState { service: service.clone(), secure_cookies: false }), service }
+        App { router: router(AppState::new(service.clone(), false)), service }
     }
 
     /// The same, with the service's clock `ahead` seconds in the future.
@@ -61,13 +61,13 @@ impl App {
             jiff::Timestamp::now() + jiff::SignedDuration::from_secs(seconds)
         });
         let service = app.service.with_clock(clock);
-        App { router: router(AppState { service: service.clone(), secure_cookies: false }), service }
+        App { router: router(AppState::new(service.clone(), false)), service }
     }
 
     /// The same, looking for the PDFs' fonts in `dirs` only.
     fn with_font_dirs(&self, dirs: Vec<std::path::PathBuf>) -> App {
         let service = self.service.clone().with_font_dirs(dirs);
-        App { router: router(AppState { service: service.clone(), secure_cookies: false }), service }
+        App { router: router(AppState::new(service.clone(), false)), service }
     }
 
     async fn send(&self, req: Request<Body>) -> Resp {
