@@ -298,47 +298,24 @@ pub async fn list(
     let link = |eid: i64| {
         (Some(format!("/console/{slug}/{eid}/edit")), Some(format!("/console/history/{}/{eid}", kind.entity())))
     };
+    macro_rules! rows {
+        ($list:ident, $form:expr) => {
+            s.service
+                .$list(&actor, agency.id)
+                .await?
+                .iter()
+                .map(|e| {
+                    let (edit, history) = link(e.id.0);
+                    RowView { cells: row_cells(&$form(&e.data), TABLE_COLUMNS), edit, history }
+                })
+                .collect()
+        };
+    }
     let rows: Vec<RowView> = match kind {
-        ListKind::Items => s
-            .service
-            .items(&actor, agency.id)
-            .await?
-            .iter()
-            .map(|e| {
-                let (edit, history) = link(e.id.0);
-                RowView { cells: row_cells(&ItemForm::from(&e.data), TABLE_COLUMNS), edit, history }
-            })
-            .collect(),
-        ListKind::InspectionItems => s
-            .service
-            .inspection_items(&actor, agency.id)
-            .await?
-            .iter()
-            .map(|e| {
-                let (edit, history) = link(e.id.0);
-                RowView { cells: row_cells(&e.data, TABLE_COLUMNS), edit, history }
-            })
-            .collect(),
-        ListKind::ServiceGuides => s
-            .service
-            .service_guides(&actor, agency.id)
-            .await?
-            .iter()
-            .map(|e| {
-                let (edit, history) = link(e.id.0);
-                RowView { cells: row_cells(&e.data, TABLE_COLUMNS), edit, history }
-            })
-            .collect(),
-        ListKind::DiscretionBenchmarks => s
-            .service
-            .discretion_benchmarks(&actor, agency.id)
-            .await?
-            .iter()
-            .map(|e| {
-                let (edit, history) = link(e.id.0);
-                RowView { cells: row_cells(&e.data, TABLE_COLUMNS), edit, history }
-            })
-            .collect(),
+        ListKind::Items => rows!(items, ItemForm::from),
+        ListKind::InspectionItems => rows!(inspection_items, Clone::clone),
+        ListKind::ServiceGuides => rows!(service_guides, Clone::clone),
+        ListKind::DiscretionBenchmarks => rows!(discretion_benchmarks, Clone::clone),
     };
     Ok(render(&TablePage {
         me,
