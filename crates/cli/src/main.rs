@@ -131,7 +131,7 @@ enum Command {
     /// The tamper-evident ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
-    /// Rebuild this server's search index of published decisions from the database.
+    /// Rebuild this server's search indexes (published decisions, public lists) from the database.
     Reindex,
     /// Reports.
     #[command(subcommand)]
@@ -469,7 +469,7 @@ async fn open(db: &DbArgs, calendar: Calendar) -> Result<Service> {
     let signer = Signer::from_pkcs8_pem(&meta.origin, &pem)?;
     let service = Service::new(store, calendar, signer)
         .with_blobs(blobs(db)?)
-        .with_search(search_index(db)?)
+        .with_search(search_index(db)?, list_index(db)?)
         .with_form_key(pem.as_bytes())
         .with_retention(zhifa_domain::publication::Retention {
             light_penalty_months: db.publication_months_warning,
@@ -492,6 +492,19 @@ fn search_index(db: &DbArgs) -> Result<zhifa_search::SearchIndex> {
         Err(e) => {
             tracing::warn!(error = %e, dir = %dir.display(), "search index in use; keeping one in memory");
             zhifa_search::SearchIndex::in_memory().context("无法创建检索索引")
+        }
+    }
+}
+
+/// This server's index of the agencies' public lists, `DATA/search-lists`
+/// (in memory when another process holds it, as for `search_index`).
+fn list_index(db: &DbArgs) -> Result<zhifa_search::ListIndex> {
+    let dir = db.data.join("search-lists");
+    match zhifa_search::ListIndex::open(&dir) {
+        Ok(index) => Ok(index),
+        Err(e) => {
+            tracing::warn!(error = %e, dir = %dir.display(), "list index in use; keeping one in memory");
+            zhifa_search::ListIndex::in_memory().context("无法创建检索索引")
         }
     }
 }
@@ -568,7 +581,7 @@ async fn reindex(service: &Service) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("重建检索索引失败")?;
     eprintln!();
-    println!("检索索引已重建：{n} 条公示，用时 {:.1} 秒", started.elapsed().as_secs_f64());
+    println!("检索索引已重建：{n} 条公示及各机关公示清单，用时 {:.1} 秒", started.elapsed().as_secs_f64());
     Ok(())
 }
 

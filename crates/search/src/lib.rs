@@ -1,5 +1,5 @@
-//! Chinese full-text search of published decisions (PUB-7): a tantivy index
-//! with the jieba tokenizer. Each server keeps its own index; the service
+//! Chinese full-text search of published decisions and of the agencies'
+//! public lists (PUB-7): tantivy indexes with the jieba tokenizer. Each server keeps its own index; the service
 //! feeds it from the outbox and records in the index's commit how far it has
 //! read, so that a restarted or second server catches up by itself.
 
@@ -54,6 +54,8 @@ pub struct SearchQuery {
     /// Region codes starting with this (2, 4 or 6 digits).
     pub region_prefix: Option<String>,
     pub agency_id: Option<i64>,
+    /// Any of these agencies (those of one domain).
+    pub agencies: Option<Vec<i64>>,
     pub category: Option<String>,
     pub decided_from: Option<Date>,
     pub decided_to: Option<Date>,
@@ -74,18 +76,84 @@ struct Fields {
     expires: Field,
 }
 
-const TOKENIZER: &str = "jieba";
+/// The analyzer's name, in the schema: a new name when what it does changes,
+/// so that an index made by the old one is rebuilt (`Core::open`).
+const TOKENIZER: &str = "jieba_lowercase";
 
-/// The search index, safe to share between request handlers.
-pub struct SearchIndex {
+mod lists;
+pub use lists::{ListDoc, ListHit, ListIndex, ListQuery};
+
+/// A tantivy index with its writer and its watermark: what both indexes share.
+struct Core {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
+    /// The outbox id of the last commit (its payload), kept at hand.
+    watermark: AtomicI64,
+}
+
+impl Core {
+    /// The index in `dir` (created if absent or of another schema: a
+    /// rebuild is then due, which a watermark of 0 says).
+    fn open(dir: &Path, schema: Schema) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let directory = tantivy::directory::MmapDirectory::open(dir)?;
+        let index = match Index::open_or_create(directory, schema.clone()) {
+            Ok(index) => index,
+            Err(tantivy::TantivyError::SchemaError(_)) => {
+                std::fs::remove_dir_all(dir)?;
+                std::fs::create_dir_all(dir)?;
+                Index::create_in_dir(dir, schema)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Self::with(index)
+    }
+
+    fn with(index: Index) -> Result<Self> {
+        index.tokenizers().register(TOKENIZER, analyzer());
+        let writer = index.writer_with_num_threads(1, 32_000_000)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let watermark = index.load_metas()?.payload.and_then(|p| p.parse().ok()).unwrap_or(0);
+        Ok(Self { reader, writer: Mutex::new(writer), watermark: AtomicI64::new(watermark) })
+    }
+
+    fn watermark(&self) -> i64 {
+        self.watermark.load(Ordering::Acquire)
+    }
+
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>> {
+        self.writer.lock().map_err(|_| SearchError::Poisoned)
+    }
+
+    /// Commit what the writer holds, with `watermark`, and let searches see it.
+    fn commit(&self, writer: &mut IndexWriter, watermark: i64) -> Result<()> {
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&watermark.to_string());
+        commit.commit()?;
+        self.watermark.store(watermark, Ordering::Release);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Remove everything (before a rebuild).
+    fn clear(&self) -> Result<()> {
+        let mut writer = self.writer()?;
+        writer.delete_all_documents()?;
+        self.commit(&mut writer, 0)
+    }
+
+    fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+}
+
+/// The index of published decisions, safe to share between request handlers.
+pub struct SearchIndex {
+    core: Core,
     fields: Fields,
     /// The day (as `day` numbers it) through which expired decisions have
     /// been taken out.
     pruned_through: AtomicI64,
-    /// The outbox id of the last commit (its payload), kept at hand.
-    watermark: AtomicI64,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -96,12 +164,9 @@ impl std::fmt::Debug for SearchIndex {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text_options = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(TOKENIZER).set_index_option(IndexRecordOption::WithFreqs),
-    );
     let fields = Fields {
         id: b.add_i64_field("id", INDEXED | STORED | FAST),
-        text: b.add_text_field("text", text_options),
+        text: b.add_text_field("text", text_options()),
         region: b.add_text_field("region", STRING),
         agency: b.add_i64_field("agency", INDEXED),
         category: b.add_text_field("category", STRING),
@@ -111,13 +176,22 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// Searched text: jieba words with their frequencies (for scoring).
+fn text_options() -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer(TOKENIZER).set_index_option(IndexRecordOption::WithFreqs),
+    )
+}
+
 /// A day as a sortable number: 2025-09-30 → 20250930.
 fn day(d: Date) -> i64 {
     i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
 }
 
+/// Jieba's words, lower-cased (a USCC or certificate number is found
+/// whatever case it is typed in).
 fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::from(tantivy_jieba::JiebaTokenizer::new())
+    TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new()).filter(tantivy::tokenizer::LowerCaser).build()
 }
 
 /// The words of `text` as the index holds them (punctuation and spaces dropped).
@@ -134,65 +208,60 @@ pub fn words(text: &str) -> Vec<String> {
     out
 }
 
+/// A query that must match: one term (with frequencies, for scoring).
+fn term_query(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+}
+
+/// Region codes are indexed with their 2-, 4- and 6-digit prefixes, so that
+/// a province, city or county is one term.
+fn add_region(doc: &mut TantivyDocument, field: Field, region: &str) {
+    for len in [2, 4, 6] {
+        if let Some(prefix) = region.get(..len) {
+            doc.add_text(field, prefix);
+        }
+    }
+}
+
+/// Any of these agencies (empty: no filter).
+fn any_agency(field: Field, agencies: &[i64]) -> Option<Box<dyn Query>> {
+    match agencies {
+        [] => None,
+        [one] => Some(term_query(Term::from_field_i64(field, *one))),
+        many => Some(Box::new(BooleanQuery::new(
+            many.iter().map(|a| (Occur::Should, term_query(Term::from_field_i64(field, *a)))).collect(),
+        ))),
+    }
+}
+
 impl SearchIndex {
     /// The index in `dir` (created if absent or of another schema: a
     /// rebuild is then due, which a watermark of 0 says).
     pub fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir)?;
         let (schema, fields) = schema();
-        let directory = tantivy::directory::MmapDirectory::open(dir)?;
-        let index = match Index::open_or_create(directory, schema.clone()) {
-            Ok(index) => index,
-            Err(tantivy::TantivyError::SchemaError(_)) => {
-                std::fs::remove_dir_all(dir)?;
-                std::fs::create_dir_all(dir)?;
-                Index::create_in_dir(dir, schema)?
-            }
-            Err(e) => return Err(e.into()),
-        };
-        Self::with(index, fields)
+        Ok(Self::with(Core::open(dir, schema)?, fields))
     }
 
     /// An index in memory (tests, and servers that rebuild at start).
     pub fn in_memory() -> Result<Self> {
         let (schema, fields) = schema();
-        Self::with(Index::create_in_ram(schema), fields)
+        Ok(Self::with(Core::with(Index::create_in_ram(schema))?, fields))
     }
 
-    fn with(index: Index, fields: Fields) -> Result<Self> {
-        index.tokenizers().register(TOKENIZER, analyzer());
-        let writer = index.writer_with_num_threads(1, 32_000_000)?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let watermark = index.load_metas()?.payload.and_then(|p| p.parse().ok()).unwrap_or(0);
-        Ok(Self {
-            reader,
-            writer: Mutex::new(writer),
-            fields,
-            pruned_through: AtomicI64::new(0),
-            watermark: AtomicI64::new(watermark),
-        })
+    fn with(core: Core, fields: Fields) -> Self {
+        Self { core, fields, pruned_through: AtomicI64::new(0) }
     }
 
     /// How far the outbox has been read into this index (0: nothing yet).
     pub fn watermark(&self) -> Result<i64> {
-        Ok(self.watermark.load(Ordering::Acquire))
-    }
-
-    /// Commit what the writer holds, with `watermark`, and let searches see it.
-    fn commit(&self, writer: &mut IndexWriter, watermark: i64) -> Result<()> {
-        let mut commit = writer.prepare_commit()?;
-        commit.set_payload(&watermark.to_string());
-        commit.commit()?;
-        self.watermark.store(watermark, Ordering::Release);
-        self.reader.reload()?;
-        Ok(())
+        Ok(self.core.watermark())
     }
 
     /// Put `docs` in (replacing earlier versions), take `removed` out, and
     /// commit with the new watermark; searches see it on return.
     pub fn apply(&self, docs: &[DecisionDoc], removed: &[i64], watermark: i64) -> Result<()> {
         let f = self.fields;
-        let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        let mut writer = self.core.writer()?;
         for id in removed.iter().chain(docs.iter().map(|d| &d.id)) {
             writer.delete_term(Term::from_field_i64(f.id, *id));
         }
@@ -200,25 +269,19 @@ impl SearchIndex {
             let mut doc = TantivyDocument::default();
             doc.add_i64(f.id, d.id);
             doc.add_text(f.text, &d.text);
-            for len in [2, 4, 6] {
-                if let Some(prefix) = d.region.get(..len) {
-                    doc.add_text(f.region, prefix);
-                }
-            }
+            add_region(&mut doc, f.region, &d.region);
             doc.add_i64(f.agency, d.agency_id);
             doc.add_text(f.category, &d.category);
             doc.add_i64(f.decided, day(d.decided_on));
             doc.add_i64(f.expires, day(d.expires_on));
             writer.add_document(doc)?;
         }
-        self.commit(&mut writer, watermark)
+        self.core.commit(&mut writer, watermark)
     }
 
     /// Remove everything (before a rebuild).
     pub fn clear(&self) -> Result<()> {
-        let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
-        writer.delete_all_documents()?;
-        self.commit(&mut writer, 0)
+        self.core.clear()
     }
 
     /// Take out the decisions whose publication period ended before `today`
@@ -229,13 +292,13 @@ impl SearchIndex {
         if self.pruned_through.load(Ordering::Acquire) >= today {
             return Ok(());
         }
-        let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        let mut writer = self.core.writer()?;
         if self.pruned_through.load(Ordering::Acquire) >= today {
             return Ok(());
         }
         let expired = Term::from_field_i64(self.fields.expires, today);
         writer.delete_query(Box::new(RangeQuery::new(Bound::Unbounded, Bound::Excluded(expired))))?;
-        self.commit(&mut writer, self.watermark()?)?;
+        self.core.commit(&mut writer, self.core.watermark())?;
         self.pruned_through.store(today, Ordering::Release);
         Ok(())
     }
@@ -252,18 +315,22 @@ impl SearchIndex {
         }
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let term = |term: Term| -> Box<dyn Query> { Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) };
         for w in words(&q.text) {
-            clauses.push((Occur::Must, term(Term::from_field_text(f.text, &w))));
+            clauses.push((Occur::Must, term_query(Term::from_field_text(f.text, &w))));
         }
         if let Some(r) = &q.region_prefix {
-            clauses.push((Occur::Must, term(Term::from_field_text(f.region, r))));
+            clauses.push((Occur::Must, term_query(Term::from_field_text(f.region, r))));
         }
         if let Some(c) = &q.category {
-            clauses.push((Occur::Must, term(Term::from_field_text(f.category, c))));
+            clauses.push((Occur::Must, term_query(Term::from_field_text(f.category, c))));
         }
         if let Some(a) = q.agency_id {
-            clauses.push((Occur::Must, term(Term::from_field_i64(f.agency, a))));
+            clauses.push((Occur::Must, term_query(Term::from_field_i64(f.agency, a))));
+        }
+        if let Some(any) = &q.agencies {
+            // None of no agencies: an empty disjunction matches nothing.
+            let query = any_agency(f.agency, any).unwrap_or_else(|| Box::new(BooleanQuery::new(Vec::new())));
+            clauses.push((Occur::Must, query));
         }
         if q.decided_from.is_some() || q.decided_to.is_some() {
             let bound = |d: Option<Date>| {
@@ -276,7 +343,7 @@ impl SearchIndex {
             1 => clauses.remove(0).1,
             _ => Box::new(BooleanQuery::new(clauses)),
         };
-        let searcher = self.reader.searcher();
+        let searcher = self.core.reader.searcher();
         let top = TopDocs::with_limit(q.limit.max(1)).and_offset(q.offset).order_by_score();
         let hits = searcher.search(&query, &top)?;
         let total = query.count(&searcher)?;
@@ -298,7 +365,7 @@ impl SearchIndex {
 
     /// Documents in the index.
     pub fn len(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.core.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -335,7 +402,7 @@ mod tests {
                 &[
                     doc(1, "当事人销售超过保质期的食品，罚款人民币 3,000.00 元", "330106", "penalty", date(2025, 3, 1)),
                     doc(2, "食品经营许可申请，准予行政许可", "330102", "permit", date(2025, 6, 1)),
-                    doc(3, "未按规定公示环境信息", "330203", "penalty", date(2025, 9, 1)),
+                    doc(3, "未按规定公示环境信息 91330106MA2H", "330203", "penalty", date(2025, 9, 1)),
                 ],
                 &[],
                 7,
@@ -347,6 +414,7 @@ mod tests {
         assert_eq!((ids, n), (vec![1, 2], 2));
         assert_eq!(index.search(&q("保质期")).unwrap().0, vec![1]);
         assert_eq!(index.search(&q("环境信息")).unwrap().0, vec![3]);
+        assert_eq!(index.search(&q("91330106ma2h")).unwrap().0, vec![3], "whatever the case");
         assert_eq!(index.search(&q("不存在的词语")).unwrap().1, 0);
         let hangzhou = SearchQuery { region_prefix: Some("3301".into()), ..q("食品") };
         assert_eq!(index.search(&hangzhou).unwrap().1, 2);

@@ -18,7 +18,7 @@ pub mod publicity;
 mod registry;
 pub mod report;
 pub mod review;
-mod search;
+pub mod search;
 
 pub use auth::{Principal, SignedIn};
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
@@ -161,6 +161,8 @@ pub struct Service {
     procedures: Arc<zhifa_domain::case::procedure::Procedures>,
     /// This server's search index of published decisions (`with_search`).
     search: Option<Arc<zhifa_search::SearchIndex>>,
+    /// … and of the agencies' public lists.
+    lists: Option<Arc<zhifa_search::ListIndex>>,
     /// One catch-up of the index at a time.
     search_lock: Arc<tokio::sync::Mutex<()>>,
     /// The newest outbox id the index is known to be up to date with (any
@@ -200,6 +202,7 @@ impl Service {
             clock: Arc::new(Timestamp::now),
             procedures: Arc::new(embedded_procedures()),
             search: None,
+            lists: None,
             search_lock: Arc::default(),
             search_checked: Arc::default(),
             search_turns: Arc::new(tokio::sync::Semaphore::new(
@@ -224,6 +227,7 @@ impl Service {
             clock: Arc::new(Timestamp::now),
             procedures: Arc::new(embedded_procedures()),
             search: None,
+            lists: None,
             search_lock: Arc::default(),
             search_checked: Arc::default(),
             search_turns: Arc::new(tokio::sync::Semaphore::new(
@@ -247,10 +251,11 @@ impl Service {
         Self { procedures: Arc::new(procedures), ..self }
     }
 
-    /// Keep published decisions searchable in `index` (fed from the outbox).
+    /// Keep published decisions searchable in `decisions` and the agencies'
+    /// public lists in `lists` (both fed from the outbox).
     #[must_use]
-    pub fn with_search(self, index: zhifa_search::SearchIndex) -> Self {
-        Self { search: Some(Arc::new(index)), search_checked: Arc::default(), ..self }
+    pub fn with_search(self, decisions: zhifa_search::SearchIndex, lists: zhifa_search::ListIndex) -> Self {
+        Self { search: Some(Arc::new(decisions)), lists: Some(Arc::new(lists)), search_checked: Arc::default(), ..self }
     }
 
     /// Derive the key that signs the public forms' questions from `secret`

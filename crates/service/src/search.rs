@@ -1,10 +1,13 @@
-//! Search of published decisions (PUB-7): this server's index, brought up
-//! to date from the outbox before every search and after every publication
-//! command, so that a withdrawal is gone from the results at once, on every
-//! server; and rebuilt whole by `zhifa reindex`.
+//! Search of published decisions and of the agencies' public lists
+//! (PUB-7): this server's two indexes, brought up to date from the outbox
+//! before every search and after every publication command, so that a
+//! withdrawal is gone from the results at once, on every server; and
+//! rebuilt whole by `zhifa reindex`.
 
 use crate::{Result, Service, ServiceError};
-use zhifa_search::{DecisionDoc, SearchIndex, SearchQuery};
+use zhifa_domain::ids::AgencyId;
+use zhifa_search::{DecisionDoc, ListDoc, ListIndex, SearchIndex, SearchQuery};
+pub use zhifa_search::{ListHit, ListQuery};
 use zhifa_store::{PublicationFilter, PublicationRow};
 
 /// Publication events read per round of catching up.
@@ -64,33 +67,188 @@ async fn apply(
         .map_err(search_error)
 }
 
+/// An agency's public entries as the lists' index holds them: the agency,
+/// its officers (active, with a certificate; shown while it is valid) and
+/// its four lists.
+async fn list_docs(service: &Service, agency: AgencyId) -> Result<Vec<ListDoc>> {
+    use zhifa_domain::people::categories_label;
+    let store = &service.store;
+    let Some(a) = store.agency(agency).await? else { return Ok(Vec::new()) };
+    let entry = |kind: &str, id: i64, title: String, detail: String, text: &[&str]| ListDoc {
+        kind: kind.to_owned(),
+        id,
+        agency_id: agency.0,
+        region: a.data.region.as_str().to_owned(),
+        domain: a.data.domain.code().to_owned(),
+        text: std::iter::once(title.as_str()).chain(text.iter().copied()).collect::<Vec<_>>().join("\n"),
+        title,
+        detail,
+        valid_from: None,
+        valid_to: None,
+    };
+    let d = &a.data;
+    let mut docs = vec![entry(
+        "agency",
+        agency.0,
+        d.name.clone(),
+        format!("{} · {}", d.domain.label(), d.kind.label()),
+        &[d.uscc.as_str(), &d.legal_basis, &d.address, &d.phone],
+    )];
+    let users = store.users(agency).await?;
+    for c in store.certificates(agency).await? {
+        let Some(u) = users.iter().find(|u| u.user.id == c.user_id && u.user.data.active) else { continue };
+        let (u, c) = (&u.user.data, &c.cert);
+        let categories = categories_label(&c.data.categories);
+        let mut doc = entry(
+            "officer",
+            c.id.0,
+            u.name.clone(),
+            format!("{} · 执法证号 {} · {categories}", u.post, c.data.number),
+            &[&u.post, &c.data.number, &categories],
+        );
+        doc.valid_from = Some(c.data.valid_from);
+        doc.valid_to = Some(c.data.valid_to);
+        docs.push(doc);
+    }
+    for i in store.items(agency).await? {
+        let (id, i) = (i.id.0, &i.data);
+        let basis = format!("{}{}", i.basis_law, i.basis_article);
+        let detail = format!("{} · {basis}", i.category.label());
+        docs.push(entry("item", id, i.name.clone(), detail, &[&i.code, &basis, &i.basis_text, &i.remarks]));
+    }
+    for i in store.inspection_items(agency).await? {
+        let (id, i) = (i.id.0, &i.data);
+        let detail = format!("抽查对象：{} · {} · {}", i.object, i.method, i.frequency);
+        docs.push(entry("inspection_item", id, i.name.clone(), detail, &[&i.basis, &i.object, &i.content]));
+    }
+    for g in store.service_guides(agency).await? {
+        let (id, g) = (g.id.0, &g.data);
+        let detail = format!("受理机构：{} · 办理时限：{}", g.accepting_body, g.time_limit);
+        let text = [&g.basis, &g.accepting_body, &g.approving_body, &g.conditions, &g.materials, &g.flow];
+        docs.push(entry("service_guide", id, g.item.clone(), detail, &text.map(String::as_str)));
+    }
+    for b in store.discretion_benchmarks(agency).await? {
+        let (id, b) = (b.id.0, &b.data);
+        let title = format!("{}（{}）", b.violation, b.circumstances);
+        let detail = format!("裁量幅度：{}", b.range);
+        docs.push(entry(
+            "discretion_benchmark",
+            id,
+            title,
+            detail,
+            &[&b.basis, &b.penalty_basis, &b.criteria, &b.range],
+        ));
+    }
+    Ok(docs)
+}
+
+/// The public lists' kinds: code and label.
+pub const LIST_KINDS: &[(&str, &str)] = &[
+    ("agency", "执法主体"),
+    ("officer", "执法人员"),
+    ("item", "执法事项"),
+    ("inspection_item", "随机抽查事项"),
+    ("service_guide", "服务指南"),
+    ("discretion_benchmark", "自由裁量基准"),
+];
+
+/// Put `agencies`' entries in again, with watermark `mark`.
+async fn replace_lists(
+    service: &Service,
+    index: &std::sync::Arc<ListIndex>,
+    agencies: Vec<i64>,
+    mark: i64,
+) -> Result<()> {
+    let mut docs = Vec::new();
+    for a in &agencies {
+        docs.extend(list_docs(service, AgencyId(*a)).await?);
+    }
+    let index = index.clone();
+    tokio::task::spawn_blocking(move || index.replace_agencies(&agencies, &docs, mark))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(search_error)
+}
+
 impl Service {
-    /// Bring the index up to date with the outbox (a no-op without an index).
+    /// Bring both indexes up to date with the outbox (a no-op without them).
     pub async fn catch_up_search(&self) -> Result<()> {
         use std::sync::atomic::Ordering;
-        let Some(index) = &self.search else { return Ok(()) };
+        if self.search.is_none() && self.lists.is_none() {
+            return Ok(());
+        }
         // One appender at a time takes outbox ids, so every id up to the
         // newest is committed: nothing new if the outbox has not grown.
         let newest = self.store.last_outbox_id().await?;
-        if newest <= self.search_checked.load(Ordering::Acquire) {
+        let checked = self.search_checked.load(Ordering::Acquire);
+        if newest <= checked {
             return Ok(());
         }
         let _one = self.search_lock.lock().await;
-        let mut mark = index.watermark().map_err(search_error)?;
-        loop {
-            let events = self.store.publication_events_after(mark, EVENTS).await?;
-            let Some(&(last, _)) = events.last() else {
-                self.search_checked.fetch_max(newest, Ordering::AcqRel);
-                return Ok(());
-            };
-            let mut ids: Vec<i64> = events.iter().map(|(_, id)| *id).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let rows = self.store.publications_by_ids(&ids).await?;
-            let missing = ids.into_iter().filter(|id| !rows.iter().any(|r| r.id.0 == *id)).collect();
-            apply(index, rows, missing, last, self.today()).await?;
-            mark = last;
+        // Events up to `checked` were read already: start after it, not at
+        // an index's watermark, which stays where its last event was.
+        let checked = self.search_checked.load(Ordering::Acquire);
+        if let Some(index) = &self.search {
+            let mut mark = index.watermark().map_err(search_error)?.max(checked);
+            loop {
+                let events = self.store.publication_events_after(mark, EVENTS).await?;
+                let Some(&(last, _)) = events.last() else { break };
+                let mut ids: Vec<i64> = events.iter().map(|(_, id)| *id).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let rows = self.store.publications_by_ids(&ids).await?;
+                let missing = ids.into_iter().filter(|id| !rows.iter().any(|r| r.id.0 == *id)).collect();
+                apply(index, rows, missing, last, self.today()).await?;
+                mark = last;
+            }
         }
+        if let Some(index) = &self.lists {
+            if index.watermark() == 0 {
+                // New or of another schema: a few hundred agencies are
+                // quicker read whole than the outbox from its start.
+                self.rebuild_lists(index, newest).await?;
+            }
+            let mut mark = index.watermark().max(checked);
+            loop {
+                let events = self.store.list_events_after(mark, EVENTS).await?;
+                let Some(&(last, _)) = events.last() else { break };
+                let mut agencies: Vec<i64> = events.iter().map(|(_, a)| *a).collect();
+                agencies.sort_unstable();
+                agencies.dedup();
+                replace_lists(self, index, agencies, last).await?;
+                mark = last;
+            }
+        }
+        self.search_checked.fetch_max(newest, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Put every agency's entries in again, as of outbox id `mark` (read
+    /// before the tables: what came after is replayed, which is harmless).
+    async fn rebuild_lists(&self, index: &std::sync::Arc<ListIndex>, mark: i64) -> Result<u64> {
+        index.clear().map_err(search_error)?;
+        let agencies: Vec<i64> = self.store.agencies_in("").await?.into_iter().map(|a| a.id.0).collect();
+        let n = agencies.len() as u64;
+        replace_lists(self, index, agencies, mark).await?;
+        Ok(n)
+    }
+
+    /// The agencies' public entries matching `q` (its `shown_on` is today),
+    /// best first, and how many match; a page needs no other read.
+    pub async fn search_lists(&self, mut q: ListQuery) -> Result<(Vec<ListHit>, i64)> {
+        let Some(index) = &self.lists else {
+            return Err(zhifa_domain::Invalid::new("检索", "本服务器未启用全文检索").into());
+        };
+        self.catch_up_search().await?;
+        q.shown_on = Some(self.today());
+        q.limit = q.limit.clamp(1, 1_000);
+        let index = index.clone();
+        let _turn = self.search_turns.acquire().await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let (hits, total) = tokio::task::spawn_blocking(move || index.search(&q))
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .map_err(search_error)?;
+        Ok((hits, i64::try_from(total).unwrap_or(i64::MAX)))
     }
 
     /// After a publication command: the index follows at once (a failure is
@@ -115,6 +273,7 @@ impl Service {
             text: text.to_owned(),
             region_prefix: filter.region_prefix.clone(),
             agency_id: filter.agency.map(|a| a.0),
+            agencies: filter.agencies.as_ref().map(|any| any.iter().map(|a| a.0).collect()),
             category: filter.category.clone(),
             decided_from: filter.decided_from,
             decided_to: filter.decided_to,
@@ -136,7 +295,8 @@ impl Service {
         Ok((rows, i64::try_from(total).unwrap_or(i64::MAX)))
     }
 
-    /// Rebuild the index from the publications table; `progress(done, total)`.
+    /// Rebuild both indexes from the tables; `progress(done, total)` counts
+    /// publications (the lists are a moment's work after them).
     pub async fn reindex(&self, mut progress: impl FnMut(u64, u64)) -> Result<u64> {
         const PAGE: i64 = 5_000;
         let Some(index) = &self.search else {
@@ -159,6 +319,9 @@ impl Service {
             progress(done, total);
         }
         apply(index, Vec::new(), Vec::new(), mark, self.today()).await?;
+        if let Some(lists) = &self.lists {
+            self.rebuild_lists(lists, mark).await?;
+        }
         // The next search replays what came after `mark`.
         self.search_checked.store(0, std::sync::atomic::Ordering::Release);
         Ok(done)

@@ -29,6 +29,8 @@ pub struct PublicationRow {
 #[derive(Debug, Clone, Default)]
 pub struct PublicationFilter {
     pub agency: Option<AgencyId>,
+    /// Any of these agencies (those of one domain; none: nothing matches).
+    pub agencies: Option<Vec<AgencyId>>,
     /// Agencies whose region code starts with this.
     pub region_prefix: Option<String>,
     /// A category code (`penalty`, `permit`, …).
@@ -113,6 +115,15 @@ impl Store {
             binds.push(value);
             conditions.push(sql.replace('?', &format!("${}", binds.len())));
         };
+        if let Some(any) = &filter.agencies {
+            // Integers, written into the statement.
+            let ids: Vec<String> = any.iter().map(|a| a.0.to_string()).collect();
+            conditions.push(if ids.is_empty() {
+                "1 = 0".to_owned()
+            } else {
+                format!("p.agency_id IN ({})", ids.join(", "))
+            });
+        }
         if let Some(p) = &filter.region_prefix {
             bind(&mut conditions, "a.region_code LIKE ?", format!("{p}%"));
         }
@@ -174,6 +185,25 @@ impl Store {
     pub async fn publication_events_after(&self, after: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
         const SQL: &str = "SELECT o.id, r.entity_id FROM outbox o JOIN records r ON r.id = o.record_id \
              WHERE o.topic IN ('publication.create', 'publication.update') AND o.id > $1 ORDER BY o.id LIMIT $2";
+        let read = self.sqlite_point_read(|c| {
+            c.prepare_cached(SQL)?.query_map([after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        });
+        match read {
+            Some(events) => events,
+            None => Ok(sqlx::query_as(SQL).bind(after).bind(limit).fetch_all(&self.pool).await?),
+        }
+    }
+
+    /// Events of the agencies' public lists after outbox id `after`:
+    /// `(outbox id, agency id)`, in order (the agency, its officers and
+    /// their certificates, and its four lists).
+    pub async fn list_events_after(&self, after: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
+        const SQL: &str = "SELECT o.id, r.agency_id FROM outbox o JOIN records r ON r.id = o.record_id \
+             WHERE o.topic IN ('agency.create', 'agency.update', 'user.create', 'user.update', \
+             'certificate.create', 'certificate.update', 'item.create', 'item.update', \
+             'inspection_item.create', 'inspection_item.update', 'service_guide.create', 'service_guide.update', \
+             'discretion_benchmark.create', 'discretion_benchmark.update') \
+             AND r.agency_id IS NOT NULL AND o.id > $1 ORDER BY o.id LIMIT $2";
         let read = self.sqlite_point_read(|c| {
             c.prepare_cached(SQL)?.query_map([after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
         });

@@ -518,7 +518,7 @@ pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Pa
         crate::review_api::get_catalogue, crate::review_api::put_catalogue, crate::review_api::export_catalogue,
         crate::review_api::import_catalogue, crate::review_api::queue, crate::review_api::responsibility,
         crate::review_api::staffing,
-        crate::portal::api_decisions, crate::portal::api_decision, crate::portal::api_verification,
+        crate::portal::api_decisions, crate::portal::api_lists, crate::portal::api_decision, crate::portal::api_verification,
         ledger_checkpoint, ledger_public_key, ledger_leaves, ledger_inclusion, ledger_consistency,
     ),
     modifiers(&BearerAuth),

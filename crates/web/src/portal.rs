@@ -33,6 +33,8 @@ pub struct DecisionQuery {
     pub agency: Option<i64>,
     /// `penalty`, `permit`, …
     pub category: String,
+    /// The agencies' domain: `market`, …
+    pub domain: String,
     /// Decided on or after (YYYY-MM-DD).
     pub from: String,
     /// Decided on or before (YYYY-MM-DD).
@@ -41,10 +43,26 @@ pub struct DecisionQuery {
     pub page: Option<i64>,
 }
 
+/// An agency domain from a filter (empty: any).
+fn parse_domain(code: &str) -> Result<Option<zhifa_domain::agency::Domain>, AppError> {
+    match code.trim() {
+        "" => Ok(None),
+        d => zhifa_domain::agency::Domain::parse(d).map(Some).map_err(|e| AppError::bad_request(e.to_string())),
+    }
+}
+
+fn domains() -> Vec<(&'static str, &'static str)> {
+    zhifa_domain::agency::Domain::ALL.iter().map(|d| (d.code(), d.label())).collect()
+}
+
 impl DecisionQuery {
     /// The matching publications of this query's page, and how many match.
     async fn run(&self, s: &AppState) -> Result<(Vec<PublicationRow>, i64, PublicationFilter), AppError> {
-        let filter = self.filter()?;
+        let mut filter = self.filter()?;
+        if let Some(domain) = parse_domain(&self.domain)? {
+            let agencies = s.service.public_agencies().await?;
+            filter.agencies = Some(agencies.into_iter().filter(|a| a.data.domain == domain).map(|a| a.id).collect());
+        }
         let (rows, total) = match self.q.trim() {
             "" => s.service.public_publications(filter.clone()).await?,
             text => s.service.search_publications(text, &filter).await?,
@@ -87,6 +105,7 @@ impl DecisionQuery {
             ("q", &self.q),
             ("region", &self.region),
             ("category", &self.category),
+            ("domain", &self.domain),
             ("from", &self.from),
             ("to", &self.to),
         ];
@@ -227,6 +246,7 @@ struct ListPage {
     total: i64,
     decisions: Vec<PublicDecision>,
     categories: Vec<(&'static str, &'static str)>,
+    domains: Vec<(&'static str, &'static str)>,
     regions: Vec<(String, String)>,
     previous: Option<String>,
     next: Option<String>,
@@ -244,6 +264,7 @@ pub async fn decisions(State(s): State<AppState>, Query(q): Query<DecisionQuery>
         total,
         decisions: rows.iter().map(PublicDecision::from).collect(),
         categories: categories(),
+        domains: domains(),
         regions: s.service.public_regions().await?,
         previous: (page > 1).then(|| q.at_page(page - 1)),
         next: (filter.offset + PAGE < total).then(|| q.at_page(page + 1)),
@@ -389,6 +410,169 @@ pub async fn api_verification(State(s): State<AppState>, Path(id): Path<i64>) ->
     Ok(Json(verification(&s, id).await?))
 }
 
+// ---- search of the public lists (PUB-7) -------------------------------------------
+
+/// A search of the agencies' public lists, as in the query string; empty means any.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct ListSearchQuery {
+    /// Words to search for (Chinese full text).
+    pub q: String,
+    /// `agency`, `officer`, `item`, `inspection_item`, `service_guide`, `discretion_benchmark`.
+    pub kind: String,
+    /// A region code: that region and everything under it.
+    pub region: String,
+    /// The agencies' domain: `market`, …
+    pub domain: String,
+    pub agency: Option<i64>,
+    /// From 1.
+    pub page: Option<i64>,
+}
+
+/// An entry of a public list that matched.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicListEntry {
+    /// `item`, …
+    pub kind: String,
+    /// 执法事项, …
+    pub kind_label: String,
+    pub id: i64,
+    pub agency_id: i64,
+    pub agency: String,
+    pub title: String,
+    pub detail: String,
+    /// Where the entry is shown on the portal.
+    pub href: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ListSearchResult {
+    pub total: i64,
+    pub entries: Vec<PublicListEntry>,
+}
+
+impl ListSearchQuery {
+    async fn run(&self, s: &AppState) -> Result<ListSearchResult, AppError> {
+        let kind = match self.kind.trim() {
+            "" => None,
+            k => Some(
+                zhifa_service::search::LIST_KINDS
+                    .iter()
+                    .find(|(code, _)| *code == k)
+                    .map(|(code, _)| (*code).to_owned())
+                    .ok_or_else(|| AppError::bad_request(format!("公示类别“{k}”不存在")))?,
+            ),
+        };
+        let region = match self.region.trim() {
+            "" => None,
+            r => Some(RegionCode::parse(r).map_err(|e| AppError::bad_request(e.to_string()))?),
+        };
+        let page = self.page.unwrap_or(1).max(1);
+        let query = zhifa_service::search::ListQuery {
+            text: self.q.trim().to_owned(),
+            kind,
+            region_prefix: region.map(|r| r.subtree_prefix().to_owned()),
+            agency_id: self.agency,
+            domain: parse_domain(&self.domain)?.map(|d| d.code().to_owned()),
+            shown_on: None,
+            limit: usize::try_from(PAGE).unwrap_or(20),
+            offset: usize::try_from((page - 1) * PAGE).unwrap_or(0),
+        };
+        let (hits, total) = s.service.search_lists(query).await?;
+        let names: std::collections::HashMap<i64, String> =
+            s.service.public_agencies().await?.into_iter().map(|a| (a.id.0, a.data.name)).collect();
+        let entries = hits
+            .into_iter()
+            .map(|h| {
+                let anchor = match h.kind.as_str() {
+                    "agency" => "subject".to_owned(),
+                    "officer" => "officers".to_owned(),
+                    kind => format!("{kind}-{}", h.id),
+                };
+                PublicListEntry {
+                    kind_label: zhifa_service::search::LIST_KINDS
+                        .iter()
+                        .find(|(code, _)| *code == h.kind)
+                        .map_or_else(String::new, |(_, label)| (*label).to_owned()),
+                    href: format!("/agencies/{}#{anchor}", h.agency_id),
+                    agency: names.get(&h.agency_id).cloned().unwrap_or_default(),
+                    kind: h.kind,
+                    id: h.id,
+                    agency_id: h.agency_id,
+                    title: h.title,
+                    detail: h.detail,
+                }
+            })
+            .collect();
+        Ok(ListSearchResult { total, entries })
+    }
+
+    /// The query string of this search at `page`.
+    fn at_page(&self, page: i64) -> String {
+        let mut parts = vec![format!("page={page}")];
+        for (k, v) in [("q", &self.q), ("kind", &self.kind), ("region", &self.region), ("domain", &self.domain)] {
+            if !v.trim().is_empty() {
+                parts.push(format!("{k}={}", crate::case_console::url_escape(v.trim())));
+            }
+        }
+        if let Some(a) = self.agency {
+            parts.push(format!("agency={a}"));
+        }
+        parts.join("&")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal_search.html")]
+struct SearchPage {
+    q: ListSearchQuery,
+    result: ListSearchResult,
+    /// Whether anything was asked (a word or a filter).
+    asked: bool,
+    kinds: &'static [(&'static str, &'static str)],
+    domains: Vec<(&'static str, &'static str)>,
+    regions: Vec<(String, String)>,
+    decisions_href: String,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+/// The search page of the public lists, with a way on to the decisions.
+pub async fn search(State(s): State<AppState>, Query(q): Query<ListSearchQuery>) -> PageResult {
+    let result = q.run(&s).await?;
+    let page = q.page.unwrap_or(1).max(1);
+    let asked = [&q.q, &q.kind, &q.region, &q.domain].iter().any(|v| !v.trim().is_empty()) || q.agency.is_some();
+    let mut decisions_href = format!("/decisions?q={}", crate::case_console::url_escape(q.q.trim()));
+    for (k, v) in [("region", &q.region), ("domain", &q.domain)] {
+        if !v.trim().is_empty() {
+            decisions_href.push_str(&format!("&{k}={}", crate::case_console::url_escape(v.trim())));
+        }
+    }
+    Ok(render(&SearchPage {
+        previous: (page > 1).then(|| q.at_page(page - 1)),
+        next: (page * PAGE < result.total).then(|| q.at_page(page + 1)),
+        result,
+        asked,
+        kinds: zhifa_service::search::LIST_KINDS,
+        domains: domains(),
+        regions: s.service.public_regions().await?,
+        decisions_href,
+        q,
+    }))
+}
+
+/// The agencies' public lists (the agency, officers, items, random-inspection
+/// items, service guides, discretion benchmarks) matching words and filters,
+/// best first (20 a page).
+#[utoipa::path(get, path = "/api/v1/public/lists", params(ListSearchQuery), tag = "public",
+    responses((status = 200, body = ListSearchResult), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn api_lists(
+    State(s): State<AppState>,
+    Query(q): Query<ListSearchQuery>,
+) -> Result<Json<ListSearchResult>, AppError> {
+    Ok(Json(q.run(&s).await?))
+}
+
 // ---- agencies (PUB-1) -----------------------------------------------------------
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -436,8 +620,7 @@ pub async fn agencies(State(s): State<AppState>, Query(q): Query<AgencyQuery>) -
             name: a.data.name,
         })
         .collect();
-    let domains = zhifa_domain::agency::Domain::ALL.iter().map(|d| (d.code(), d.label())).collect();
-    Ok(render(&AgenciesPage { q, agencies, regions, domains }))
+    Ok(render(&AgenciesPage { q, agencies, regions, domains: domains() }))
 }
 
 #[derive(Template)]

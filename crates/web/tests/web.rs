@@ -49,7 +49,7 @@ impl App {
             zhifa_store::testing::test_signer(),
         )
         .with_blobs(zhifa_service::Blobs::new(db.dir.join("evidence")))
-        .with_search(zhifa_search::SearchIndex::in_memory().unwrap());
+        .with_search(zhifa_search::SearchIndex::in_memory().unwrap(), zhifa_search::ListIndex::in_memory().unwrap());
         App { router: router(AppState::new(service.clone(), false)), service }
     }
 

@@ -19,6 +19,11 @@ fn publication_link(page: &str) -> String {
 async fn portal_pages(app: &App) -> Vec<(String, Resp)> {
     let mut out = Vec::new();
     let mut paths = vec!["/".to_owned(), "/agencies".to_owned()];
+    // The public lists' search: every kind, officers by name among them.
+    for (kind, _) in zhifa_service::search::LIST_KINDS {
+        paths.push(format!("/search?kind={kind}"));
+        paths.push(format!("/api/v1/public/lists?kind={kind}"));
+    }
     for a in app.service.public_agencies().await.unwrap() {
         paths.push(format!("/agencies/{}", a.id));
         paths.push(format!("/agencies/{}/history/agency/{}", a.id, a.id));
@@ -202,8 +207,10 @@ async fn pub_5_every_demo_decision_published_and_no_personal_data_on_the_portal(
             if let zhifa_domain::case::Party::Person { name, .. } = &data.party {
                 persons += 1;
                 let given: String = name.chars().skip(1).collect();
-                // (Agency pages list officers, whose names may be any.)
-                for (path, r) in pages.iter().filter(|(p, _)| !p.starts_with("/agencies")) {
+                // (Agency pages and the officers' search list officers,
+                // whose names may be any.)
+                let officers = |p: &str| p.starts_with("/agencies") || p.contains("kind=officer");
+                for (path, r) in pages.iter().filter(|(p, _)| !officers(p)) {
                     let text = r.text();
                     assert!(!text.contains(name.as_str()), "{name} appears on {path}");
                     assert!(given.chars().count() < 2 || !text.contains(&given), "{given} appears on {path}");
@@ -467,6 +474,134 @@ async fn sup_6_a_complaint_reaches_its_agency_and_its_answer_the_complainant() {
         let officer = Browser::open(&app, "officer-1").await;
         assert_eq!(officer.get("/console/complaints").await.status, StatusCode::FORBIDDEN);
         assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}
+
+/// The kinds of the list entries `path` finds.
+async fn found_kinds(app: &App, path: &str) -> Vec<(String, i64)> {
+    let r = get_public(app, path).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+    let body = r.json();
+    let entries = body["entries"].as_array().unwrap();
+    assert!(body["total"].as_i64().unwrap() as usize >= entries.len());
+    entries.iter().map(|e| (e["kind"].as_str().unwrap().to_owned(), e["id"].as_i64().unwrap())).collect()
+}
+
+#[tokio::test]
+async fn pub_7_the_public_lists_are_searchable_and_follow_every_change() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        app.service.create_demo().await.unwrap();
+        let sys = Actor::System("test");
+        let demo = app.service.store().agency_by_code("hzxh-scjg").await.unwrap().unwrap();
+        let guide = app.service.service_guides(&sys, demo.id).await.unwrap().remove(0);
+
+        // A demo service guide by the words of its name: kind, agency and
+        // where it is shown, which the agency page has.
+        let path = format!("/api/v1/public/lists?q={}", guide.data.item);
+        let body = get_public(&app, &path).await.json();
+        let hit = body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "service_guide" && e["id"] == guide.id.0)
+            .unwrap_or_else(|| panic!("{path}: {body}"))
+            .clone();
+        assert_eq!(hit["kind_label"], "服务指南");
+        assert_eq!(hit["agency"], demo.data.name.as_str());
+        assert_eq!(hit["title"], guide.data.item.as_str());
+        let href = hit["href"].as_str().unwrap().to_owned();
+        assert_eq!(href, format!("/agencies/{}#service_guide-{}", demo.id, guide.id));
+        let page = get_public(&app, &format!("/agencies/{}", demo.id)).await.text();
+        assert!(page.contains(&format!("id=\"service_guide-{}\"", guide.id)), "the anchor is on the agency page");
+
+        // Every kind is found, and the kind filter keeps to one.
+        for (kind, word) in [
+            ("agency", demo.data.name.as_str()),
+            ("item", "行政处罚"),
+            ("inspection_item", "抽查"),
+            ("service_guide", guide.data.item.as_str()),
+            ("discretion_benchmark", "一般"),
+        ] {
+            let found = found_kinds(&app, &format!("/api/v1/public/lists?q={word}&kind={kind}")).await;
+            assert!(!found.is_empty(), "{kind}: {word}");
+            assert!(found.iter().all(|(k, _)| k == kind), "{kind}: {found:?}");
+        }
+        let certificates = app.service.certificates(&sys, demo.id).await.unwrap();
+        let certificate = certificates.first().unwrap();
+        let officer = app.service.user(&sys, certificate.user_id).await.unwrap();
+        let by_number = format!("/api/v1/public/lists?q={}", certificate.cert.data.number);
+        assert_eq!(found_kinds(&app, &by_number).await, vec![("officer".to_owned(), certificate.cert.id.0)]);
+
+        // Filters by domain and region: the demo's market agency is not in
+        // ecology, and is in its own region.
+        let market = found_kinds(&app, &format!("{path}&domain=market")).await;
+        assert!(market.contains(&("service_guide".to_owned(), guide.id.0)));
+        let ecology = found_kinds(&app, &format!("{path}&domain=ecology&kind=service_guide")).await;
+        assert!(!ecology.contains(&("service_guide".to_owned(), guide.id.0)), "{ecology:?}");
+        let region = demo.data.region.as_str();
+        assert!(!found_kinds(&app, &format!("{path}&region={region}")).await.is_empty());
+        assert!(found_kinds(&app, &format!("/api/v1/public/lists?agency={}&kind=officer", demo.id)).await.len() > 1);
+
+        // A change is found at once; what it replaced is not.
+        let mut form = zhifa_domain::registry::ServiceGuideData::from(&guide.data);
+        form.item = "冷链食品贮存备案".into();
+        app.service.update_service_guide(&sys, guide.id, guide.version, &form).await.unwrap();
+        let renamed = found_kinds(&app, "/api/v1/public/lists?q=冷链&kind=service_guide").await;
+        assert_eq!(renamed, vec![("service_guide".to_owned(), guide.id.0)]);
+        let old = found_kinds(&app, &format!("{path}&kind=service_guide")).await;
+        assert!(!old.contains(&("service_guide".to_owned(), guide.id.0)), "{old:?}");
+        // An officer no longer active leaves the list and the search.
+        let mut user = zhifa_domain::people::UserForm::from(&officer.user.data);
+        user.active = "false".into();
+        app.service.update_user(&sys, officer.user.id, officer.user.version, &user).await.unwrap();
+        assert!(found_kinds(&app, &by_number).await.is_empty());
+
+        // The page: entries with links, a way on to the decisions, filters
+        // kept; a kind that does not exist is refused in Chinese.
+        let html = get_public(&app, "/search?q=%E5%86%B7%E9%93%BE&domain=market").await;
+        assert_eq!(html.status, StatusCode::OK);
+        let html = html.text();
+        assert!(
+            html.contains("冷链食品贮存备案")
+                && html.contains(&format!("/agencies/{}#service_guide-{}", demo.id, guide.id))
+        );
+        let on = &html[html.find("href=\"/decisions?q=%E5%86%B7%E9%93%BE").expect("a link to the decisions")..];
+        assert!(on[..on.find("\">").unwrap()].ends_with("domain=market"), "{on}");
+        let bad = get_public(&app, "/api/v1/public/lists?q=x&kind=nothing").await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(bad.text().contains("公示类别"), "{}", bad.text());
+
+        // A rebuild gives the same answers.
+        app.service.reindex(|_, _| {}).await.unwrap();
+        assert_eq!(found_kinds(&app, "/api/v1/public/lists?q=冷链&kind=service_guide").await, renamed);
+        assert!(found_kinds(&app, &by_number).await.is_empty());
+
+        // Decisions filtered by their agency's domain.
+        let all = get_public(&app, "/api/v1/public/decisions").await.json()["total"].as_i64().unwrap();
+        let mut sum = 0;
+        for domain in zhifa_domain::agency::Domain::ALL {
+            let r = get_public(&app, &format!("/api/v1/public/decisions?domain={}", domain.code())).await;
+            let n = r.json()["total"].as_i64().unwrap();
+            assert!(n < all || all == 0, "{}: {n} of {all}", domain.code());
+            sum += n;
+        }
+        assert_eq!(sum, all, "each decision in its agency's domain");
+        let agencies = app.service.public_agencies().await.unwrap();
+        let found = get_public(&app, "/api/v1/public/decisions?q=保质期").await.json()["total"].as_i64().unwrap();
+        let mut sum = 0;
+        for domain in zhifa_domain::agency::Domain::ALL {
+            let r = get_public(&app, &format!("/api/v1/public/decisions?q=保质期&domain={}", domain.code())).await;
+            let body = r.json();
+            for d in body["decisions"].as_array().unwrap() {
+                let agency = agencies.iter().find(|a| a.id.0 == d["agency_id"].as_i64().unwrap()).unwrap();
+                assert_eq!(agency.data.domain, *domain, "{d}");
+            }
+            sum += body["total"].as_i64().unwrap();
+        }
+        assert!(found > 0);
+        assert_eq!(sum, found, "searched, each decision in its agency's domain");
     })
     .await;
 }
