@@ -10,11 +10,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::Value;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -31,6 +32,12 @@ pub enum SearchError {
 
 pub type Result<T, E = SearchError> = std::result::Result<T, E>;
 
+/// A page of what was found, and how many match in all.
+pub type Found<T> = (Vec<T>, usize);
+
+/// The searcher a query ran on, its page's addresses and its count.
+type Ran = (Searcher, Vec<(f32, DocAddress)>, usize);
+
 /// A published decision as indexed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecisionDoc {
@@ -45,6 +52,28 @@ pub struct DecisionDoc {
     /// Everything a reader may search for: number, agency, party, matter,
     /// conclusion, legal basis, full text.
     pub text: String,
+    /// What a results page shows, stored with it.
+    pub summary: DecisionSummary,
+}
+
+/// What a page of results shows of a decision (stored in the index, so
+/// that the page needs no other read).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecisionSummary {
+    pub document_number: String,
+    pub agency: String,
+    pub title: String,
+    pub party: String,
+    pub conclusion: String,
+}
+
+/// A decision found, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionHit {
+    pub id: i64,
+    pub category: String,
+    pub decided_on: Date,
+    pub summary: DecisionSummary,
 }
 
 /// What to look for; absent filters do not filter.
@@ -74,6 +103,11 @@ struct Fields {
     category: Field,
     decided: Field,
     expires: Field,
+    number: Field,
+    agency_name: Field,
+    title: Field,
+    party: Field,
+    conclusion: Field,
 }
 
 /// The analyzer's name, in the schema: a new name when what it does changes,
@@ -169,9 +203,14 @@ fn schema() -> (Schema, Fields) {
         text: b.add_text_field("text", text_options()),
         region: b.add_text_field("region", STRING),
         agency: b.add_i64_field("agency", INDEXED),
-        category: b.add_text_field("category", STRING),
-        decided: b.add_i64_field("decided", INDEXED | FAST),
+        category: b.add_text_field("category", STRING | STORED),
+        decided: b.add_i64_field("decided", INDEXED | FAST | STORED),
         expires: b.add_i64_field("expires", INDEXED),
+        number: b.add_text_field("number", STORED),
+        agency_name: b.add_text_field("agency_name", STORED),
+        title: b.add_text_field("title", STORED),
+        party: b.add_text_field("party", STORED),
+        conclusion: b.add_text_field("conclusion", STORED),
     };
     (b.build(), fields)
 }
@@ -186,6 +225,12 @@ fn text_options() -> TextOptions {
 /// A day as a sortable number: 2025-09-30 → 20250930.
 fn day(d: Date) -> i64 {
     i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
+}
+
+/// The day `day` numbers (a day the index wrote).
+fn from_day(n: i64) -> Option<Date> {
+    let part = |v: i64| i8::try_from(v).ok();
+    Date::new(i16::try_from(n / 10_000).ok()?, part(n / 100 % 100)?, part(n % 100)?).ok()
 }
 
 /// Jieba's words, lower-cased (a USCC or certificate number is found
@@ -274,6 +319,12 @@ impl SearchIndex {
             doc.add_text(f.category, &d.category);
             doc.add_i64(f.decided, day(d.decided_on));
             doc.add_i64(f.expires, day(d.expires_on));
+            let m = &d.summary;
+            doc.add_text(f.number, &m.document_number);
+            doc.add_text(f.agency_name, &m.agency);
+            doc.add_text(f.title, &m.title);
+            doc.add_text(f.party, &m.party);
+            doc.add_text(f.conclusion, &m.conclusion);
             writer.add_document(doc)?;
         }
         self.core.commit(&mut writer, watermark)
@@ -309,7 +360,54 @@ impl SearchIndex {
     /// tantivy's block-WAND skips whole blocks that cannot reach the top
     /// page; the count is asked separately (a term's count is its document
     /// frequency), and ids come from a fast field, not the document store.
-    pub fn search(&self, q: &SearchQuery) -> Result<(Vec<i64>, usize)> {
+    pub fn search(&self, q: &SearchQuery) -> Result<Found<i64>> {
+        let Some((searcher, hits, total)) = self.run(q)? else { return Ok((Vec::new(), 0)) };
+        let mut ids = Vec::with_capacity(hits.len());
+        let mut columns = std::collections::HashMap::new();
+        for (_, address) in hits {
+            let column = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(searcher.segment_reader(address.segment_ord).fast_fields().i64("id")?)
+                }
+            };
+            if let Some(id) = column.first(address.doc_id) {
+                ids.push(id);
+            }
+        }
+        Ok((ids, total))
+    }
+
+    /// The decisions matching `q` as a page of results shows them (from
+    /// the document store), best first, and how many match.
+    pub fn search_hits(&self, q: &SearchQuery) -> Result<Found<DecisionHit>> {
+        let Some((searcher, hits, total)) = self.run(q)? else { return Ok((Vec::new(), 0)) };
+        let f = self.fields;
+        let mut out = Vec::with_capacity(hits.len());
+        for (_, address) in hits {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let int = |field: Field| doc.get_first(field).and_then(|v| v.as_i64()).unwrap_or_default();
+            let Some(decided_on) = from_day(int(f.decided)) else { continue };
+            out.push(DecisionHit {
+                id: int(f.id),
+                category: text(f.category),
+                decided_on,
+                summary: DecisionSummary {
+                    document_number: text(f.number),
+                    agency: text(f.agency_name),
+                    title: text(f.title),
+                    party: text(f.party),
+                    conclusion: text(f.conclusion),
+                },
+            });
+        }
+        Ok((out, total))
+    }
+
+    /// The searcher, the top page's addresses and the count of `q`'s
+    /// matches (`None`: nothing asked).
+    fn run(&self, q: &SearchQuery) -> Result<Option<Ran>> {
         if let Some(today) = q.shown_on {
             self.prune_expired(today)?;
         }
@@ -339,7 +437,7 @@ impl SearchIndex {
             clauses.push((Occur::Must, Box::new(RangeQuery::new(bound(q.decided_from), bound(q.decided_to)))));
         }
         let query: Box<dyn Query> = match clauses.len() {
-            0 => return Ok((Vec::new(), 0)),
+            0 => return Ok(None),
             1 => clauses.remove(0).1,
             _ => Box::new(BooleanQuery::new(clauses)),
         };
@@ -347,20 +445,7 @@ impl SearchIndex {
         let top = TopDocs::with_limit(q.limit.max(1)).and_offset(q.offset).order_by_score();
         let hits = searcher.search(&query, &top)?;
         let total = query.count(&searcher)?;
-        let mut ids = Vec::with_capacity(hits.len());
-        let mut columns = std::collections::HashMap::new();
-        for (_, address) in hits {
-            let column = match columns.entry(address.segment_ord) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(searcher.segment_reader(address.segment_ord).fast_fields().i64("id")?)
-                }
-            };
-            if let Some(id) = column.first(address.doc_id) {
-                ids.push(id);
-            }
-        }
-        Ok((ids, total))
+        Ok(Some((searcher, hits, total)))
     }
 
     /// Documents in the index.
@@ -387,6 +472,7 @@ mod tests {
             decided_on: decided,
             expires_on: date(2028, 1, 1),
             text: text.into(),
+            summary: DecisionSummary { document_number: format!("罚〔2025〕{id}号"), ..Default::default() },
         }
     }
 
@@ -413,6 +499,11 @@ mod tests {
         ids.sort_unstable();
         assert_eq!((ids, n), (vec![1, 2], 2));
         assert_eq!(index.search(&q("保质期")).unwrap().0, vec![1]);
+        // A page of results as stored: what the page shows, no other read.
+        let (hits, n) = index.search_hits(&q("保质期")).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!((hits[0].id, hits[0].category.as_str(), hits[0].decided_on), (1, "penalty", date(2025, 3, 1)));
+        assert_eq!(hits[0].summary.document_number, "罚〔2025〕1号");
         assert_eq!(index.search(&q("环境信息")).unwrap().0, vec![3]);
         assert_eq!(index.search(&q("91330106ma2h")).unwrap().0, vec![3], "whatever the case");
         assert_eq!(index.search(&q("不存在的词语")).unwrap().1, 0);
@@ -426,6 +517,7 @@ mod tests {
         index.apply(&[doc(2, "准予行政许可（更正）", "330102", "permit", date(2025, 6, 1))], &[1], 9).unwrap();
         assert_eq!(index.search(&q("食品")).unwrap().1, 0);
         assert_eq!(index.search(&q("更正")).unwrap().0, vec![2]);
+        assert_eq!(index.search_hits(&q("更正")).unwrap().0[0].decided_on, date(2025, 6, 1));
         assert_eq!(index.len(), 2);
         // Expired decisions leave by themselves, on the first search of the
         // day, and the watermark stays.

@@ -7,7 +7,7 @@
 use crate::{Result, Service, ServiceError};
 use zhifa_domain::ids::AgencyId;
 use zhifa_search::{DecisionDoc, ListDoc, ListIndex, SearchIndex, SearchQuery};
-pub use zhifa_search::{ListHit, ListQuery};
+pub use zhifa_search::{DecisionHit, ListHit, ListQuery};
 use zhifa_store::{PublicationFilter, PublicationRow};
 
 /// Publication events read per round of catching up.
@@ -41,6 +41,13 @@ fn doc(p: &PublicationRow, today: jiff::civil::Date) -> Option<DecisionDoc> {
         decided_on: p.data.decided_on,
         expires_on: p.data.expires_on,
         text: parts.into_iter().flatten().collect::<Vec<_>>().join("\n"),
+        summary: zhifa_search::DecisionSummary {
+            document_number: p.data.document_number.clone(),
+            agency: p.data.agency.clone(),
+            title: d.title.clone(),
+            party: d.party.clone(),
+            conclusion: d.conclusion.clone(),
+        },
     })
 }
 
@@ -265,6 +272,32 @@ impl Service {
         text: &str,
         filter: &PublicationFilter,
     ) -> Result<(Vec<PublicationRow>, i64)> {
+        let (ids, total) = self.run_search(text, filter, |index, q| index.search(q)).await?;
+        let mut rows = self.store.publications_by_ids(&ids).await?;
+        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id.0));
+        // The database has the last word on what is shown today.
+        let today = self.today();
+        rows.retain(|r| r.data.standing(today) == zhifa_domain::publication::Standing::Shown);
+        Ok((rows, total))
+    }
+
+    /// The same as a page of results shows them, from the index alone (it
+    /// is brought up to date first, so a withdrawal is never shown).
+    pub async fn search_publication_hits(
+        &self,
+        text: &str,
+        filter: &PublicationFilter,
+    ) -> Result<(Vec<DecisionHit>, i64)> {
+        self.run_search(text, filter, |index, q| index.search_hits(q)).await
+    }
+
+    /// Catch up, then run `search` on the index in its turn.
+    async fn run_search<T: Send + 'static>(
+        &self,
+        text: &str,
+        filter: &PublicationFilter,
+        search: fn(&SearchIndex, &SearchQuery) -> zhifa_search::Result<zhifa_search::Found<T>>,
+    ) -> Result<(Vec<T>, i64)> {
         let Some(index) = &self.search else {
             return Err(zhifa_domain::Invalid::new("检索", "本服务器未启用全文检索").into());
         };
@@ -283,16 +316,11 @@ impl Service {
         };
         let index = index.clone();
         let _turn = self.search_turns.acquire().await.map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let (ids, total) = tokio::task::spawn_blocking(move || index.search(&query))
+        let (found, total) = tokio::task::spawn_blocking(move || search(&index, &query))
             .await
             .map_err(|e| ServiceError::Internal(e.to_string()))?
             .map_err(search_error)?;
-        let mut rows = self.store.publications_by_ids(&ids).await?;
-        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id.0));
-        // The database has the last word on what is shown today.
-        let today = self.today();
-        rows.retain(|r| r.data.standing(today) == zhifa_domain::publication::Standing::Shown);
-        Ok((rows, i64::try_from(total).unwrap_or(i64::MAX)))
+        Ok((found, i64::try_from(total).unwrap_or(i64::MAX)))
     }
 
     /// Rebuild both indexes from the tables; `progress(done, total)` counts

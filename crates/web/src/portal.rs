@@ -70,6 +70,16 @@ impl DecisionQuery {
         Ok((rows, total, filter))
     }
 
+    /// The filter, with the agencies of the domain asked for.
+    async fn full_filter(&self, s: &AppState) -> Result<PublicationFilter, AppError> {
+        let mut filter = self.filter()?;
+        if let Some(domain) = parse_domain(&self.domain)? {
+            let agencies = s.service.public_agencies().await?;
+            filter.agencies = Some(agencies.into_iter().filter(|a| a.data.domain == domain).map(|a| a.id).collect());
+        }
+        Ok(filter)
+    }
+
     fn filter(&self) -> Result<PublicationFilter, AppError> {
         let date = |field: &str, v: &str| -> Result<Option<jiff::civil::Date>, AppError> {
             if v.trim().is_empty() {
@@ -181,6 +191,52 @@ impl From<&PublicationRow> for PublicDecision {
     }
 }
 
+/// A decision as a list of them shows it.
+struct DecisionItem {
+    id: i64,
+    document_number: String,
+    agency: String,
+    /// 行政处罚, …
+    category: String,
+    decided_on: String,
+    /// Absent once withdrawn.
+    title: Option<String>,
+    party: Option<String>,
+    conclusion: Option<String>,
+}
+
+impl From<&PublicationRow> for DecisionItem {
+    fn from(p: &PublicationRow) -> Self {
+        let d = p.data.decision.as_ref();
+        DecisionItem {
+            id: p.id.0,
+            document_number: p.data.document_number.clone(),
+            agency: p.data.agency.clone(),
+            category: p.data.category.label().to_owned(),
+            decided_on: p.data.decided_on.to_string(),
+            title: d.map(|d| d.title.clone()),
+            party: d.map(|d| d.party.clone()),
+            conclusion: d.map(|d| d.conclusion.clone()),
+        }
+    }
+}
+
+impl From<zhifa_service::search::DecisionHit> for DecisionItem {
+    fn from(h: zhifa_service::search::DecisionHit) -> Self {
+        let m = h.summary;
+        DecisionItem {
+            id: h.id,
+            document_number: m.document_number,
+            agency: m.agency,
+            category: Category::parse(&h.category).map_or(h.category, |c| c.label().to_owned()),
+            decided_on: h.decided_on.to_string(),
+            title: Some(m.title),
+            party: Some(m.party),
+            conclusion: Some(m.conclusion),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DecisionList {
     pub total: i64,
@@ -202,7 +258,7 @@ struct RegionGroup {
 #[template(path = "portal_home.html")]
 struct HomePage {
     regions: Vec<RegionGroup>,
-    recent: Vec<PublicDecision>,
+    recent: Vec<DecisionItem>,
     categories: Vec<(&'static str, &'static str)>,
 }
 
@@ -233,7 +289,7 @@ pub async fn home(State(s): State<AppState>) -> PageResult {
     let (recent, _) = s.service.public_publications(PublicationFilter { limit: 10, ..Default::default() }).await?;
     Ok(render(&HomePage {
         regions: region_groups(&s).await?,
-        recent: recent.iter().map(PublicDecision::from).collect(),
+        recent: recent.iter().map(DecisionItem::from).collect(),
         categories: categories(),
     }))
 }
@@ -244,7 +300,7 @@ struct ListPage {
     q: DecisionQuery,
     agency_name: Option<String>,
     total: i64,
-    decisions: Vec<PublicDecision>,
+    decisions: Vec<DecisionItem>,
     categories: Vec<(&'static str, &'static str)>,
     domains: Vec<(&'static str, &'static str)>,
     regions: Vec<(String, String)>,
@@ -253,7 +309,18 @@ struct ListPage {
 }
 
 pub async fn decisions(State(s): State<AppState>, Query(q): Query<DecisionQuery>) -> PageResult {
-    let (rows, total, filter) = q.run(&s).await?;
+    let filter = q.full_filter(&s).await?;
+    // A search's page comes from the index alone; a plain list from the table.
+    let (decisions, total): (Vec<DecisionItem>, i64) = match q.q.trim() {
+        "" => {
+            let (rows, total) = s.service.public_publications(filter.clone()).await?;
+            (rows.iter().map(DecisionItem::from).collect(), total)
+        }
+        text => {
+            let (hits, total) = s.service.search_publication_hits(text, &filter).await?;
+            (hits.into_iter().map(DecisionItem::from).collect(), total)
+        }
+    };
     let page = q.page.unwrap_or(1).max(1);
     let agency_name = match q.agency {
         Some(a) => s.service.public_agencies().await?.into_iter().find(|x| x.id.0 == a).map(|x| x.data.name),
@@ -262,7 +329,7 @@ pub async fn decisions(State(s): State<AppState>, Query(q): Query<DecisionQuery>
     Ok(render(&ListPage {
         agency_name,
         total,
-        decisions: rows.iter().map(PublicDecision::from).collect(),
+        decisions,
         categories: categories(),
         domains: domains(),
         regions: s.service.public_regions().await?,
