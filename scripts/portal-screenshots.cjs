@@ -1,6 +1,7 @@
 // The public portal in headless Chromium (playwright-core, Debian's
 // chromium), without JavaScript as a reader may have it: the home page, an
-// agency, a search, a decision and an annual report, each checked and
+// agency, a search, a decision, an annual report and a search of the
+// public lists, each checked and
 // photographed (a phone-sized home page too).
 // node scripts/portal-screenshots.cjs BASE_URL OUT_DIR
 // Prints one line per screenshot: NAME PATH.
@@ -59,6 +60,7 @@ async function firstLink(page, pattern) {
   await page.goto(`${base}/reports`);
   const report = await firstLink(page, /^\/reports\/\d{4}$/);
   await visit(page, 'annual-report', report, '年度行政执法统计年报');
+  await visit(page, 'search-lists', `${base}/search?q=${encodeURIComponent('许可')}`, '服务指南');
   const phone = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 }, isMobile: true });
   const small = await phone.newPage();
   await visit(small, 'home-phone', `${base}/`, '最新公示的执法决定');

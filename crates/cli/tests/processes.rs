@@ -618,7 +618,7 @@ async fn the_portal_in_a_real_browser_with_screenshots() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "no request left the server: {}", String::from_utf8_lossy(&out.stderr));
     let listed = String::from_utf8(out.stdout).unwrap();
-    for name in ["home", "agency", "search", "decision", "annual-report", "home-phone"] {
+    for name in ["home", "agency", "search", "decision", "annual-report", "search-lists", "home-phone"] {
         let file = shots.join(format!("{name}.png"));
         let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{name}: {e}; {listed}"));
         assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{name}: {} bytes", bytes.len());

@@ -5,9 +5,10 @@
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{AppError, ErrorBody};
+use crate::extract::Path;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -585,7 +586,7 @@ pub struct DaysOut {
 #[utoipa::path(get, path = "/api/v1/calendar/days", params(DaysQuery), security(()), responses((status = 200, body = DaysOut), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn calendar_days(
     State(s): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<DaysQuery>,
+    crate::extract::Query(q): crate::extract::Query<DaysQuery>,
 ) -> ApiResult<Json<DaysOut>> {
     let (from, to) = (parse_date("from", &q.from)?, parse_date("to", &q.to)?);
     if (to - from).get_days() >= MAX_CALENDAR_DAYS {
@@ -655,7 +656,7 @@ pub struct DeadlineOut {
 #[utoipa::path(get, path = "/api/v1/calendar/deadline", params(DeadlineQuery), security(()), responses((status = 200, body = DeadlineOut), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn calendar_deadline(
     State(s): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<DeadlineQuery>,
+    crate::extract::Query(q): crate::extract::Query<DeadlineQuery>,
 ) -> ApiResult<Json<DeadlineOut>> {
     use zhifa_calendar::Period;
     let from = parse_date("from", &q.from)?;
@@ -765,7 +766,7 @@ pub struct LeavesOut {
 #[utoipa::path(get, path = "/api/v1/ledger/leaves", params(LeavesQuery), security(()), responses((status = 200, body = LeavesOut), (status = 400, body = ErrorBody)))]
 pub async fn ledger_leaves(
     State(s): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<LeavesQuery>,
+    crate::extract::Query(q): crate::extract::Query<LeavesQuery>,
 ) -> ApiResult<Json<LeavesOut>> {
     let leaves = s.service.leaves(q.start, q.end).await?;
     Ok(Json(LeavesOut { leaves: leaves.iter().map(|l| b64(l)).collect() }))
@@ -792,7 +793,7 @@ pub struct InclusionOut {
 #[utoipa::path(get, path = "/api/v1/ledger/proof/inclusion", params(InclusionQuery), security(()), responses((status = 200, body = InclusionOut), (status = 400, body = ErrorBody)))]
 pub async fn ledger_inclusion(
     State(s): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<InclusionQuery>,
+    crate::extract::Query(q): crate::extract::Query<InclusionQuery>,
 ) -> ApiResult<Json<InclusionOut>> {
     let p = s.service.inclusion_proof(q.index, q.size).await?;
     Ok(Json(InclusionOut {
@@ -823,7 +824,7 @@ pub struct ConsistencyOut {
 #[utoipa::path(get, path = "/api/v1/ledger/proof/consistency", params(ConsistencyQuery), security(()), responses((status = 200, body = ConsistencyOut), (status = 400, body = ErrorBody)))]
 pub async fn ledger_consistency(
     State(s): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<ConsistencyQuery>,
+    crate::extract::Query(q): crate::extract::Query<ConsistencyQuery>,
 ) -> ApiResult<Json<ConsistencyOut>> {
     let p = s.service.consistency_proof(q.first, q.second).await?;
     Ok(Json(ConsistencyOut {
@@ -871,7 +872,7 @@ pub async fn get_evidence(
     State(s): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-    axum::extract::Query(q): axum::extract::Query<RetrievalQuery>,
+    crate::extract::Query(q): crate::extract::Query<RetrievalQuery>,
 ) -> ApiResult<Json<EvidenceOut>> {
     let u = s.service.evidence(&user.actor(), zhifa_domain::ids::UploadId(id), q.reason.as_deref()).await?;
     let state = match u.state {
@@ -904,7 +905,7 @@ pub async fn get_evidence_file(
     State(s): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-    axum::extract::Query(q): axum::extract::Query<RetrievalQuery>,
+    crate::extract::Query(q): crate::extract::Query<RetrievalQuery>,
 ) -> ApiResult<axum::response::Response> {
     let (upload, stream) =
         s.service.evidence_file(&user.actor(), zhifa_domain::ids::UploadId(id), q.reason.as_deref()).await?;

@@ -4,9 +4,10 @@
 use crate::AppState;
 use crate::auth::{self, ConsoleUser, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::{AppError, PageError};
+use crate::extract::{Path, Query};
 use askama::Template;
 use axum::Form as PostForm;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use zhifa_domain::ids::{AgencyId, DiscretionBenchmarkId, InspectionItemId, ItemId, ServiceGuideId};
@@ -674,7 +675,7 @@ fn month_weeks(
 pub async fn calendar(
     State(s): State<AppState>,
     ConsoleUser(user): ConsoleUser,
-    axum::extract::Query(q): axum::extract::Query<CalendarQuery>,
+    crate::extract::Query(q): crate::extract::Query<CalendarQuery>,
 ) -> PageResult {
     let calendar = s.service.calendar();
     let today = beijing(s.service.now()).date();

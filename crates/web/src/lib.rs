@@ -7,6 +7,7 @@ pub mod case_api;
 pub mod case_console;
 pub mod console;
 pub mod error;
+pub mod extract;
 pub mod portal;
 pub mod publicity_console;
 pub mod review_api;

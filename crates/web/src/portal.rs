@@ -6,9 +6,10 @@
 use crate::AppState;
 use crate::console::render;
 use crate::error::{AppError, PageError};
+use crate::extract::{Path, Query};
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};

@@ -5,8 +5,9 @@
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::AppError;
+use crate::extract::Path;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;

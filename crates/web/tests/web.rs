@@ -560,6 +560,33 @@ async fn get_public(app: &App, path: &str) -> Resp {
 }
 
 #[tokio::test]
+async fn a_request_that_cannot_be_read_is_answered_in_chinese() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        // Under /api/: the error as JSON, with its stable code.
+        let r = get_public(&app, "/api/v1/public/decisions?page=abc").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(r.json()["code"], "invalid_input");
+        assert!(r.json()["message"].as_str().unwrap().contains("查询参数有误"), "{}", r.text());
+        let r = get_public(&app, "/api/v1/public/decisions/abc").await;
+        assert_eq!((r.status, r.json()["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+        // Elsewhere: a page in Chinese, not axum's English text.
+        for (path, status, words) in [
+            ("/decisions?page=abc", StatusCode::BAD_REQUEST, "查询参数有误"),
+            ("/search?q=a&q=b", StatusCode::BAD_REQUEST, "查询参数有误"),
+            ("/decisions/abc", StatusCode::NOT_FOUND, "未找到"),
+        ] {
+            let r = get_public(&app, path).await;
+            assert_eq!(r.status, status, "{path}");
+            let text = r.text();
+            assert!(text.contains("<html") && text.contains(words), "{path}: {text}");
+            assert!(!text.contains("Failed to deserialize") && !text.contains("Invalid URL"), "{path}: {text}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_calendar_api_is_public() {
     each_backend(|db| async move {
         let app = App::new(&db);
