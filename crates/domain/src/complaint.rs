@@ -31,6 +31,9 @@ pub struct ComplaintData {
     pub content: String,
     pub submitted_on: Date,
     pub answer: Option<ComplaintAnswer>,
+    /// The once-only nonce of the form it came on (empty before forms had one).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub form_nonce: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +59,7 @@ impl ComplaintForm {
             content: required_text("投诉内容", &self.content, 2000)?,
             submitted_on: on,
             answer: None,
+            form_nonce: String::new(),
         })
     }
 }

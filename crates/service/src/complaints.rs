@@ -32,29 +32,34 @@ fn random<const N: usize>() -> Result<[u8; N]> {
 }
 
 impl Service {
-    fn challenge_mac(&self, issued: i64, answer: &str) -> Result<String> {
+    fn challenge_mac(&self, issued: i64, nonce: &str, answer: &str) -> Result<String> {
         let mut mac = HmacSha256::new_from_slice(&*self.form_key).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        mac.update(format!("zhifa/complaint/v1\n{issued}\n{}", answer.trim()).as_bytes());
+        mac.update(format!("zhifa/complaint/v2\n{issued}\n{nonce}\n{}", answer.trim()).as_bytes());
         Ok(zhifa_ledger::hex(&mac.finalize().into_bytes()))
     }
 
     /// A new question for the complaint form: the sum of two small numbers.
+    /// Its token (time, nonce, signature) is good for one complaint.
     pub fn complaint_challenge(&self) -> Result<Challenge> {
         let [a, b] = random::<2>()?;
         let (a, b) = (u32::from(a % 9) + 1, u32::from(b % 9) + 1);
         let issued = self.now().as_second();
-        let mac = self.challenge_mac(issued, &(a + b).to_string())?;
-        Ok(Challenge { question: format!("{a} 加 {b} 等于几？"), token: format!("{issued}.{mac}") })
+        let nonce = zhifa_ledger::hex(&random::<12>()?);
+        let mac = self.challenge_mac(issued, &nonce, &(a + b).to_string())?;
+        Ok(Challenge { question: format!("{a} 加 {b} 等于几？"), token: format!("{issued}.{nonce}.{mac}") })
     }
 
     /// The answer to the form's question, against its token; and the field
-    /// that people never see must be empty.
-    fn check_challenge(&self, token: &str, answer: &str, trap: &str) -> Result<()> {
+    /// that people never see must be empty. Returns the form's nonce.
+    fn check_challenge(&self, token: &str, answer: &str, trap: &str) -> Result<String> {
         let refuse = |m: &str| ServiceError::Invalid(Invalid::new("验证问题", m));
         if !trap.is_empty() {
             return Err(refuse("提交被拒绝"));
         }
-        let (issued, mac) = token.split_once('.').ok_or_else(|| refuse("表单已失效，请重新打开"))?;
+        let mut parts = token.splitn(3, '.');
+        let (Some(issued), Some(nonce), Some(mac)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(refuse("表单已失效，请重新打开"));
+        };
         let issued: i64 = issued.parse().map_err(|_| refuse("表单已失效，请重新打开"))?;
         let age = self.now().as_second() - issued;
         if age < MIN_SECONDS {
@@ -63,13 +68,13 @@ impl Service {
         if age > MAX_SECONDS {
             return Err(refuse("表单已超过两小时，请重新打开"));
         }
-        let expected = self.challenge_mac(issued, answer)?;
+        let expected = self.challenge_mac(issued, nonce, answer)?;
         let same =
             expected.len() == mac.len() && expected.bytes().zip(mac.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0;
         if !same {
             return Err(refuse("答案不正确"));
         }
-        Ok(())
+        Ok(nonce.to_owned())
     }
 
     /// SUP-6: a complaint to `agency`; returns its tracking number.
@@ -81,10 +86,16 @@ impl Service {
         answer: &str,
         trap: &str,
     ) -> Result<String> {
-        self.check_challenge(token, answer, trap)?;
+        let nonce = self.check_challenge(token, answer, trap)?;
+        // Once: a form sent again (or by a robot replaying it) is refused;
+        // the database's unique index settles two sent at the same moment.
+        if self.store.complaint_form_used(&nonce).await? {
+            return Err(Invalid::new("验证问题", "此表单已提交过；如需再次投诉，请重新打开投诉页面").into());
+        }
         let target = self.store.agency(agency).await?.ok_or_else(|| Invalid::new("投诉对象", "请选择执法机关"))?;
         let tracking = sup_6_tracking_number(random::<8>()?, self.today());
-        let data = form.validate(tracking.clone(), self.today())?;
+        let mut data = form.validate(tracking.clone(), self.today())?;
+        data.form_nonce = nonce;
         let change = Change::CreateComplaint { agency: target.id, data };
         self.commit_one(&Actor::System("portal"), "公众投诉举报", change).await?;
         Ok(tracking)

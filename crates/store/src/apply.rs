@@ -362,14 +362,15 @@ pub(crate) async fn apply(
         }
         Change::CreateComplaint { agency, data } => {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO complaints (agency_id, tracking_number, answered, data, version, created_us, updated_us) \
-                 VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING id",
+                "INSERT INTO complaints (agency_id, tracking_number, answered, data, version, created_us, updated_us, \
+                 form_nonce) VALUES ($1, $2, $3, $4, 1, $5, $5, $6) RETURNING id",
             )
             .bind(agency.0)
             .bind(&data.tracking_number)
             .bind(i64::from(data.answer.is_some()))
             .bind(json(data)?)
             .bind(now)
+            .bind((!data.form_nonce.is_empty()).then_some(data.form_nonce.as_str()))
             .fetch_one(&mut **tx)
             .await
             .map_err(db("投诉编号"))?;

@@ -36,6 +36,15 @@ impl Store {
         row.as_ref().map(complaint_row).transpose()
     }
 
+    /// Whether a complaint came on the form with this nonce already.
+    pub async fn complaint_form_used(&self, nonce: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM complaints WHERE form_nonce = $1")
+            .bind(nonce)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
     /// An agency's complaints: unanswered first, then the newest.
     pub async fn complaints(&self, agency: AgencyId) -> Result<Vec<ComplaintRow>> {
         let sql = format!("SELECT {COLS} FROM complaints WHERE agency_id = $1 ORDER BY answered, id DESC");

@@ -446,6 +446,11 @@ async fn sup_6_a_complaint_reaches_its_agency_and_its_answer_the_complainant() {
         assert_eq!(sent.status, StatusCode::OK, "{}", sent.text());
         let tracking = sent.text().split("class=\"tracking\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
         assert!(zhifa_domain::complaint::sup_6_is_tracking_number(&tracking), "{tracking}");
+        // A form is good for one complaint: sent again, it is refused.
+        let again = send(fields(&answer, "")).await;
+        assert_eq!(again.status, StatusCode::BAD_REQUEST);
+        assert!(again.text().contains("此表单已提交过"), "{}", again.text());
+        assert_eq!(app.service.store().complaints(zhifa_domain::ids::AgencyId(o.agency)).await.unwrap().len(), 1);
 
         let status = get_public(&app, &format!("/complaints/status?number={tracking}")).await.text();
         assert!(status.contains("办理中") && status.contains("未出示执法证件"));
