@@ -6,12 +6,12 @@
 #      in-process (two threads);
 #   3. the annual report of the whole demo province against the bare
 #      aggregate SQL run by sqlite3.
-# bash scripts/bench-portal.sh [CASES]   (default 4000000, about 1,000,000
-# published decisions; DATA kept in
+# bash scripts/bench-portal.sh [CASES]   (default 4060000, a little over
+# 1,000,000 published decisions; DATA kept in
 # ${ZHIFA_BENCH_DIR:-/tmp/zhifa-bench-portal} between runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cases="${1:-4000000}"
+cases="${1:-4060000}"
 dir="${ZHIFA_BENCH_DIR:-/tmp/zhifa-bench-portal}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/zhifa-target}"
 for tool in wrk nginx sqlite3; do

@@ -239,15 +239,33 @@ fn analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new()).filter(tantivy::tokenizer::LowerCaser).build()
 }
 
-/// The words of `text` as the index holds them (punctuation and spaces dropped).
+/// Words of a query that are asked for; the rest are left out (a search
+/// stays well under a millisecond).
+pub const MAX_WORDS: usize = 8;
+
+/// The words of a query as the index holds them (punctuation and spaces
+/// dropped), without the parts jieba also gives of a longer word: the
+/// index holds `保质` wherever it holds `保质期` (both come from the same
+/// text), so asking for `保质期` alone finds exactly the same decisions,
+/// and a single word's count is its document frequency.
 pub fn words(text: &str) -> Vec<String> {
     let mut analyzer = analyzer();
     let mut stream = analyzer.token_stream(text);
-    let mut out: Vec<String> = Vec::new();
+    let mut tokens: Vec<(usize, usize, String)> = Vec::new();
     while stream.advance() {
-        let t = stream.token().text.trim().to_lowercase();
-        if t.chars().any(char::is_alphanumeric) && !out.contains(&t) {
-            out.push(t);
+        let t = stream.token();
+        let word = t.text.trim().to_lowercase();
+        if word.chars().any(char::is_alphanumeric) {
+            tokens.push((t.offset_from, t.offset_to, word));
+        }
+    }
+    let inside = |(from, to, _): &(usize, usize, String)| {
+        tokens.iter().any(|(f, t, _)| f <= from && to <= t && (f, t) != (from, to))
+    };
+    let mut out: Vec<String> = Vec::new();
+    for token in &tokens {
+        if !inside(token) && !out.contains(&token.2) {
+            out.push(token.2.clone());
         }
     }
     out
@@ -413,7 +431,7 @@ impl SearchIndex {
         }
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for w in words(&q.text) {
+        for w in words(&q.text).into_iter().take(MAX_WORDS) {
             clauses.push((Occur::Must, term_query(Term::from_field_text(f.text, &w))));
         }
         if let Some(r) = &q.region_prefix {
@@ -527,6 +545,45 @@ mod tests {
         assert_eq!(index.search(&expired).unwrap().1, 0);
         assert_eq!(index.len(), 0);
         assert_eq!(index.watermark().unwrap(), 9);
+    }
+
+    #[test]
+    fn pub_7_a_query_asks_for_whole_words_and_finds_the_same() {
+        assert_eq!(words("保质期"), vec!["保质期"]);
+        assert_eq!(words("食品安全法"), vec!["食品", "安全法"]);
+        assert_eq!(words("食品 保质期 食品"), vec!["食品", "保质期"]);
+        assert_eq!(words("《中华人民共和国食品安全法》"), vec!["中华人民共和国", "食品", "安全法"]);
+        // What the parts would have found is what the whole word finds.
+        let index = SearchIndex::in_memory().unwrap();
+        let texts = ["销售超过保质期的食品", "保质保量完成任务", "违反食品安全法", "安全生产法规定", "食品 安全"];
+        let docs: Vec<DecisionDoc> =
+            texts.iter().zip(1..).map(|(t, id)| doc(id, t, "330106", "penalty", date(2025, 3, 1))).collect();
+        index.apply(&docs, &[], 1).unwrap();
+        for query in ["保质期", "食品安全法", "中华人民共和国", "安全生产法"] {
+            let (mut ids, n) = index.search(&q(query)).unwrap();
+            ids.sort_unstable();
+            // Every word jieba gives, parts included, as the index holds them.
+            let tokens = |text: &str| {
+                let mut a = analyzer();
+                let mut stream = a.token_stream(text);
+                let mut out = Vec::new();
+                while stream.advance() {
+                    out.push(stream.token().text.clone());
+                }
+                out
+            };
+            let all = tokens(query);
+            let expected: Vec<i64> = texts
+                .iter()
+                .zip(1..)
+                .filter(|(t, _)| {
+                    let held = tokens(t);
+                    all.iter().all(|w| held.contains(w))
+                })
+                .map(|(_, id)| id)
+                .collect();
+            assert_eq!((ids, n), (expected.clone(), expected.len()), "{query}");
+        }
     }
 
     #[test]

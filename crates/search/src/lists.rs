@@ -5,7 +5,7 @@
 //! (an agency has tens of entries, not millions). What a results page
 //! shows of an entry is stored with it, so a page needs no other read.
 
-use super::{Core, Result, add_region, any_agency, day, term_query, text_options, words};
+use super::{Core, MAX_WORDS, Result, add_region, any_agency, day, term_query, text_options, words};
 use jiff::civil::Date;
 use std::ops::Bound;
 use std::path::Path;
@@ -161,7 +161,7 @@ impl ListIndex {
     pub fn search(&self, q: &ListQuery) -> Result<(Vec<ListHit>, usize)> {
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for w in words(&q.text) {
+        for w in words(&q.text).into_iter().take(MAX_WORDS) {
             clauses.push((Occur::Must, term_query(Term::from_field_text(f.text, &w))));
         }
         let text = |field: Field, value: &Option<String>| {

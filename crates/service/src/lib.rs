@@ -168,8 +168,8 @@ pub struct Service {
     /// The newest outbox id the index is known to be up to date with (any
     /// topic): a search asks only whether the outbox has grown past it.
     search_checked: Arc<std::sync::atomic::AtomicI64>,
-    /// Searches run at once: one per core, the rest wait their turn in
-    /// order (64 searches sharing two cores would all be slow, some very).
+    /// Searches run at once (`search_turns()`), the rest wait their turn
+    /// in order (64 searches sharing two cores would all be slow, some very).
     search_turns: Arc<tokio::sync::Semaphore>,
     /// Signs the questions of the public's forms (`with_form_key`).
     form_key: Arc<[u8; 32]>,
@@ -185,6 +185,13 @@ impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Service").field("store", &self.store).finish_non_exhaustive()
     }
+}
+
+/// Searches that run at once: two per core. One per core left a fifth of
+/// the CPU idle under load (a finished search's core waits while the next
+/// in line is woken and handed to a blocking thread).
+fn search_turns() -> usize {
+    2 * std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
 }
 
 impl Service {
@@ -205,9 +212,7 @@ impl Service {
             lists: None,
             search_lock: Arc::default(),
             search_checked: Arc::default(),
-            search_turns: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
-            )),
+            search_turns: Arc::new(tokio::sync::Semaphore::new(search_turns())),
             form_key: Arc::new(random_key()),
             retention: zhifa_domain::publication::Retention::default(),
             font_dirs: Arc::new(zhifa_docs::pdf::SYSTEM_FONT_DIRS.iter().map(std::path::PathBuf::from).collect()),
@@ -230,9 +235,7 @@ impl Service {
             lists: None,
             search_lock: Arc::default(),
             search_checked: Arc::default(),
-            search_turns: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
-            )),
+            search_turns: Arc::new(tokio::sync::Semaphore::new(search_turns())),
             form_key: Arc::new(random_key()),
             retention: zhifa_domain::publication::Retention::default(),
             font_dirs: Arc::new(zhifa_docs::pdf::SYSTEM_FONT_DIRS.iter().map(std::path::PathBuf::from).collect()),
