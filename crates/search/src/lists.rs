@@ -5,7 +5,7 @@
 //! (an agency has tens of entries, not millions). What a results page
 //! shows of an entry is stored with it, so a page needs no other read.
 
-use super::{Core, MAX_WORDS, Result, add_region, any_agency, day, term_query, text_options, words};
+use super::{Core, MAX_WORDS, Result, add_region, day, term_query, text_options, words};
 use jiff::civil::Date;
 use std::ops::Bound;
 use std::path::Path;
@@ -170,8 +170,8 @@ impl ListIndex {
         clauses.extend(text(f.kind, &q.kind));
         clauses.extend(text(f.region, &q.region_prefix));
         clauses.extend(text(f.domain, &q.domain));
-        if let Some(a) = q.agency_id.and_then(|a| any_agency(f.agency, &[a])) {
-            clauses.push((Occur::Must, a));
+        if let Some(a) = q.agency_id {
+            clauses.push((Occur::Must, term_query(Term::from_field_i64(f.agency, a))));
         }
         if clauses.is_empty() {
             return Ok((Vec::new(), 0));

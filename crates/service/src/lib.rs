@@ -188,8 +188,8 @@ impl std::fmt::Debug for Service {
 }
 
 /// Searches that run at once: two per core. One per core left a fifth of
-/// the CPU idle under load (a finished search's core waits while the next
-/// in line is woken and handed to a blocking thread).
+/// the CPU idle under load (a finished search's core waited while the next
+/// in line was woken).
 fn search_turns() -> usize {
     2 * std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
 }

@@ -44,6 +44,27 @@ pub struct DecisionQuery {
     pub page: Option<i64>,
 }
 
+/// `k=v&…` of the fields that are not empty (escaped), then the agency.
+fn query_string(fields: &[(&str, &str)], agency: Option<i64>) -> String {
+    let mut parts: Vec<String> = fields
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::case_console::url_escape(v.trim())))
+        .collect();
+    parts.extend(agency.map(|a| format!("agency={a}")));
+    parts.join("&")
+}
+
+/// The region-code prefix of a region filter (empty: any region).
+fn region_prefix(code: &str) -> Result<Option<String>, AppError> {
+    match code.trim() {
+        "" => Ok(None),
+        r => Ok(Some(
+            RegionCode::parse(r).map_err(|e| AppError::bad_request(e.to_string()))?.subtree_prefix().to_owned(),
+        )),
+    }
+}
+
 /// An agency domain from a filter (empty: any).
 fn parse_domain(code: &str) -> Result<Option<zhifa_domain::agency::Domain>, AppError> {
     match code.trim() {
@@ -88,10 +109,6 @@ impl DecisionQuery {
             }
             v.trim().parse().map(Some).map_err(|_| AppError::bad_request(format!("{field}：日期应为 YYYY-MM-DD")))
         };
-        let region = match self.region.trim() {
-            "" => None,
-            r => Some(RegionCode::parse(r).map_err(|e| AppError::bad_request(e.to_string()))?),
-        };
         let category = match self.category.trim() {
             "" => None,
             c => Some(Category::parse(c).map_err(|e| AppError::bad_request(e.to_string()))?.code().to_owned()),
@@ -99,7 +116,7 @@ impl DecisionQuery {
         let page = self.page.unwrap_or(1).max(1);
         Ok(PublicationFilter {
             agency: self.agency.map(AgencyId),
-            region_prefix: region.map(|r| r.subtree_prefix().to_owned()),
+            region_prefix: region_prefix(&self.region)?,
             category,
             decided_from: date("起始日期", &self.from)?,
             decided_to: date("截止日期", &self.to)?,
@@ -111,8 +128,9 @@ impl DecisionQuery {
 
     /// The query string of this filter at `page`.
     fn at_page(&self, page: i64) -> String {
-        let mut parts = vec![format!("page={page}")];
+        let page = page.to_string();
         let fields = [
+            ("page", page.as_str()),
             ("q", &self.q),
             ("region", &self.region),
             ("category", &self.category),
@@ -120,15 +138,7 @@ impl DecisionQuery {
             ("from", &self.from),
             ("to", &self.to),
         ];
-        for (k, v) in fields {
-            if !v.trim().is_empty() {
-                parts.push(format!("{k}={}", crate::case_console::url_escape(v.trim())));
-            }
-        }
-        if let Some(a) = self.agency {
-            parts.push(format!("agency={a}"));
-        }
-        parts.join("&")
+        query_string(&fields, self.agency)
     }
 }
 
@@ -519,27 +529,26 @@ pub struct ListSearchResult {
     pub entries: Vec<PublicListEntry>,
 }
 
+/// A kind of public list entry: its code and label.
+fn list_kind(code: &str) -> Option<&'static (&'static str, &'static str)> {
+    zhifa_service::search::LIST_KINDS.iter().find(|(c, _)| *c == code)
+}
+
 impl ListSearchQuery {
     async fn run(&self, s: &AppState) -> Result<ListSearchResult, AppError> {
         let kind = match self.kind.trim() {
             "" => None,
             k => Some(
-                zhifa_service::search::LIST_KINDS
-                    .iter()
-                    .find(|(code, _)| *code == k)
+                list_kind(k)
                     .map(|(code, _)| (*code).to_owned())
                     .ok_or_else(|| AppError::bad_request(format!("公示类别“{k}”不存在")))?,
             ),
-        };
-        let region = match self.region.trim() {
-            "" => None,
-            r => Some(RegionCode::parse(r).map_err(|e| AppError::bad_request(e.to_string()))?),
         };
         let page = self.page.unwrap_or(1).max(1);
         let query = zhifa_service::search::ListQuery {
             text: self.q.trim().to_owned(),
             kind,
-            region_prefix: region.map(|r| r.subtree_prefix().to_owned()),
+            region_prefix: region_prefix(&self.region)?,
             agency_id: self.agency,
             domain: parse_domain(&self.domain)?.map(|d| d.code().to_owned()),
             shown_on: None,
@@ -558,10 +567,7 @@ impl ListSearchQuery {
                     kind => format!("{kind}-{}", h.id),
                 };
                 PublicListEntry {
-                    kind_label: zhifa_service::search::LIST_KINDS
-                        .iter()
-                        .find(|(code, _)| *code == h.kind)
-                        .map_or_else(String::new, |(_, label)| (*label).to_owned()),
+                    kind_label: list_kind(&h.kind).map_or_else(String::new, |(_, label)| (*label).to_owned()),
                     href: format!("/agencies/{}#{anchor}", h.agency_id),
                     agency: names.get(&h.agency_id).cloned().unwrap_or_default(),
                     kind: h.kind,
@@ -577,16 +583,15 @@ impl ListSearchQuery {
 
     /// The query string of this search at `page`.
     fn at_page(&self, page: i64) -> String {
-        let mut parts = vec![format!("page={page}")];
-        for (k, v) in [("q", &self.q), ("kind", &self.kind), ("region", &self.region), ("domain", &self.domain)] {
-            if !v.trim().is_empty() {
-                parts.push(format!("{k}={}", crate::case_console::url_escape(v.trim())));
-            }
-        }
-        if let Some(a) = self.agency {
-            parts.push(format!("agency={a}"));
-        }
-        parts.join("&")
+        let page = page.to_string();
+        let fields = [
+            ("page", page.as_str()),
+            ("q", &self.q),
+            ("kind", &self.kind),
+            ("region", &self.region),
+            ("domain", &self.domain),
+        ];
+        query_string(&fields, self.agency)
     }
 }
 
@@ -610,12 +615,8 @@ pub async fn search(State(s): State<AppState>, Query(q): Query<ListSearchQuery>)
     let result = q.run(&s).await?;
     let page = q.page.unwrap_or(1).max(1);
     let asked = [&q.q, &q.kind, &q.region, &q.domain].iter().any(|v| !v.trim().is_empty()) || q.agency.is_some();
-    let mut decisions_href = format!("/decisions?q={}", crate::case_console::url_escape(q.q.trim()));
-    for (k, v) in [("region", &q.region), ("domain", &q.domain)] {
-        if !v.trim().is_empty() {
-            decisions_href.push_str(&format!("&{k}={}", crate::case_console::url_escape(v.trim())));
-        }
-    }
+    let decisions_href =
+        format!("/decisions?{}", query_string(&[("q", &q.q), ("region", &q.region), ("domain", &q.domain)], None));
     Ok(render(&SearchPage {
         previous: (page > 1).then(|| q.at_page(page - 1)),
         next: (page * PAGE < result.total).then(|| q.at_page(page + 1)),
@@ -668,10 +669,7 @@ struct AgenciesPage {
 
 pub async fn agencies(State(s): State<AppState>, Query(q): Query<AgencyQuery>) -> PageResult {
     let regions = s.service.public_regions().await?;
-    let prefix = match q.region.trim() {
-        "" => String::new(),
-        r => RegionCode::parse(r).map_err(|e| AppError::bad_request(e.to_string()))?.subtree_prefix().to_owned(),
-    };
+    let prefix = region_prefix(&q.region)?.unwrap_or_default();
     let name_of =
         |code: &str| regions.iter().find(|(c, _)| c == code).map_or_else(|| code.to_owned(), |(_, n)| n.clone());
     let agencies = s
