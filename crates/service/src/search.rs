@@ -232,12 +232,10 @@ impl Service {
 
     /// Put every agency's entries in again, as of outbox id `mark` (read
     /// before the tables: what came after is replayed, which is harmless).
-    async fn rebuild_lists(&self, index: &std::sync::Arc<ListIndex>, mark: i64) -> Result<u64> {
+    async fn rebuild_lists(&self, index: &std::sync::Arc<ListIndex>, mark: i64) -> Result<()> {
         index.clear().map_err(search_error)?;
         let agencies: Vec<i64> = self.store.agencies_in("").await?.into_iter().map(|a| a.id.0).collect();
-        let n = agencies.len() as u64;
-        replace_lists(self, index, agencies, mark).await?;
-        Ok(n)
+        replace_lists(self, index, agencies, mark).await
     }
 
     /// The agencies' public entries matching `q` (its `shown_on` is today),
