@@ -159,22 +159,20 @@ impl Service {
                 None
             }
         };
-        // The registries are checked while the log is (on a machine of few
-        // cores, each leaves gaps that the other fills).
+        // The log and the counts together; the registries after the log,
+        // against the fingerprints of the newest records it read.
         let size = self.store.ledger_size().await?;
-        let (mut registries, mut counts) = (VerifyReport::default(), VerifyReport::default());
-        let (log, rows, tables) = tokio::join!(
-            self.verify_log(&meta, verifier, size, &mut report, &mut progress),
-            self.verify_registries(&mut registries),
+        let mut counts = VerifyReport::default();
+        let mut newest = Newest::default();
+        let (log, tables) = tokio::join!(
+            self.verify_log(&meta, verifier, size, &mut report, &mut newest, &mut progress),
             self.verify_counts(size, &mut counts),
         );
         log?;
-        rows?;
         tables?;
-        report.rows = registries.rows;
         report.nodes = counts.nodes;
         report.problems.extend(counts.problems);
-        report.problems.extend(registries.problems);
+        self.verify_registries(newest, &mut report, &mut progress).await?;
         progress(Progress { phase: "证据文件", done: 0, total: 0 });
         report.files = self.verify_evidence(meta.hash, &mut report.problems).await?;
         Ok(report)
@@ -191,6 +189,7 @@ impl Service {
         verifier: Option<Verifier>,
         size: u64,
         report: &mut VerifyReport,
+        newest: &mut Newest,
         progress: &mut impl FnMut(Progress),
     ) -> Result<()> {
         const BATCH: u64 = 4_096;
@@ -204,15 +203,19 @@ impl Service {
             let due = checkpoints.up_to(&self.store, batch.end).await?;
             report.checkpoints += due.len() as u64;
             let keys = verifier.clone().map(|v| (v, meta.origin.clone()));
+            let key = newest.key.clone();
             let checked = tokio::task::spawn_blocking(move || {
-                let found =
-                    check_batch(alg, &mut appender, &batch, &due, keys.as_ref().map(|(v, o)| (&**v, o.as_str())));
+                let keys = keys.as_ref().map(|(v, o)| (&**v, o.as_str()));
+                let found = check_batch(alg, &mut appender, &batch, &due, keys, &key);
                 (appender, found, batch.end)
             });
             let (back, found, end) = checked.await.map_err(internal)?;
             appender = back;
             report.leaves += found.leaves;
             report.problems.extend(found.problems);
+            for (table, entity_id, print) in found.newest {
+                newest.put(table, entity_id, print);
+            }
             progress(Progress { phase: "叶子、子树与检查点", done: end, total: size });
         }
         if appender.size() < size {
@@ -253,32 +256,48 @@ impl Service {
         Ok(())
     }
 
-    /// Registry rows, against the newest record of each.
-    async fn verify_registries(&self, report: &mut VerifyReport) -> Result<()> {
-        for table in zhifa_store::Registry::ALL {
+    /// Registry rows, against the newest create or update record of each:
+    /// a row whose data has the fingerprint the log's scan took of that
+    /// record's data is settled; any other (and each recorded entity that no
+    /// row answered) is read again together with its newest record and
+    /// compared in full.
+    async fn verify_registries(
+        &self,
+        mut newest: Newest,
+        report: &mut VerifyReport,
+        progress: &mut impl FnMut(Progress),
+    ) -> Result<()> {
+        let total = newest.len();
+        let mut done = 0;
+        for (t, table) in zhifa_store::Registry::ALL.into_iter().enumerate() {
             let name = table.names().0;
+            let mut prints = std::mem::take(&mut newest.tables[t]);
+            let mut doubtful: Vec<i64> = Vec::new();
             let mut scan = self.store.scan_registry(table);
             while let Some(rows) = scan.recv().await {
                 let rows = rows?;
+                done += rows.len() as u64;
                 report.rows += rows.len() as u64;
-                let found = tokio::task::spawn_blocking(move || {
-                    let compare = |rows: &[zhifa_store::RegistryRow]| {
-                        rows.iter()
-                            .filter_map(|(id, data, body)| {
-                                compare_with_record(name, *id, data.as_deref(), body.as_deref())
-                            })
-                            .collect::<Vec<_>>()
-                    };
-                    let (first, second) = rows.split_at(rows.len() / 2);
-                    std::thread::scope(|scope| {
-                        let other = scope.spawn(|| compare(first));
-                        let ours = compare(second);
-                        let mut found = other.join().unwrap_or_default();
-                        found.extend(ours);
-                        found
-                    })
-                });
-                report.problems.extend(found.await.map_err(internal)?);
+                let key = newest.key.clone();
+                let (back, doubts) = tokio::task::spawn_blocking(move || {
+                    let doubts: Vec<i64> = rows
+                        .iter()
+                        .filter(|(id, data)| prints.take(*id) != Some(fingerprint(&key, data.as_bytes())))
+                        .map(|(id, _)| *id)
+                        .collect();
+                    (prints, doubts)
+                })
+                .await
+                .map_err(internal)?;
+                prints = back;
+                doubtful.extend(doubts);
+                progress(Progress { phase: "登记信息", done, total });
+            }
+            // Recorded entities without a row, then rows not settled above.
+            doubtful.extend(prints.ids());
+            for id in doubtful {
+                let (id, data, body) = self.store.registry_row(table, id).await?;
+                report.problems.extend(compare_with_record(name, id, data.as_deref(), body.as_deref()));
             }
         }
         Ok(())
@@ -338,6 +357,102 @@ impl CheckpointQueue {
 struct Found {
     leaves: u64,
     problems: Vec<Problem>,
+    /// `(registry, entity id, fingerprint)` of each create or update record
+    /// of a registry row, in the order of the leaves.
+    newest: Vec<(usize, i64, u64)>,
+}
+
+/// The fingerprint of a registry row's data, or of the data in a record
+/// (odd, never [`UNREADABLE`] or absent): keyed with a random key for each
+/// verification, so that no altered row can be made to match.
+fn fingerprint(key: &std::hash::RandomState, data: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    key.hash_one(data) | 1
+}
+
+/// A record whose data could not be found without parsing it.
+const UNREADABLE: u64 = 2;
+
+/// For each registry, the fingerprint of the data of each entity's newest
+/// create or update record, as the log's scan met them.
+#[derive(Default)]
+struct Newest {
+    key: std::hash::RandomState,
+    tables: [Prints; zhifa_store::Registry::ALL.len()],
+}
+
+impl Newest {
+    /// A later record of the same entity replaces an earlier one.
+    fn put(&mut self, table: usize, entity_id: i64, print: u64) {
+        if let Some(prints) = self.tables.get_mut(table) {
+            prints.put(entity_id, print);
+        }
+    }
+
+    fn len(&self) -> u64 {
+        self.tables.iter().map(Prints::len).sum()
+    }
+}
+
+/// Fingerprints by entity id: in a vector where ids are dense (as they are
+/// given), in a map beyond it.
+#[derive(Default)]
+struct Prints {
+    dense: Vec<u64>,
+    sparse: HashMap<i64, u64>,
+    count: u64,
+}
+
+/// Ids kept in the vector at most (past this, ids go in the map).
+const DENSE_IDS: i64 = 1 << 26;
+
+impl Prints {
+    fn put(&mut self, id: i64, print: u64) {
+        let slot = match usize::try_from(id) {
+            Ok(i) if id < DENSE_IDS => {
+                if i >= self.dense.len() {
+                    self.dense.resize(i + 1, 0);
+                }
+                &mut self.dense[i]
+            }
+            _ => self.sparse.entry(id).or_insert(0),
+        };
+        if *slot == 0 {
+            self.count += 1;
+        }
+        *slot = print;
+    }
+
+    /// Take the fingerprint of `id` out (each row answers its own once).
+    fn take(&mut self, id: i64) -> Option<u64> {
+        let print = match usize::try_from(id).ok().and_then(|i| self.dense.get_mut(i)) {
+            Some(slot) => std::mem::take(slot),
+            None => self.sparse.remove(&id).unwrap_or(0),
+        };
+        (print != 0).then(|| {
+            self.count -= 1;
+            print
+        })
+    }
+
+    /// The ids not taken.
+    fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        let dense = self.dense.iter().enumerate().filter(|(_, p)| **p != 0).map(|(i, _)| i as i64);
+        dense.chain(self.sparse.keys().copied())
+    }
+
+    fn len(&self) -> u64 {
+        self.count
+    }
+}
+
+/// The registry a record of `entity` and `kind` creates or updates a row of.
+fn registry_of(entity: &str, kind: &str) -> Option<usize> {
+    let action = kind.strip_prefix(entity)?;
+    if action != ".create" && action != ".update" {
+        return None;
+    }
+    zhifa_store::Registry::ALL.iter().position(|r| r.names().1 == entity)
 }
 
 /// Check one batch: the records against their leaves and the checkpoints'
@@ -350,12 +465,14 @@ fn check_batch(
     batch: &zhifa_store::LedgerBatch,
     checkpoints: &[CheckpointRow],
     keys: Option<(&Verifier, &str)>,
+    key: &std::hash::RandomState,
 ) -> Found {
     // The records take about twice the work of the tree: the other thread
     // checks two thirds of them, this one the rest after the tree.
     let (theirs, ours) = batch.entries.split_at(batch.entries.len() * 2 / 3);
     let check_records = |entries: &[(zhifa_store::LeafRow, Option<zhifa_store::RecordRow>)]| {
         let mut problems = Vec::new();
+        let mut newest = Vec::new();
         let mut scratch = Scratch::default();
         for (leaf, record) in entries {
             match record {
@@ -364,10 +481,16 @@ fn check_batch(
                     format!("id={}", leaf.record_id),
                     format!("叶子 ledger_leaves idx={} 所记录的记录已不存在", leaf.index),
                 )),
-                Some(r) => check_record(alg, r, leaf, &mut scratch, &mut problems),
+                Some(r) => {
+                    check_record(alg, r, leaf, &mut scratch, &mut problems);
+                    if let Some(table) = registry_of(&r.entity, &r.kind) {
+                        let print = recorded_data(&r.body).map_or(UNREADABLE, |data| fingerprint(key, data));
+                        newest.push((table, r.entity_id, print));
+                    }
+                }
             }
         }
-        problems
+        (problems, newest)
     };
     std::thread::scope(|scope| {
         let records = scope.spawn(|| check_records(theirs));
@@ -410,14 +533,16 @@ fn check_batch(
         for missing in expected..batch.end {
             problems.push(problem("ledger_leaves", format!("idx={missing}"), "叶子缺失"));
         }
-        let ours = check_records(ours);
-        let mut all = records.join().unwrap_or_else(|_| vec![problem("records", "", "检查线程异常终止")]);
+        let (ours, our_newest) = check_records(ours);
+        let (mut all, mut newest) =
+            records.join().unwrap_or_else(|_| (vec![problem("records", "", "检查线程异常终止")], Vec::new()));
         all.extend(ours);
         all.extend(problems);
+        newest.extend(our_newest);
         for (c, root) in checkpoints.iter().zip(roots) {
             all.extend(check_checkpoint(c, keys, Some(root), batch.end));
         }
-        Found { leaves: batch.entries.len() as u64, problems: all }
+        Found { leaves: batch.entries.len() as u64, problems: all, newest }
     })
 }
 

@@ -196,6 +196,15 @@ async fn verify_names_every_change_behind_the_programs_back() {
         ),
         ("items", "DELETE FROM items WHERE id = 5", "DELETE FROM items WHERE id = 5", "items id=5"),
         (
+            // A row no record made, with the very data of another.
+            "items",
+            "INSERT INTO items (agency_id, name, data, version, created_us, updated_us) \
+             SELECT agency_id, '事项伪', data, 1, created_us, updated_us FROM items WHERE id = 4",
+            "INSERT INTO items (agency_id, name, data, version, created_us, updated_us) \
+             SELECT agency_id, '事项伪', data, 1, created_us, updated_us FROM items WHERE id = 4",
+            "items id=10",
+        ),
+        (
             "users",
             "UPDATE users SET data = replace(data, '测试', '伪造')",
             "UPDATE users SET data = replace(data, '测试', '伪造')",

@@ -87,15 +87,6 @@ pub type RegistryRow = (i64, Option<String>, Option<Vec<u8>>);
 /// Registry rows per batch.
 const REGISTRY_BATCH: usize = 2_000;
 
-/// The newest create or update record of each row of a registry table.
-fn registry_sql(table: &str) -> String {
-    format!(
-        "SELECT t.id, t.data, r.body FROM {table} t LEFT JOIN records r ON r.id = \
-         (SELECT MAX(x.id) FROM records x WHERE x.entity = $1 AND x.entity_id = t.id AND x.kind IN ($2, $3)) \
-         WHERE t.id > $4 ORDER BY t.id LIMIT $5"
-    )
-}
-
 /// Read-only rusqlite connections kept for short reads (proofs), each with
 /// its statements cached.
 #[derive(Debug, Default)]
@@ -160,8 +151,9 @@ impl Store {
         rx
     }
 
-    /// Every row of a registry table with its newest record, in batches.
-    pub fn scan_registry(&self, table: Registry) -> mpsc::Receiver<Result<Vec<RegistryRow>>> {
+    /// Every row of a registry table, `(id, data)` in id order, in batches
+    /// (on SQLite read on a blocking thread from one snapshot).
+    pub fn scan_registry(&self, table: Registry) -> mpsc::Receiver<Result<Vec<(i64, String)>>> {
         let (tx, rx) = mpsc::channel(AHEAD);
         match (self.dialect, self.sqlite_path.clone()) {
             (Dialect::Sqlite, Some(path)) => {
@@ -176,11 +168,11 @@ impl Store {
                 tokio::spawn(async move {
                     let mut after = 0;
                     loop {
-                        let rows = store.registry_rows(table, after).await;
+                        let rows = store.registry_page(table, after).await;
                         match &rows {
                             Ok(r) => match r.last() {
                                 Some(last) => after = last.0,
-                                None => break,
+                                None => return,
                             },
                             Err(_) => {
                                 tx.send(rows).await.ok();
@@ -191,39 +183,36 @@ impl Store {
                             return;
                         }
                     }
-                    tx.send(store.registry_missing(table).await).await.ok();
                 });
             }
         }
         rx
     }
 
-    async fn registry_rows(&self, table: Registry, after: i64) -> Result<Vec<RegistryRow>> {
-        let (name, entity) = table.names();
-        let rows = sqlx::query(sqlx::AssertSqlSafe(registry_sql(name)))
-            .bind(entity)
-            .bind(format!("{entity}.create"))
-            .bind(format!("{entity}.update"))
-            .bind(after)
-            .bind(REGISTRY_BATCH as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok((r.try_get("id")?, Some(r.try_get("data")?), r.try_get("body")?))).collect()
+    async fn registry_page(&self, table: Registry, after: i64) -> Result<Vec<(i64, String)>> {
+        let sql = format!("SELECT id, data FROM {} WHERE id > $1 ORDER BY id LIMIT $2", table.names().0);
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(REGISTRY_BATCH as i64).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("data")?))).collect()
     }
 
-    /// Entities whose creation is recorded but whose row is gone.
-    async fn registry_missing(&self, table: Registry) -> Result<Vec<RegistryRow>> {
+    /// Registry row `id` of `table` with the body of the newest create or
+    /// update record of it, read together (one statement, one snapshot).
+    pub async fn registry_row(&self, table: Registry, id: i64) -> Result<RegistryRow> {
         let (name, entity) = table.names();
         let sql = format!(
-            "SELECT r.entity_id, r.body FROM records r WHERE r.entity = $1 AND r.kind = $2 \
-             AND NOT EXISTS (SELECT 1 FROM {name} t WHERE t.id = r.entity_id) ORDER BY r.entity_id"
+            "SELECT (SELECT t.data FROM {name} t WHERE t.id = $2) AS data, \
+             (SELECT r.body FROM records r WHERE r.id = (SELECT MAX(x.id) FROM records x \
+              WHERE x.entity = $1 AND x.entity_id = $2 AND x.kind IN ($3, $4))) AS body"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(entity)
+            .bind(id)
             .bind(format!("{entity}.create"))
-            .fetch_all(&self.pool)
+            .bind(format!("{entity}.update"))
+            .fetch_one(&self.pool)
             .await?;
-        rows.iter().map(|r| Ok((r.try_get("entity_id")?, None, r.try_get("body")?))).collect()
+        Ok((id, row.try_get("data")?, row.try_get("body")?))
     }
 
     /// Stored nodes `ids` and, with `leaf`, that leaf's bytes, read from one
@@ -297,76 +286,22 @@ pub(crate) fn open_sqlite(path: &PathBuf) -> Result<rusqlite::Connection> {
     Ok(conn)
 }
 
-/// The rows in id order, merged with the newest create or update record of
-/// each entity in entity order: two streams instead of one lookup per row
-/// (which costs SQLite several times more).
-fn scan_registry_sqlite(path: &PathBuf, table: Registry, tx: &mpsc::Sender<Result<Vec<RegistryRow>>>) -> Result<()> {
+/// The rows of a registry table in id order, from one snapshot.
+fn scan_registry_sqlite(path: &PathBuf, table: Registry, tx: &mpsc::Sender<Result<Vec<(i64, String)>>>) -> Result<()> {
     let mut conn = open_sqlite(path)?;
     let snapshot = conn.transaction().map_err(sqlite_error)?;
-    let (name, entity) = table.names();
-    let mut rows_query = snapshot.prepare(&format!("SELECT id, data FROM {name} ORDER BY id")).map_err(sqlite_error)?;
-    // The newest record of each entity, in entity order: the grouped index
-    // scan gives that order, and the body is fetched by rowid as each row
-    // comes. An outer ORDER BY would sort every body in a temporary b-tree
-    // (twice the time); the order is checked as the rows arrive instead.
-    let mut newest_query = snapshot
-        .prepare(
-            "SELECT m.entity_id, (SELECT r.body FROM records r WHERE r.id = m.rid) FROM \
-             (SELECT entity_id, MAX(id) AS rid FROM records WHERE entity = ?1 AND kind IN (?2, ?3) \
-              GROUP BY entity_id ORDER BY entity_id) m",
-        )
-        .map_err(sqlite_error)?;
-    let (create, update) = (format!("{entity}.create"), format!("{entity}.update"));
-    let mut rows = rows_query.query(()).map_err(sqlite_error)?;
-    let mut newest = newest_query.query((entity, &create, &update)).map_err(sqlite_error)?;
-    let mut last = i64::MIN;
-    let mut next_newest = |newest: &mut rusqlite::Rows<'_>| -> Result<Option<(i64, Vec<u8>)>> {
-        match newest.next().map_err(sqlite_error)? {
-            Some(row) => {
-                let entity_id: i64 = row.get(0).map_err(sqlite_error)?;
-                if entity_id <= last {
-                    return Err(StoreError::Corrupt {
-                        table: "records",
-                        message: "newest records out of order".into(),
-                    });
-                }
-                last = entity_id;
-                Ok(Some((entity_id, row.get(1).map_err(sqlite_error)?)))
-            }
-            None => Ok(None),
-        }
-    };
-    let mut pending = next_newest(&mut newest)?;
+    let mut query =
+        snapshot.prepare(&format!("SELECT id, data FROM {} ORDER BY id", table.names().0)).map_err(sqlite_error)?;
+    let mut rows = query.query(()).map_err(sqlite_error)?;
     let mut out = Vec::with_capacity(REGISTRY_BATCH);
     while let Some(row) = rows.next().map_err(sqlite_error)? {
-        let id: i64 = row.get(0).map_err(sqlite_error)?;
-        let data: String = row.get(1).map_err(sqlite_error)?;
-        // Recorded entities before this row have no row: gone.
-        while let Some((entity_id, body)) = pending.take_if(|(entity_id, _)| *entity_id < id) {
-            out.push((entity_id, None, Some(body)));
-            pending = next_newest(&mut newest)?;
-        }
-        let body = match pending.take() {
-            Some((entity_id, body)) if entity_id == id => {
-                pending = next_newest(&mut newest)?;
-                Some(body)
-            }
-            other => {
-                pending = other;
-                None
-            }
-        };
-        out.push((id, Some(data), body));
+        out.push((row.get(0).map_err(sqlite_error)?, row.get(1).map_err(sqlite_error)?));
         if out.len() >= REGISTRY_BATCH {
             if tx.blocking_send(Ok(std::mem::take(&mut out))).is_err() {
                 return Ok(());
             }
             out.reserve(REGISTRY_BATCH);
         }
-    }
-    while let Some((entity_id, body)) = pending {
-        out.push((entity_id, None, Some(body)));
-        pending = next_newest(&mut newest)?;
     }
     if !out.is_empty() {
         tx.blocking_send(Ok(out)).ok();
