@@ -293,8 +293,10 @@ impl Service {
                 doubtful.extend(doubts);
                 progress(Progress { phase: "登记信息", done, total });
             }
-            // Recorded entities without a row, then rows not settled above.
+            // Rows not settled above, then recorded entities without a row.
+            let unsettled = doubtful.len();
             doubtful.extend(prints.ids());
+            tracing::debug!(table = name, unsettled, without_row = doubtful.len() - unsettled, "registry compared");
             for id in doubtful {
                 let (id, data, body) = self.store.registry_row(table, id).await?;
                 report.problems.extend(compare_with_record(name, id, data.as_deref(), body.as_deref()));
