@@ -10,7 +10,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
-use tantivy::schema::Value;
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
@@ -223,6 +222,64 @@ fn text_options() -> TextOptions {
 }
 
 /// A day as a sortable number: 2025-09-30 → 20250930.
+/// A stored document as its fields' values, in order: the text and whole
+/// numbers this crate stores (anything else is skipped).
+struct Stored(Vec<(Field, StoredValue)>);
+
+enum StoredValue {
+    Text(String),
+    Int(i64),
+    Other,
+}
+
+impl tantivy::schema::document::DocumentDeserialize for Stored {
+    fn deserialize<'de, D>(mut deserializer: D) -> Result<Self, tantivy::schema::document::DeserializeError>
+    where
+        D: tantivy::schema::document::DocumentDeserializer<'de>,
+    {
+        let mut values = Vec::with_capacity(deserializer.size_hint());
+        while let Some(entry) = deserializer.next_field::<StoredValue>()? {
+            values.push(entry);
+        }
+        Ok(Stored(values))
+    }
+}
+
+impl tantivy::schema::document::ValueDeserialize for StoredValue {
+    fn deserialize<'de, D>(deserializer: D) -> Result<Self, tantivy::schema::document::DeserializeError>
+    where
+        D: tantivy::schema::document::ValueDeserializer<'de>,
+    {
+        deserializer.deserialize_any(StoredVisitor)
+    }
+}
+
+struct StoredVisitor;
+
+impl tantivy::schema::document::ValueVisitor for StoredVisitor {
+    type Value = StoredValue;
+
+    fn visit_string(&self, v: String) -> Result<StoredValue, tantivy::schema::document::DeserializeError> {
+        Ok(StoredValue::Text(v))
+    }
+
+    fn visit_i64(&self, v: i64) -> Result<StoredValue, tantivy::schema::document::DeserializeError> {
+        Ok(StoredValue::Int(v))
+    }
+
+    fn visit_u64(&self, _: u64) -> Result<StoredValue, tantivy::schema::document::DeserializeError> {
+        Ok(StoredValue::Other)
+    }
+
+    fn visit_bool(&self, _: bool) -> Result<StoredValue, tantivy::schema::document::DeserializeError> {
+        Ok(StoredValue::Other)
+    }
+
+    fn visit_f64(&self, _: f64) -> Result<StoredValue, tantivy::schema::document::DeserializeError> {
+        Ok(StoredValue::Other)
+    }
+}
+
 fn day(d: Date) -> i64 {
     i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
 }
@@ -403,22 +460,32 @@ impl SearchIndex {
         let f = self.fields;
         let mut out = Vec::with_capacity(hits.len());
         for (_, address) in hits {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            let int = |field: Field| doc.get_first(field).and_then(|v| v.as_i64()).unwrap_or_default();
-            let Some(decided_on) = from_day(int(f.decided)) else { continue };
-            out.push(DecisionHit {
-                id: int(f.id),
-                category: text(f.category),
-                decided_on,
-                summary: DecisionSummary {
-                    document_number: text(f.number),
-                    agency: text(f.agency_name),
-                    title: text(f.title),
-                    party: text(f.party),
-                    conclusion: text(f.conclusion),
-                },
-            });
+            // Read as stored values straight into the hit (no general
+            // document built and copied out of).
+            let Stored(values) = searcher.doc(address)?;
+            let mut hit = DecisionHit {
+                id: 0,
+                category: String::new(),
+                decided_on: Date::constant(1970, 1, 1),
+                summary: DecisionSummary::default(),
+            };
+            let mut decided = None;
+            for (field, value) in values {
+                match value {
+                    StoredValue::Int(n) if field == f.id => hit.id = n,
+                    StoredValue::Int(n) if field == f.decided => decided = from_day(n),
+                    StoredValue::Text(t) if field == f.category => hit.category = t,
+                    StoredValue::Text(t) if field == f.number => hit.summary.document_number = t,
+                    StoredValue::Text(t) if field == f.agency_name => hit.summary.agency = t,
+                    StoredValue::Text(t) if field == f.title => hit.summary.title = t,
+                    StoredValue::Text(t) if field == f.party => hit.summary.party = t,
+                    StoredValue::Text(t) if field == f.conclusion => hit.summary.conclusion = t,
+                    _ => {}
+                }
+            }
+            let Some(decided_on) = decided else { continue };
+            hit.decided_on = decided_on;
+            out.push(hit);
         }
         Ok((out, total))
     }

@@ -19,8 +19,12 @@ use axum::routing::{get, post};
 use std::net::SocketAddr;
 use zhifa_service::Service;
 
+/// What every handler shares, behind one `Arc`: axum clones the state for
+/// each request, and a `Service` is many `Arc`s.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<Shared>);
+
+pub struct Shared {
     pub service: Service,
     /// Mark cookies `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
@@ -30,7 +34,15 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(service: Service, secure_cookies: bool) -> Self {
-        Self { service, secure_cookies, pages: portal::PageCache::default() }
+        Self(std::sync::Arc::new(Shared { service, secure_cookies, pages: portal::PageCache::default() }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 
