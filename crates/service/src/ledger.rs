@@ -405,15 +405,23 @@ struct Prints {
     count: u64,
 }
 
-/// Ids kept in the vector at most (past this, ids go in the map).
-const DENSE_IDS: i64 = 1 << 26;
+/// The vector grows to an id at most this far past twice its length (ids
+/// come nearly in order); an id further out goes in the map, so that a
+/// damaged record naming a huge id costs an entry, not a huge vector.
+const DENSE_STEP: usize = 1 << 16;
 
 impl Prints {
     fn put(&mut self, id: i64, print: u64) {
         let slot = match usize::try_from(id) {
-            Ok(i) if id < DENSE_IDS => {
+            Ok(i) if i < 2 * self.dense.len() + DENSE_STEP => {
                 if i >= self.dense.len() {
                     self.dense.resize(i + 1, 0);
+                }
+                // Kept in the map while the vector was shorter: moved here.
+                if !self.sparse.is_empty()
+                    && let Some(earlier) = self.sparse.remove(&id)
+                {
+                    self.dense[i] = earlier;
                 }
                 &mut self.dense[i]
             }
@@ -858,5 +866,48 @@ mod tests {
             body.data = serde_json::json!({});
             assert_eq!(recorded_data(&body.canonical_bytes()), None);
         }
+    }
+
+    #[test]
+    fn fingerprints_by_entity_are_taken_once_and_the_rest_are_named() {
+        let mut prints = Prints::default();
+        prints.put(3, 11);
+        prints.put(3, 13); // a later record of the same entity
+        prints.put(1 << 40, 15); // far out: in the map
+        prints.put(7, 17);
+        assert_eq!(prints.len(), 3);
+        assert!(prints.dense.len() < 1 << 20, "no vector up to a far id");
+        assert_eq!(prints.take(3), Some(13));
+        assert_eq!(prints.take(3), None, "each row answers once");
+        assert_eq!(prints.take(4), None);
+        let mut left: Vec<i64> = prints.ids().collect();
+        left.sort_unstable();
+        assert_eq!(left, vec![7, 1 << 40]);
+        assert_eq!(prints.len(), 2);
+
+        // Kept in the map while the vector was short, then reached by it.
+        let far = i64::try_from(3 * DENSE_STEP).unwrap_or_default();
+        let mut prints = Prints::default();
+        prints.put(far, 21);
+        for id in 0..far {
+            prints.put(id, 23);
+        }
+        prints.put(far, 25);
+        assert_eq!(prints.len(), u64::try_from(far + 1).unwrap_or_default());
+        assert_eq!(prints.take(far), Some(25));
+        assert!(prints.ids().all(|id| id != far), "not left behind in the map");
+    }
+
+    #[test]
+    fn a_fingerprint_is_odd_and_keyed() {
+        let (a, b) = (std::hash::RandomState::new(), std::hash::RandomState::new());
+        let data = r#"{"name":"事项1"}"#.as_bytes();
+        assert_eq!(fingerprint(&a, data) & 1, 1);
+        assert_eq!(fingerprint(&a, data), fingerprint(&a, data));
+        assert_ne!(fingerprint(&a, data), fingerprint(&a, r#"{"name":"事项2"}"#.as_bytes()));
+        assert_ne!(fingerprint(&a, data), fingerprint(&b, data), "another run, another key");
+        assert_eq!(registry_of("item", "item.update"), Some(3));
+        assert_eq!(registry_of("item", "item.delete"), None);
+        assert_eq!(registry_of("session", "session.create"), None);
     }
 }
