@@ -5,13 +5,13 @@
 //! (an agency has tens of entries, not millions). What a results page
 //! shows of an entry is stored with it, so a page needs no other read.
 
-use super::{Core, MAX_WORDS, Result, add_region, day, term_query, text_options, words};
+use super::{Core, MAX_WORDS, Result, Stored, StoredValue, add_region, day, term_query, text_options, words};
 use jiff::civil::Date;
 use std::ops::Bound;
 use std::path::Path;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
-use tantivy::schema::{Field, INDEXED, STORED, STRING, Schema, Value};
+use tantivy::schema::{Field, INDEXED, STORED, STRING, Schema};
 use tantivy::{Index, TantivyDocument, Term};
 
 /// One entry of a list as indexed.
@@ -187,16 +187,20 @@ impl ListIndex {
         let (hits, total) = searcher.search(&query, &(top, Count))?;
         let mut out = Vec::with_capacity(hits.len());
         for (_, address) in hits {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            let int = |field: Field| doc.get_first(field).and_then(|v| v.as_i64()).unwrap_or_default();
-            out.push(ListHit {
-                kind: text(f.kind),
-                id: int(f.id),
-                agency_id: int(f.agency),
-                title: text(f.title),
-                detail: text(f.detail),
-            });
+            let Stored(values) = searcher.doc(address)?;
+            let mut hit =
+                ListHit { kind: String::new(), id: 0, agency_id: 0, title: String::new(), detail: String::new() };
+            for (field, value) in values {
+                match value {
+                    StoredValue::Int(n) if field == f.id => hit.id = n,
+                    StoredValue::Int(n) if field == f.agency => hit.agency_id = n,
+                    StoredValue::Text(t) if field == f.kind => hit.kind = t,
+                    StoredValue::Text(t) if field == f.title => hit.title = t,
+                    StoredValue::Text(t) if field == f.detail => hit.detail = t,
+                    _ => {}
+                }
+            }
+            out.push(hit);
         }
         Ok((out, total))
     }
