@@ -42,6 +42,11 @@ struct Walk {
 
 use Who::{Head, Officer, Reviewer};
 
+/// Days from a demo case's opening within which all its deadlines fall:
+/// the longest, a penalty decision's 90 days from filing (art. 60), moved
+/// past a holiday, after the steps taken.
+const DEMO_HORIZON: i64 = 110;
+
 const WALKS: &[Walk] = &[
     Walk {
         procedure: "penalty-general",
@@ -479,7 +484,7 @@ impl Service {
     /// of them overdue. Returns how many were opened.
     pub async fn create_demo_cases_for(&self, code: &str) -> Result<usize> {
         let cast = self.cast(code).await?;
-        let today = self.today();
+        let today = self.demo_today();
         let mut reached: HashSet<(&str, String)> = HashSet::new();
         let mut opened = 0;
         for (w, walk) in WALKS.iter().enumerate() {
@@ -508,6 +513,23 @@ impl Service {
             }
         }
         Ok(opened)
+    }
+
+    /// The day the demo's cases are dated back from: today, unless the
+    /// holidays of a year their deadlines reach are not loaded yet (in
+    /// December, before the State Council's notice for the next year is
+    /// added): then as many days before the end of the last loaded year as
+    /// the longest deadline of a demo case runs, so that every deadline can
+    /// be computed (the calendar never guesses).
+    fn demo_today(&self) -> Date {
+        let today = self.today();
+        if self.calendar.has_year((today + DEMO_HORIZON.days()).year()) {
+            return today;
+        }
+        match self.calendar.years().iter().map(|y| y.year).max() {
+            Some(last) => today.min(jiff::civil::date(last, 12, 31) - DEMO_HORIZON.days()),
+            None => today,
+        }
     }
 
     /// Open one demo case on `base` and take the first `k` steps of `walk`.
@@ -570,7 +592,7 @@ impl Service {
         if casts.is_empty() {
             return Err(ServiceError::Internal("no demo agency handles cases".into()));
         }
-        let today = self.today();
+        let today = self.demo_today();
         let periods = zhifa_calendar::legal_periods().unwrap_or_default();
         let mut changes = Vec::with_capacity(BATCH);
         for i in 0..n {
