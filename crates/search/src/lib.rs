@@ -6,8 +6,8 @@
 use jiff::civil::Date;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
@@ -36,6 +36,45 @@ pub type Found<T> = (Vec<T>, usize);
 
 /// The searcher a query ran on, its page's addresses and its count.
 type Ran = (Searcher, Vec<(f32, DocAddress)>, usize);
+
+/// A document of a segment. A segment never changes (a new version of a
+/// decision is a new document, a withdrawn one is deleted and so never
+/// found), so what was read of a document stays true for as long as it
+/// can be found.
+type ShownKey = (tantivy::index::SegmentId, tantivy::DocId);
+
+/// Hits read from the document store, kept decoded: a page of results is
+/// mostly what was shown a moment before (the first pages of the common
+/// words), and finding and decoding twenty stored documents costs more
+/// than the query. At most `SHOWN` kept; past that it starts again (which
+/// also forgets the documents of merged segments).
+#[derive(Default)]
+struct Shown(Mutex<std::collections::HashMap<ShownKey, Arc<DecisionHit>>>);
+
+/// Hits kept at most (a few MB).
+const SHOWN: usize = 20_000;
+
+impl Shown {
+    /// The kept hits of `keys`, in order (`None`: to be read).
+    fn get(&self, keys: &[ShownKey]) -> Vec<Option<Arc<DecisionHit>>> {
+        match self.0.lock() {
+            Ok(kept) => keys.iter().map(|k| kept.get(k).cloned()).collect(),
+            Err(_) => vec![None; keys.len()],
+        }
+    }
+
+    fn put(&self, read: Vec<(ShownKey, Arc<DecisionHit>)>) {
+        if read.is_empty() {
+            return;
+        }
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() + read.len() > SHOWN {
+                kept.clear();
+            }
+            kept.extend(read);
+        }
+    }
+}
 
 /// A published decision as indexed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +223,8 @@ impl Core {
 pub struct SearchIndex {
     core: Core,
     fields: Fields,
+    /// Hits already read from the document store.
+    shown: Shown,
     /// The day (as `day` numbers it) through which expired decisions have
     /// been taken out.
     pruned_through: AtomicI64,
@@ -369,7 +410,7 @@ impl SearchIndex {
     }
 
     fn with(core: Core, fields: Fields) -> Self {
-        Self { core, fields, pruned_through: AtomicI64::new(0) }
+        Self { core, fields, shown: Shown::default(), pruned_through: AtomicI64::new(0) }
     }
 
     /// How far the outbox has been read into this index (0: nothing yet).
@@ -454,40 +495,54 @@ impl SearchIndex {
     }
 
     /// The decisions matching `q` as a page of results shows them (from
-    /// the document store), best first, and how many match.
-    pub fn search_hits(&self, q: &SearchQuery) -> Result<Found<DecisionHit>> {
+    /// the document store, or as read from it before), best first, and how
+    /// many match.
+    pub fn search_hits(&self, q: &SearchQuery) -> Result<Found<Arc<DecisionHit>>> {
         let Some((searcher, hits, total)) = self.run(q)? else { return Ok((Vec::new(), 0)) };
-        let f = self.fields;
-        let mut out = Vec::with_capacity(hits.len());
-        for (_, address) in hits {
-            // Read as stored values straight into the hit (no general
-            // document built and copied out of).
-            let Stored(values) = searcher.doc(address)?;
-            let mut hit = DecisionHit {
-                id: 0,
-                category: String::new(),
-                decided_on: Date::constant(1970, 1, 1),
-                summary: DecisionSummary::default(),
-            };
-            let mut decided = None;
-            for (field, value) in values {
-                match value {
-                    StoredValue::Int(n) if field == f.id => hit.id = n,
-                    StoredValue::Int(n) if field == f.decided => decided = from_day(n),
-                    StoredValue::Text(t) if field == f.category => hit.category = t,
-                    StoredValue::Text(t) if field == f.number => hit.summary.document_number = t,
-                    StoredValue::Text(t) if field == f.agency_name => hit.summary.agency = t,
-                    StoredValue::Text(t) if field == f.title => hit.summary.title = t,
-                    StoredValue::Text(t) if field == f.party => hit.summary.party = t,
-                    StoredValue::Text(t) if field == f.conclusion => hit.summary.conclusion = t,
-                    _ => {}
+        let keys: Vec<ShownKey> =
+            hits.iter().map(|(_, a)| (searcher.segment_reader(a.segment_ord).segment_id(), a.doc_id)).collect();
+        let mut found = self.shown.get(&keys);
+        let mut read = Vec::new();
+        for ((slot, (_, address)), key) in found.iter_mut().zip(&hits).zip(&keys) {
+            if slot.is_none() {
+                let hit = self.read_hit(&searcher, *address)?.map(Arc::new);
+                if let Some(hit) = &hit {
+                    read.push((*key, hit.clone()));
                 }
+                *slot = hit;
             }
-            let Some(decided_on) = decided else { continue };
-            hit.decided_on = decided_on;
-            out.push(hit);
         }
-        Ok((out, total))
+        self.shown.put(read);
+        Ok((found.into_iter().flatten().collect(), total))
+    }
+
+    /// A decision's hit from the document store (`None`: not one of ours).
+    fn read_hit(&self, searcher: &Searcher, address: DocAddress) -> Result<Option<DecisionHit>> {
+        let f = self.fields;
+        // Read as stored values straight into the hit (no general document
+        // built and copied out of).
+        let Stored(values) = searcher.doc(address)?;
+        let mut hit = DecisionHit {
+            id: 0,
+            category: String::new(),
+            decided_on: Date::constant(1970, 1, 1),
+            summary: DecisionSummary::default(),
+        };
+        let mut decided = None;
+        for (field, value) in values {
+            match value {
+                StoredValue::Int(n) if field == f.id => hit.id = n,
+                StoredValue::Int(n) if field == f.decided => decided = from_day(n),
+                StoredValue::Text(t) if field == f.category => hit.category = t,
+                StoredValue::Text(t) if field == f.number => hit.summary.document_number = t,
+                StoredValue::Text(t) if field == f.agency_name => hit.summary.agency = t,
+                StoredValue::Text(t) if field == f.title => hit.summary.title = t,
+                StoredValue::Text(t) if field == f.party => hit.summary.party = t,
+                StoredValue::Text(t) if field == f.conclusion => hit.summary.conclusion = t,
+                _ => {}
+            }
+        }
+        Ok(decided.map(|decided_on| DecisionHit { decided_on, ..hit }))
     }
 
     /// The searcher, the top page's addresses and the count of `q`'s
@@ -678,5 +733,30 @@ mod tests {
         let (ids, n) = index.search(&penalties).unwrap();
         assert_eq!((ids.len(), n), (25, 25));
         assert!(ids.iter().all(|id| id % 2 == 0));
+    }
+
+    #[test]
+    fn pub_7_a_shown_hit_is_read_again_once_corrected_and_gone_once_withdrawn() {
+        let index = SearchIndex::in_memory().unwrap();
+        let titled = |id: i64, title: &str| DecisionDoc {
+            summary: DecisionSummary {
+                title: title.into(),
+                ..doc(id, "食品 罚款", "330106", "penalty", date(2025, 3, 1)).summary
+            },
+            ..doc(id, "食品 罚款", "330106", "penalty", date(2025, 3, 1))
+        };
+        index.apply(&[titled(1, "原标题"), titled(2, "另一件")], &[], 1).unwrap();
+        let titles = |index: &SearchIndex| {
+            let mut t: Vec<(i64, String)> =
+                index.search_hits(&q("食品")).unwrap().0.iter().map(|h| (h.id, h.summary.title.clone())).collect();
+            t.sort_unstable();
+            t
+        };
+        assert_eq!(titles(&index), vec![(1, "原标题".into()), (2, "另一件".into())]);
+        // Shown again: the same, now kept decoded.
+        assert_eq!(titles(&index), vec![(1, "原标题".into()), (2, "另一件".into())]);
+        assert_eq!(index.shown.0.lock().unwrap().len(), 2);
+        index.apply(&[titled(1, "更正后的标题")], &[2], 2).unwrap();
+        assert_eq!(titles(&index), vec![(1, "更正后的标题".into())]);
     }
 }

@@ -171,6 +171,8 @@ pub struct Service {
     /// Searches run at once (`search_turns()`), the rest wait their turn
     /// in order (64 searches sharing two cores would all be slow, some very).
     search_turns: Arc<tokio::sync::Semaphore>,
+    /// The regions as of an outbox id (`public_regions_as_of`).
+    regions: Arc<std::sync::Mutex<Option<(i64, publicity::Regions)>>>,
     /// Signs the questions of the public's forms (`with_form_key`).
     form_key: Arc<[u8; 32]>,
     /// Where CJK fonts for PDFs are looked for (`with_font_dirs`).
@@ -213,6 +215,7 @@ impl Service {
             search_lock: Arc::default(),
             search_checked: Arc::default(),
             search_turns: Arc::new(tokio::sync::Semaphore::new(search_turns())),
+            regions: Arc::default(),
             form_key: Arc::new(random_key()),
             retention: zhifa_domain::publication::Retention::default(),
             font_dirs: Arc::new(zhifa_docs::pdf::SYSTEM_FONT_DIRS.iter().map(std::path::PathBuf::from).collect()),
@@ -236,6 +239,7 @@ impl Service {
             search_lock: Arc::default(),
             search_checked: Arc::default(),
             search_turns: Arc::new(tokio::sync::Semaphore::new(search_turns())),
+            regions: Arc::default(),
             form_key: Arc::new(random_key()),
             retention: zhifa_domain::publication::Retention::default(),
             font_dirs: Arc::new(zhifa_docs::pdf::SYSTEM_FONT_DIRS.iter().map(std::path::PathBuf::from).collect()),

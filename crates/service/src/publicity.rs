@@ -5,6 +5,7 @@
 use crate::authz::{self, Scope};
 use crate::{Actor, Result, Service, ServiceError};
 use jiff::civil::Date;
+use std::sync::Arc;
 use zhifa_domain::change::Change;
 use zhifa_domain::ids::{AgencyId, CaseId, PublicationId};
 use zhifa_domain::publication::{self as rules, DecisionInfo, PublishedDecision, Retention, Standing, decision_info};
@@ -335,10 +336,34 @@ impl Service {
     }
 
     /// Region codes and names, for the portal.
-    pub async fn public_regions(&self) -> Result<Vec<(String, String)>> {
-        Ok(self.store.regions().await?)
+    pub async fn public_regions(&self) -> Result<Regions> {
+        let newest = self.store.last_outbox_id().await?;
+        self.public_regions_as_of(newest).await
+    }
+
+    /// The regions as of outbox id `newest`, read once for each: every
+    /// change writes an outbox event, so they are the same while the
+    /// outbox's newest id is.
+    pub async fn public_regions_as_of(&self, newest: i64) -> Result<Regions> {
+        if let Ok(kept) = self.regions.lock()
+            && let Some((at, regions)) = kept.as_ref()
+            && *at == newest
+        {
+            return Ok(regions.clone());
+        }
+        // Read after `newest`: a change in between makes the next call read again.
+        let regions: Regions = self.store.regions().await?.into();
+        if let Ok(mut kept) = self.regions.lock()
+            && kept.as_ref().is_none_or(|(at, _)| *at <= newest)
+        {
+            *kept = Some((newest, regions.clone()));
+        }
+        Ok(regions)
     }
 }
+
+/// Region codes and names, in code order.
+pub type Regions = Arc<[(String, String)]>;
 
 /// An officer as the public sees them (PUB-1): never an ID number, no account.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -10,6 +10,17 @@ use zhifa_search::{DecisionDoc, ListDoc, ListIndex, SearchIndex, SearchQuery};
 pub use zhifa_search::{DecisionHit, ListHit, ListQuery};
 use zhifa_store::{PublicationFilter, PublicationRow};
 
+/// A page of search results as shown (`Service::search_publication_hits`).
+#[derive(Debug, Clone)]
+pub struct HitsPage {
+    pub hits: Vec<std::sync::Arc<DecisionHit>>,
+    /// How many match in all.
+    pub total: i64,
+    /// The outbox id the index was brought up to first: what else the page
+    /// shows can be read as of it (`Service::public_regions_as_of`).
+    pub as_of: i64,
+}
+
 /// Publication events read per round of catching up.
 const EVENTS: i64 = 1_000;
 
@@ -180,16 +191,22 @@ async fn replace_lists(
 impl Service {
     /// Bring both indexes up to date with the outbox (a no-op without them).
     pub async fn catch_up_search(&self) -> Result<()> {
-        use std::sync::atomic::Ordering;
         if self.search.is_none() && self.lists.is_none() {
             return Ok(());
         }
+        self.catch_up().await.map(|_| ())
+    }
+
+    /// Bring both indexes up to date with the outbox as of its newest id,
+    /// read first and returned.
+    async fn catch_up(&self) -> Result<i64> {
+        use std::sync::atomic::Ordering;
         // One appender at a time takes outbox ids, so every id up to the
         // newest is committed: nothing new if the outbox has not grown.
         let newest = self.store.last_outbox_id().await?;
         let checked = self.search_checked.load(Ordering::Acquire);
         if newest <= checked {
-            return Ok(());
+            return Ok(newest);
         }
         let _one = self.search_lock.lock().await;
         // Events up to `checked` were read already: start after it, not at
@@ -227,7 +244,7 @@ impl Service {
             }
         }
         self.search_checked.fetch_max(newest, Ordering::AcqRel);
-        Ok(())
+        Ok(newest)
     }
 
     /// Put every agency's entries in again, as of outbox id `mark` (read
@@ -270,7 +287,7 @@ impl Service {
         text: &str,
         filter: &PublicationFilter,
     ) -> Result<(Vec<PublicationRow>, i64)> {
-        let (ids, total) = self.run_search(text, filter, |index, q| index.search(q)).await?;
+        let (ids, total, _) = self.run_search(text, filter, |index, q| index.search(q)).await?;
         let mut rows = self.store.publications_by_ids(&ids).await?;
         rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id.0));
         // The database has the last word on what is shown today.
@@ -281,25 +298,23 @@ impl Service {
 
     /// The same as a page of results shows them, from the index alone (it
     /// is brought up to date first, so a withdrawal is never shown).
-    pub async fn search_publication_hits(
-        &self,
-        text: &str,
-        filter: &PublicationFilter,
-    ) -> Result<(Vec<DecisionHit>, i64)> {
-        self.run_search(text, filter, |index, q| index.search_hits(q)).await
+    pub async fn search_publication_hits(&self, text: &str, filter: &PublicationFilter) -> Result<HitsPage> {
+        let (hits, total, as_of) = self.run_search(text, filter, |index, q| index.search_hits(q)).await?;
+        Ok(HitsPage { hits, total, as_of })
     }
 
-    /// Catch up, then run `search` on the index in its turn.
+    /// Catch up, then run `search` on the index in its turn; also the
+    /// outbox id caught up to.
     async fn run_search<T: Send + 'static>(
         &self,
         text: &str,
         filter: &PublicationFilter,
         search: fn(&SearchIndex, &SearchQuery) -> zhifa_search::Result<zhifa_search::Found<T>>,
-    ) -> Result<(Vec<T>, i64)> {
+    ) -> Result<(Vec<T>, i64, i64)> {
         let Some(index) = &self.search else {
             return Err(zhifa_domain::Invalid::new("检索", "本服务器未启用全文检索").into());
         };
-        self.catch_up_search().await?;
+        let as_of = self.catch_up().await?;
         let query = SearchQuery {
             text: text.to_owned(),
             region_prefix: filter.region_prefix.clone(),
@@ -317,7 +332,7 @@ impl Service {
         // millisecond at a million decisions, less than handing it to a
         // blocking thread and back; a query asks for at most `zhifa_search::MAX_WORDS` words.
         let (found, total) = search(index, &query).map_err(search_error)?;
-        Ok((found, i64::try_from(total).unwrap_or(i64::MAX)))
+        Ok((found, i64::try_from(total).unwrap_or(i64::MAX), as_of))
     }
 
     /// Rebuild both indexes from the tables; `progress(done, total)` counts

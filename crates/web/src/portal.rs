@@ -17,6 +17,7 @@ use zhifa_domain::ids::{AgencyId, PublicationId};
 use zhifa_domain::people::Category;
 use zhifa_domain::publication::PublishedDecision;
 use zhifa_domain::region::RegionCode;
+use zhifa_service::publicity::Regions;
 use zhifa_service::{PublicationFilter, PublicationRow};
 
 type PageResult = Result<Response, PageError>;
@@ -202,48 +203,48 @@ impl From<&PublicationRow> for PublicDecision {
     }
 }
 
-/// A decision as a list of them shows it.
-struct DecisionItem {
+/// A decision as a list of them shows it, borrowed from what was read.
+struct DecisionItem<'a> {
     id: i64,
-    document_number: String,
-    agency: String,
+    document_number: &'a str,
+    agency: &'a str,
     /// 行政处罚, …
-    category: String,
-    decided_on: String,
+    category: &'a str,
+    decided_on: jiff::civil::Date,
     /// Absent once withdrawn.
-    title: Option<String>,
-    party: Option<String>,
-    conclusion: Option<String>,
+    title: Option<&'a str>,
+    party: Option<&'a str>,
+    conclusion: Option<&'a str>,
 }
 
-impl From<&PublicationRow> for DecisionItem {
-    fn from(p: &PublicationRow) -> Self {
+impl<'a> From<&'a PublicationRow> for DecisionItem<'a> {
+    fn from(p: &'a PublicationRow) -> Self {
         let d = p.data.decision.as_ref();
         DecisionItem {
             id: p.id.0,
-            document_number: p.data.document_number.clone(),
-            agency: p.data.agency.clone(),
-            category: p.data.category.label().to_owned(),
-            decided_on: p.data.decided_on.to_string(),
-            title: d.map(|d| d.title.clone()),
-            party: d.map(|d| d.party.clone()),
-            conclusion: d.map(|d| d.conclusion.clone()),
+            document_number: &p.data.document_number,
+            agency: &p.data.agency,
+            category: p.data.category.label(),
+            decided_on: p.data.decided_on,
+            title: d.map(|d| d.title.as_str()),
+            party: d.map(|d| d.party.as_str()),
+            conclusion: d.map(|d| d.conclusion.as_str()),
         }
     }
 }
 
-impl From<zhifa_service::search::DecisionHit> for DecisionItem {
-    fn from(h: zhifa_service::search::DecisionHit) -> Self {
-        let m = h.summary;
+impl<'a> From<&'a zhifa_service::search::DecisionHit> for DecisionItem<'a> {
+    fn from(h: &'a zhifa_service::search::DecisionHit) -> Self {
+        let m = &h.summary;
         DecisionItem {
             id: h.id,
-            document_number: m.document_number,
-            agency: m.agency,
-            category: Category::parse(&h.category).map_or(h.category, |c| c.label().to_owned()),
-            decided_on: h.decided_on.to_string(),
-            title: Some(m.title),
-            party: Some(m.party),
-            conclusion: Some(m.conclusion),
+            document_number: &m.document_number,
+            agency: &m.agency,
+            category: Category::parse(&h.category).map_or(h.category.as_str(), |c| c.label()),
+            decided_on: h.decided_on,
+            title: Some(&m.title),
+            party: Some(&m.party),
+            conclusion: Some(&m.conclusion),
         }
     }
 }
@@ -267,15 +268,15 @@ struct RegionGroup {
 
 #[derive(Template)]
 #[template(path = "portal_home.html")]
-struct HomePage {
+struct HomePage<'a> {
     regions: Vec<RegionGroup>,
-    recent: Vec<DecisionItem>,
+    recent: Vec<DecisionItem<'a>>,
     categories: Vec<(&'static str, &'static str)>,
 }
 
 /// Agencies grouped by the region they belong to, in region order.
 async fn region_groups(s: &AppState) -> Result<Vec<RegionGroup>, AppError> {
-    let names: std::collections::HashMap<String, String> = s.service.public_regions().await?.into_iter().collect();
+    let names: std::collections::HashMap<String, String> = s.service.public_regions().await?.iter().cloned().collect();
     let mut groups: Vec<RegionGroup> = Vec::new();
     for a in s.service.public_agencies().await? {
         let code = a.data.region.as_str().to_owned();
@@ -307,30 +308,43 @@ pub async fn home(State(s): State<AppState>) -> PageResult {
 
 #[derive(Template)]
 #[template(path = "portal_decisions.html")]
-struct ListPage {
+struct ListPage<'a> {
     q: DecisionQuery,
     agency_name: Option<String>,
     total: i64,
-    decisions: Vec<DecisionItem>,
+    decisions: Vec<DecisionItem<'a>>,
     categories: Vec<(&'static str, &'static str)>,
     domains: Vec<(&'static str, &'static str)>,
-    regions: Vec<(String, String)>,
+    regions: Regions,
     previous: Option<String>,
     next: Option<String>,
+}
+
+/// What a list of decisions was read from.
+enum Read {
+    /// The table, newest first: a page and how many in all.
+    Listed((Vec<PublicationRow>, i64)),
+    /// The index.
+    Found(zhifa_service::search::HitsPage),
 }
 
 pub async fn decisions(State(s): State<AppState>, Query(q): Query<DecisionQuery>) -> PageResult {
     let filter = q.full_filter(&s).await?;
     // A search's page comes from the index alone; a plain list from the table.
-    let (decisions, total): (Vec<DecisionItem>, i64) = match q.q.trim() {
-        "" => {
-            let (rows, total) = s.service.public_publications(filter.clone()).await?;
-            (rows.iter().map(DecisionItem::from).collect(), total)
+    let read = match q.q.trim() {
+        "" => Read::Listed(s.service.public_publications(filter.clone()).await?),
+        text => Read::Found(s.service.search_publication_hits(text, &filter).await?),
+    };
+    let (decisions, total, regions) = match &read {
+        Read::Listed((rows, total)) => {
+            (rows.iter().map(DecisionItem::from).collect(), *total, s.service.public_regions().await?)
         }
-        text => {
-            let (hits, total) = s.service.search_publication_hits(text, &filter).await?;
-            (hits.into_iter().map(DecisionItem::from).collect(), total)
-        }
+        // The index was brought up to `as_of`: the form's regions as of it too.
+        Read::Found(found) => (
+            found.hits.iter().map(|h| DecisionItem::from(&**h)).collect(),
+            found.total,
+            s.service.public_regions_as_of(found.as_of).await?,
+        ),
     };
     let page = q.page.unwrap_or(1).max(1);
     let agency_name = match q.agency {
@@ -343,7 +357,7 @@ pub async fn decisions(State(s): State<AppState>, Query(q): Query<DecisionQuery>
         decisions,
         categories: categories(),
         domains: domains(),
-        regions: s.service.public_regions().await?,
+        regions,
         previous: (page > 1).then(|| q.at_page(page - 1)),
         next: (filter.offset + PAGE < total).then(|| q.at_page(page + 1)),
         q,
@@ -604,7 +618,7 @@ struct SearchPage {
     asked: bool,
     kinds: &'static [(&'static str, &'static str)],
     domains: Vec<(&'static str, &'static str)>,
-    regions: Vec<(String, String)>,
+    regions: Regions,
     decisions_href: String,
     previous: Option<String>,
     next: Option<String>,
@@ -663,7 +677,7 @@ struct AgencyRow {
 struct AgenciesPage {
     q: AgencyQuery,
     agencies: Vec<AgencyRow>,
-    regions: Vec<(String, String)>,
+    regions: Regions,
     domains: Vec<(&'static str, &'static str)>,
 }
 
