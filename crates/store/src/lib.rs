@@ -18,6 +18,7 @@ mod scan;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod uploads;
+mod walmark;
 
 pub use blobs::{BlobStream, Blobs};
 pub use cases::{CaseFilter, CaseRow};
@@ -110,6 +111,8 @@ pub struct Store {
     sqlite_path: Option<std::path::PathBuf>,
     /// Kept read connections to it.
     readers: Arc<scan::Readers>,
+    /// The newest outbox id, kept while the file has no new commit.
+    outbox_mark: Arc<walmark::WalMark>,
 }
 
 /// A command waiting for the writer, and where its outcome goes.
@@ -182,6 +185,7 @@ impl Store {
             meta: Arc::new(OnceLock::new()),
             sqlite_path,
             readers: Arc::default(),
+            outbox_mark: Arc::default(),
         })
     }
 

@@ -213,15 +213,26 @@ impl Store {
         }
     }
 
-    /// The newest outbox id (0 when empty; asked before every search: read
-    /// in place on SQLite).
+    /// The newest outbox id (0 when empty; asked before every search: on
+    /// SQLite read in place, and not read again while the file's WAL-index
+    /// header shows no commit since).
     pub async fn last_outbox_id(&self) -> Result<i64> {
         const SQL: &str = "SELECT MAX(id) FROM outbox";
+        // Read before the value: a commit in between moves it, and the
+        // next call reads again.
+        let header = self.sqlite_file().and_then(|db| self.outbox_mark.header(db));
+        if let Some(newest) = header.as_ref().and_then(|h| self.outbox_mark.get(h)) {
+            return Ok(newest);
+        }
         let newest = match self.sqlite_point_read(|c| c.prepare_cached(SQL)?.query_row([], |r| r.get(0))) {
             Some(newest) => newest?,
             None => sqlx::query_scalar::<_, Option<i64>>(SQL).fetch_one(&self.pool).await?,
-        };
-        Ok(newest.unwrap_or(0))
+        }
+        .unwrap_or(0);
+        if let Some(header) = header {
+            self.outbox_mark.put(header, newest);
+        }
+        Ok(newest)
     }
 
     /// These publications (those that exist), in no particular order (a

@@ -237,6 +237,11 @@ impl Store {
             .map_err(|e| StoreError::Corrupt { table: "ledger", message: e.to_string() })?
     }
 
+    /// The SQLite database file, when this store is one.
+    pub(crate) fn sqlite_file(&self) -> Option<&std::path::Path> {
+        self.sqlite_path.as_deref().filter(|_| self.dialect == Dialect::Sqlite)
+    }
+
     /// Run `f` on a kept read-only connection to the SQLite file, on this
     /// thread: for point reads of some microseconds, where sqlx's hop to its
     /// connection thread and back costs more than the read (each statement

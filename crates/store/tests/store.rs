@@ -190,3 +190,24 @@ async fn commands_committed_together_fail_alone() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_newest_outbox_id_shows_another_writers_commit_at_once() {
+    each_backend(|db| async move {
+        // Another process on the same database, here another store.
+        let other = Store::connect(&db.url()).await.unwrap();
+        let s = db.store;
+        let mut newest = other.last_outbox_id().await.unwrap();
+        for n in 1..=5 {
+            // Asked again with nothing new: the same answer.
+            assert_eq!(other.last_outbox_id().await.unwrap(), newest);
+            agency(&s, &format!("a-{n}"), n).await;
+            let now = other.last_outbox_id().await.unwrap();
+            assert!(now > newest, "commit {n} not seen: {now} after {newest}");
+            assert_eq!(now, s.last_outbox_id().await.unwrap());
+            newest = now;
+        }
+        other.close().await;
+    })
+    .await;
+}
