@@ -10,7 +10,7 @@
 use crate::{Dialect, LeafRow, RecordRow, Registry, Result, Store, StoreError, from_us};
 use rusqlite::OptionalExtension;
 use sqlx::Row;
-use std::path::PathBuf;
+use std::path::Path;
 use tokio::sync::mpsc;
 use zhifa_domain::ids::{AgencyId, RecordId, UserId};
 use zhifa_ledger::{Hash, NodeId};
@@ -94,7 +94,7 @@ pub(crate) struct Readers(std::sync::Mutex<Vec<rusqlite::Connection>>);
 
 impl Readers {
     /// Run `f` on an idle connection (or a new one), then keep it.
-    fn with<T>(&self, path: &PathBuf, f: impl FnOnce(&mut rusqlite::Connection) -> Result<T>) -> Result<T> {
+    fn with<T>(&self, path: &Path, f: impl FnOnce(&mut rusqlite::Connection) -> Result<T>) -> Result<T> {
         let taken = self.0.lock().ok().and_then(|mut idle| idle.pop());
         let mut conn = match taken {
             Some(conn) => conn,
@@ -251,7 +251,7 @@ impl Store {
         &self,
         f: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T>,
     ) -> Option<Result<T>> {
-        let path = self.sqlite_path.as_ref().filter(|_| self.dialect == Dialect::Sqlite)?;
+        let path = self.sqlite_file()?;
         Some(self.readers.with(path, |conn| f(conn).map_err(sqlite_error)))
     }
 
@@ -280,7 +280,7 @@ fn i64_of(v: u64) -> i64 {
 }
 
 /// A read-only connection to the database file, in one read transaction.
-pub(crate) fn open_sqlite(path: &PathBuf) -> Result<rusqlite::Connection> {
+pub(crate) fn open_sqlite(path: &Path) -> Result<rusqlite::Connection> {
     use rusqlite::OpenFlags;
     let conn =
         rusqlite::Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -292,7 +292,7 @@ pub(crate) fn open_sqlite(path: &PathBuf) -> Result<rusqlite::Connection> {
 }
 
 /// The rows of a registry table in id order, from one snapshot.
-fn scan_registry_sqlite(path: &PathBuf, table: Registry, tx: &mpsc::Sender<Result<Vec<(i64, String)>>>) -> Result<()> {
+fn scan_registry_sqlite(path: &Path, table: Registry, tx: &mpsc::Sender<Result<Vec<(i64, String)>>>) -> Result<()> {
     let mut conn = open_sqlite(path)?;
     let snapshot = conn.transaction().map_err(sqlite_error)?;
     let mut query =
@@ -314,7 +314,7 @@ fn scan_registry_sqlite(path: &PathBuf, table: Registry, tx: &mpsc::Sender<Resul
     Ok(())
 }
 
-fn scan_sqlite(path: &PathBuf, size: u64, batch: u64, tx: &mpsc::Sender<Result<LedgerBatch>>) -> Result<()> {
+fn scan_sqlite(path: &Path, size: u64, batch: u64, tx: &mpsc::Sender<Result<LedgerBatch>>) -> Result<()> {
     let mut conn = open_sqlite(path)?;
     // One snapshot for the whole scan.
     let snapshot = conn.transaction().map_err(sqlite_error)?;
