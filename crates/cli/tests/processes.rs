@@ -421,6 +421,65 @@ async fn the_console_upload_widget_resumes_in_a_real_browser() {
     db.remove().await;
 }
 
+/// Upload `bytes` whole as evidence through tus, with the client's own `filetype`; the upload's id.
+fn upload_as(addr: &str, token: &str, bytes: &[u8], filename: &str, filetype: &str) -> i64 {
+    use base64::Engine;
+    let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let meta = format!(
+        "case_number {},step {},captured_at {},place {},collector {},proves {},filename {},filetype {}",
+        b("西湖市监立〔2025〕12号"),
+        b("现场检查"),
+        b(&jiff::Timestamp::now().to_string()),
+        b("杭州市西湖区文三路 1 号"),
+        b("王五"),
+        b("现场情况"),
+        b(filename),
+        b(filetype)
+    );
+    let headers = [("Upload-Length", bytes.len().to_string()), ("Upload-Metadata", meta)];
+    let (status, head) = tus_request(addr, "POST", "/api/v1/uploads", token, &headers, b"").unwrap();
+    assert_eq!(status, 201, "{head}");
+    let location = response_header(&head, "Location").unwrap().to_owned();
+    let headers = [("Upload-Offset", "0".to_owned()), ("Content-Type", "application/offset+octet-stream".to_owned())];
+    let (status, head) = tus_request(addr, "PATCH", &location, token, &headers, bytes).unwrap();
+    assert_eq!(status, 204, "{head}");
+    location.rsplit('/').next().unwrap().parse().unwrap()
+}
+
+/// An officer uploads a page with a script and calls it `text/html`; the
+/// province's supervisor opens it from a link, framed, and as a PNG polyglot:
+/// the script never runs on the platform's origin.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_script_uploaded_as_evidence_never_runs_in_a_supervisors_browser() {
+    let Some(node_path) = browser() else { return };
+    let db = TestDb::new(Backend::Sqlite).await;
+    let (_, _) = demo(&db);
+    let out = zhifa(&db, &["token", "create", "--user", "hzxh-scjg-zf1"]);
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let server = Server::start(&db);
+    let base = format!("http://{}", server.addr);
+    let page = format!(
+        "<!DOCTYPE html><html><body><script>new Image().src = '{base}/pwned-img?' + document.cookie; \
+         fetch('{base}/api/v1/me').then(r => r.text()).then(t => fetch('{base}/pwned-fetch?' + encodeURIComponent(t)));\
+         </script></body></html>"
+    );
+    let page_id = upload_as(&server.addr, &token, page.as_bytes(), "证据.html", "text/html");
+    let mut polyglot = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    polyglot.extend_from_slice(page.as_bytes());
+    let polyglot_id = upload_as(&server.addr, &token, &polyglot, "照片.html", "text/html");
+    let out = Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/evidence-sandbox.cjs"))
+        .args([base, "zj-jiandu".into(), "zhifa-demo-2026".into(), page_id.to_string(), polyglot_id.to_string()])
+        .env("NODE_PATH", &node_path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("no script from evidence ran"), "{stdout}");
+    drop(server);
+    db.remove().await;
+}
+
 /// `moto_server` (PyPI `moto[server]`, an S3 implementation for tests):
 /// `ZHIFA_MOTO_SERVER`, or the CI virtualenv's.
 fn moto_server() -> Option<std::path::PathBuf> {

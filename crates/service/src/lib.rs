@@ -25,7 +25,7 @@ pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
 pub use zhifa_calendar::{Calendar, CalendarError};
 pub use zhifa_ledger::{HashAlg, Signer, SignerAlg, hex};
 pub use zhifa_store::{
-    Blobs, CaseFilter, CaseRow, ComplaintRow, PublicationFilter, PublicationRow, UploadRow, UploadState,
+    BlobStream, Blobs, CaseFilter, CaseRow, ComplaintRow, PublicationFilter, PublicationRow, UploadRow, UploadState,
 };
 pub use zhifa_store::{CertificateRow, CheckpointRow, Entry, LedgerMeta, Store, TokenRow, UserRow};
 

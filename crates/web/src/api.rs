@@ -389,33 +389,7 @@ pub async fn history(
     ))
 }
 
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-pub const PDF: &str = "application/pdf";
-
-pub fn xlsx_download(bytes: Vec<u8>, filename: &str) -> impl IntoResponse {
-    download(bytes, XLSX, filename)
-}
-
-/// `bytes` as a file to save, of `content_type`, named `filename`.
-pub fn download(bytes: Vec<u8>, content_type: &str, filename: &str) -> impl IntoResponse {
-    // RFC 5987 for the Chinese file name, with an ASCII fallback.
-    let encoded: String = filename
-        .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect();
-    let extension = filename.rsplit_once('.').map_or("bin", |(_, e)| e);
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"export.{extension}\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        bytes,
-    )
-}
+pub use crate::download::{PDF, XLSX, download, xlsx_download};
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/items.xlsx", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn export_items(
@@ -900,7 +874,7 @@ pub async fn get_evidence(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/evidence/{id}/file", params(("id" = i64, Path), RetrievalQuery), responses((status = 200, description = "the file, streamed"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/evidence/{id}/file", params(("id" = i64, Path), RetrievalQuery), responses((status = 200, description = "the file, streamed: inline with the type read from its bytes if a picture, sound, video or PDF, else `attachment` as `application/octet-stream`; always `nosniff` and `Content-Security-Policy: sandbox`"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_evidence_file(
     State(s): State<AppState>,
     user: ApiUser,
@@ -909,16 +883,8 @@ pub async fn get_evidence_file(
 ) -> ApiResult<axum::response::Response> {
     let (upload, stream) =
         s.service.evidence_file(&user.actor(), zhifa_domain::ids::UploadId(id), q.reason.as_deref()).await?;
-    let media_type =
-        Some(upload.meta.media_type.as_str()).filter(|m| !m.is_empty()).unwrap_or("application/octet-stream");
-    let body = axum::body::Body::from_stream(stream);
-    Ok((
-        [
-            (header::CONTENT_TYPE, media_type.to_owned()),
-            (header::CONTENT_LENGTH, upload.length.to_string()),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        body,
-    )
-        .into_response())
+    crate::evidence_file::response(&upload, stream).await.map_err(|e| {
+        tracing::error!(error = %e, upload = id, "evidence file unreadable");
+        AppError::not_found()
+    })
 }

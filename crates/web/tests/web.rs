@@ -760,6 +760,11 @@ fn patch(path: &str, token: &str, offset: u64, body: Body) -> Request<Body> {
 }
 
 fn tus_metadata(captured_at: &str) -> String {
+    tus_metadata_of(captured_at, "VID_0001.mp4", "video/mp4")
+}
+
+/// The metadata of a file named `filename` that its client calls `filetype`.
+fn tus_metadata_of(captured_at: &str, filename: &str, filetype: &str) -> String {
     use base64::Engine;
     let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     [
@@ -769,8 +774,8 @@ fn tus_metadata(captured_at: &str) -> String {
         ("place", "杭州市西湖区文三路 1 号"),
         ("collector", "王五"),
         ("proves", "现场存放过期食品"),
-        ("filename", "VID_0001.mp4"),
-        ("filetype", "video/mp4"),
+        ("filename", filename),
+        ("filetype", filetype),
     ]
     .iter()
     .map(|(k, v)| format!("{k} {}", b(v)))
@@ -986,6 +991,65 @@ async fn an_upload_whose_bytes_all_arrived_is_completed_when_its_uploader_asks()
         let e = app.get(&format!("/api/v1/evidence/{id}"), &w.officer_a).await.json();
         assert_eq!(e["state"], "complete");
         assert_eq!(e["content_hash"], zhifa_ledger::hex(&zhifa_ledger::HashAlg::Sm3.digest(&[&bytes])));
+    })
+    .await;
+}
+
+/// Upload `bytes` whole as the officer, naming them `filename` of `filetype`; the upload's id.
+async fn upload_whole(app: &App, token: &str, bytes: &[u8], filename: &str, filetype: &str) -> i64 {
+    let r = app
+        .send(
+            tus("POST", "/api/v1/uploads", token)
+                .header("Upload-Length", bytes.len().to_string())
+                .header("Upload-Metadata", tus_metadata_of(&jiff::Timestamp::now().to_string(), filename, filetype))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let r = app.send(patch(&location, token, 0, Body::from(bytes.to_vec()))).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    location.rsplit('/').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn evidence_is_served_as_its_bytes_show_never_as_its_uploader_says() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let w = world(&app).await;
+        let page = b"<!DOCTYPE html><script>fetch('/api/v1/me').then(r => r.text()).then(alert)</script>";
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+        png.extend_from_slice(page);
+        let cases: [(&[u8], &str, &str, &str, &str); 4] = [
+            // A page with a script, called a page or called a video: a download.
+            (page, "x.html", "text/html", "application/octet-stream", "attachment"),
+            (page, "现场.mp4", "video/mp4", "application/octet-stream", "attachment"),
+            (
+                b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>",
+                "a.svg",
+                "image/svg+xml",
+                "application/octet-stream",
+                "attachment",
+            ),
+            // A picture, whatever its uploader called it, is a picture.
+            (&png, "x.html", "text/html", "image/png", "inline"),
+        ];
+        let reason = "%E6%A1%88%E5%8D%B7%E8%AF%84%E6%9F%A5"; // 案卷评查
+        for (bytes, filename, filetype, served, disposition) in cases {
+            let id = upload_whole(&app, &w.officer_a, bytes, filename, filetype).await;
+            for (token, query) in [(&w.officer_a, String::new()), (&w.supervisor_x, format!("?reason={reason}"))] {
+                let r = app.get(&format!("/api/v1/evidence/{id}/file{query}"), token).await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+                assert_eq!(r.body, bytes, "the file comes back whole");
+                let h = |name: header::HeaderName| r.headers.get(&name).map(|v| v.to_str().unwrap().to_owned());
+                assert_eq!(h(header::CONTENT_TYPE).as_deref(), Some(served), "{filename} sent as {filetype}");
+                let d = h(header::CONTENT_DISPOSITION).unwrap_or_default();
+                assert!(d.starts_with(&format!("{disposition};")), "{filename}: {d}");
+                assert_eq!(h(header::X_CONTENT_TYPE_OPTIONS).as_deref(), Some("nosniff"));
+                assert_eq!(h(header::CONTENT_SECURITY_POLICY).as_deref(), Some("sandbox"));
+            }
+        }
     })
     .await;
 }
