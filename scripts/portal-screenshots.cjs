@@ -11,6 +11,13 @@ const path = require('path');
 
 const [base, out] = process.argv.slice(2);
 
+/// A policy the page broke (the security headers forbid inline script and style) is an error.
+function watchPolicy(page) {
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) console.error(`policy violated on ${page.url()}: ${m.text()}`);
+  });
+}
+
 async function visit(page, name, url, expect) {
   const response = await page.goto(url);
   if (!response || response.status() !== 200) {
@@ -41,6 +48,7 @@ async function firstLink(page, pattern) {
   });
   const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
+  watchPolicy(page);
   // Every asset from the server itself: nothing else may be asked for.
   await page.route('**/*', (route) => {
     const url = route.request().url();
@@ -63,6 +71,7 @@ async function firstLink(page, pattern) {
   await visit(page, 'search-lists', `${base}/search?q=${encodeURIComponent('许可')}`, '服务指南');
   const phone = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 }, isMobile: true });
   const small = await phone.newPage();
+  watchPolicy(small);
   await visit(small, 'home-phone', `${base}/`, '最新公示的执法决定');
   const wide = await small.evaluate(() => document.documentElement.scrollWidth);
   if (wide > 400) throw new Error(`the home page is ${wide}px wide on a phone`);

@@ -16,11 +16,23 @@ const [base, username, password, file] = process.argv.slice(2);
   });
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  const violations = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
   await page.goto(`${base}/console/login`);
   await page.fill('input[name=username]', username);
   await page.fill('input[name=password]', password);
   await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]:has-text("登录")')]);
   await page.goto(`${base}/console/evidence/upload`);
+  // The console's policy refuses a script written into the page.
+  const ranInline = await page.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inline = 1';
+    document.body.appendChild(s);
+    return window.__inline === 1;
+  });
+  if (ranInline) throw new Error('an inline script ran in the console: no Content-Security-Policy');
+  if (violations.length !== 1) throw new Error(`expected the one refused script, saw: ${violations.join(' | ')}`);
+  violations.length = 0;
   await page.fill('input[name=case_number]', '西湖市监立〔2025〕12号');
   await page.fill('input[name=step]', '现场检查');
   await page.fill('input[name=captured_at]', '2026-11-22T10:00');
@@ -40,6 +52,7 @@ const [base, username, password, file] = process.argv.slice(2);
   await page.waitForFunction(() => document.getElementById('upload-status').textContent.includes('上传完成'), null,
     { timeout: 120000 });
   const status = await page.textContent('#upload-status');
+  if (violations.length > 0) throw new Error(`the console broke its own policy: ${violations.join(' | ')}`);
   if (!broken) throw new Error('the connection was never broken');
   console.log(status.match(/编号 (\d+)/)[1]);
   await browser.close();

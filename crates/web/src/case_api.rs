@@ -303,7 +303,13 @@ pub async fn document(
     Query(q): Query<RetrievalQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let html = s.service.case_document(&user.actor(), CaseId(id), &kind, q.reason.as_deref()).await?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html))
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, crate::headers::DOCUMENT_CSP),
+        ],
+        html,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/archive.zip", params(("id" = i64, Path), RetrievalQuery), responses((status = 200, content_type = "application/zip", description = "the archive package, verifiable offline with `zhifa verify-package`"), (status = 404, body = ErrorBody)))]

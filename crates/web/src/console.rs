@@ -592,14 +592,6 @@ pub async fn upload_page(ConsoleUser(user): ConsoleUser, Query(q): Query<UploadQ
     Ok(render(&UploadPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), case_number: q.case_number }))
 }
 
-pub async fn upload_script() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../static/upload.js"))
-}
-
-pub async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/console.css"))
-}
-
 // ---- calendar ------------------------------------------------------------------
 
 #[derive(Debug, Default, serde::Deserialize)]

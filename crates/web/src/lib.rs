@@ -2,6 +2,7 @@
 //! [`router`]; handlers call `zhifa_service` and know nothing of SQL.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod case_api;
 pub mod case_console;
@@ -10,6 +11,7 @@ pub mod download;
 pub mod error;
 pub mod evidence_file;
 pub mod extract;
+pub mod headers;
 pub mod portal;
 pub mod publicity_console;
 pub mod review_api;
@@ -116,7 +118,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::head(tus::head).patch(tus::patch).delete(tus::delete).options(tus::options),
         )
         .layer(axum::middleware::map_response(tus::tus_resumable));
-    let api = api.merge(uploads);
+    let api = api.merge(uploads).layer(axum::middleware::map_response(headers::no_store));
 
     let console = Router::new()
         .route("/", get(console::home))
@@ -145,7 +147,8 @@ pub fn router(state: AppState) -> Router {
         .route("/publications/preview/{case}", get(publicity_console::preview).post(publicity_console::publish))
         .route("/publications/{id}", get(publicity_console::manage).post(publicity_console::change))
         .route("/{kind}/{id}/edit", get(console::edit_form))
-        .route("/{kind}/{id}", post(console::update));
+        .route("/{kind}/{id}", post(console::update))
+        .layer(axum::middleware::map_response(headers::no_store));
 
     Router::new()
         .route("/", get(portal::home))
@@ -166,10 +169,12 @@ pub fn router(state: AppState) -> Router {
         .route("/decisions/{id}", get(portal::decision))
         .route("/decisions/{id}/verify", get(portal::verify))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/static/console.css", get(console::stylesheet))
-        .route("/static/upload.js", get(console::upload_script))
+        .route(assets::CONSOLE_CSS.path(), get(assets::console_css))
+        .route(assets::UPLOAD_JS.path(), get(assets::upload_js))
         .nest("/api/v1", api)
         .nest("/console", console)
+        .fallback(|| async { error::PageError(error::AppError::not_found()) })
+        .layer(axum::middleware::map_response_with_state(state.clone(), headers::common))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -1053,3 +1053,122 @@ async fn evidence_is_served_as_its_bytes_show_never_as_its_uploader_says() {
     })
     .await;
 }
+
+/// Every route written in `router()`: (method, path with its parameters filled in).
+fn every_route() -> Vec<(&'static str, String)> {
+    let src = include_str!("../src/lib.rs");
+    let src = &src[src.find("pub fn router(").unwrap()..];
+    let src = &src[..src.find("\n}\n").unwrap()];
+    // Each section of the function and where its routes are nested.
+    let sections = [
+        ("let api = Router::new()", "/api/v1"),
+        ("let uploads", "/api/v1"),
+        ("let console", "/console"),
+        ("\n    Router::new()", ""),
+    ];
+    let prefix_at = |at: usize| {
+        sections
+            .iter()
+            .filter_map(|(mark, prefix)| src.find(mark).filter(|&m| m < at).map(|m| (m, *prefix)))
+            .max()
+            .unwrap()
+            .1
+    };
+    let mut routes = Vec::new();
+    for (at, _) in src.match_indices(".route(") {
+        let rest = src[at + 7..].trim_start();
+        let end = rest.find([')']).unwrap();
+        let (path, after) = if let Some(literal) = rest.strip_prefix('"') {
+            let close = literal.find('"').unwrap();
+            (literal[..close].to_owned(), &literal[close..])
+        } else {
+            // `assets::NAME.path()`
+            let name = rest[..end].trim_start_matches("assets::").trim_end_matches(".path(");
+            let asset = match name {
+                "CONSOLE_CSS" => &zhifa_web::assets::CONSOLE_CSS,
+                "UPLOAD_JS" => &zhifa_web::assets::UPLOAD_JS,
+                other => panic!("a route the test does not know: {other}"),
+            };
+            (asset.path().to_owned(), &rest[end..])
+        };
+        let methods = &after[..after
+            .find(".route(")
+            .or_else(|| after.find(".layer("))
+            .or_else(|| after.find(".nest("))
+            .unwrap_or(after.len())];
+        let prefix = prefix_at(at);
+        let path = if path == "/" && !prefix.is_empty() { prefix.to_owned() } else { format!("{prefix}{path}") }
+            .replace("{id}", "1")
+            .replace("{eid}", "1")
+            .replace("{case}", "1")
+            .replace("{kind}", "items")
+            .replace("{entity}", "item")
+            .replace("{year}", "2025")
+            .replace("{key}", "x");
+        for method in ["get", "post", "put", "delete", "head", "patch", "options"] {
+            if methods.contains(&format!("{method}(")) || methods.contains(&format!(".{method}(")) {
+                routes.push((method, path.clone()));
+            }
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn every_route_answers_with_the_security_headers() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let w = world(&app).await;
+        let routes = every_route();
+        assert!(routes.len() > 100, "the router's routes were not found: {routes:?}");
+        let mut checked = 0;
+        for (method, path) in &routes {
+            for token in [None, Some(&w.officer_a)] {
+                let mut req = Request::builder().method(method.to_uppercase().as_str()).uri(path.as_str());
+                if let Some(t) = token {
+                    req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+                }
+                let r = app.send(req.body(Body::empty()).unwrap()).await;
+                let h = |name: header::HeaderName| r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+                let what = format!("{method} {path} ({})", r.status);
+                assert!(h(header::CONTENT_SECURITY_POLICY).contains("default-src"), "{what}: no CSP");
+                assert!(
+                    !h(header::CONTENT_SECURITY_POLICY).contains("'unsafe-inline'") || path.contains("/documents/"),
+                    "{what}"
+                );
+                assert!(h(header::CONTENT_SECURITY_POLICY).contains("frame-ancestors 'none'"), "{what}");
+                assert_eq!(h(header::X_FRAME_OPTIONS), "DENY", "{what}");
+                assert_eq!(h(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{what}");
+                assert_eq!(h(header::REFERRER_POLICY), "same-origin", "{what}");
+                assert_eq!(h(header::STRICT_TRANSPORT_SECURITY), "", "{what}: HSTS only over HTTPS");
+                if path.starts_with("/console") || path.starts_with("/api/v1") {
+                    assert!(h(header::CACHE_CONTROL).contains("no-store"), "{what}: {}", h(header::CACHE_CONTROL));
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, routes.len() * 2);
+
+        // Behind HTTPS (`--secure-cookies`): HSTS on every answer.
+        let secure = router(AppState::new(app.service.clone(), true));
+        for path in ["/", "/console/login", "/api/v1/openapi.json", "/nowhere"] {
+            let r = secure.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+            assert_eq!(r.headers()[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000", "{path}");
+        }
+
+        // The stylesheet a page names is kept a year and gzipped.
+        let page = app.send(Request::get("/console/login").body(Body::empty()).unwrap()).await.text();
+        let css = page
+            .split("href=\"")
+            .find_map(|s| s.split('"').next().filter(|u| u.starts_with("/static/console.css?v=")))
+            .unwrap()
+            .to_owned();
+        let r = app
+            .send(Request::get(css.as_str()).header(header::ACCEPT_ENCODING, "gzip").body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+        assert_eq!(r.headers[header::CONTENT_ENCODING], "gzip");
+    })
+    .await;
+}

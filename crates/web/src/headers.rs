@@ -1,0 +1,38 @@
+//! The headers every answer carries: no inline script anywhere, no framing,
+//! no sniffing, no referrer to other sites; nothing signed-in kept in a cache;
+//! HSTS when the server is reached over HTTPS. A handler that set its own
+//! policy (an evidence file's `sandbox`, a document's styles) keeps it.
+
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+
+/// The policy of every page: scripts and styles from our own files only.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// An enforcement document: its own inline styles, and nothing that runs.
+pub const DOCUMENT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+pub const HSTS: &str = "max-age=31536000";
+
+pub async fn common(State(s): State<AppState>, mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if s.secure_cookies {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    res
+}
+
+/// The console's and the API's answers are for one signed-in person, or
+/// change with every write: never stored by a browser or a proxy.
+pub async fn no_store(mut res: Response) -> Response {
+    res.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    res
+}
