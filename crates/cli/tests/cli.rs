@@ -190,3 +190,43 @@ fn rec_1_a_broken_procedure_file_stops_the_program_naming_file_and_line() {
     assert!(err.contains("custom.toml") && err.contains("第22行") && err.contains("no_such_rule"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every record kind a data directory of 2026-12-04 holds (`scripts/make-data-fixture.py`).
+const FIXTURE_KINDS: &str = "agency.create agency.update annual_report.create case.create case.update \
+certificate.create certificate.update discretion_benchmark.create discretion_benchmark.update \
+inspection_item.create inspection_item.update item.create item.update publication.create region.put \
+retrieval.read review_catalogue.create review_catalogue.update service_guide.create service_guide.update \
+session.sign_in session.sign_in_failed token.create token.revoke upload.complete upload.create user.create \
+user.update";
+
+/// A data directory made by main on 2026-12-04, before the registries became
+/// one type (issue 19): later versions migrate it, and it verifies whole —
+/// every leaf, signature, evidence file and registry row, with its record
+/// kinds unchanged.
+#[test]
+fn a_data_directory_of_2026_12_04_opens_and_verifies() {
+    let dir = std::env::temp_dir().join(format!("zhifa-fixture-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let zip = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/data-2026-12-04.zip")).unwrap();
+    zip::ZipArchive::new(zip).unwrap().extract(&dir).unwrap();
+    let data = dir.to_str().unwrap();
+
+    stdout(&zhifa(&["--data", data, "migrate"]));
+    let report = stdout(&zhifa(&["--data", data, "verify"]));
+    assert!(report.contains("账本完好"), "{report}");
+
+    let kinds = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+        let store = zhifa_store::Store::open_data_dir(&dir).await.unwrap();
+        let mut kinds = std::collections::BTreeSet::new();
+        let mut after = 0;
+        loop {
+            let batch = store.records_after(after, 5000).await.unwrap();
+            let Some(last) = batch.last() else { break };
+            after = last.id.0;
+            kinds.extend(batch.into_iter().map(|r| r.kind));
+        }
+        kinds.into_iter().collect::<Vec<_>>().join(" ")
+    });
+    assert_eq!(kinds, FIXTURE_KINDS);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
