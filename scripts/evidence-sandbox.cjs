@@ -3,13 +3,13 @@
 // on the platform's origin. The script, if it ran, would ask for BASE/pwned-…;
 // every request the browser makes is watched for it.
 // node scripts/evidence-sandbox.cjs BASE_URL USERNAME PASSWORD PAGE_ID POLYGLOT_ID
+// (USERNAME has retrieved both uploads: stated why, by POST.)
 // PAGE_ID: an HTML page uploaded as text/html; POLYGLOT_ID: a PNG with the same
 // page after its signature. Prints one line per check.
 'use strict';
 const { chromium } = require('playwright-core');
 
 const [base, username, password, pageId, polyglotId] = process.argv.slice(2);
-const reason = encodeURIComponent('案卷评查');
 
 (async () => {
   const browser = await chromium.launch({
@@ -28,7 +28,7 @@ const reason = encodeURIComponent('案卷评查');
 
   // The control: the same bytes, answered from the platform's origin as an
   // unprotected text/html (as before the fix), are seen running.
-  const html = await (await page.request.get(`${base}/api/v1/evidence/${pageId}/file?reason=${reason}`)).text();
+  const html = await (await page.request.get(`${base}/api/v1/evidence/${pageId}/file`)).text();
   if (!html.includes('pwned-')) throw new Error(`the page could not be read: ${html}`);
   const control = await context.newPage();
   await control.route(`${base}/control`, (route) => route.fulfill({ body: html, contentType: 'text/html' }));
@@ -44,13 +44,13 @@ const reason = encodeURIComponent('案卷评查');
   await page.goto(`${base}/console`);
   const [download] = await Promise.all([
     page.waitForEvent('download'),
-    page.goto(`${base}/api/v1/evidence/${pageId}/file?reason=${reason}`).catch(() => null),
+    page.goto(`${base}/api/v1/evidence/${pageId}/file`).catch(() => null),
   ]);
   console.log(`page: downloaded as ${download.suggestedFilename()}`);
   if (!page.url().startsWith(`${base}/console`)) throw new Error(`the browser left the console for ${page.url()}`);
 
   // The polyglot: shown as a picture, nothing runs.
-  const response = await page.goto(`${base}/api/v1/evidence/${polyglotId}/file?reason=${reason}`);
+  const response = await page.goto(`${base}/api/v1/evidence/${polyglotId}/file`);
   const type = response.headers()['content-type'];
   if (type !== 'image/png') throw new Error(`the polyglot was served as ${type}`);
   const img = await page.$('img');
@@ -64,7 +64,7 @@ const reason = encodeURIComponent('案卷评查');
     f.src = src;
     document.body.appendChild(f);
     return new Promise((resolve) => { f.onload = resolve; });
-  }, `${base}/api/v1/evidence/${polyglotId}/file?reason=${reason}`);
+  }, `${base}/api/v1/evidence/${polyglotId}/file`);
   console.log('framed: loaded');
 
   if (ran.length > 0) throw new Error(`a script from evidence ran: ${ran.join(' ')}`);

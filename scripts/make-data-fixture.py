@@ -121,8 +121,8 @@ try:
     db = sqlite3.connect(os.path.join(data, "zhifa.db"))
     upload = db.execute("SELECT id FROM uploads ORDER BY id LIMIT 1").fetchone()[0]
     db.close()
-    reason = urllib.parse.quote("案卷评查")
-    ok(request("GET", f"/api/v1/evidence/{upload}?reason={reason}", supervisor)[0], "retrieval")
+    # (The fixture of 2026-12-04 was made when a GET with ?reason= did this.)
+    ok(request("POST", f"/api/v1/evidence/{upload}/retrieval", supervisor, {"reason": "案卷评查"})[0], "retrieval")
 finally:
     server.send_signal(signal.SIGINT)
     server.wait()

@@ -724,7 +724,7 @@ async fn main() -> Result<()> {
         }
         Command::Case(CaseCommand::Package { number, out }) => {
             let case = service.case_by_number(&CLI, &number).await.with_context(|| format!("找不到案件 {number}"))?;
-            let bytes = service.archive_package(&CLI, case.id, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let bytes = service.archive_package(&CLI, case.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             std::fs::write(&out, bytes).with_context(|| format!("写入 {} 失败", out.display()))?;
             println!("已写出 {} 的归档包 {}", number, out.display());
         }

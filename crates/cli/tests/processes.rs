@@ -467,6 +467,13 @@ async fn a_script_uploaded_as_evidence_never_runs_in_a_supervisors_browser() {
     let mut polyglot = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
     polyglot.extend_from_slice(page.as_bytes());
     let polyglot_id = upload_as(&server.addr, &token, &polyglot, "照片.html", "text/html");
+    let out = zhifa(&db, &["token", "create", "--user", "zj-jiandu"]);
+    let supervisor = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    for id in [page_id, polyglot_id] {
+        let path = format!("/api/v1/evidence/{id}/retrieval");
+        let (status, body) = http(&server.addr, "POST", &path, &supervisor, r#"{"reason":"案卷评查"}"#).unwrap();
+        assert_eq!(status, 204, "{body}");
+    }
     let out = Command::new("node")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/evidence-sandbox.cjs"))
         .args([base, "zj-jiandu".into(), "zhifa-demo-2026".into(), page_id.to_string(), polyglot_id.to_string()])

@@ -231,20 +231,20 @@ impl Service {
         zhifa_calendar::legal_periods().unwrap_or_default()
     }
 
-    /// A case, if the actor may read it. Another agency's case is read by a
-    /// supervisor with a stated reason, and the reading is recorded (调阅).
-    pub async fn case(&self, actor: &Actor, id: CaseId, reason: Option<&str>) -> Result<CaseRow> {
+    /// A case, if the actor may read it now: another agency's case only once
+    /// a stated reason opened it (调阅, [`Service::retrieve`]).
+    pub async fn case(&self, actor: &Actor, id: CaseId) -> Result<CaseRow> {
+        let case = self.readable_case(actor, id).await?;
+        self.require_retrieval(actor, case.agency_id, crate::Retrieval::Case(id)).await?;
+        Ok(case)
+    }
+
+    /// A case within the actor's scope, retrieved or not.
+    pub(crate) async fn readable_case(&self, actor: &Actor, id: CaseId) -> Result<CaseRow> {
         let case = self.store.case(id).await?.ok_or(ServiceError::NotFound)?;
         let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
         if !authz::can_read(actor, authz::Scope { agency: case.agency_id, region: &agency.data.region }) {
             return Err(ServiceError::NotFound);
-        }
-        if let Actor::User(p) = actor
-            && p.agency_id != case.agency_id
-        {
-            let reason = zhifa_domain::error::required_text("调阅理由", reason.unwrap_or(""), 500)?;
-            let change = Change::Retrieve { agency: case.agency_id, what: "case".into(), id: id.0 };
-            self.commit_one(actor, &reason, change).await?;
         }
         Ok(case)
     }
@@ -252,12 +252,12 @@ impl Service {
     /// A case by its number, if the actor may read it.
     pub async fn case_by_number(&self, actor: &Actor, number: &str) -> Result<CaseRow> {
         let case = self.store.case_by_number(number.trim()).await?.ok_or(ServiceError::NotFound)?;
-        self.case(actor, case.id, None).await
+        self.case(actor, case.id).await
     }
 
     /// Everything the case page shows.
-    pub async fn case_view(&self, actor: &Actor, id: CaseId, reason: Option<&str>) -> Result<CaseView> {
-        let case = self.case(actor, id, reason).await?;
+    pub async fn case_view(&self, actor: &Actor, id: CaseId) -> Result<CaseView> {
+        let case = self.case(actor, id).await?;
         let procedure = self.procedure(&case.data.procedure)?.clone();
         let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
         let recordings = self.store.case_recordings(case.agency_id, &case.number).await?;
@@ -334,7 +334,7 @@ impl Service {
         form: &StepForm,
     ) -> Result<CaseRow> {
         let Actor::User(p) = actor else { return Err(ServiceError::Forbidden) };
-        let case = self.case(actor, id, None).await?;
+        let case = self.case(actor, id).await?;
         if case.agency_id != p.agency_id || !authz::can_handle_cases(actor) {
             return Err(ServiceError::Forbidden);
         }
@@ -492,8 +492,8 @@ impl Service {
     }
 
     /// A document of a case, as HTML.
-    pub async fn case_document(&self, actor: &Actor, id: CaseId, kind: &str, reason: Option<&str>) -> Result<String> {
-        let case = self.case(actor, id, reason).await?;
+    pub async fn case_document(&self, actor: &Actor, id: CaseId, kind: &str) -> Result<String> {
+        let case = self.case(actor, id).await?;
         let procedure = self.procedure(&case.data.procedure)?.clone();
         if !procedure.stages.iter().any(|s| s.documents.iter().any(|d| d == kind)) {
             return Err(ServiceError::NotFound);
@@ -575,8 +575,8 @@ impl Service {
 
     /// The archive package of an archived case: its stored files with the
     /// case's records, their inclusion proofs, the checkpoint and the key.
-    pub async fn archive_package(&self, actor: &Actor, id: CaseId, reason: Option<&str>) -> Result<Vec<u8>> {
-        let case = self.case(actor, id, reason).await?;
+    pub async fn archive_package(&self, actor: &Actor, id: CaseId) -> Result<Vec<u8>> {
+        let case = self.case(actor, id).await?;
         let Some(blob) = &case.data.archive_blob else { return Err(ServiceError::NotFound) };
         let meta = self.store.ledger_meta_cached().await?;
         let core =

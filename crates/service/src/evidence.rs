@@ -2,7 +2,7 @@
 //! in `web`; this is what it asks for), stored by content hash, each step
 //! recorded through the command path.
 
-use crate::{Actor, Result, Service, ServiceError, authz};
+use crate::{Actor, Result, Retrieval, Service, ServiceError, authz};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use zhifa_domain::change::Change;
@@ -93,7 +93,7 @@ impl Service {
 
     /// The upload if the actor may see it: its uploader, or whoever may read
     /// its agency's records.
-    async fn visible_upload(&self, actor: &Actor, id: UploadId) -> Result<UploadRow> {
+    pub(crate) async fn visible_upload(&self, actor: &Actor, id: UploadId) -> Result<UploadRow> {
         let upload = self.store.upload(id).await?.ok_or(ServiceError::NotFound)?;
         let agency = self.store.agency(upload.agency_id).await?.ok_or(ServiceError::NotFound)?;
         if !authz::can_read(actor, authz::Scope { agency: upload.agency_id, region: &agency.data.region }) {
@@ -179,27 +179,22 @@ impl Service {
     }
 
     /// An evidence file's record, for whoever may read its agency. Someone
-    /// of another agency (a supervisor) must state a reason, and the reading
-    /// is recorded (调阅, REC-8).
-    pub async fn evidence(&self, actor: &Actor, id: UploadId, reason: Option<&str>) -> Result<UploadRow> {
+    /// of another agency (a supervisor) reads it once a stated reason opened
+    /// it or its case (调阅, REC-8: [`Service::retrieve`]).
+    pub async fn evidence(&self, actor: &Actor, id: UploadId) -> Result<UploadRow> {
         let upload = self.visible_upload(actor, id).await?;
-        self.record_retrieval(actor, &upload, "upload", reason).await?;
+        self.require_evidence_retrieval(actor, &upload).await?;
         Ok(upload)
     }
 
     /// The stored file of a complete upload, streamed, and its record;
     /// retrieval as for [`Service::evidence`].
-    pub async fn evidence_file(
-        &self,
-        actor: &Actor,
-        id: UploadId,
-        reason: Option<&str>,
-    ) -> Result<(UploadRow, zhifa_store::BlobStream)> {
+    pub async fn evidence_file(&self, actor: &Actor, id: UploadId) -> Result<(UploadRow, zhifa_store::BlobStream)> {
         let upload = self.visible_upload(actor, id).await?;
         let Some(hash) = upload.content_hash.clone().filter(|_| upload.state == UploadState::Complete) else {
             return Err(ServiceError::NotFound);
         };
-        self.record_retrieval(actor, &upload, "upload.file", reason).await?;
+        self.require_evidence_retrieval(actor, &upload).await?;
         let alg = self.hash_alg().await?;
         let blobs = self.blobs()?;
         let stream = blobs.read(alg, &hash).await.map_err(|e| {
@@ -209,21 +204,17 @@ impl Service {
         Ok((upload, stream))
     }
 
-    async fn record_retrieval(
-        &self,
-        actor: &Actor,
-        upload: &UploadRow,
-        what: &str,
-        reason: Option<&str>,
-    ) -> Result<()> {
-        let Actor::User(p) = actor else { return Ok(()) };
-        if p.agency_id == upload.agency_id {
+    /// Open to `actor` by a retrieval of the upload itself or of the case of
+    /// its agency that it names.
+    async fn require_evidence_retrieval(&self, actor: &Actor, upload: &UploadRow) -> Result<()> {
+        if self.retrieval_open(actor, upload.agency_id, Retrieval::Upload(upload.id)).await? {
             return Ok(());
         }
-        let reason = zhifa_domain::error::required_text("调阅理由", reason.unwrap_or(""), 500)?;
-        let change = Change::Retrieve { agency: upload.agency_id, what: what.to_owned(), id: upload.id.0 };
-        self.commit_one(actor, &reason, change).await?;
-        Ok(())
+        let case = self.store.case_by_number(upload.meta.case_number.trim()).await?;
+        match case.filter(|c| c.agency_id == upload.agency_id) {
+            Some(c) => self.require_retrieval(actor, upload.agency_id, Retrieval::Case(c.id)).await,
+            None => Err(ServiceError::RetrievalRequired),
+        }
     }
 
     /// Every stored evidence file hashed again against its record.

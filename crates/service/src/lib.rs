@@ -17,11 +17,13 @@ pub mod ledger;
 pub mod publicity;
 mod registry;
 pub mod report;
+pub mod retrieval;
 pub mod review;
 pub mod search;
 
 pub use auth::{Principal, SignedIn};
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
+pub use retrieval::{RETRIEVAL_HOURS, Retrieval};
 pub use zhifa_calendar::{Calendar, CalendarError};
 pub use zhifa_ledger::{HashAlg, Signer, SignerAlg, hex};
 pub use zhifa_store::{
@@ -104,6 +106,10 @@ pub enum ServiceError {
     /// A date or period the calendar cannot answer for (a year without data).
     #[error(transparent)]
     Calendar(#[from] CalendarError),
+    /// Another agency's case or evidence, not opened to the reader by a
+    /// stated reason (调阅) within the last hours.
+    #[error("retrieval required")]
+    RetrievalRequired,
     /// Something this server lacks (the message says what to install).
     #[error("{0}")]
     Unavailable(String),

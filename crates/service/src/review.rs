@@ -275,13 +275,8 @@ impl Service {
 
     /// REV-5: the case's number and everyone who handled, reviewed,
     /// deliberated on or approved it.
-    pub async fn responsibility(
-        &self,
-        actor: &Actor,
-        id: CaseId,
-        reason: Option<&str>,
-    ) -> Result<(String, Vec<Involvement>)> {
-        let case = self.case(actor, id, reason).await?;
+    pub async fn responsibility(&self, actor: &Actor, id: CaseId) -> Result<(String, Vec<Involvement>)> {
+        let case = self.case(actor, id).await?;
         let procedure = self.procedure(&case.data.procedure)?.clone();
         let users = self.store.users(case.agency_id).await?;
         let role_of = |s: &Step| {

@@ -352,6 +352,25 @@ impl Store {
         rows.iter().map(record_row).collect()
     }
 
+    /// The retrievals (调阅) `actor` recorded of the thing numbered `id` at or
+    /// after `since`: what each opened (`case`, `upload`, …), newest first.
+    pub async fn retrievals_since(&self, actor: UserId, id: i64, since: Timestamp) -> Result<Vec<String>> {
+        let rows: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT body FROM records WHERE entity = 'retrieval' AND entity_id = $1 AND kind = 'retrieval.read' \
+             AND actor_id = $2 AND at_us >= $3 ORDER BY id DESC",
+        )
+        .bind(id)
+        .bind(actor.0)
+        .bind(to_us(since))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|body| serde_json::from_slice::<serde_json::Value>(body).ok())
+            .filter_map(|body| body["data"]["what"].as_str().map(str::to_owned))
+            .collect())
+    }
+
     /// Records with ids above `after`, oldest first, at most `limit`.
     pub async fn records_after(&self, after: i64, limit: i64) -> Result<Vec<RecordRow>> {
         let rows = sqlx::query("SELECT * FROM records WHERE id > $1 ORDER BY id LIMIT $2")

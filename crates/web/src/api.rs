@@ -486,9 +486,9 @@ pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Pa
         history, export_items, import_items, export_personnel, import_personnel,
         list_tokens, create_token, revoke_token,
         calendar_days, calendar_deadline, calendar_periods, calendar_years,
-        get_evidence, get_evidence_file,
+        get_evidence, get_evidence_file, retrieve_evidence,
         crate::case_api::procedures, crate::case_api::flowchart, crate::case_api::list_cases,
-        crate::case_api::open_case, crate::case_api::get_case, crate::case_api::take_step,
+        crate::case_api::open_case, crate::case_api::get_case, crate::case_api::retrieve_case, crate::case_api::take_step,
         crate::case_api::document, crate::case_api::archive, crate::case_api::party_cases,
         crate::review_api::get_catalogue, crate::review_api::put_catalogue, crate::review_api::export_catalogue,
         crate::review_api::import_catalogue, crate::review_api::queue, crate::review_api::responsibility,
@@ -835,20 +835,32 @@ pub struct EvidenceOut {
     pub completed_at: Option<String>,
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct RetrievalQuery {
-    /// Required when reading another agency's evidence (调阅): why.
-    pub reason: Option<String>,
+/// Why another agency's case or evidence is read (调阅): recorded with the
+/// reader in the ledger; opens it to them for [`zhifa_service::RETRIEVAL_HOURS`] hours.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RetrievalRequest {
+    pub reason: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/evidence/{id}", params(("id" = i64, Path), RetrievalQuery), responses((status = 200, body = EvidenceOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/evidence/{id}/retrieval", params(("id" = i64, Path)), request_body = RetrievalRequest, responses((status = 204, description = "recorded; the evidence record and file are open to the caller for 4 hours"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn retrieve_evidence(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<RetrievalRequest>,
+) -> ApiResult<StatusCode> {
+    let target = zhifa_service::Retrieval::Upload(zhifa_domain::ids::UploadId(id));
+    s.service.retrieve(&user.actor(), target, &req.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/evidence/{id}", params(("id" = i64, Path)), responses((status = 200, body = EvidenceOut), (status = 403, description = "another agency's: retrieve it first (POST …/retrieval)", body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_evidence(
     State(s): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-    crate::extract::Query(q): crate::extract::Query<RetrievalQuery>,
 ) -> ApiResult<Json<EvidenceOut>> {
-    let u = s.service.evidence(&user.actor(), zhifa_domain::ids::UploadId(id), q.reason.as_deref()).await?;
+    let u = s.service.evidence(&user.actor(), zhifa_domain::ids::UploadId(id)).await?;
     let state = match u.state {
         zhifa_service::UploadState::Open => "open",
         zhifa_service::UploadState::Complete => "complete",
@@ -874,15 +886,13 @@ pub async fn get_evidence(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/evidence/{id}/file", params(("id" = i64, Path), RetrievalQuery), responses((status = 200, description = "the file, streamed: inline with the type read from its bytes if a picture, sound, video or PDF, else `attachment` as `application/octet-stream`; always `nosniff` and `Content-Security-Policy: sandbox`"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/evidence/{id}/file", params(("id" = i64, Path)), responses((status = 200, description = "the file, streamed: inline with the type read from its bytes if a picture, sound, video or PDF, else `attachment` as `application/octet-stream`; always `nosniff` and `Content-Security-Policy: sandbox`"), (status = 403, description = "another agency's: retrieve it first (POST …/retrieval)", body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_evidence_file(
     State(s): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-    crate::extract::Query(q): crate::extract::Query<RetrievalQuery>,
 ) -> ApiResult<axum::response::Response> {
-    let (upload, stream) =
-        s.service.evidence_file(&user.actor(), zhifa_domain::ids::UploadId(id), q.reason.as_deref()).await?;
+    let (upload, stream) = s.service.evidence_file(&user.actor(), zhifa_domain::ids::UploadId(id)).await?;
     crate::evidence_file::response(&upload, stream).await.map_err(|e| {
         tracing::error!(error = %e, upload = id, "evidence file unreadable");
         AppError::not_found()

@@ -1,7 +1,7 @@
 //! The JSON API of cases and procedures (routes in `lib.rs`).
 
 use crate::AppState;
-use crate::api::RetrievalQuery;
+use crate::api::RetrievalRequest;
 use crate::auth::ApiUser;
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{Path, Query};
@@ -140,7 +140,7 @@ pub async fn open_case(
     Json(form): Json<CaseForm>,
 ) -> ApiResult<(StatusCode, Json<CaseCreated>)> {
     let id = s.service.open_case(&user.actor(), &form).await?;
-    let number = s.service.case(&user.actor(), id, None).await?.number;
+    let number = s.service.case(&user.actor(), id).await?.number;
     Ok((StatusCode::CREATED, Json(CaseCreated { id: id.0, number })))
 }
 
@@ -264,15 +264,21 @@ pub(crate) fn case_out(s: &AppState, v: &CaseView) -> CaseOut {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}", params(("id" = i64, Path), RetrievalQuery), responses((status = 200, body = CaseOut), (status = 404, body = ErrorBody)))]
-pub async fn get_case(
+#[utoipa::path(get, path = "/api/v1/cases/{id}", params(("id" = i64, Path)), responses((status = 200, body = CaseOut), (status = 403, description = "another agency's: retrieve it first (POST …/retrieval)", body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_case(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<CaseOut>> {
+    let view = s.service.case_view(&user.actor(), CaseId(id)).await?;
+    Ok(Json(case_out(&s, &view)))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/retrieval", params(("id" = i64, Path)), request_body = RetrievalRequest, responses((status = 204, description = "recorded; the case, its documents, evidence and responsibility are open to the caller for 4 hours"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn retrieve_case(
     State(s): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-    Query(q): Query<RetrievalQuery>,
-) -> ApiResult<Json<CaseOut>> {
-    let view = s.service.case_view(&user.actor(), CaseId(id), q.reason.as_deref()).await?;
-    Ok(Json(case_out(&s, &view)))
+    Json(req): Json<RetrievalRequest>,
+) -> ApiResult<StatusCode> {
+    s.service.retrieve(&user.actor(), zhifa_service::Retrieval::Case(CaseId(id)), &req.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A step of a case: the action, the version read, and what the action needs.
@@ -295,14 +301,13 @@ pub async fn take_step(
     Ok(Json(summary(&s, &case)))
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}/documents/{kind}", params(("id" = i64, Path), ("kind" = String, Path), RetrievalQuery), responses((status = 200, content_type = "text/html", description = "the document"), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/cases/{id}/documents/{kind}", params(("id" = i64, Path), ("kind" = String, Path)), responses((status = 200, content_type = "text/html", description = "the document"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn document(
     State(s): State<AppState>,
     user: ApiUser,
     Path((id, kind)): Path<(i64, String)>,
-    Query(q): Query<RetrievalQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let html = s.service.case_document(&user.actor(), CaseId(id), &kind, q.reason.as_deref()).await?;
+    let html = s.service.case_document(&user.actor(), CaseId(id), &kind).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -312,14 +317,9 @@ pub async fn document(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}/archive.zip", params(("id" = i64, Path), RetrievalQuery), responses((status = 200, content_type = "application/zip", description = "the archive package, verifiable offline with `zhifa verify-package`"), (status = 404, body = ErrorBody)))]
-pub async fn archive(
-    State(s): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<i64>,
-    Query(q): Query<RetrievalQuery>,
-) -> ApiResult<impl IntoResponse> {
-    let bytes = s.service.archive_package(&user.actor(), CaseId(id), q.reason.as_deref()).await?;
+#[utoipa::path(get, path = "/api/v1/cases/{id}/archive.zip", params(("id" = i64, Path)), responses((status = 200, content_type = "application/zip", description = "the archive package, verifiable offline with `zhifa verify-package`"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn archive(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+    let bytes = s.service.archive_package(&user.actor(), CaseId(id)).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/zip".to_owned()),

@@ -418,7 +418,6 @@ struct CasePage {
     today: String,
     error: Option<String>,
     refusals: Vec<RefusalOut>,
-    reason_query: String,
     rounds: Vec<RoundView>,
     review_due: String,
     review_required: Vec<String>,
@@ -456,7 +455,7 @@ impl CasePage {
 
 use crate::console::local_time;
 
-async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView, reason: Option<&str>) -> Result<CasePage, AppError> {
+async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView) -> Result<CasePage, AppError> {
     let me = user.principal.clone();
     let own_agency = v.case.agency_id == me.agency_id;
     let data = &v.case.data;
@@ -541,7 +540,6 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView, reason: Option
         today: s.service.today().to_string(),
         error: None,
         refusals: Vec::new(),
-        reason_query: reason.map(|r| format!("?reason={}", url_escape(r))).unwrap_or_default(),
         rounds: round_views(data),
         review_due: v
             .review_due
@@ -589,30 +587,40 @@ struct ReasonPage {
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct ReasonQuery {
-    reason: Option<String>,
+pub async fn show(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(id): Path<i64>) -> PageResult {
+    match s.service.case_view(&user.actor(), CaseId(id)).await {
+        Ok(v) => Ok(render(&case_page(&s, &user, v).await?)),
+        // Another agency's case: a supervisor states why (调阅), by POST.
+        Err(zhifa_service::ServiceError::RetrievalRequired) => Ok(reason_page(&user, id, None)),
+        Err(e) => Err(e.into()),
+    }
 }
 
-pub async fn show(
+pub(crate) fn reason_page(user: &CurrentUser, id: i64, error: Option<String>) -> Response {
+    let page = ReasonPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), id, error };
+    let status = if page.error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    (status, render(&page)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct RetrievalForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// 调阅: the stated reason is recorded; the case is then open to its reader.
+pub async fn retrieve(
     State(s): State<AppState>,
     ConsoleUser(user): ConsoleUser,
     Path(id): Path<i64>,
-    Query(q): Query<ReasonQuery>,
+    PostForm(form): PostForm<RetrievalForm>,
 ) -> PageResult {
-    let reason = q.reason.as_deref().filter(|r| !r.trim().is_empty());
-    match s.service.case_view(&user.actor(), CaseId(id), reason).await {
-        Ok(v) => Ok(render(&case_page(&s, &user, v, reason).await?)),
-        // Another agency's case: a supervisor states why (调阅).
-        Err(zhifa_service::ServiceError::Invalid(e)) => {
-            let page = ReasonPage {
-                me: user.principal.clone(),
-                csrf: user.csrf().to_owned(),
-                id,
-                error: reason.map(|_| e.to_string()),
-            };
-            Ok((StatusCode::OK, render(&page)).into_response())
-        }
+    user.check_csrf(Some(&form.csrf_token))?;
+    match s.service.retrieve(&user.actor(), zhifa_service::Retrieval::Case(CaseId(id)), &form.reason).await {
+        Ok(()) => Ok(Redirect::to(&format!("/console/cases/{id}")).into_response()),
+        Err(zhifa_service::ServiceError::Invalid(e)) => Ok(reason_page(&user, id, Some(e.to_string()))),
         Err(e) => Err(e.into()),
     }
 }
@@ -702,8 +710,8 @@ pub async fn step(
         Ok(_) => Ok(Redirect::to(&format!("/console/cases/{id}")).into_response()),
         Err(e) => {
             let e = PageError::or_mendable(e)?;
-            let view = s.service.case_view(&actor, CaseId(id), None).await?;
-            let mut page = case_page(&s, &user, view, None).await?;
+            let view = s.service.case_view(&actor, CaseId(id)).await?;
+            let mut page = case_page(&s, &user, view).await?;
             page.error = Some(e.message.clone());
             page.refusals = e.refusals.clone();
             page.kept_action = action;

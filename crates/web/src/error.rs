@@ -104,6 +104,14 @@ impl From<ServiceError> for AppError {
                 e.refusals = refusals.iter().map(RefusalOut::from).collect();
                 e
             }
+            ServiceError::RetrievalRequired => Self::new(
+                S::FORBIDDEN,
+                "retrieval_required",
+                format!(
+                    "该内容属于其他执法主体：请先说明调阅理由（调阅人、时间与理由记入账本，{} 小时内可查阅）",
+                    zhifa_service::RETRIEVAL_HOURS
+                ),
+            ),
             ServiceError::Unavailable(what) => {
                 tracing::warn!(%what, "unavailable");
                 Self::new(S::SERVICE_UNAVAILABLE, "unavailable", what)

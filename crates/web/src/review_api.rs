@@ -2,7 +2,7 @@
 //! responsibility for a decision and staffing (routes in `lib.rs`).
 
 use crate::AppState;
-use crate::api::{ImportOut, RetrievalQuery, xlsx_download};
+use crate::api::{ImportOut, xlsx_download};
 use crate::auth::ApiUser;
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{Path, Query};
@@ -134,14 +134,13 @@ pub async fn queue(State(s): State<AppState>, user: ApiUser) -> ApiResult<Json<V
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}/responsibility", params(("id" = i64, Path), RetrievalQuery), responses((status = 200, body = Vec<Involvement>), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/cases/{id}/responsibility", params(("id" = i64, Path)), responses((status = 200, body = Vec<Involvement>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn responsibility(
     State(s): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
-    Query(q): Query<RetrievalQuery>,
 ) -> ApiResult<Json<Vec<Involvement>>> {
-    Ok(Json(s.service.responsibility(&user.actor(), CaseId(id), q.reason.as_deref()).await?.1))
+    Ok(Json(s.service.responsibility(&user.actor(), CaseId(id)).await?.1))
 }
 
 #[derive(Deserialize, IntoParams)]

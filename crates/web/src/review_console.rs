@@ -243,20 +243,18 @@ struct ResponsibilityPage {
     people: Vec<Involvement>,
 }
 
-#[derive(Deserialize, Default)]
-pub struct ReasonQuery {
-    reason: Option<String>,
-}
-
 pub async fn responsibility(
     State(s): State<AppState>,
     ConsoleUser(user): ConsoleUser,
     Path(id): Path<i64>,
-    Query(q): Query<ReasonQuery>,
 ) -> PageResult {
-    let actor = user.actor();
-    let reason = q.reason.as_deref().filter(|r| !r.trim().is_empty());
-    let (number, people) = s.service.responsibility(&actor, CaseId(id), reason).await?;
+    let (number, people) = match s.service.responsibility(&user.actor(), CaseId(id)).await {
+        Ok(found) => found,
+        Err(zhifa_service::ServiceError::RetrievalRequired) => {
+            return Ok(crate::case_console::reason_page(&user, id, None));
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(render(&ResponsibilityPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), id, number, people }))
 }
 

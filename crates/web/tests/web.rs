@@ -765,10 +765,15 @@ fn tus_metadata(captured_at: &str) -> String {
 
 /// The metadata of a file named `filename` that its client calls `filetype`.
 fn tus_metadata_of(captured_at: &str, filename: &str, filetype: &str) -> String {
+    tus_metadata_for("西湖市监立〔2025〕12号", captured_at, filename, filetype)
+}
+
+/// The same, of the case numbered `case_number`.
+fn tus_metadata_for(case_number: &str, captured_at: &str, filename: &str, filetype: &str) -> String {
     use base64::Engine;
     let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     [
-        ("case_number", "西湖市监立〔2025〕12号"),
+        ("case_number", case_number),
         ("step", "现场检查"),
         ("captured_at", captured_at),
         ("place", "杭州市西湖区文三路 1 号"),
@@ -858,16 +863,25 @@ async fn evidence_uploads_resume_after_a_broken_connection_and_verify() {
         assert_eq!(e["late"], true);
         assert_eq!(e["proves"], "现场存放过期食品");
         // Reading it from the city's justice bureau is a retrieval (调阅): a
-        // reason is required, and the reading is recorded with it.
-        let r = app.get(&format!("/api/v1/evidence/{id}"), &w.supervisor_x).await;
+        // reason is stated first, by POST, and recorded with it; reading writes nothing.
+        let r = app.get(&format!("/api/v1/evidence/{id}?reason=x"), &w.supervisor_x).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+        assert_eq!(r.json()["code"], "retrieval_required");
+        assert!(r.json()["message"].as_str().unwrap().contains("调阅理由"));
+        let retrieve = format!("/api/v1/evidence/{id}/retrieval");
+        let r = app.post_json(&retrieve, &w.supervisor_x, json!({ "reason": " " })).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
         assert!(r.json()["message"].as_str().unwrap().contains("调阅理由"));
-        let reason = "%E6%A1%88%E5%8D%B7%E8%AF%84%E6%9F%A5"; // 案卷评查
-        let r = app.get(&format!("/api/v1/evidence/{id}?reason={reason}"), &w.supervisor_x).await;
+        let r = app.post_json(&retrieve, &w.supervisor_x, json!({ "reason": "案卷评查" })).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        let r = app.get(&format!("/api/v1/evidence/{id}"), &w.supervisor_x).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-        let r = app.get(&format!("/api/v1/evidence/{id}/file?reason={reason}"), &w.supervisor_x).await;
+        let r = app.get(&format!("/api/v1/evidence/{id}/file"), &w.supervisor_x).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.body, bytes, "the file comes back whole");
+        // The uploader's own agency states nothing and records nothing.
+        let r = app.post_json(&retrieve, &w.officer_a, json!({ "reason": "" })).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
         let retrievals: Vec<_> = app
             .service
             .store()
@@ -877,11 +891,7 @@ async fn evidence_uploads_resume_after_a_broken_connection_and_verify() {
             .into_iter()
             .filter(|r| r.kind == "retrieval.read")
             .collect();
-        assert_eq!(
-            retrievals.len(),
-            2,
-            "one for the record, one for the file; the uploader's own reads are not retrievals"
-        );
+        assert_eq!(retrievals.len(), 1, "one for the stated reason; reads and the uploader's own are not retrievals");
         assert!(retrievals.iter().all(|r| r.reason == "案卷评查" && r.actor_name == "super-x"));
         let head_b = app.service.store().user_by_username("head-b").await.unwrap().unwrap();
         let (_, head_b) = app.service.create_token(&Actor::System("t"), head_b.user.id, "b").await.unwrap();
@@ -1035,11 +1045,13 @@ async fn evidence_is_served_as_its_bytes_show_never_as_its_uploader_says() {
             // A picture, whatever its uploader called it, is a picture.
             (&png, "x.html", "text/html", "image/png", "inline"),
         ];
-        let reason = "%E6%A1%88%E5%8D%B7%E8%AF%84%E6%9F%A5"; // 案卷评查
         for (bytes, filename, filetype, served, disposition) in cases {
             let id = upload_whole(&app, &w.officer_a, bytes, filename, filetype).await;
-            for (token, query) in [(&w.officer_a, String::new()), (&w.supervisor_x, format!("?reason={reason}"))] {
-                let r = app.get(&format!("/api/v1/evidence/{id}/file{query}"), token).await;
+            let retrieve = format!("/api/v1/evidence/{id}/retrieval");
+            let r = app.post_json(&retrieve, &w.supervisor_x, json!({ "reason": "案卷评查" })).await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+            for token in [&w.officer_a, &w.supervisor_x] {
+                let r = app.get(&format!("/api/v1/evidence/{id}/file"), token).await;
                 assert_eq!(r.status, StatusCode::OK, "{}", r.text());
                 assert_eq!(r.body, bytes, "the file comes back whole");
                 let h = |name: header::HeaderName| r.headers.get(&name).map(|v| v.to_str().unwrap().to_owned());

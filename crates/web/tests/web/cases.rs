@@ -632,3 +632,121 @@ async fn rec_1_the_console_case_workspace_opens_shows_what_is_missing_and_takes_
     })
     .await;
 }
+
+/// A supervisor of the city's justice bureau (司法局), with a token.
+pub(super) async fn city_supervisor(app: &App) -> String {
+    use zhifa_domain::people::UserForm;
+    let sys = Actor::System("test");
+    let bureau = zhifa_store::testing::build::agency("hz-sfj", "330100", 9);
+    let bureau = app.service.create_agency(&sys, &zhifa_domain::agency::AgencyForm::from(&bureau)).await.unwrap();
+    let form = UserForm {
+        username: "jiandu".into(),
+        name: "测试监督".into(),
+        role: "supervisor".into(),
+        ..Default::default()
+    };
+    let id = app.service.create_user(&sys, bureau, &form, Some(PASSWORD)).await.unwrap();
+    app.service.create_token(&sys, id, "测试").await.unwrap().1
+}
+
+/// REC-8 and issue 23: reading never writes. Every GET and HEAD route of the
+/// router, asked by a supervisor (with a `reason` in the query, as a link on
+/// another site could carry), the case's officer and its head, leaves the
+/// ledger as it was; a retrieval is a POST that opens the case for hours.
+#[tokio::test]
+async fn rec_8_no_get_or_head_writes_and_a_retrieval_is_a_post() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let supervisor = city_supervisor(&app).await;
+        let (id, number) =
+            open(&app, &o.officer, "penalty-general", person(), vec![o.o1.clone(), o.o2.clone()], "2025-03-01").await;
+        assert_eq!(id, 1, "the routes are asked with id 1");
+        let metadata = super::tus_metadata_for(&number, &jiff::Timestamp::now().to_string(), "a.mp4", "video/mp4");
+        let r = app
+            .send(
+                tus("POST", "/api/v1/uploads", &o.officer)
+                    .header("Upload-Length", "10")
+                    .header("Upload-Metadata", metadata)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+
+        let records = app.service.store().record_count().await.unwrap();
+        let routes: Vec<String> =
+            super::every_route().into_iter().filter(|(m, _)| *m == "get").map(|(_, p)| p).collect();
+        assert!(routes.len() > 60, "{routes:?}");
+        for path in &routes {
+            for token in [&supervisor, &o.officer, &o.head] {
+                for method in ["GET", "HEAD"] {
+                    let uri = format!("{path}?reason=%E6%A1%88%E5%8D%B7%E8%AF%84%E6%9F%A5");
+                    let req = axum::http::Request::builder()
+                        .method(method)
+                        .uri(uri)
+                        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                        .body(Body::empty())
+                        .unwrap();
+                    app.send(req).await;
+                }
+            }
+            let now = app.service.store().record_count().await.unwrap();
+            assert_eq!(now, records, "GET {path} wrote a record");
+        }
+
+        // The supervisor states why, by POST: recorded once; the case, its
+        // documents and its responsibility are then open to them.
+        let r = app.get("/api/v1/cases/1", &supervisor).await;
+        assert_eq!((r.status, r.json()["code"].as_str()), (StatusCode::FORBIDDEN, Some("retrieval_required")));
+        let r = app.post_json("/api/v1/cases/1/retrieval", &supervisor, json!({ "reason": "执法监督检查" })).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        for path in ["/api/v1/cases/1", "/api/v1/cases/1/responsibility", "/api/v1/evidence/1"] {
+            let r = app.get(path, &supervisor).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+        }
+        assert_eq!(app.service.store().record_count().await.unwrap(), records + 1);
+        let last = app.service.store().records_after(records, 10).await.unwrap();
+        assert_eq!((last[0].kind.as_str(), last[0].reason.as_str()), ("retrieval.read", "执法监督检查"));
+
+        // In the console: the case page asks for the reason with a form that
+        // posts, with the form's token; only then is the case shown.
+        let (id2, _) =
+            open(&app, &o.officer, "penalty-general", company(), vec![o.o1.clone(), o.o2.clone()], "2025-03-02").await;
+        let signed = app.sign_in("jiandu", PASSWORD).await;
+        let session = signed.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let page =
+            |path: String| axum::http::Request::get(path).header(header::COOKIE, &session).body(Body::empty()).unwrap();
+        let html = app.send(page(format!("/console/cases/{id2}?reason=x"))).await.text();
+        assert!(html.contains(&format!("method=\"post\" action=\"/console/cases/{id2}/retrieval\"")), "{html}");
+        let csrf = html.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let post = |body: String| {
+            axum::http::Request::post(format!("/console/cases/{id2}/retrieval"))
+                .header(header::COOKIE, &session)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let reason = "reason=%E6%A1%88%E5%8D%B7%E8%AF%84%E6%9F%A5";
+        assert_eq!(app.send(post(reason.to_owned())).await.status, StatusCode::FORBIDDEN, "no token");
+        let r = app.send(post(format!("csrf_token={csrf}&reason=+"))).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "an empty reason: {}", r.text());
+        assert!(r.text().contains("调阅理由"));
+        assert_eq!(
+            app.service.store().record_count().await.unwrap(),
+            records + 3,
+            "the retrieval, the case, the sign-in"
+        );
+        let r = app.send(post(format!("csrf_token={csrf}&{reason}"))).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        let html = app.send(page(format!("/console/cases/{id2}"))).await.text();
+        assert!(html.contains("杭州某某食品有限公司"), "the case is shown: {html}");
+
+        // Hours later it is closed again.
+        let ahead = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let later = App::with_clock_ahead(&db, ahead.clone());
+        ahead.store((zhifa_service::RETRIEVAL_HOURS * 3600) + 60, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(later.get("/api/v1/cases/1", &supervisor).await.status, StatusCode::FORBIDDEN);
+    })
+    .await;
+}

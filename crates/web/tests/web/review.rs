@@ -368,7 +368,7 @@ pub async fn demo_responsibility_and_staffing(app: &App) {
         }
     }
     let deliberated = walked.unwrap_or_else(|| panic!("no demo case decided after review rounds and a deliberation"));
-    let (_, people) = app.service.responsibility(&sys, deliberated.id, None).await.unwrap();
+    let (_, people) = app.service.responsibility(&sys, deliberated.id).await.unwrap();
     // Everyone who acted on the case, by its records in the ledger …
     for r in app.service.store().records_of("case", deliberated.id.0).await.unwrap() {
         let user = app.service.store().user(r.actor_id.unwrap()).await.unwrap().unwrap();

@@ -1,0 +1,65 @@
+//! Retrieval (调阅, REC-8): someone of another agency — a supervisor — reads a
+//! case or an evidence record only after stating why. Stating it is a write
+//! (a POST, CSRF-protected in the console), recorded in the ledger with its
+//! reason (`retrieval.read`); it opens that case (with its documents,
+//! evidence and responsibility) or that evidence record to its reader for
+//! [`RETRIEVAL_HOURS`]. Reading never writes, so no link on another site can
+//! make a record in a supervisor's name.
+
+use crate::{Actor, Result, Service, ServiceError};
+use zhifa_domain::change::Change;
+use zhifa_domain::ids::{AgencyId, CaseId, UploadId};
+
+/// How long a stated reason keeps what it opened readable to its reader.
+pub const RETRIEVAL_HOURS: i64 = 4;
+
+/// What a retrieval opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retrieval {
+    Case(CaseId),
+    Upload(UploadId),
+}
+
+impl Retrieval {
+    fn what(self) -> (&'static str, i64) {
+        match self {
+            Retrieval::Case(id) => ("case", id.0),
+            Retrieval::Upload(id) => ("upload", id.0),
+        }
+    }
+}
+
+impl Service {
+    /// Open another agency's case or evidence record to `actor`, stating why:
+    /// recorded. Reading one's own agency's needs no reason and records nothing.
+    pub async fn retrieve(&self, actor: &Actor, target: Retrieval, reason: &str) -> Result<()> {
+        let agency = match target {
+            Retrieval::Case(id) => self.readable_case(actor, id).await?.agency_id,
+            Retrieval::Upload(id) => self.visible_upload(actor, id).await?.agency_id,
+        };
+        if !matches!(actor, Actor::User(p) if p.agency_id != agency) {
+            return Ok(());
+        }
+        let reason = zhifa_domain::error::required_text("调阅理由", reason, 500)?;
+        let (what, id) = target.what();
+        self.commit_one(actor, &reason, Change::Retrieve { agency, what: what.to_owned(), id }).await?;
+        Ok(())
+    }
+
+    /// Whether `actor` may read `target`, of `agency`, now: their own
+    /// agency's, or opened by a retrieval of theirs within [`RETRIEVAL_HOURS`].
+    pub(crate) async fn retrieval_open(&self, actor: &Actor, agency: AgencyId, target: Retrieval) -> Result<bool> {
+        let Actor::User(p) = actor else { return Ok(true) };
+        if p.agency_id == agency {
+            return Ok(true);
+        }
+        let (what, id) = target.what();
+        let since = self.now() - jiff::SignedDuration::from_hours(RETRIEVAL_HOURS);
+        Ok(self.store.retrievals_since(p.user_id, id, since).await?.iter().any(|w| w == what))
+    }
+
+    /// [`Service::retrieval_open`], or refused with [`ServiceError::RetrievalRequired`].
+    pub(crate) async fn require_retrieval(&self, actor: &Actor, agency: AgencyId, target: Retrieval) -> Result<()> {
+        if self.retrieval_open(actor, agency, target).await? { Ok(()) } else { Err(ServiceError::RetrievalRequired) }
+    }
+}
