@@ -693,3 +693,117 @@ async fn the_portal_in_a_real_browser_with_screenshots() {
     drop(server);
     db.remove().await;
 }
+
+/// An .xlsx of the minimal parts whose first sheet's `<sheetData>` is the
+/// header row, then `body` written `times` times (deflated as it streams).
+fn workbook_bomb(body: &[u8], times: usize) -> Vec<u8> {
+    let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    let rels = "http://schemas.openxmlformats.org/package/2006/relationships";
+    let office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    let parts = [
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_owned(),
+        ),
+        (
+            "_rels/.rels",
+            format!(r#"<Relationships xmlns="{rels}"><Relationship Id="rId1" Type="{office}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#),
+        ),
+        (
+            "xl/workbook.xml",
+            format!(r#"<workbook xmlns="{main}" xmlns:r="{office}"><sheets><sheet name="清单" sheetId="1" r:id="rId1"/></sheets></workbook>"#),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            format!(r#"<Relationships xmlns="{rels}"><Relationship Id="rId1" Type="{office}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#),
+        ),
+    ];
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .large_file(true);
+    for (name, text) in parts {
+        z.start_file(name, options).unwrap();
+        z.write_all(text.as_bytes()).unwrap();
+    }
+    z.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+    // The item list's header, so that reading goes on past it.
+    let header: String = ["事项名称", "执法类别", "法律依据", "条款", "行使层级"]
+        .iter()
+        .zip('A'..)
+        .map(|(label, column)| format!(r#"<c r="{column}1" t="inlineStr"><is><t>{label}</t></is></c>"#))
+        .collect();
+    z.write_all(format!(r#"<worksheet xmlns="{main}"><sheetData><row r="1">{header}</row>"#).as_bytes()).unwrap();
+    for _ in 0..times {
+        z.write_all(body).unwrap();
+    }
+    z.write_all(b"</sheetData></worksheet>").unwrap();
+    z.finish().unwrap().into_inner()
+}
+
+/// The peak resident memory of process `pid`, in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+/// Issue 23: a workbook that unpacks to hundreds of MiB, one whose used
+/// range is a whole sheet, and one of too many rows are each refused in
+/// under a second with a Chinese 400 naming the limit; two at once leave
+/// `/healthz` answering; the server's peak memory grows by at most 64 MiB.
+#[tokio::test(flavor = "multi_thread")]
+async fn workbook_bombs_are_refused_quickly_within_bounded_memory() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let (token, agency) = demo(&db);
+    let server = Server::start(&db);
+    let addr = server.addr.clone();
+    let path = format!("/api/v1/agencies/{agency}/items.xlsx");
+    let headers = [("Authorization", format!("Bearer {token}"))];
+    let post = |bytes: &[u8]| {
+        let started = std::time::Instant::now();
+        let (status, body) = raw_request(&addr, "POST", &path, &headers, bytes);
+        (status, String::from_utf8_lossy(&body).into_owned(), started.elapsed())
+    };
+    // Warm up: the route and a workbook read (a header alone: nothing to import).
+    let (status, body, _) = post(&workbook_bomb(b"", 0));
+    assert_eq!((status, body.as_str()), (200, r#"{"created":0}"#));
+
+    let spaces = workbook_bomb(&[b' '; 1 << 20], 600);
+    assert!(spaces.len() < 2 << 20, "a bomb of {} bytes", spaces.len());
+    let far = workbook_bomb(br#"<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>"#, 1);
+    let rows: Vec<u8> = (2..200_000)
+        .flat_map(|r| format!(r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>x</t></is></c></row>"#).into_bytes())
+        .collect();
+    let many = workbook_bomb(&rows, 1);
+    let before = peak_rss(server.child.id());
+    for (name, bomb, limit) in [("spaces", &spaces, "16 MiB"), ("far", &far, "20000 行"), ("rows", &many, "20000 行")]
+    {
+        let (status, body, took) = post(bomb);
+        assert_eq!(status, 400, "{name}: {body}");
+        assert!(body.contains("import_failed") && body.contains(limit), "{name}: {body}");
+        assert!(took < std::time::Duration::from_secs(1), "{name} took {took:?}");
+        eprintln!("{name} ({} bytes): {status} in {took:?}", bomb.len());
+    }
+    // Two at once, while a health check is asked.
+    std::thread::scope(|s| {
+        let bombs: Vec<_> = (0..2).map(|_| s.spawn(|| post(&spaces))).collect();
+        let started = std::time::Instant::now();
+        let (status, _) = http(&addr, "GET", "/healthz", "", "").unwrap();
+        assert_eq!(status, 200);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "/healthz took {:?}", started.elapsed());
+        eprintln!("/healthz meanwhile: {:?}", started.elapsed());
+        for b in bombs {
+            let (status, body, took) = b.join().unwrap();
+            assert_eq!(status, 400, "{body}");
+            assert!(took < std::time::Duration::from_secs(2), "two at once took {took:?}");
+            eprintln!("spaces, two at once: {status} in {took:?}");
+        }
+    });
+    let grown = peak_rss(server.child.id()).saturating_sub(before);
+    eprintln!("peak RSS grew by {} KiB", grown >> 10);
+    assert!(grown <= 64 << 20, "peak RSS grew by {} MiB", grown >> 20);
+    drop(server);
+    db.remove().await;
+}

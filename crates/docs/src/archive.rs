@@ -112,6 +112,9 @@ pub fn zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, ArchiveError> {
 /// Every entry of a zip, in order; an entry that cannot be read is an error
 /// naming it.
 pub fn unzip(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, Vec<String>> {
+    // Packages are stored, not deflated: they unpack to about their own size.
+    let limit = bytes.len() as u64 + (64 << 20);
+    crate::bounded::within(bytes, limit, 100_000).map_err(|e| vec![e.to_string()])?;
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| vec![format!("无法打开压缩包：{e}")])?;
     let mut out = Vec::new();
     let mut problems = Vec::new();

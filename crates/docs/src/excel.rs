@@ -7,6 +7,7 @@
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use rust_xlsxwriter::{Format, Workbook};
+use std::collections::BTreeMap;
 use std::io::Cursor;
 use thiserror::Error;
 use zhifa_domain::registry::Form;
@@ -25,7 +26,22 @@ pub enum ExcelError {
     Cell { row: usize, column: usize, message: String },
     #[error("无法生成 Excel 文件：{0}")]
     Write(String),
+    /// Past one of the limits below: nothing was read on.
+    #[error("文件超出导入上限：{0}")]
+    TooLarge(String),
 }
+
+/// What one workbook may unpack to, all its parts together. A list of ten
+/// thousand rows is a few MiB.
+pub const MAX_UNPACKED: u64 = 16 << 20;
+/// Parts of the workbook's zip.
+pub const MAX_PARTS: usize = 500;
+/// Rows of the sheet read, the header included.
+pub const MAX_ROWS: u32 = 20_000;
+/// Columns of the sheet read.
+pub const MAX_COLUMNS: u32 = 100;
+/// Cells with a value.
+pub const MAX_CELLS: usize = 400_000;
 
 /// Write one sheet: a bold header row, then the rows.
 pub fn write_table(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, ExcelError> {
@@ -86,31 +102,85 @@ fn cell_text(cell: &Data, row: usize, column: usize) -> Result<String, ExcelErro
 
 /// Read the first sheet. Rows that are entirely empty are skipped.
 pub fn read_table(bytes: &[u8]) -> Result<Table, ExcelError> {
+    read_table_checked(bytes, |_| Ok(()))
+}
+
+/// Read the first sheet within the limits above, calling `check_header` on
+/// the header row before reading on (a wrong file stops at its first row).
+pub fn read_table_checked(
+    bytes: &[u8],
+    check_header: impl Fn(&Table) -> Result<(), ExcelError>,
+) -> Result<Table, ExcelError> {
+    crate::bounded::within(bytes, MAX_UNPACKED, MAX_PARTS).map_err(|e| match e {
+        crate::bounded::Bound::Unreadable(m) => ExcelError::Unreadable(m),
+        other => ExcelError::TooLarge(other.to_string()),
+    })?;
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
         .map_err(|e: calamine::XlsxError| ExcelError::Unreadable(e.to_string()))?;
-    let range =
-        book.worksheet_range_at(0).ok_or(ExcelError::NoSheet)?.map_err(|e| ExcelError::Unreadable(e.to_string()))?;
-    // Row numbers as Excel shows them, whatever the first used row is.
-    let first_row = range.start().map_or(0, |(r, _)| r as usize);
-    let mut rows = range.rows().enumerate();
-    let headers = match rows.next() {
-        Some((_, cells)) => cells
-            .iter()
-            .enumerate()
-            .map(|(c, cell)| cell_text(cell, first_row + 1, c + 1))
-            .collect::<Result<Vec<_>, _>>()?,
-        None => return Ok(Table { headers: Vec::new(), rows: Vec::new() }),
-    };
-    let mut out = Vec::new();
-    for (i, cells) in rows {
-        let row = first_row + i + 1;
-        let values =
-            cells.iter().enumerate().map(|(c, cell)| cell_text(cell, row, c + 1)).collect::<Result<Vec<_>, _>>()?;
-        if values.iter().any(|v| !v.is_empty()) {
-            out.push((row, values));
+    let sheet = book.sheet_names().into_iter().next().ok_or(ExcelError::NoSheet)?;
+    let mut cells = book.worksheet_cells_reader(&sheet).map_err(|e| ExcelError::Unreadable(e.to_string()))?;
+    // Cells come row by row; each row is kept sparse until the first column is known.
+    let mut header: Option<(u32, BTreeMap<u32, String>)> = None;
+    let mut rows: Vec<(u32, BTreeMap<u32, String>)> = Vec::new();
+    let mut count = 0;
+    let mut checked = false;
+    while let Some(cell) = cells.next_cell().map_err(|e| ExcelError::Unreadable(e.to_string()))? {
+        let (r, c) = cell.get_position();
+        if r >= MAX_ROWS {
+            return Err(ExcelError::TooLarge(format!("超过 {MAX_ROWS} 行")));
+        }
+        if c >= MAX_COLUMNS {
+            return Err(ExcelError::TooLarge(format!("超过 {MAX_COLUMNS} 列")));
+        }
+        let value = cell_text(&Data::from(cell.get_value().clone()), r as usize + 1, c as usize + 1)?;
+        if value.is_empty() {
+            continue;
+        }
+        count += 1;
+        if count > MAX_CELLS {
+            return Err(ExcelError::TooLarge(format!("超过 {MAX_CELLS} 个单元格")));
+        }
+        match &mut header {
+            None => header = Some((r, BTreeMap::from([(c, value)]))),
+            Some((hr, h)) if *hr == r => {
+                h.insert(c, value);
+            }
+            Some((_, h)) => {
+                if !checked {
+                    let first = h.keys().next().copied().unwrap_or(0);
+                    check_header(&dense(h, first, Vec::new()))?;
+                    checked = true;
+                }
+                match rows.last_mut() {
+                    Some((lr, l)) if *lr == r => {
+                        l.insert(c, value);
+                    }
+                    _ => rows.push((r, BTreeMap::from([(c, value)]))),
+                }
+            }
         }
     }
-    Ok(Table { headers, rows: out })
+    let Some((_, h)) = header else { return Ok(Table { headers: Vec::new(), rows: Vec::new() }) };
+    // Columns are counted from the leftmost one used, as a range starts.
+    let first = h.keys().chain(rows.iter().flat_map(|(_, r)| r.keys())).min().copied().unwrap_or(0);
+    let table = dense(&h, first, rows);
+    if !checked {
+        check_header(&table)?;
+    }
+    Ok(table)
+}
+
+/// A table of rows as wide as their last used column, from column `first`.
+fn dense(header: &BTreeMap<u32, String>, first: u32, rows: Vec<(u32, BTreeMap<u32, String>)>) -> Table {
+    let width = header.keys().chain(rows.iter().flat_map(|(_, r)| r.keys())).max().map_or(0, |m| m + 1 - first);
+    let line = |cells: &BTreeMap<u32, String>| {
+        let mut out = vec![String::new(); width as usize];
+        for (c, v) in cells {
+            out[(c - first) as usize] = v.clone();
+        }
+        out
+    };
+    Table { headers: line(header), rows: rows.iter().map(|(r, cells)| (*r as usize + 1, line(cells))).collect() }
 }
 
 /// Fill one form per row, by the forms' labels. Columns of the table that
@@ -198,5 +268,53 @@ mod tests {
     #[test]
     fn garbage_is_unreadable() {
         assert!(matches!(read_table(b"not a workbook"), Err(ExcelError::Unreadable(_))));
+    }
+
+    /// A workbook whose only sheet has `text` at each `(row, column)`.
+    fn sheet_with(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        for (r, c, text) in cells {
+            ws.write_string(*r, *c, *text).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_sheet_past_the_row_or_column_limit_is_refused_without_reading_on() {
+        // Tiny files whose used range is all of a sheet: a dense reader would
+        // allocate seventeen billion cells.
+        let far = sheet_with(&[(0, 0, "事项名称"), (1_048_575, 16_383, "x")]);
+        assert!(far.len() < 10_000);
+        let started = std::time::Instant::now();
+        assert!(matches!(read_table(&far), Err(ExcelError::TooLarge(m)) if m.contains("20000 行")));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let wide = sheet_with(&[(0, 0, "事项名称"), (0, 200, "x")]);
+        assert!(matches!(read_table(&wide), Err(ExcelError::TooLarge(m)) if m.contains("100 列")));
+        assert!(
+            read_table(&sheet_with(&[(0, 0, "a"), (19_999, 99, "b")])).is_ok(),
+            "the limits themselves are allowed"
+        );
+    }
+
+    #[test]
+    fn the_header_is_checked_before_the_rows_are_read() {
+        let rows: Vec<Vec<String>> = (0..50).map(|i| vec![format!("第{i}项")]).collect();
+        let bytes = write_table("x", &["奇怪的列"], &rows).unwrap();
+        let seen = std::cell::Cell::new(None);
+        let r = read_table_checked(&bytes, |t| {
+            seen.set(Some(t.rows.len()));
+            columns_of::<ItemForm>(t, &[])
+        });
+        assert_eq!(r.unwrap_err(), ExcelError::UnknownColumn("奇怪的列".into()));
+        assert_eq!(seen.get(), Some(0), "the check saw the header alone");
+        let bytes = write_table("x", &["甲"], &rows).unwrap();
+        assert_eq!(read_table_checked(&bytes, |_| Ok(())).unwrap().rows.len(), 50);
+    }
+
+    #[test]
+    fn a_workbook_that_unpacks_past_the_limit_is_refused() {
+        let bomb = crate::bounded::tests::zeros(1, (MAX_UNPACKED + 1) as usize);
+        assert!(matches!(read_table(&bomb), Err(ExcelError::TooLarge(m)) if m.contains("16 MiB")));
     }
 }

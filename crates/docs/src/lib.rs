@@ -3,6 +3,7 @@
 //! reports as PDF.
 
 pub mod archive;
+pub mod bounded;
 pub mod chart;
 pub mod documents;
 pub mod excel;

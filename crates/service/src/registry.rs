@@ -47,6 +47,19 @@ pub(crate) fn excel_error(e: ExcelError) -> ServiceError {
     ServiceError::Import(e.to_string())
 }
 
+/// A workbook's first sheet, read on a blocking thread within the limits of
+/// [`excel`], its header row checked by `check` before the rows are read.
+pub(crate) async fn read_workbook(
+    bytes: &[u8],
+    check: impl Fn(&excel::Table) -> Result<(), ExcelError> + Send + 'static,
+) -> Result<excel::Table> {
+    let bytes = bytes.to_vec();
+    tokio::task::spawn_blocking(move || excel::read_table_checked(&bytes, check))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("reading a workbook: {e}")))?
+        .map_err(excel_error)
+}
+
 pub(crate) fn row_error(row: usize, e: impl std::fmt::Display) -> ServiceError {
     ServiceError::Import(format!("第 {row} 行：{e}"))
 }
@@ -354,7 +367,7 @@ impl Service {
     /// Import an item list: every row valid, or nothing imported.
     pub async fn import_items(&self, actor: &Actor, agency: AgencyId, bytes: &[u8]) -> Result<ImportReport> {
         self.list_editor(actor, agency).await?;
-        let table = excel::read_table(bytes).map_err(excel_error)?;
+        let table = read_workbook(bytes, |t| excel::columns_of::<ItemForm>(t, &[])).await?;
         let forms = excel::forms::<ItemForm>(&table).map_err(excel_error)?;
         let mut changes = Vec::with_capacity(forms.len());
         for (row, form) in forms {
@@ -406,9 +419,9 @@ impl Service {
     /// in once an administrator sets their password.
     pub async fn import_personnel(&self, actor: &Actor, agency: AgencyId, bytes: &[u8]) -> Result<ImportReport> {
         self.people_manager(actor, agency).await?;
-        let table = excel::read_table(bytes).map_err(excel_error)?;
-        let cert_labels = excel::labels::<CertificateForm>();
-        excel::columns_of::<UserForm>(&table, &cert_labels).map_err(excel_error)?;
+        let table =
+            read_workbook(bytes, move |t| excel::columns_of::<UserForm>(t, &excel::labels::<CertificateForm>()))
+                .await?;
         let mut people: Vec<(zhifa_domain::people::UserData, Vec<CertificateData>)> = Vec::new();
         let mut numbers = std::collections::HashSet::new();
         for (row, values) in &table.rows {

@@ -4,7 +4,7 @@
 //! decision, and the reviewers' share of each agency's staff.
 
 use crate::authz::{self, Scope};
-use crate::registry::{excel_error, row_error};
+use crate::registry::{excel_error, read_workbook, row_error};
 use crate::{Actor, ImportReport, Result, Service, ServiceError};
 use jiff::civil::Date;
 use zhifa_docs::excel;
@@ -175,7 +175,7 @@ impl Service {
     /// Replace the catalogue's lines with a workbook's: every row valid, or nothing changes.
     pub async fn import_review_catalogue(&self, actor: &Actor, agency: AgencyId, bytes: &[u8]) -> Result<ImportReport> {
         self.catalogue_editor(actor, agency).await?;
-        let table = excel::read_table(bytes).map_err(excel_error)?;
+        let table = read_workbook(bytes, |t| excel::columns_of::<CatalogueEntryForm>(t, &[])).await?;
         let forms = excel::forms::<CatalogueEntryForm>(&table).map_err(excel_error)?;
         let mut entries = Vec::with_capacity(forms.len());
         for (row, form) in forms {
