@@ -172,3 +172,106 @@ impl IntoResponse for PageError {
         (status, crate::console::render(&page)).into_response()
     }
 }
+
+/// What axum answers by itself — a body or form it cannot read, a method a
+/// route lacks, a body over the limit — in English plain text or nothing,
+/// as one of ours in Chinese. `detail` is axum's text.
+fn rejection(status: StatusCode, detail: &str) -> AppError {
+    use StatusCode as S;
+    // serde's words for the field at fault, e.g. "missing field `reason`".
+    let field = |after: &str| {
+        detail
+            .split(after)
+            .nth(1)
+            .and_then(|r| r.strip_prefix('`'))
+            .and_then(|r| r.split('`').next())
+            .map(str::to_owned)
+    };
+    match status {
+        S::METHOD_NOT_ALLOWED => AppError::new(status, "method_not_allowed", "此地址不支持该请求方法"),
+        S::PAYLOAD_TOO_LARGE => AppError::new(status, "too_large", "请求体过大（上限 2 MB）"),
+        S::UNSUPPORTED_MEDIA_TYPE => AppError::new(
+            status,
+            "unsupported_media_type",
+            "请求体的类型不受支持（JSON 接口须以 Content-Type: application/json 发送）",
+        ),
+        S::UNPROCESSABLE_ENTITY => {
+            let message = match (field("missing field "), field("unknown field "), field("unknown variant ")) {
+                (Some(f), _, _) => format!("请求体缺少字段 {f}"),
+                (_, Some(f), _) => format!("请求体有无法识别的字段 {f}"),
+                (_, _, Some(v)) => format!("请求体中的取值 {v} 无法识别"),
+                _ => "请求体的字段类型或取值不符（例如数字处填了文字）".to_owned(),
+            };
+            AppError::new(status, "invalid_input", message)
+        }
+        S::NOT_FOUND => AppError::not_found(),
+        s if s.is_server_error() => AppError::new(s, "internal", "服务器内部错误，请稍后再试或联系管理员"),
+        s => AppError::new(s, "bad_request", "请求无法读取（请检查请求体与参数的格式）"),
+    }
+}
+
+/// An error answer that is not one of ours (not JSON, not a page): its status,
+/// text and headers, if so.
+async fn foreign_error(res: Response) -> Result<Response, (StatusCode, String, axum::http::HeaderMap)> {
+    use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+    let status = res.status();
+    let ours = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || ours {
+        return Ok(res);
+    }
+    let (mut parts, body) = res.into_parts();
+    let body = axum::body::to_bytes(body, 64 << 10).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).into_owned();
+    tracing::debug!(%status, detail = %text, "axum's rejection answered in Chinese");
+    parts.headers.remove(CONTENT_TYPE);
+    parts.headers.remove(CONTENT_LENGTH);
+    Err((status, text, parts.headers))
+}
+
+/// `res` with the headers it lacks taken from `kept` (what the inner layers set).
+fn keeping(mut res: Response, kept: axum::http::HeaderMap) -> Response {
+    for (name, value) in &kept {
+        if !res.headers().contains_key(name) {
+            res.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    res
+}
+
+/// For the API: axum's rejections as `{code, message}`.
+pub async fn json_rejections(res: Response) -> Response {
+    match foreign_error(res).await {
+        Ok(res) => res,
+        Err((status, text, kept)) => keeping(rejection(status, &text).into_response(), kept),
+    }
+}
+
+/// For pages: axum's rejections as an error page.
+pub async fn page_rejections(res: Response) -> Response {
+    match foreign_error(res).await {
+        Ok(res) => res,
+        Err((status, text, kept)) => keeping(PageError(rejection(status, &text)).into_response(), kept),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axums_words_become_ours() {
+        let e = rejection(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Failed to deserialize the JSON body into the target type: missing field `reason` at line 1 column 2",
+        );
+        assert_eq!((e.code, e.message.as_str()), ("invalid_input", "请求体缺少字段 reason"));
+        let e = rejection(StatusCode::UNPROCESSABLE_ENTITY, "invalid type: string \"x\", expected i64");
+        assert!(e.message.contains("类型"), "{}", e.message);
+        assert_eq!(rejection(StatusCode::METHOD_NOT_ALLOWED, "").code, "method_not_allowed");
+        assert_eq!(rejection(StatusCode::BAD_REQUEST, "Failed to parse the request body as JSON").code, "bad_request");
+    }
+}

@@ -120,7 +120,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::head(tus::head).patch(tus::patch).delete(tus::delete).options(tus::options),
         )
         .layer(axum::middleware::map_response(tus::tus_resumable));
-    let api = api.merge(uploads).layer(axum::middleware::map_response(headers::no_store));
+    let api = api
+        .merge(uploads)
+        .layer(axum::middleware::map_response(error::json_rejections))
+        .layer(axum::middleware::map_response(headers::no_store));
 
     let console = Router::new()
         .route("/", get(console::home))
@@ -177,6 +180,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .nest("/console", console)
         .fallback(|| async { error::PageError(error::AppError::not_found()) })
+        .layer(axum::middleware::map_response(error::page_rejections))
         .layer(axum::middleware::map_response_with_state(state.clone(), headers::common))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

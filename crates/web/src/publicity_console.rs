@@ -169,6 +169,13 @@ struct PreviewPage {
     error: Option<String>,
 }
 
+/// A page shown again with a refused write's message, under the refusal's
+/// status: a program (or a test) sees the write failed.
+fn with_status(mut page: Response, status: axum::http::StatusCode) -> Response {
+    *page.status_mut() = status;
+    page
+}
+
 async fn preview_page(
     s: &AppState,
     user: &CurrentUser,
@@ -236,7 +243,7 @@ pub async fn publish(
         Ok(id) => Ok(Redirect::to(&format!("/console/publications/{id}")).into_response()),
         Err(e) => {
             let e = AppError::from(e);
-            Ok(preview_page(&s, &user, CaseId(case), Some(e.message)).await?)
+            Ok(with_status(preview_page(&s, &user, CaseId(case), Some(e.message)).await?, e.status))
         }
     }
 }
@@ -332,7 +339,10 @@ pub async fn change(
     };
     match done {
         Ok(notice) => Ok(manage_page(&s, &user, id, None, Some(notice.to_owned())).await?),
-        Err(e) => Ok(manage_page(&s, &user, id, Some(AppError::from(e).message), None).await?),
+        Err(e) => {
+            let e = AppError::from(e);
+            Ok(with_status(manage_page(&s, &user, id, Some(e.message), None).await?, e.status))
+        }
     }
 }
 
@@ -401,7 +411,10 @@ pub async fn answer(
         s.service.answer_complaint(&user.actor(), zhifa_domain::ids::ComplaintId(id), form.version, &form.text).await;
     match done {
         Ok(()) => Ok(complaints_page(&s, &user, agency, None, Some("已答复".into())).await?),
-        Err(e) => Ok(complaints_page(&s, &user, agency, Some(AppError::from(e).message), None).await?),
+        Err(e) => {
+            let e = AppError::from(e);
+            Ok(with_status(complaints_page(&s, &user, agency, Some(e.message), None).await?, e.status))
+        }
     }
 }
 

@@ -38,8 +38,10 @@ fn require_tus(headers: &HeaderMap) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A tus number: ASCII digits only (Rust's `parse` would also take `+10`).
 fn number(headers: &HeaderMap, name: &str) -> Result<u64, AppError> {
     header_str(headers, name)
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| AppError::bad_request(format!("缺少或无法识别请求头 {name}")))
 }

@@ -586,6 +586,112 @@ async fn a_request_that_cannot_be_read_is_answered_in_chinese() {
     .await;
 }
 
+/// Issue 23: axum's own rejections (a body it cannot read, a method a route
+/// lacks, a body over the limit) are ours: `{code, message}` in Chinese
+/// under `/api/`, a page elsewhere; a refused console write answers a 4xx.
+#[tokio::test]
+async fn every_rejection_is_answered_in_chinese_with_its_code() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let w = world(&app).await;
+        let items = format!("/api/v1/agencies/{}/items", w.a);
+        let send = |method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>| {
+            let mut b = Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::AUTHORIZATION, format!("Bearer {}", w.head_a));
+            if let Some(t) = content_type {
+                b = b.header(header::CONTENT_TYPE, t);
+            }
+            b.body(Body::from(body)).unwrap()
+        };
+        let json = Some("application/json");
+        for (req, status, code, words) in [
+            (send("POST", &items, json, b"{not json".to_vec()), 400, "bad_request", "请求无法读取"),
+            (
+                send("POST", &items, None, item_json("甲").to_string().into_bytes()),
+                415,
+                "unsupported_media_type",
+                "JSON",
+            ),
+            (send("POST", "/api/v1/cases/1/retrieval", json, b"{}".to_vec()), 422, "invalid_input", "缺少字段 reason"),
+            (
+                send("POST", "/api/v1/cases/1/retrieval", json, br#"{"reason":1}"#.to_vec()),
+                422,
+                "invalid_input",
+                "类型",
+            ),
+            (send("DELETE", &items, None, Vec::new()), 405, "method_not_allowed", "请求方法"),
+            (send("POST", &format!("{items}.xlsx"), None, vec![0; 3 << 20]), 413, "too_large", "2 MB"),
+        ] {
+            let what = format!("{} {}", req.method(), req.uri());
+            let r = app.send(req).await;
+            assert_eq!(r.status.as_u16(), status, "{what}: {}", r.text());
+            assert_eq!(r.json()["code"], code, "{what}: {}", r.text());
+            assert!(r.json()["message"].as_str().unwrap().contains(words), "{what}: {}", r.text());
+        }
+
+        // The console: a form it cannot read is a Chinese page; a refused
+        // write (an answer to a complaint that is not there) is a 404.
+        let signed = app.sign_in("head-a", PASSWORD).await;
+        let session = signed.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let page = app
+            .send(Request::get("/console/complaints").header(header::COOKIE, &session).body(Body::empty()).unwrap())
+            .await
+            .text();
+        let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let post = |body: String| {
+            Request::post("/console/complaints/999999")
+                .header(header::COOKIE, &session)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let r = app.send(post(format!("csrf_token={csrf}&version=abc&text=x"))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(r.text().contains("<html") && r.text().contains("请求"), "{}", r.text());
+        let r = app.send(post(format!("csrf_token={csrf}&version=1&text=%E5%B7%B2%E5%A4%84%E7%90%86"))).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    })
+    .await;
+}
+
+/// tus: `Upload-Length: 0` is an empty upload, complete at once; a number
+/// written `+10` is not a tus number.
+#[tokio::test]
+async fn tus_takes_an_empty_upload_and_refuses_signed_numbers() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let w = world(&app).await;
+        let create = |length: &str| {
+            tus("POST", "/api/v1/uploads", &w.officer_a)
+                .header("Upload-Length", length)
+                .header("Upload-Metadata", tus_metadata(&jiff::Timestamp::now().to_string()))
+                .body(Body::empty())
+                .unwrap()
+        };
+        for bad in ["+10", "-1", "1e3", " 10", ""] {
+            let r = app.send(create(bad)).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad:?}: {}", r.text());
+        }
+        let r = app.send(create("0")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+        let r = app.send(tus("HEAD", &location, &w.officer_a).body(Body::empty()).unwrap()).await;
+        assert_eq!(
+            (r.headers["Upload-Offset"].to_str().unwrap(), r.headers["Upload-Length"].to_str().unwrap()),
+            ("0", "0")
+        );
+        let id = location.rsplit('/').next().unwrap();
+        let e = app.get(&format!("/api/v1/evidence/{id}"), &w.officer_a).await.json();
+        assert_eq!(e["state"], "complete");
+        assert_eq!(e["content_hash"], zhifa_ledger::hex(&zhifa_ledger::HashAlg::Sm3.digest(&[b""])));
+        let r = app.send(patch(&location, &w.officer_a, 0, Body::from(vec![1u8]))).await;
+        assert!(r.status.is_client_error(), "nothing more goes into a complete upload: {}", r.status);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn the_calendar_api_is_public() {
     each_backend(|db| async move {
