@@ -86,6 +86,10 @@ struct ServeArgs {
     /// Mark cookies Secure (behind HTTPS).
     #[arg(long)]
     secure_cookies: bool,
+    /// Reached only through a reverse proxy that appends the client's address
+    /// to X-Forwarded-For: count wrong passwords by that address.
+    #[arg(long)]
+    trust_forwarded_for: bool,
 }
 
 #[derive(Subcommand)]
@@ -603,7 +607,7 @@ async fn serve(service: Service, args: &ServeArgs) -> Result<()> {
             tracing::error!(error = %e, "search index catch-up");
         }
     });
-    let state = AppState::new(service, args.secure_cookies);
+    let state = AppState::behind_proxy(service, args.secure_cookies, args.trust_forwarded_for);
     zhifa_web::serve(state, args.listen, |addr| {
         use std::io::Write;
         println!("Zhifa 正在 http://{addr}/console 提供服务，公示门户 http://{addr}/（Ctrl-C 停止）");

@@ -52,13 +52,18 @@ impl Server {
     }
 
     fn start_with(db: &TestDb, envs: &[(&str, String)]) -> Server {
+        Self::start_logging(db, envs, Stdio::null())
+    }
+
+    /// The same, its log (warnings and worse) written to `log`.
+    fn start_logging(db: &TestDb, envs: &[(&str, String)], log: impl Into<Stdio>) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_zhifa"))
             .args(db_args(db))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .envs(envs.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
@@ -805,5 +810,52 @@ async fn workbook_bombs_are_refused_quickly_within_bounded_memory() {
     eprintln!("peak RSS grew by {} KiB", grown >> 10);
     assert!(grown <= 64 << 20, "peak RSS grew by {} MiB", grown >> 20);
     drop(server);
+    db.remove().await;
+}
+
+/// ASVS 16.3: a real server, logging warnings only, writes every failed
+/// sign-in and every refused authorization with the request's id, which the
+/// answer carries as `x-request-id`.
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_sign_ins_and_refusals_are_logged_with_the_request_id() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let (_, agency) = demo(&db);
+    let out = zhifa(&db, &["token", "create", "--user", "hzxh-scjg-zf1"]);
+    let officer = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let log_path = db.dir.join("server.log");
+    let server = Server::start_logging(&db, &[], std::fs::File::create(&log_path).unwrap());
+    let id_of = |head: &str| response_header(head, "x-request-id").unwrap().to_owned();
+    let exchange = |request: String| {
+        let mut stream = TcpStream::connect(&server.addr).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response.split("\r\n\r\n").next().unwrap().to_owned()
+    };
+    let host = &server.addr;
+    // A wrong password through the console's form (with its double-submit token).
+    let form = exchange(format!("GET /console/login HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"));
+    let cookie = response_header(&form, "set-cookie").unwrap().split(';').next().unwrap().to_owned();
+    let csrf = cookie.split_once('=').unwrap().1;
+    let body = format!("csrf_token={csrf}&username=hzxh-scjg-zf1&password=wrong+password");
+    let failed = exchange(format!(
+        "POST /console/login HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    assert!(failed.starts_with("HTTP/1.1 401"), "{failed}");
+    // An officer may not edit the agency's lists.
+    let body = item(1);
+    let refused = exchange(format!(
+        "POST /api/v1/agencies/{agency}/items HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {officer}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
+    drop(server);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let line_of = |id: &str, words: &str| log.lines().any(|l| l.contains(id) && l.contains(words));
+    let (failed, refused) = (id_of(&failed), id_of(&refused));
+    assert_ne!(failed, refused);
+    assert!(line_of(&failed, "sign-in failed") && line_of(&failed, "hzxh-scjg-zf1"), "{failed}: {log}");
+    assert!(line_of(&refused, "authorization refused"), "{refused}: {log}");
     db.remove().await;
 }

@@ -217,9 +217,12 @@ pub enum Change {
     SignOut {
         session_hash: String,
     },
-    /// A wrong password: counted for login throttling.
+    /// A wrong password: counted for sign-in delays, per user and client
+    /// address ([`crate::sign_in`]).
     SignInFailed {
         username: String,
+        /// The client's address, as the server saw it.
+        client: String,
     },
 }
 
@@ -320,7 +323,7 @@ impl Change {
             Change::RevokeToken { .. } => json!({}),
             Change::SignIn { user, expires_at, .. } => json!({ "user": user, "expires_at": expires_at }),
             Change::SignOut { .. } => json!({}),
-            Change::SignInFailed { username } => json!({ "username": username }),
+            Change::SignInFailed { username, client } => json!({ "username": username, "client": client }),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod region;
 pub mod registry;
 pub mod report;
 pub mod review;
+pub mod sign_in;
 pub mod uscc;
 
 pub use error::Invalid;

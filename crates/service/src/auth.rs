@@ -14,9 +14,6 @@ use zhifa_store::{TokenRow, UserRow};
 
 /// How long a session lasts after sign-in.
 pub const SESSION_TTL: SignedDuration = SignedDuration::from_hours(12);
-/// Wrong passwords allowed per username within [`THROTTLE_WINDOW`].
-pub const MAX_FAILURES: i64 = 5;
-pub const THROTTLE_WINDOW: SignedDuration = SignedDuration::from_secs(60);
 /// Bearer tokens start with this, so that a leaked one is easy to recognise.
 pub const TOKEN_PREFIX: &str = "zft_";
 
@@ -108,15 +105,25 @@ impl Service {
         }
     }
 
-    /// Check a password and start a session. The sixth wrong password for a
-    /// username within a minute, and every attempt after it in that minute, is
-    /// refused without being checked.
-    pub async fn sign_in(&self, username: &str, password: &str) -> Result<SignedIn> {
+    /// Check a password and start a session, for a client at `client` (its
+    /// address). After a few wrong passwords for this user from this address,
+    /// or many from this address, an attempt within the growing delay is
+    /// refused unchecked ([`zhifa_domain::sign_in`]).
+    pub async fn sign_in(&self, username: &str, password: &str, client: &str) -> Result<SignedIn> {
+        use zhifa_domain::sign_in::{Failures, WINDOW_SECS, asvs_6_3_sign_in_wait};
         let username = username.trim();
+        let client: String = client.chars().take(64).collect();
         let now = self.now();
-        let since = now.checked_sub(THROTTLE_WINDOW).unwrap_or(now);
-        if self.store.login_failures_since(username, since).await? >= MAX_FAILURES {
-            return Err(ServiceError::Throttled);
+        let since = now - SignedDuration::from_secs(WINDOW_SECS);
+        let failures = |(count, last): (i64, Option<Timestamp>)| Failures {
+            count,
+            last_age_secs: last.map_or(WINDOW_SECS, |l| now.duration_since(l).as_secs()),
+        };
+        let pair = failures(self.store.login_failures_since(Some(username), &client, since).await?);
+        let address = failures(self.store.login_failures_since(None, &client, since).await?);
+        if let Some(wait) = asvs_6_3_sign_in_wait(pair, address) {
+            tracing::warn!(%username, %client, wait, "sign-in refused unchecked: wait");
+            return Err(ServiceError::Throttled(wait));
         }
         let row = self.store.user_by_username(username).await?;
         let hash = row.as_ref().and_then(|r| r.password_hash.clone());
@@ -129,9 +136,10 @@ impl Service {
             self.commit_one(
                 &Actor::System("sign-in"),
                 "登录失败",
-                Change::SignInFailed { username: username.chars().take(64).collect() },
+                Change::SignInFailed { username: username.chars().take(64).collect(), client: client.clone() },
             )
             .await?;
+            tracing::warn!(%username, %client, "sign-in failed: wrong user name or password");
             return Err(ServiceError::BadCredentials);
         };
         let session_token = random_token()?;

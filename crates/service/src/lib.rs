@@ -74,8 +74,9 @@ pub enum ServiceError {
     Unauthenticated,
     #[error("wrong username or password")]
     BadCredentials,
-    #[error("too many attempts")]
-    Throttled,
+    /// Too many wrong passwords: try again after this many seconds.
+    #[error("too many attempts: wait {0} s")]
+    Throttled(i64),
     #[error(transparent)]
     Invalid(#[from] Invalid),
     /// A spreadsheet that cannot be imported (the message names the row);

@@ -576,13 +576,15 @@ pub(crate) async fn apply(
             let (id, user) = row.ok_or(StoreError::NotFound("sessions"))?;
             (id, Some(user_agency(tx, user).await?))
         }
-        Change::SignInFailed { username } => {
-            let id: i64 =
-                sqlx::query_scalar("INSERT INTO login_failures (username, at_us) VALUES ($1, $2) RETURNING id")
-                    .bind(username)
-                    .bind(now)
-                    .fetch_one(&mut **tx)
-                    .await?;
+        Change::SignInFailed { username, client } => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO login_failures (username, client, at_us) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(username)
+            .bind(client)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
             let agency: Option<i64> = sqlx::query_scalar("SELECT agency_id FROM users WHERE username = $1")
                 .bind(username)
                 .fetch_optional(&mut **tx)

@@ -333,13 +333,26 @@ impl Store {
         rows.iter().map(token_row).collect()
     }
 
-    /// Wrong passwords for `username` at or after `since`.
-    pub async fn login_failures_since(&self, username: &str, since: Timestamp) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at_us >= $2")
-            .bind(username)
-            .bind(to_us(since))
-            .fetch_one(&self.pool)
-            .await?)
+    /// Wrong passwords from `client` at or after `since` — for `username`
+    /// only, if given: how many, and when the last was.
+    pub async fn login_failures_since(
+        &self,
+        username: Option<&str>,
+        client: &str,
+        since: Timestamp,
+    ) -> Result<(i64, Option<Timestamp>)> {
+        let (count, last): (i64, Option<i64>) = match username {
+            Some(u) => sqlx::query_as(
+                "SELECT COUNT(*), MAX(at_us) FROM login_failures WHERE username = $1 AND client = $2 AND at_us >= $3",
+            )
+            .bind(u),
+            None => sqlx::query_as("SELECT COUNT(*), MAX(at_us) FROM login_failures WHERE client = $1 AND at_us >= $2"),
+        }
+        .bind(client)
+        .bind(to_us(since))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((count, last.map(from_us)))
     }
 
     /// The records of one thing, oldest first: its history.

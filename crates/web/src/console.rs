@@ -80,13 +80,18 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login(State(s): State<AppState>, headers: HeaderMap, PostForm(form): PostForm<LoginForm>) -> Response {
+pub async fn login(
+    State(s): State<AppState>,
+    crate::extract::ClientAddr(client): crate::extract::ClientAddr,
+    headers: HeaderMap,
+    PostForm(form): PostForm<LoginForm>,
+) -> Response {
     let expected = auth::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !auth::same_token(expected, &form.csrf_token) {
         let e = AppError::csrf();
         return login_page(&s, form.username, Some(e.message), e.status);
     }
-    match s.service.sign_in(&form.username, &form.password).await {
+    match s.service.sign_in(&form.username, &form.password, &client).await {
         Ok(signed) => {
             let max_age = zhifa_service::auth::SESSION_TTL.as_secs();
             let cookie = auth::set_cookie(SESSION_COOKIE, &signed.session_token, max_age, s.secure_cookies);

@@ -54,6 +54,7 @@ impl AppError {
     }
 
     pub fn csrf() -> Self {
+        tracing::warn!("form or header token refused (CSRF)");
         Self::new(StatusCode::FORBIDDEN, "csrf_failed", "表单已失效或来源不明，请刷新页面后重试")
     }
 
@@ -71,10 +72,16 @@ impl From<ServiceError> for AppError {
         use StatusCode as S;
         match e {
             ServiceError::NotFound => Self::not_found(),
-            ServiceError::Forbidden => Self::new(S::FORBIDDEN, "forbidden", "您没有权限进行此操作"),
+            ServiceError::Forbidden => {
+                // ASVS 16.3: every refused authorization, in the request's span (its id).
+                tracing::warn!("authorization refused");
+                Self::new(S::FORBIDDEN, "forbidden", "您没有权限进行此操作")
+            }
             ServiceError::Unauthenticated => Self::unauthenticated(),
             ServiceError::BadCredentials => Self::new(S::UNAUTHORIZED, "bad_credentials", "用户名或密码错误"),
-            ServiceError::Throttled => Self::new(S::TOO_MANY_REQUESTS, "throttled", "登录失败次数过多，请一分钟后再试"),
+            ServiceError::Throttled(wait) => {
+                Self::new(S::TOO_MANY_REQUESTS, "throttled", format!("登录失败次数过多，请 {wait} 秒后再试"))
+            }
             ServiceError::Invalid(i) => Self::bad_request(i.to_string()),
             ServiceError::Import(m) => Self::new(S::BAD_REQUEST, "import_failed", format!("未导入任何数据。{m}")),
             ServiceError::Duplicate(what) => Self::new(S::CONFLICT, "duplicate", format!("{what}已存在")),
@@ -104,14 +111,17 @@ impl From<ServiceError> for AppError {
                 e.refusals = refusals.iter().map(RefusalOut::from).collect();
                 e
             }
-            ServiceError::RetrievalRequired => Self::new(
-                S::FORBIDDEN,
-                "retrieval_required",
-                format!(
-                    "该内容属于其他执法主体：请先说明调阅理由（调阅人、时间与理由记入账本，{} 小时内可查阅）",
-                    zhifa_service::RETRIEVAL_HOURS
-                ),
-            ),
+            ServiceError::RetrievalRequired => {
+                tracing::warn!("authorization refused: retrieval required");
+                Self::new(
+                    S::FORBIDDEN,
+                    "retrieval_required",
+                    format!(
+                        "该内容属于其他执法主体：请先说明调阅理由（调阅人、时间与理由记入账本，{} 小时内可查阅）",
+                        zhifa_service::RETRIEVAL_HOURS
+                    ),
+                )
+            }
             ServiceError::Unavailable(what) => {
                 tracing::warn!(%what, "unavailable");
                 Self::new(S::SERVICE_UNAVAILABLE, "unavailable", what)

@@ -56,3 +56,27 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
         }
     }
 }
+
+/// The client's address: the peer's, or — behind a reverse proxy the server
+/// was told to trust — the last address in `X-Forwarded-For` (the one that
+/// proxy added; any before it the client could have written). `unknown`
+/// when neither is there (requests made in-process).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<crate::AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &crate::AppState) -> Result<Self, Self::Rejection> {
+        let forwarded = || {
+            let values = parts.headers.get_all("x-forwarded-for");
+            let last = values.iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).last()?;
+            let last = last.trim();
+            last.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_string())
+        };
+        let peer =
+            || parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+        let found = if state.trust_forwarded_for { forwarded().or_else(peer) } else { peer() };
+        Ok(ClientAddr(found.unwrap_or_else(|| "unknown".to_owned())))
+    }
+}

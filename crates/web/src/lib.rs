@@ -34,11 +34,23 @@ pub struct Shared {
     pub secure_cookies: bool,
     /// Rendered decision pages, each checked against its version.
     pub pages: portal::PageCache,
+    /// Reached only through a reverse proxy that appends the client's address
+    /// to `X-Forwarded-For`: take the client's address from there.
+    pub trust_forwarded_for: bool,
 }
 
 impl AppState {
     pub fn new(service: Service, secure_cookies: bool) -> Self {
-        Self(std::sync::Arc::new(Shared { service, secure_cookies, pages: portal::PageCache::default() }))
+        Self::behind_proxy(service, secure_cookies, false)
+    }
+
+    pub fn behind_proxy(service: Service, secure_cookies: bool, trust_forwarded_for: bool) -> Self {
+        Self(std::sync::Arc::new(Shared {
+            service,
+            secure_cookies,
+            pages: portal::PageCache::default(),
+            trust_forwarded_for,
+        }))
     }
 }
 
@@ -182,7 +194,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { error::PageError(error::AppError::not_found()) })
         .layer(axum::middleware::map_response(error::page_rejections))
         .layer(axum::middleware::map_response_with_state(state.clone(), headers::common))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(headers::span))
+        .layer(axum::middleware::from_fn(headers::request_id))
         .with_state(state)
 }
 
@@ -193,7 +206,7 @@ pub async fn serve(state: AppState, listen: SocketAddr, bound: impl FnOnce(Socke
     let listen = listener.local_addr()?;
     tracing::info!(%listen, "serving");
     bound(listen);
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();
         })

@@ -321,23 +321,107 @@ async fn forms_without_their_csrf_token_are_refused() {
     .await;
 }
 
+/// Sign in through the console form from the client address `from`.
+async fn sign_in_from(router: &Router, username: &str, password: &str, from: &str) -> (StatusCode, String) {
+    let form = router.clone().oneshot(Request::get("/console/login").body(Body::empty()).unwrap()).await.unwrap();
+    let cookie = form.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+    let body = format!("csrf_token={csrf}&username={username}&password={}", password.replace(' ', "+"));
+    let mut req = Request::post("/console/login")
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let addr: std::net::SocketAddr = format!("{from}:40000").parse().unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    let r = router.clone().oneshot(req).await.unwrap();
+    let status = r.status();
+    let body = r.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// ASVS 6.3 (issue 23): wrong passwords slow down the address they come
+/// from — per user, and over all users for a sprayed password — by a delay
+/// that doubles; nobody can lock a user out from elsewhere.
 #[tokio::test]
-async fn the_sixth_wrong_password_in_a_minute_is_throttled() {
+async fn asvs_6_3_wrong_passwords_slow_their_address_and_never_lock_the_user_out() {
     each_backend(|db| async move {
-        let app = App::new(&db);
+        let ahead = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let app = App::with_clock_ahead(&db, ahead.clone());
         world(&app).await;
-        for i in 1..=5 {
-            let r = app.sign_in("officer-a", "wrong password!").await;
-            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
-            assert!(r.text().contains("用户名或密码错误"));
+        let later = |seconds: i64| ahead.fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+        let r = &app.router;
+        let wrong = "wrong password!";
+
+        // Three wrong passwords from one address cost nothing; the fourth
+        // attempt waits a second, even with the right password.
+        for i in 1..=3 {
+            let (status, text) = sign_in_from(r, "officer-a", wrong, "10.0.0.1").await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+            assert!(text.contains("用户名或密码错误"));
         }
-        let r = app.sign_in("officer-a", "wrong password!").await;
-        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
-        assert!(r.text().contains("登录失败次数过多"));
-        // Even the right password waits out the minute.
-        assert_eq!(app.sign_in("officer-a", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
-        // Another user is not affected.
-        assert_eq!(app.sign_in("head-a", PASSWORD).await.status, StatusCode::SEE_OTHER);
+        let (status, text) = sign_in_from(r, "officer-a", PASSWORD, "10.0.0.1").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(text.contains("请 1 秒后再试"), "{text}");
+        // The user, from their own desk, is not held up.
+        assert_eq!(sign_in_from(r, "officer-a", PASSWORD, "10.0.0.2").await.0, StatusCode::SEE_OTHER);
+        // The delay waited out, the right password works from there too.
+        later(2);
+        assert_eq!(sign_in_from(r, "officer-a", PASSWORD, "10.0.0.1").await.0, StatusCode::SEE_OTHER);
+
+        // The delay doubles with each further failure.
+        for _ in 0..3 {
+            sign_in_from(r, "head-a", wrong, "10.0.0.3").await;
+        }
+        for expected in [1, 2, 4, 8] {
+            let (status, text) = sign_in_from(r, "head-a", wrong, "10.0.0.3").await;
+            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{text}");
+            assert!(text.contains(&format!("请 {expected} 秒后再试")), "{expected}: {text}");
+            later(expected);
+            assert_eq!(sign_in_from(r, "head-a", wrong, "10.0.0.3").await.0, StatusCode::UNAUTHORIZED);
+        }
+
+        // One password sprayed over many users from one address is slowed too.
+        for n in 0..10 {
+            let (status, _) = sign_in_from(r, &format!("user-{n}"), wrong, "10.0.0.9").await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "user-{n}");
+        }
+        assert_eq!(sign_in_from(r, "super-x", wrong, "10.0.0.9").await.0, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(sign_in_from(r, "super-x", PASSWORD, "10.0.0.8").await.0, StatusCode::SEE_OTHER);
+
+        // Every failure is recorded with its address.
+        let failed: Vec<_> = app
+            .service
+            .store()
+            .records_after(0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.kind == "session.sign_in_failed")
+            .collect();
+        assert_eq!(failed.len(), 3 + 3 + 4 + 10);
+        assert!(String::from_utf8_lossy(&failed[0].body).contains(r#""client":"10.0.0.1""#));
+
+        // Behind a trusted proxy, the address it appended counts; otherwise
+        // the header is the client's own words and is ignored.
+        let proxied = router(AppState::behind_proxy(app.service.clone(), false, true));
+        for (router, expected) in [(&proxied, "192.0.2.7"), (&app.router, "10.0.0.5")] {
+            let form =
+                router.clone().oneshot(Request::get("/console/login").body(Body::empty()).unwrap()).await.unwrap();
+            let cookie = form.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+            let csrf = cookie.split_once('=').unwrap().1.to_owned();
+            let mut req = Request::post("/console/login")
+                .header(header::COOKIE, cookie)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header("x-forwarded-for", "203.0.113.1, 192.0.2.7")
+                .body(Body::from(format!("csrf_token={csrf}&username=nobody&password=x")))
+                .unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo("10.0.0.5:1".parse::<std::net::SocketAddr>().unwrap()));
+            assert_eq!(router.clone().oneshot(req).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+            let last = app.service.store().records_after(0, 10_000).await.unwrap().pop().unwrap();
+            assert!(String::from_utf8_lossy(&last.body).contains(&format!(r#""client":"{expected}""#)), "{expected}");
+        }
     })
     .await;
 }
