@@ -208,30 +208,11 @@ impl Service {
     pub fn new(store: Store, calendar: Calendar, signer: Signer) -> Self {
         let signer = Arc::new(signer);
         store.set_signer(signer.clone());
-        Self {
-            store,
-            calendar: Arc::new(calendar),
-            signer: Some(signer),
-            blobs: None,
-            hashers: Arc::default(),
-            upload_locks: Arc::default(),
-            clock: Arc::new(Timestamp::now),
-            procedures: Arc::new(embedded_procedures()),
-            search: None,
-            lists: None,
-            search_lock: Arc::default(),
-            search_checked: Arc::default(),
-            search_turns: Arc::new(tokio::sync::Semaphore::new(search_turns())),
-            regions: Arc::default(),
-            form_key: Arc::new(random_key()),
-            retention: zhifa_domain::publication::Retention::default(),
-            font_dirs: Arc::new(zhifa_docs::pdf::SYSTEM_FONT_DIRS.iter().map(std::path::PathBuf::from).collect()),
-            fonts: Arc::default(),
-        }
+        Self { signer: Some(signer), ..Self::unsigned(store, calendar) }
     }
 
-    /// A service that reads and verifies but changes nothing (no signing key needed).
-    pub fn read_only(store: Store, calendar: Calendar) -> Self {
+    /// Everything but the signer.
+    fn unsigned(store: Store, calendar: Calendar) -> Self {
         Self {
             store,
             calendar: Arc::new(calendar),
@@ -252,6 +233,11 @@ impl Service {
             font_dirs: Arc::new(zhifa_docs::pdf::SYSTEM_FONT_DIRS.iter().map(std::path::PathBuf::from).collect()),
             fonts: Arc::default(),
         }
+    }
+
+    /// A service that reads and verifies but changes nothing (no signing key needed).
+    pub fn read_only(store: Store, calendar: Calendar) -> Self {
+        Self::unsigned(store, calendar)
     }
 
     #[must_use]

@@ -213,20 +213,22 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// The only way to change state. Every change becomes one `records` row,
-    /// its ledger leaf and one outbox event, in the same transaction as the
-    /// rows it writes; either all of the command happens or none of it.
-    ///
-    /// Commands go to this process's writer, which commits those that arrive
-    /// together in one transaction (group commit), each inside its own
-    /// savepoint: a command that fails leaves nothing and does not disturb
-    /// the others. The answer comes only after the transaction committed.
     /// From now on, sign a checkpoint with every committed batch (in its
     /// transaction). The first signer given stays.
     pub fn set_signer(&self, signer: Arc<Signer>) {
         self.signer.set(signer).ok();
     }
 
+    /// The only way to change state. Every change becomes one `records` row,
+    /// its ledger leaf and one outbox event, in the same transaction as the
+    /// rows it writes; either all of the command happens or none of it.
+    ///
+    /// Commands go to this process's writer, which commits those waiting
+    /// together in one transaction (group commit): first the whole batch
+    /// without savepoints; if a command in it fails, the batch is rolled back
+    /// and run again with each command in its own savepoint, so the failing
+    /// one leaves nothing and the others still happen. The answer comes only
+    /// after the transaction committed.
     pub async fn commit(&self, command: &Command) -> Result<Vec<Applied>> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let pending = Pending { command: command.clone(), reply };

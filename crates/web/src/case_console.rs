@@ -4,12 +4,11 @@
 //! that go through the engine, the flowcharts, and one party's cases.
 
 use crate::AppState;
-use crate::auth::{ConsoleUser, CurrentUser};
+use crate::auth::{ConsoleForm, ConsoleUser, CurrentUser};
 use crate::console::render;
 use crate::error::{AppError, PageError, RefusalOut};
 use crate::extract::{Path, Query};
 use askama::Template;
-use axum::Form as PostForm;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -205,15 +204,13 @@ pub async fn new_form(State(s): State<AppState>, ConsoleUser(user): ConsoleUser)
 
 pub async fn open(
     State(s): State<AppState>,
-    ConsoleUser(user): ConsoleUser,
-    PostForm(pairs): PostForm<Vec<(String, String)>>,
+    ConsoleForm { user, form: pairs }: ConsoleForm<Vec<(String, String)>>,
 ) -> PageResult {
     let mut form = CaseForm::default();
-    let (mut csrf, mut chosen) = (None, Vec::new());
+    let mut chosen = Vec::new();
     for (k, v) in pairs {
         let p = &mut form.party;
         match k.as_str() {
-            "csrf_token" => csrf = Some(v),
             "procedure" => form.procedure = v,
             "title" => form.title = v,
             "legal_basis" => form.legal_basis = v,
@@ -232,7 +229,6 @@ pub async fn open(
             _ => {}
         }
     }
-    user.check_csrf(csrf.as_deref())?;
     form.handlers = handler_forms(&chosen);
     match s.service.open_case(&user.actor(), &form).await {
         Ok(id) => Ok(Redirect::to(&format!("/console/cases/{id}")).into_response()),
@@ -605,19 +601,15 @@ pub(crate) fn reason_page(user: &CurrentUser, id: i64, error: Option<String>) ->
 #[derive(Deserialize)]
 pub struct RetrievalForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     reason: String,
 }
 
 /// 调阅: the stated reason is recorded; the case is then open to its reader.
 pub async fn retrieve(
     State(s): State<AppState>,
-    ConsoleUser(user): ConsoleUser,
     Path(id): Path<i64>,
-    PostForm(form): PostForm<RetrievalForm>,
+    ConsoleForm { user, form }: ConsoleForm<RetrievalForm>,
 ) -> PageResult {
-    user.check_csrf(Some(&form.csrf_token))?;
     match s.service.retrieve(&user.actor(), zhifa_service::Retrieval::Case(CaseId(id)), &form.reason).await {
         Ok(()) => Ok(Redirect::to(&format!("/console/cases/{id}")).into_response()),
         Err(zhifa_service::ServiceError::Invalid(e)) => Ok(reason_page(&user, id, Some(e.to_string()))),
@@ -627,9 +619,8 @@ pub async fn retrieve(
 
 pub async fn step(
     State(s): State<AppState>,
-    ConsoleUser(user): ConsoleUser,
     Path(id): Path<i64>,
-    PostForm(pairs): PostForm<Vec<(String, String)>>,
+    ConsoleForm { user, form: pairs }: ConsoleForm<Vec<(String, String)>>,
 ) -> PageResult {
     let mut form = StepForm::default();
     let mut penalty = PenaltyForm::default();
@@ -637,11 +628,11 @@ pub async fn step(
     let mut deliberation = zhifa_domain::review::DeliberationForm::default();
     let mut flags = zhifa_domain::review::ReviewFlags::default();
     let (mut has_review, mut has_deliberation, mut has_flags) = (false, false, false);
-    let (mut csrf, mut action, mut version, mut chosen) = (None, String::new(), 0, Vec::new());
+    let (mut action, mut version, mut chosen) = (String::new(), 0, Vec::new());
     let typed: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "csrf_token").cloned().collect();
     for (k, v) in pairs {
         match k.as_str() {
-            "csrf_token" => csrf = Some(v),
+            "csrf_token" => {}
             "action" => action = v,
             "version" => version = v.parse().unwrap_or(0),
             "on" => form.on = v,
@@ -689,7 +680,6 @@ pub async fn step(
             _ => {}
         }
     }
-    user.check_csrf(csrf.as_deref())?;
     if !penalty.kinds.trim().is_empty() {
         form.penalty = Some(penalty);
     }

@@ -2,7 +2,7 @@
 //! the session's CSRF token; every page is an auto-escaping template.
 
 use crate::AppState;
-use crate::auth::{self, ConsoleUser, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use crate::auth::{self, ConsoleForm, ConsoleUser, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::{AppError, PageError};
 use crate::extract::{Path, Query};
 use askama::Template;
@@ -104,18 +104,14 @@ pub async fn login(
     }
 }
 
+/// A form of nothing but its token (checked by [`ConsoleForm`]).
 #[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: String,
-}
+pub struct CsrfOnly {}
 
 pub async fn logout(
     State(s): State<AppState>,
-    ConsoleUser(user): ConsoleUser,
-    PostForm(form): PostForm<CsrfOnly>,
+    ConsoleForm { user, form: CsrfOnly {} }: ConsoleForm<CsrfOnly>,
 ) -> PageResult {
-    user.check_csrf(Some(&form.csrf_token))?;
     if let auth::Via::Session { token, .. } = &user.via {
         s.service.sign_out(&user.principal, token).await?;
     }
@@ -432,17 +428,17 @@ pub async fn new_form(
 }
 
 /// A posted form: its fields, the CSRF token and (for edits) the version.
-fn parse_post<F: Form>(pairs: Vec<(String, String)>) -> (F, Option<String>, Option<i64>) {
+fn parse_post<F: Form>(pairs: Vec<(String, String)>) -> (F, Option<i64>) {
     let mut form = F::default();
-    let (mut csrf, mut version) = (None, None);
+    let mut version = None;
     for (k, v) in pairs {
         match k.as_str() {
-            "csrf_token" => csrf = Some(v),
+            "csrf_token" => {}
             "version" => version = v.parse().ok(),
             _ => form.set(&k, v),
         }
     }
-    (form, csrf, version)
+    (form, version)
 }
 
 /// After a failed save, show the form again with what was typed and the error.
@@ -454,9 +450,8 @@ fn redisplay<F: Form>(user: &CurrentUser, ctx: FormContext, form: &F, e: zhifa_s
 
 pub async fn create(
     State(s): State<AppState>,
-    ConsoleUser(user): ConsoleUser,
     Path((id, kind)): Path<(i64, String)>,
-    PostForm(pairs): PostForm<Vec<(String, String)>>,
+    ConsoleForm { user, form: pairs }: ConsoleForm<Vec<(String, String)>>,
 ) -> PageResult {
     let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
     let actor = user.actor();
@@ -470,8 +465,7 @@ pub async fn create(
     };
     macro_rules! save {
         ($F:ty, $create:ident) => {{
-            let (form, csrf, _) = parse_post::<$F>(pairs);
-            user.check_csrf(csrf.as_deref())?;
+            let (form, _) = parse_post::<$F>(pairs);
             match s.service.$create(&actor, agency, &form).await {
                 Ok(_) => Ok(Redirect::to(&list).into_response()),
                 Err(e) => redisplay(&user, ctx, &form, e),
@@ -515,16 +509,14 @@ pub async fn edit_form(
 
 pub async fn update(
     State(s): State<AppState>,
-    ConsoleUser(user): ConsoleUser,
     Path((kind, eid)): Path<(String, i64)>,
-    PostForm(pairs): PostForm<Vec<(String, String)>>,
+    ConsoleForm { user, form: pairs }: ConsoleForm<Vec<(String, String)>>,
 ) -> PageResult {
     let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
     let actor = user.actor();
     macro_rules! save {
         ($F:ty, $get:ident, $update:ident, $Id:ident) => {{
-            let (form, csrf, version) = parse_post::<$F>(pairs);
-            user.check_csrf(csrf.as_deref())?;
+            let (form, version) = parse_post::<$F>(pairs);
             let current = s.service.$get(&actor, $Id(eid)).await?;
             let list = format!("/console/agencies/{}/{}", current.agency_id, kind.slug());
             let version = version.ok_or_else(|| AppError::bad_request("缺少版本号，请刷新后重新编辑"))?;

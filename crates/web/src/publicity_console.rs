@@ -2,12 +2,11 @@
 //! against the original, publishing, correcting and withdrawing.
 
 use crate::AppState;
-use crate::auth::{ConsoleUser, CurrentUser};
+use crate::auth::{ConsoleForm, ConsoleUser, CurrentUser};
 use crate::console::render;
 use crate::error::{AppError, PageError};
 use crate::extract::{Path, Query};
 use askama::Template;
-use axum::Form as PostForm;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -226,19 +225,11 @@ pub async fn preview(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, 
     Ok(preview_page(&s, &user, CaseId(case), None).await?)
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 pub async fn publish(
     State(s): State<AppState>,
-    ConsoleUser(user): ConsoleUser,
     Path(case): Path<i64>,
-    PostForm(form): PostForm<CsrfForm>,
+    ConsoleForm { user, form: crate::console::CsrfOnly {} }: ConsoleForm<crate::console::CsrfOnly>,
 ) -> PageResult {
-    user.check_csrf(Some(&form.csrf_token))?;
     match s.service.publish(&user.actor(), CaseId(case)).await {
         Ok(id) => Ok(Redirect::to(&format!("/console/publications/{id}")).into_response()),
         Err(e) => {
@@ -292,7 +283,6 @@ pub async fn manage(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, P
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ChangeForm {
-    csrf_token: String,
     /// `correct` or `withdraw`.
     op: String,
     version: i64,
@@ -308,11 +298,9 @@ pub struct ChangeForm {
 
 pub async fn change(
     State(s): State<AppState>,
-    ConsoleUser(user): ConsoleUser,
     Path(id): Path<i64>,
-    PostForm(form): PostForm<ChangeForm>,
+    ConsoleForm { user, form }: ConsoleForm<ChangeForm>,
 ) -> PageResult {
-    user.check_csrf(Some(&form.csrf_token))?;
     let actor = user.actor();
     let id = PublicationId(id);
     let done = match form.op.as_str() {
@@ -394,18 +382,15 @@ pub async fn complaints(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct AnswerForm {
-    csrf_token: String,
     version: i64,
     text: String,
 }
 
 pub async fn answer(
     State(s): State<AppState>,
-    ConsoleUser(user): ConsoleUser,
     Path(id): Path<i64>,
-    PostForm(form): PostForm<AnswerForm>,
+    ConsoleForm { user, form }: ConsoleForm<AnswerForm>,
 ) -> PageResult {
-    user.check_csrf(Some(&form.csrf_token))?;
     let agency = user.principal.agency_id;
     let done =
         s.service.answer_complaint(&user.actor(), zhifa_domain::ids::ComplaintId(id), form.version, &form.text).await;
@@ -421,7 +406,6 @@ pub async fn answer(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ReportForm {
-    csrf_token: String,
     agency: i64,
     year: i16,
 }
@@ -429,10 +413,8 @@ pub struct ReportForm {
 /// Count and publish the agency's annual report of a year.
 pub async fn publish_report(
     State(s): State<AppState>,
-    ConsoleUser(user): ConsoleUser,
-    PostForm(form): PostForm<ReportForm>,
+    ConsoleForm { user, form }: ConsoleForm<ReportForm>,
 ) -> PageResult {
-    user.check_csrf(Some(&form.csrf_token))?;
     s.service.publish_annual_report(&user.actor(), AgencyId(form.agency), form.year).await?;
     Ok(Redirect::to(&format!("/reports/{}/agencies/{}", form.year, form.agency)).into_response())
 }
