@@ -129,7 +129,7 @@ pub fn router(state: AppState) -> Router {
         .route("/uploads", axum::routing::options(tus::options).post(tus::create))
         .route(
             "/uploads/{id}",
-            axum::routing::head(tus::head).patch(tus::patch).delete(tus::delete).options(tus::options),
+            axum::routing::head(tus::head).patch(tus::patch).delete(tus::delete).options(tus::options_upload),
         )
         .layer(axum::middleware::map_response(tus::tus_resumable));
     let api = api

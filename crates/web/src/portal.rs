@@ -478,7 +478,7 @@ pub async fn verify(State(s): State<AppState>, Path(id): Path<i64>) -> PageResul
 // ---- JSON ---------------------------------------------------------------------
 
 /// Published decisions, newest first (20 a page).
-#[utoipa::path(get, path = "/api/v1/public/decisions", params(DecisionQuery), tag = "public",
+#[utoipa::path(get, path = "/api/v1/public/decisions", security(()), params(DecisionQuery), tag = "public",
     responses((status = 200, body = DecisionList)))]
 pub async fn api_decisions(
     State(s): State<AppState>,
@@ -489,14 +489,14 @@ pub async fn api_decisions(
 }
 
 /// One published decision (its current version, or its withdrawal notice).
-#[utoipa::path(get, path = "/api/v1/public/decisions/{id}", tag = "public",
+#[utoipa::path(get, path = "/api/v1/public/decisions/{id}", security(()), tag = "public",
     responses((status = 200, body = PublicDecision), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn api_decision(State(s): State<AppState>, Path(id): Path<i64>) -> Result<Json<PublicDecision>, AppError> {
     Ok(Json(PublicDecision::from(&s.service.public_publication(PublicationId(id)).await?)))
 }
 
 /// The decision's record, leaf and inclusion proof against the current checkpoint.
-#[utoipa::path(get, path = "/api/v1/public/decisions/{id}/verification", tag = "public",
+#[utoipa::path(get, path = "/api/v1/public/decisions/{id}/verification", security(()), tag = "public",
     responses((status = 200, body = Verification), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn api_verification(State(s): State<AppState>, Path(id): Path<i64>) -> Result<Json<Verification>, AppError> {
     Ok(Json(verification(&s, id).await?))
@@ -647,7 +647,7 @@ pub async fn search(State(s): State<AppState>, Query(q): Query<ListSearchQuery>)
 /// The agencies' public lists (the agency, officers, items, random-inspection
 /// items, service guides, discretion benchmarks) matching words and filters,
 /// best first (20 a page).
-#[utoipa::path(get, path = "/api/v1/public/lists", params(ListSearchQuery), tag = "public",
+#[utoipa::path(get, path = "/api/v1/public/lists", security(()), params(ListSearchQuery), tag = "public",
     responses((status = 200, body = ListSearchResult), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn api_lists(
     State(s): State<AppState>,

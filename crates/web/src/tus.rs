@@ -62,6 +62,9 @@ fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, AppError> {
     Ok(pairs)
 }
 
+/// What this tus server speaks (tus 1.0.0: creation, termination).
+#[utoipa::path(options, path = "/api/v1/uploads", tag = "tus", security(()),
+    responses((status = 204, description = "Tus-Version, Tus-Extension and Tus-Max-Size")))]
 pub async fn options() -> Response {
     (
         StatusCode::NO_CONTENT,
@@ -76,6 +79,14 @@ pub async fn options() -> Response {
 
 /// Creation: `Upload-Length` and `Upload-Metadata` (case_number, step,
 /// captured_at, place, collector, proves, filename, filetype).
+#[utoipa::path(post, path = "/api/v1/uploads", tag = "tus",
+    params(("Tus-Resumable" = String, Header, description = "1.0.0"),
+        ("Upload-Length" = u64, Header, description = "the file's size in bytes (ASCII digits; 0 is an empty upload, complete at once)"),
+        ("Upload-Metadata" = String, Header, description = "comma-separated `key base64(value)`: case_number, step, captured_at (RFC 3339), place, collector, proves, filename, filetype")),
+    responses((status = 201, description = "created; its address in `Location`", headers(("Location" = String))),
+        (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 412, description = "without `Tus-Resumable: 1.0.0`", body = crate::error::ErrorBody),
+        (status = 413, body = crate::error::ErrorBody)))]
 pub async fn create(State(s): State<AppState>, user: ApiUser, headers: HeaderMap) -> Result<Response, AppError> {
     require_tus(&headers)?;
     let length = number(&headers, "Upload-Length")?;
@@ -86,6 +97,9 @@ pub async fn create(State(s): State<AppState>, user: ApiUser, headers: HeaderMap
     Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/uploads/{}", id.0))]).into_response())
 }
 
+/// Where an upload stands: resume a broken one from `Upload-Offset`.
+#[utoipa::path(head, path = "/api/v1/uploads/{id}", tag = "tus", params(("id" = i64, Path), ("Tus-Resumable" = String, Header, description = "1.0.0")),
+    responses((status = 200, description = "`Upload-Offset` and `Upload-Length`"), (status = 404), (status = 410, description = "terminated")))]
 pub async fn head(
     State(s): State<AppState>,
     user: ApiUser,
@@ -105,6 +119,15 @@ pub async fn head(
         .into_response())
 }
 
+/// Bytes from `Upload-Offset` on; a broken connection keeps what arrived.
+#[utoipa::path(patch, path = "/api/v1/uploads/{id}", tag = "tus",
+    params(("id" = i64, Path), ("Tus-Resumable" = String, Header, description = "1.0.0"), ("Upload-Offset" = u64, Header, description = "where the upload stands")),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    responses((status = 204, description = "the new `Upload-Offset`"), (status = 400, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "the offset is not where the upload stands", body = crate::error::ErrorBody),
+        (status = 410, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody),
+        (status = 423, description = "another PATCH of this upload is under way", body = crate::error::ErrorBody)))]
 pub async fn patch(
     State(s): State<AppState>,
     user: ApiUser,
@@ -146,6 +169,10 @@ pub async fn patch(
     Ok((StatusCode::NO_CONTENT, [("Upload-Offset", offset.to_string())]).into_response())
 }
 
+/// Termination: the uploader gives up an unfinished upload.
+#[utoipa::path(delete, path = "/api/v1/uploads/{id}", tag = "tus", params(("id" = i64, Path), ("Tus-Resumable" = String, Header, description = "1.0.0")),
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 410, body = crate::error::ErrorBody)))]
 pub async fn delete(
     State(s): State<AppState>,
     user: ApiUser,
@@ -155,4 +182,11 @@ pub async fn delete(
     require_tus(&headers)?;
     s.service.terminate_upload(&user.actor(), UploadId(id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The same as [`options`], for one upload's address.
+#[utoipa::path(options, path = "/api/v1/uploads/{id}", tag = "tus", security(()), params(("id" = i64, Path)),
+    responses((status = 204, description = "Tus-Version, Tus-Extension and Tus-Max-Size")))]
+pub async fn options_upload() -> Response {
+    options().await
 }

@@ -1414,3 +1414,56 @@ async fn every_console_post_without_its_token_is_refused() {
     })
     .await;
 }
+
+/// Every `/api/v1` route of the router is in the OpenAPI document with its
+/// method; public operations ask for no credentials, the rest for a bearer token.
+#[tokio::test]
+async fn every_api_route_is_in_the_openapi_document() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let doc = get_public(&app, "/api/v1/openapi.json").await.json();
+        let paths = doc["paths"].as_object().unwrap();
+        let (mut missing, mut wrong) = (Vec::new(), Vec::new());
+        let src = include_str!("../src/lib.rs");
+        for (method, path) in every_route() {
+            let Some(rest) = path.strip_prefix("/api/v1") else { continue };
+            if rest == "/openapi.json" {
+                continue;
+            }
+            // Back to the router's template: which segments were parameters?
+            let template = src
+                .lines()
+                .filter_map(|l| l.split('"').nth(1))
+                .find(|t| {
+                    let filled = t
+                        .replace("{id}", "1")
+                        .replace("{kind}", "items")
+                        .replace("{entity}", "item")
+                        .replace("{key}", "x")
+                        .replace("{year}", "2025");
+                    filled == rest
+                })
+                .unwrap_or(rest);
+            let documented = format!("/api/v1{template}");
+            let operation = &paths.get(&documented).unwrap_or(&Value::Null)[method];
+            if operation.is_null() {
+                missing.push(format!("{method} {documented}"));
+                continue;
+            }
+            let public = method == "options"
+                || rest.starts_with("/public/")
+                || rest.starts_with("/calendar/")
+                || rest.starts_with("/ledger/")
+                || rest.starts_with("/procedures");
+            let security = &operation["security"];
+            if public && security != &json!([{}]) {
+                wrong.push(format!("{method} {documented} is public: {security}"));
+            } else if !public && !security.is_null() {
+                wrong.push(format!("{method} {documented} needs the document's bearer token: {security}"));
+            }
+        }
+        assert!(missing.is_empty(), "not in the OpenAPI document: {missing:#?}");
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    })
+    .await;
+}
