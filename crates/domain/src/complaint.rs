@@ -34,6 +34,10 @@ pub struct ComplaintData {
     /// The once-only nonce of the form it came on (empty before forms had one).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub form_nonce: String,
+    /// Who sent it, as a keyed hash of their address (for the per-sender
+    /// limits; empty before they were counted).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_tag: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +64,7 @@ impl ComplaintForm {
             submitted_on: on,
             answer: None,
             form_nonce: String::new(),
+            client_tag: String::new(),
         })
     }
 }
@@ -83,6 +88,26 @@ pub fn sup_6_is_tracking_number(s: &str) -> bool {
         && code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
 
+/// Complaints one sender (address) may send in ten minutes, and in a day.
+pub const PER_SENDER_IN_TEN_MINUTES: i64 = 3;
+pub const PER_SENDER_IN_A_DAY: i64 = 10;
+
+/// SUP-6 and issue 23: a sender who sent `in_ten_minutes` and `in_a_day`
+/// complaints already may send another — a person with a real grievance
+/// sends a few, a script hundreds.
+pub fn sup_6_sender_may_send(in_ten_minutes: i64, in_a_day: i64) -> Result<(), Invalid> {
+    if in_ten_minutes >= PER_SENDER_IN_TEN_MINUTES {
+        return Err(Invalid::new(
+            "提交次数",
+            format!("十分钟内最多提交 {PER_SENDER_IN_TEN_MINUTES} 件投诉举报，请稍后再试"),
+        ));
+    }
+    if in_a_day >= PER_SENDER_IN_A_DAY {
+        return Err(Invalid::new("提交次数", format!("每天最多提交 {PER_SENDER_IN_A_DAY} 件投诉举报，请明天再试")));
+    }
+    Ok(())
+}
+
 /// SUP-6: the agency's answer, once.
 pub fn sup_6_answer(data: &ComplaintData, text: &str, by: &str, on: Date) -> Result<ComplaintData, Invalid> {
     let text = required_text("答复内容", text, 4000)?;
@@ -96,6 +121,15 @@ pub fn sup_6_answer(data: &ComplaintData, text: &str, by: &str, on: Date) -> Res
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn sup_6_a_sender_sends_a_few_complaints_not_hundreds() {
+        assert!(sup_6_sender_may_send(0, 0).is_ok());
+        assert!(sup_6_sender_may_send(2, 9).is_ok());
+        assert!(sup_6_sender_may_send(3, 3).unwrap_err().to_string().contains("十分钟内最多提交 3 件"));
+        assert!(sup_6_sender_may_send(0, 10).unwrap_err().to_string().contains("每天最多提交 10 件"));
+    }
+
     use super::*;
     use jiff::civil::date;
 

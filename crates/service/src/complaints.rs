@@ -38,6 +38,14 @@ impl Service {
         Ok(zhifa_ledger::hex(&mac.finalize().into_bytes()))
     }
 
+    /// A sender's address as a keyed hash (the deployment's form key): enough
+    /// to count their complaints, not to learn the address back.
+    fn client_tag(&self, client: &str) -> Result<String> {
+        let mut mac = HmacSha256::new_from_slice(&*self.form_key).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        mac.update(format!("zhifa/complaint-sender/v1\n{client}").as_bytes());
+        Ok(zhifa_ledger::hex(&mac.finalize().into_bytes()[..12]))
+    }
+
     /// A new question for the complaint form: the sum of two small numbers.
     /// Its token (time, nonce, signature) is good for one complaint.
     pub fn complaint_challenge(&self) -> Result<Challenge> {
@@ -85,8 +93,17 @@ impl Service {
         token: &str,
         answer: &str,
         trap: &str,
+        client: &str,
     ) -> Result<String> {
         let nonce = self.check_challenge(token, answer, trap)?;
+        let client_tag = self.client_tag(client)?;
+        let now = self.now();
+        let recent = self.store.complaints_from(&client_tag, now - jiff::SignedDuration::from_mins(10)).await?;
+        let today = self.store.complaints_from(&client_tag, now - jiff::SignedDuration::from_hours(24)).await?;
+        if let Err(e) = zhifa_domain::complaint::sup_6_sender_may_send(recent, today) {
+            tracing::warn!(%client_tag, recent, today, "complaint refused: too many from one sender");
+            return Err(e.into());
+        }
         // Once: a form sent again (or by a robot replaying it) is refused;
         // the database's unique index settles two sent at the same moment.
         if self.store.complaint_form_used(&nonce).await? {
@@ -96,6 +113,7 @@ impl Service {
         let tracking = sup_6_tracking_number(random::<8>()?, self.today());
         let mut data = form.validate(tracking.clone(), self.today())?;
         data.form_nonce = nonce;
+        data.client_tag = client_tag;
         let change = Change::CreateComplaint { agency: target.id, data };
         self.commit_one(&Actor::System("portal"), "公众投诉举报", change).await?;
         Ok(tracking)

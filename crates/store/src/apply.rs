@@ -363,7 +363,7 @@ pub(crate) async fn apply(
         Change::CreateComplaint { agency, data } => {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO complaints (agency_id, tracking_number, answered, data, version, created_us, updated_us, \
-                 form_nonce) VALUES ($1, $2, $3, $4, 1, $5, $5, $6) RETURNING id",
+                 form_nonce, client_tag) VALUES ($1, $2, $3, $4, 1, $5, $5, $6, $7) RETURNING id",
             )
             .bind(agency.0)
             .bind(&data.tracking_number)
@@ -371,6 +371,7 @@ pub(crate) async fn apply(
             .bind(json(data)?)
             .bind(now)
             .bind((!data.form_nonce.is_empty()).then_some(data.form_nonce.as_str()))
+            .bind((!data.client_tag.is_empty()).then_some(data.client_tag.as_str()))
             .fetch_one(&mut **tx)
             .await
             .map_err(db("投诉编号"))?;

@@ -37,6 +37,15 @@ impl Store {
     }
 
     /// Whether a complaint came on the form with this nonce already.
+    /// Complaints sent by the sender `client_tag` at or after `since`.
+    pub async fn complaints_from(&self, client_tag: &str, since: jiff::Timestamp) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM complaints WHERE client_tag = $1 AND created_us >= $2")
+            .bind(client_tag)
+            .bind(crate::to_us(since))
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     pub async fn complaint_form_used(&self, nonce: &str) -> Result<bool> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM complaints WHERE form_nonce = $1")
             .bind(nonce)

@@ -836,7 +836,11 @@ struct SentPage {
     tracking: String,
 }
 
-pub async fn complaint_submit(State(s): State<AppState>, axum::Form(typed): axum::Form<ComplaintTyped>) -> PageResult {
+pub async fn complaint_submit(
+    State(s): State<AppState>,
+    crate::extract::ClientAddr(client): crate::extract::ClientAddr,
+    axum::Form(typed): axum::Form<ComplaintTyped>,
+) -> PageResult {
     let form = zhifa_domain::complaint::ComplaintForm {
         name: typed.name.clone(),
         contact: typed.contact.clone(),
@@ -844,7 +848,7 @@ pub async fn complaint_submit(State(s): State<AppState>, axum::Form(typed): axum
         content: typed.content.clone(),
     };
     let agency = AgencyId(typed.agency.unwrap_or_default());
-    match s.service.submit_complaint(agency, &form, &typed.token, &typed.answer, &typed.website).await {
+    match s.service.submit_complaint(agency, &form, &typed.token, &typed.answer, &typed.website, &client).await {
         Ok(tracking) => Ok(render(&SentPage { tracking })),
         Err(e) => {
             let e = AppError::from(e);

@@ -720,3 +720,71 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
     assert!(out.status.success());
     Some(String::from_utf8(out.stdout).unwrap())
 }
+
+/// Issue 23: one sender (address) sends a few complaints, not hundreds:
+/// three in ten minutes, ten a day; others are not held up; the sender is
+/// kept as a keyed hash, never their address.
+#[tokio::test]
+async fn sup_6_one_sender_sends_a_few_complaints_not_hundreds() {
+    each_backend(|db| async move {
+        let ahead = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let app = App::with_clock_ahead(&db, ahead.clone());
+        let o = office(&app).await;
+        let agency = o.agency.to_string();
+        let later = |seconds: i64| ahead.fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+        let send = |from: &'static str| {
+            let (app, agency, later) = (&app, agency.clone(), &later);
+            async move {
+                let form = get_public(app, &format!("/complaints?agency={agency}")).await;
+                let (token, answer) = solve(&form.text());
+                later(10);
+                let fields = [
+                    ("agency", agency.as_str()),
+                    ("subject", "执法人员态度"),
+                    ("content", "执法人员检查时未出示执法证件。"),
+                    ("contact", "13900001111"),
+                    ("token", token.as_str()),
+                    ("answer", answer.as_str()),
+                    ("website", ""),
+                ];
+                let mut req = axum::http::Request::post("/complaints")
+                    .header(axum::http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(axum::body::Body::from(super::cases::form_body(&fields)))
+                    .unwrap();
+                let addr: std::net::SocketAddr = format!("{from}:50000").parse().unwrap();
+                req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+                app.send(req).await
+            }
+        };
+        for i in 1..=3 {
+            let r = send("10.1.1.1").await;
+            assert_eq!(r.status, StatusCode::OK, "complaint {i}: {}", r.text());
+        }
+        let r = send("10.1.1.1").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.text().contains("十分钟内最多提交 3 件"), "{}", r.text());
+        assert_eq!(send("10.1.1.2").await.status, StatusCode::OK, "another sender is not held up");
+        later(11 * 60);
+        for i in 4..=10 {
+            let r = send("10.1.1.1").await;
+            assert_eq!(r.status, StatusCode::OK, "complaint {i}: {}", r.text());
+            if i % 3 == 0 {
+                later(11 * 60);
+            }
+        }
+        later(11 * 60);
+        let r = send("10.1.1.1").await;
+        assert!(r.text().contains("每天最多提交 10 件"), "{}", r.text());
+        later(24 * 3600);
+        assert_eq!(send("10.1.1.1").await.status, StatusCode::OK, "a new day");
+
+        let records = app.service.store().records_after(0, 10_000).await.unwrap();
+        let complaints: Vec<_> = records.iter().filter(|r| r.kind == "complaint.create").collect();
+        assert_eq!(complaints.len(), 3 + 1 + 7 + 1);
+        for r in complaints {
+            let body = String::from_utf8_lossy(&r.body);
+            assert!(body.contains("\"client_tag\":") && !body.contains("10.1.1."), "{body}");
+        }
+    })
+    .await;
+}
