@@ -1,5 +1,7 @@
 //! `zhifa`: the one binary of the platform.
 
+mod backup;
+
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use std::io::Read;
@@ -32,7 +34,7 @@ struct Cli {
 }
 
 #[derive(Args)]
-struct DbArgs {
+pub(crate) struct DbArgs {
     /// Data directory: the embedded SQLite database and the ledger's signing key.
     #[arg(long, global = true, default_value = "./zhifa-data")]
     data: PathBuf,
@@ -98,6 +100,18 @@ enum Command {
     Serve(ServeArgs),
     /// Apply database migrations.
     Migrate,
+    /// Copy the data directory — the SQLite database as a consistent
+    /// snapshot, the evidence files and the ledger's key — into an empty
+    /// directory, while the server runs.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty data directory (then run `zhifa verify`).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Create a demo province, print its users, and serve it.
     Demo {
         /// Only create the data, then exit.
@@ -698,8 +712,15 @@ async fn main() -> Result<()> {
     if let Command::VerifyPackage { file, public_key } = &cli.command {
         return verify_package(file, public_key.as_deref());
     }
+    if let Command::Restore { from } = &cli.command {
+        return backup::restore(&cli.db, from);
+    }
     let procedures = load_procedures(cli.procedures_dir.as_deref())?;
     match &cli.command {
+        Command::Backup { to } => {
+            let store = connect(&cli.db).await?;
+            return backup::backup(&cli.db, &store, to).await;
+        }
         Command::Verify { against } => {
             let service = Service::read_only(connect(&cli.db).await?, calendar).with_blobs(blobs(&cli.db)?);
             return verify(service, against.as_deref()).await;
@@ -716,7 +737,12 @@ async fn main() -> Result<()> {
     }
     let service = open(&cli.db, calendar).await?.with_procedures(procedures);
     match cli.command {
-        Command::Calendar(_) | Command::Verify { .. } | Command::Ledger(_) | Command::VerifyPackage { .. } => {}
+        Command::Calendar(_)
+        | Command::Verify { .. }
+        | Command::Ledger(_)
+        | Command::VerifyPackage { .. }
+        | Command::Backup { .. }
+        | Command::Restore { .. } => {}
         Command::Case(CaseCommand::List { agency, stage, limit }) => {
             let agency =
                 service.agency_by_code(&CLI, &agency).await.with_context(|| format!("找不到执法主体 {agency}"))?;

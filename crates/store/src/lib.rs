@@ -71,6 +71,9 @@ pub enum StoreError {
     NoLedger,
     #[error("cannot create data directory: {0}")]
     Io(#[from] std::io::Error),
+    /// What this database cannot do (the message says so, in Chinese).
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -194,6 +197,16 @@ impl Store {
         std::fs::create_dir_all(dir)?;
         let url = format!("sqlite://{}?mode=rwc", dir.join("zhifa.db").display());
         Self::connect(&url).await
+    }
+
+    /// A consistent copy of the SQLite database at `to` (`VACUUM INTO`: one
+    /// read transaction, so writers go on meanwhile). `to` must not exist.
+    pub async fn backup_sqlite(&self, to: &Path) -> Result<()> {
+        if self.dialect != Dialect::Sqlite {
+            return Err(StoreError::Unsupported("只有 SQLite 数据库可由 zhifa backup 备份"));
+        }
+        sqlx::query("VACUUM INTO $1").bind(to.display().to_string()).execute(&self.pool).await?;
+        Ok(())
     }
 
     pub fn dialect(&self) -> Dialect {
