@@ -23,11 +23,11 @@ pub struct ProcedureOut {
     pub id: String,
     pub name: String,
     pub category: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub stages: serde_json::Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub transitions: serde_json::Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub limits: serde_json::Value,
 }
 

@@ -1462,6 +1462,13 @@ async fn every_api_route_is_in_the_openapi_document() {
                 wrong.push(format!("{method} {documented} needs the document's bearer token: {security}"));
             }
         }
+        // What a schema says is what comes back: the procedures' parts are lists.
+        let procedures = get_public(&app, "/api/v1/procedures").await.json();
+        let schema = &doc["components"]["schemas"]["ProcedureOut"]["properties"];
+        for part in ["stages", "transitions", "limits"] {
+            assert!(procedures[0][part].is_array(), "{part}");
+            assert_eq!(schema[part]["type"], "array", "{part}: {}", schema[part]);
+        }
         assert!(missing.is_empty(), "not in the OpenAPI document: {missing:#?}");
         assert!(wrong.is_empty(), "{wrong:#?}");
     })
