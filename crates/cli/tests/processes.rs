@@ -126,20 +126,25 @@ fn response_header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines().find_map(|l| l.split_once(": ").filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()))
 }
 
+/// tus `Upload-Metadata`: `key base64(value)` pairs, comma-separated.
+fn tus_metadata(pairs: &[(&str, &str)]) -> String {
+    use base64::Engine;
+    let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    pairs.iter().map(|(k, v)| format!("{k} {}", b(v))).collect::<Vec<_>>().join(",")
+}
+
 /// Upload 1 MiB files in 256 KiB PATCHes until the server is gone; reports
 /// each acknowledged offset `(upload id, offset)` on `acked`.
 fn keep_uploading(addr: &str, token: &str, acked: &mpsc::Sender<(i64, u64)>) {
-    use base64::Engine;
-    let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let meta = format!(
-        "case_number {},step {},captured_at {},place {},collector {},proves {}",
-        b("崩溃测试〔2026〕1号"),
-        b("现场检查"),
-        b(&jiff::Timestamp::now().to_string()),
-        b("测试"),
-        b("王五"),
-        b("崩溃后不丢失")
-    );
+    let now = jiff::Timestamp::now().to_string();
+    let meta = tus_metadata(&[
+        ("case_number", "崩溃测试〔2026〕1号"),
+        ("step", "现场检查"),
+        ("captured_at", &now),
+        ("place", "测试"),
+        ("collector", "王五"),
+        ("proves", "崩溃后不丢失"),
+    ]);
     let data: Vec<u8> = (0..1u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
     loop {
         let headers = [("Upload-Length", data.len().to_string()), ("Upload-Metadata", meta.clone())];
@@ -428,19 +433,17 @@ async fn the_console_upload_widget_resumes_in_a_real_browser() {
 
 /// Upload `bytes` whole as evidence through tus, with the client's own `filetype`; the upload's id.
 fn upload_as(addr: &str, token: &str, bytes: &[u8], filename: &str, filetype: &str) -> i64 {
-    use base64::Engine;
-    let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let meta = format!(
-        "case_number {},step {},captured_at {},place {},collector {},proves {},filename {},filetype {}",
-        b("西湖市监立〔2025〕12号"),
-        b("现场检查"),
-        b(&jiff::Timestamp::now().to_string()),
-        b("杭州市西湖区文三路 1 号"),
-        b("王五"),
-        b("现场情况"),
-        b(filename),
-        b(filetype)
-    );
+    let now = jiff::Timestamp::now().to_string();
+    let meta = tus_metadata(&[
+        ("case_number", "西湖市监立〔2025〕12号"),
+        ("step", "现场检查"),
+        ("captured_at", &now),
+        ("place", "杭州市西湖区文三路 1 号"),
+        ("collector", "王五"),
+        ("proves", "现场情况"),
+        ("filename", filename),
+        ("filetype", filetype),
+    ]);
     let headers = [("Upload-Length", bytes.len().to_string()), ("Upload-Metadata", meta)];
     let (status, head) = tus_request(addr, "POST", "/api/v1/uploads", token, &headers, b"").unwrap();
     assert_eq!(status, 201, "{head}");

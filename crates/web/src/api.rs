@@ -559,7 +559,7 @@ pub struct DaysOut {
     pub days: Vec<DayOut>,
 }
 
-#[utoipa::path(get, path = "/api/v1/calendar/days", security(()), params(DaysQuery), security(()), responses((status = 200, body = DaysOut), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/calendar/days", params(DaysQuery), security(()), responses((status = 200, body = DaysOut), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn calendar_days(
     State(s): State<AppState>,
     crate::extract::Query(q): crate::extract::Query<DaysQuery>,
@@ -629,7 +629,7 @@ pub struct DeadlineOut {
     pub explanation: Vec<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/calendar/deadline", security(()), params(DeadlineQuery), security(()), responses((status = 200, body = DeadlineOut), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/calendar/deadline", params(DeadlineQuery), security(()), responses((status = 200, body = DeadlineOut), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn calendar_deadline(
     State(s): State<AppState>,
     crate::extract::Query(q): crate::extract::Query<DeadlineQuery>,
@@ -676,12 +676,12 @@ impl From<zhifa_calendar::LegalPeriod> for LegalPeriodOut {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/calendar/periods", security(()), security(()), responses((status = 200, body = Vec<LegalPeriodOut>)))]
+#[utoipa::path(get, path = "/api/v1/calendar/periods", security(()), responses((status = 200, body = Vec<LegalPeriodOut>)))]
 pub async fn calendar_periods() -> ApiResult<Json<Vec<LegalPeriodOut>>> {
     Ok(Json(zhifa_calendar::legal_periods()?.into_iter().map(LegalPeriodOut::from).collect()))
 }
 
-#[utoipa::path(get, path = "/api/v1/calendar/years", security(()), security(()), responses((status = 200, body = Vec<zhifa_calendar::YearInfo>)))]
+#[utoipa::path(get, path = "/api/v1/calendar/years", security(()), responses((status = 200, body = Vec<zhifa_calendar::YearInfo>)))]
 pub async fn calendar_years(State(s): State<AppState>) -> Json<Vec<zhifa_calendar::YearInfo>> {
     Json(s.service.calendar().years().to_vec())
 }
@@ -693,7 +693,7 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-#[utoipa::path(get, path = "/api/v1/ledger/checkpoint", security(()), security(()), responses((status = 200, description = "C2SP signed-note checkpoint", content_type = "text/plain"), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/ledger/checkpoint", security(()), responses((status = 200, description = "C2SP signed-note checkpoint", content_type = "text/plain"), (status = 404, body = ErrorBody)))]
 pub async fn ledger_checkpoint(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     let c = s.service.checkpoint().await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], c.note))
@@ -713,7 +713,7 @@ pub struct PublicKeyOut {
     pub public_key: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/ledger/public-key", security(()), security(()), responses((status = 200, body = PublicKeyOut)))]
+#[utoipa::path(get, path = "/api/v1/ledger/public-key", security(()), responses((status = 200, body = PublicKeyOut)))]
 pub async fn ledger_public_key(State(s): State<AppState>) -> ApiResult<Json<PublicKeyOut>> {
     let m = s.service.ledger_meta().await?;
     Ok(Json(PublicKeyOut {
@@ -739,7 +739,7 @@ pub struct LeavesOut {
     pub leaves: Vec<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/ledger/leaves", security(()), params(LeavesQuery), security(()), responses((status = 200, body = LeavesOut), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/ledger/leaves", params(LeavesQuery), security(()), responses((status = 200, body = LeavesOut), (status = 400, body = ErrorBody)))]
 pub async fn ledger_leaves(
     State(s): State<AppState>,
     crate::extract::Query(q): crate::extract::Query<LeavesQuery>,
@@ -766,7 +766,7 @@ pub struct InclusionOut {
     pub proof: Vec<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/ledger/proof/inclusion", security(()), params(InclusionQuery), security(()), responses((status = 200, body = InclusionOut), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/ledger/proof/inclusion", params(InclusionQuery), security(()), responses((status = 200, body = InclusionOut), (status = 400, body = ErrorBody)))]
 pub async fn ledger_inclusion(
     State(s): State<AppState>,
     crate::extract::Query(q): crate::extract::Query<InclusionQuery>,
@@ -797,7 +797,7 @@ pub struct ConsistencyOut {
     pub proof: Vec<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/ledger/proof/consistency", security(()), params(ConsistencyQuery), security(()), responses((status = 200, body = ConsistencyOut), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/ledger/proof/consistency", params(ConsistencyQuery), security(()), responses((status = 200, body = ConsistencyOut), (status = 400, body = ErrorBody)))]
 pub async fn ledger_consistency(
     State(s): State<AppState>,
     crate::extract::Query(q): crate::extract::Query<ConsistencyQuery>,

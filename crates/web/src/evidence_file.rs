@@ -44,9 +44,10 @@ const INLINE: &[&str] = &[
 /// Bytes read before the type is chosen: more than any signature in [`INLINE`] needs.
 const SNIFF_LEN: usize = 8 << 10;
 
-/// The headers every evidence response carries, whatever its type.
-pub const SANDBOX: [(header::HeaderName, &str); 2] =
-    [(header::X_CONTENT_TYPE_OPTIONS, "nosniff"), (header::CONTENT_SECURITY_POLICY, "sandbox")];
+/// Every evidence answer is a sandboxed document: no script, form or
+/// same-origin right even if a browser renders it (`nosniff` comes with every
+/// answer, from `headers::common`).
+const SANDBOX: (header::HeaderName, &str) = (header::CONTENT_SECURITY_POLICY, "sandbox");
 
 /// The type a file starting with `head` is served inline as, if any.
 pub fn inline_type(head: &[u8]) -> Option<&'static str> {
@@ -70,7 +71,7 @@ pub async fn response(upload: &UploadRow, mut stream: zhifa_service::BlobStream)
     let filename = if upload.meta.filename.is_empty() { "evidence" } else { upload.meta.filename.as_str() };
     let body = Body::from_stream(futures_util::stream::once(async move { Ok(Bytes::from(head)) }).chain(stream));
     Ok((
-        SANDBOX,
+        [SANDBOX],
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
             (header::CONTENT_DISPOSITION, disposition(kind, filename)),

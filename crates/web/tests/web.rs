@@ -110,19 +110,22 @@ impl App {
     /// Sign in through the console form; returns the session cookie and the
     /// CSRF token of the console's forms.
     async fn sign_in(&self, username: &str, password: &str) -> Resp {
-        let form = self.send(Request::get("/console/login").body(Body::empty()).unwrap()).await;
-        let cookie = form.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
-        let csrf = cookie.split_once('=').unwrap().1.to_owned();
-        let body = format!("csrf_token={csrf}&username={username}&password={}", password.replace(' ', "+"));
-        self.send(
-            Request::post("/console/login")
-                .header(header::COOKIE, cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
+        self.send(login_post(&self.router, username, password).await).await
     }
+}
+
+/// The sign-in form of `router`, filled in and ready to post (with the
+/// form's double-submit cookie).
+async fn login_post(router: &Router, username: &str, password: &str) -> Request<Body> {
+    let form = router.clone().oneshot(Request::get("/console/login").body(Body::empty()).unwrap()).await.unwrap();
+    let cookie = form.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+    let body = format!("csrf_token={csrf}&username={username}&password={}", password.replace(' ', "+"));
+    Request::post("/console/login")
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
 }
 
 /// The fixture world: agencies A and B in city 3301 (Hangzhou), C in city 3302
@@ -323,15 +326,7 @@ async fn forms_without_their_csrf_token_are_refused() {
 
 /// Sign in through the console form from the client address `from`.
 async fn sign_in_from(router: &Router, username: &str, password: &str, from: &str) -> (StatusCode, String) {
-    let form = router.clone().oneshot(Request::get("/console/login").body(Body::empty()).unwrap()).await.unwrap();
-    let cookie = form.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let csrf = cookie.split_once('=').unwrap().1.to_owned();
-    let body = format!("csrf_token={csrf}&username={username}&password={}", password.replace(' ', "+"));
-    let mut req = Request::post("/console/login")
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
+    let mut req = login_post(router, username, password).await;
     let addr: std::net::SocketAddr = format!("{from}:40000").parse().unwrap();
     req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
     let r = router.clone().oneshot(req).await.unwrap();
@@ -406,16 +401,8 @@ async fn asvs_6_3_wrong_passwords_slow_their_address_and_never_lock_the_user_out
         // the header is the client's own words and is ignored.
         let proxied = router(AppState::behind_proxy(app.service.clone(), false, true));
         for (router, expected) in [(&proxied, "192.0.2.7"), (&app.router, "10.0.0.5")] {
-            let form =
-                router.clone().oneshot(Request::get("/console/login").body(Body::empty()).unwrap()).await.unwrap();
-            let cookie = form.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
-            let csrf = cookie.split_once('=').unwrap().1.to_owned();
-            let mut req = Request::post("/console/login")
-                .header(header::COOKIE, cookie)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header("x-forwarded-for", "203.0.113.1, 192.0.2.7")
-                .body(Body::from(format!("csrf_token={csrf}&username=nobody&password=x")))
-                .unwrap();
+            let mut req = login_post(router, "nobody", "x").await;
+            req.headers_mut().insert("x-forwarded-for", "203.0.113.1, 192.0.2.7".parse().unwrap());
             req.extensions_mut()
                 .insert(axum::extract::ConnectInfo("10.0.0.5:1".parse::<std::net::SocketAddr>().unwrap()));
             assert_eq!(router.clone().oneshot(req).await.unwrap().status(), StatusCode::UNAUTHORIZED);
@@ -1258,6 +1245,21 @@ async fn evidence_is_served_as_its_bytes_show_never_as_its_uploader_says() {
 
 /// Every route written in `router()`: (method, path with its parameters filled in).
 fn every_route() -> Vec<(&'static str, String)> {
+    let filled = |template: String| {
+        template
+            .replace("{id}", "1")
+            .replace("{eid}", "1")
+            .replace("{case}", "1")
+            .replace("{kind}", "items")
+            .replace("{entity}", "item")
+            .replace("{year}", "2025")
+            .replace("{key}", "x")
+    };
+    route_templates().into_iter().map(|(method, template)| (method, filled(template))).collect()
+}
+
+/// Every route written in `router()`: (method, path as the router writes it, `{id}` and all).
+fn route_templates() -> Vec<(&'static str, String)> {
     let src = include_str!("../src/lib.rs");
     let src = &src[src.find("pub fn router(").unwrap()..];
     let src = &src[..src.find("\n}\n").unwrap()];
@@ -1299,14 +1301,7 @@ fn every_route() -> Vec<(&'static str, String)> {
             .or_else(|| after.find(".nest("))
             .unwrap_or(after.len())];
         let prefix = prefix_at(at);
-        let path = if path == "/" && !prefix.is_empty() { prefix.to_owned() } else { format!("{prefix}{path}") }
-            .replace("{id}", "1")
-            .replace("{eid}", "1")
-            .replace("{case}", "1")
-            .replace("{kind}", "items")
-            .replace("{entity}", "item")
-            .replace("{year}", "2025")
-            .replace("{key}", "x");
+        let path = if path == "/" && !prefix.is_empty() { prefix.to_owned() } else { format!("{prefix}{path}") };
         for method in ["get", "post", "put", "delete", "head", "patch", "options"] {
             if methods.contains(&format!("{method}(")) || methods.contains(&format!(".{method}(")) {
                 routes.push((method, path.clone()));
@@ -1424,27 +1419,11 @@ async fn every_api_route_is_in_the_openapi_document() {
         let doc = get_public(&app, "/api/v1/openapi.json").await.json();
         let paths = doc["paths"].as_object().unwrap();
         let (mut missing, mut wrong) = (Vec::new(), Vec::new());
-        let src = include_str!("../src/lib.rs");
-        for (method, path) in every_route() {
-            let Some(rest) = path.strip_prefix("/api/v1") else { continue };
+        for (method, documented) in route_templates() {
+            let Some(rest) = documented.strip_prefix("/api/v1") else { continue };
             if rest == "/openapi.json" {
                 continue;
             }
-            // Back to the router's template: which segments were parameters?
-            let template = src
-                .lines()
-                .filter_map(|l| l.split('"').nth(1))
-                .find(|t| {
-                    let filled = t
-                        .replace("{id}", "1")
-                        .replace("{kind}", "items")
-                        .replace("{entity}", "item")
-                        .replace("{key}", "x")
-                        .replace("{year}", "2025");
-                    filled == rest
-                })
-                .unwrap_or(rest);
-            let documented = format!("/api/v1{template}");
             let operation = &paths.get(&documented).unwrap_or(&Value::Null)[method];
             if operation.is_null() {
                 missing.push(format!("{method} {documented}"));
