@@ -131,11 +131,9 @@ enum Command {
     #[command(subcommand)]
     Token(TokenCommand),
     /// Import a list from Excel.
-    #[command(subcommand)]
-    Import(ListCommand),
+    Import(ListArgs),
     /// Export a list to Excel.
-    #[command(subcommand)]
-    Export(ListCommand),
+    Export(ListArgs),
     /// The working-day calendar and legal deadlines (needs no database).
     #[command(subcommand)]
     Calendar(CalendarCommand),
@@ -289,20 +287,15 @@ enum TokenCommand {
     Revoke { id: i64 },
 }
 
-#[derive(Subcommand)]
-enum ListCommand {
-    /// The enforcement item list (执法事项清单).
-    Items {
-        file: PathBuf,
-        #[arg(long)]
-        agency: String,
-    },
-    /// The personnel list (执法人员名单).
-    Personnel {
-        file: PathBuf,
-        #[arg(long)]
-        agency: String,
-    },
+#[derive(clap::Args)]
+struct ListArgs {
+    /// `personnel` (执法人员名单) or a registry: `items` (执法事项清单),
+    /// `inspection-items`, `service-guides`, `discretion-benchmarks`.
+    list: String,
+    file: PathBuf,
+    /// The agency's code.
+    #[arg(long)]
+    agency: String,
 }
 
 const CLI: Actor = Actor::System("cli");
@@ -691,14 +684,21 @@ async fn bulk_cases(service: &Service, n: u64) -> Result<()> {
     reindex(service).await
 }
 
-/// The file, the agency and whether the list is the item list (else personnel).
-async fn list_target<'a>(service: &Service, list: &'a ListCommand) -> Result<(&'a Path, zhifa_service::Agency, bool)> {
-    let (file, code, items) = match list {
-        ListCommand::Items { file, agency } => (file, agency, true),
-        ListCommand::Personnel { file, agency } => (file, agency, false),
+/// The agency and the registry of a list (`None`: the personnel list).
+async fn list_target(
+    service: &Service,
+    list: &ListArgs,
+) -> Result<(zhifa_service::Agency, Option<&'static zhifa_domain::registry::RegistryInfo>)> {
+    let registry = match list.list.as_str() {
+        "personnel" => None,
+        slug => Some(service.registry(slug).with_context(|| {
+            let known: Vec<&str> = service.registries().iter().map(|r| r.names.slug).collect();
+            format!("没有名为 {slug} 的清单（可用：personnel、{}）", known.join("、"))
+        })?),
     };
+    let code = &list.agency;
     let agency = service.agency_by_code(&CLI, code).await.with_context(|| format!("找不到执法主体 {code}"))?;
-    Ok((file, agency, items))
+    Ok((agency, registry))
 }
 
 #[tokio::main]
@@ -816,22 +816,22 @@ async fn main() -> Result<()> {
             println!("已吊销令牌 {id}");
         }
         Command::Import(list) => {
-            let (file, agency, items) = list_target(&service, &list).await?;
+            let (agency, registry) = list_target(&service, &list).await?;
+            let file = &list.file;
             let bytes = std::fs::read(file).with_context(|| format!("读取 {} 失败", file.display()))?;
-            let report = if items {
-                service.import_items(&CLI, agency.id, &bytes).await
-            } else {
-                service.import_personnel(&CLI, agency.id, &bytes).await
+            let report = match registry {
+                Some(r) => service.import_registry(&CLI, r, agency.id, &bytes).await,
+                None => service.import_personnel(&CLI, agency.id, &bytes).await,
             }
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("已导入 {} 条", report.created);
         }
         Command::Export(list) => {
-            let (file, agency, items) = list_target(&service, &list).await?;
-            let bytes = if items {
-                service.export_items(&CLI, agency.id).await
-            } else {
-                service.export_personnel(&CLI, agency.id).await
+            let (agency, registry) = list_target(&service, &list).await?;
+            let file = &list.file;
+            let bytes = match registry {
+                Some(r) => service.export_registry(&CLI, r, agency.id).await,
+                None => service.export_personnel(&CLI, agency.id).await,
             }
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             std::fs::write(file, bytes).with_context(|| format!("写入 {} 失败", file.display()))?;

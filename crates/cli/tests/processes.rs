@@ -924,7 +924,7 @@ async fn a_backup_taken_while_writing_restores_and_verifies() {
     assert!(out.status.success() && report.contains("账本完好"), "{report}{}", String::from_utf8_lossy(&out.stderr));
     let store = zhifa_store::Store::open_data_dir(&restored).await.unwrap();
     let items: std::collections::HashSet<String> = store
-        .items(zhifa_domain::ids::AgencyId(agency))
+        .entries::<zhifa_domain::registry::Items>(zhifa_domain::ids::AgencyId(agency))
         .await
         .unwrap()
         .into_iter()

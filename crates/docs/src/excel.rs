@@ -10,7 +10,7 @@ use rust_xlsxwriter::{Format, Workbook};
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use thiserror::Error;
-use zhifa_domain::registry::Form;
+use zhifa_domain::registry::{Field, FieldKind, Form, Values};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ExcelError {
@@ -193,12 +193,18 @@ pub fn forms<F: Form>(table: &Table) -> Result<Vec<(usize, F)>, ExcelError> {
 /// Check that every required field of `F` has a column and, unless it is one
 /// of `other_labels`, that every column belongs to `F`.
 pub fn columns_of<F: Form>(table: &Table, other_labels: &[&str]) -> Result<(), ExcelError> {
+    columns(table, F::FIELDS, other_labels)
+}
+
+/// Check that every required field has a column and, unless it is one of
+/// `other_labels`, that every column is one of `fields`.
+pub fn columns(table: &Table, fields: &[Field], other_labels: &[&str]) -> Result<(), ExcelError> {
     for h in table.headers.iter().filter(|h| !h.is_empty()) {
-        if !F::FIELDS.iter().any(|f| f.label == h) && !other_labels.contains(&h.as_str()) {
+        if !fields.iter().any(|f| f.label == h) && !other_labels.contains(&h.as_str()) {
             return Err(ExcelError::UnknownColumn(h.clone()));
         }
     }
-    for f in F::FIELDS.iter().filter(|f| f.required) {
+    for f in fields.iter().filter(|f| f.required) {
         if !table.headers.iter().any(|h| h == f.label) {
             return Err(ExcelError::MissingColumn(f.label.to_owned()));
         }
@@ -209,12 +215,21 @@ pub fn columns_of<F: Form>(table: &Table, other_labels: &[&str]) -> Result<(), E
 /// The form of one row (fields without a column stay empty).
 pub fn fill<F: Form>(table: &Table, values: &[String]) -> F {
     let mut form = F::default();
-    for (c, h) in table.headers.iter().enumerate() {
-        if let Some(field) = F::FIELDS.iter().find(|f| f.label == h) {
-            form.set(field.name, values.get(c).cloned().unwrap_or_default());
-        }
+    for (name, value) in row_values(table, F::FIELDS, values) {
+        form.set(&name, value);
     }
     form
+}
+
+/// The values of one row by field name (fields without a column are absent).
+pub fn row_values(table: &Table, fields: &[Field], values: &[String]) -> Values {
+    let mut out = Values::new();
+    for (c, h) in table.headers.iter().enumerate() {
+        if let Some(field) = fields.iter().find(|f| f.label == h) {
+            out.insert(field.name.to_owned(), values.get(c).cloned().unwrap_or_default());
+        }
+    }
+    out
 }
 
 /// Header labels of `F`.
@@ -225,11 +240,16 @@ pub fn labels<F: Form>() -> Vec<&'static str> {
 /// The cells of `F` as a person reads them: choices by their Chinese label,
 /// flags as 是/否.
 pub fn cells<F: Form>(form: &F) -> Vec<String> {
-    use zhifa_domain::registry::FieldKind;
-    F::FIELDS
+    cells_of(F::FIELDS, |name| form.get(name))
+}
+
+/// The cells of `fields`, each value as `get` gives it by field name, as a
+/// person reads them.
+pub fn cells_of<'a>(fields: &[Field], get: impl Fn(&str) -> &'a str) -> Vec<String> {
+    fields
         .iter()
         .map(|f| {
-            let v = form.get(f.name);
+            let v = get(f.name);
             match f.kind {
                 FieldKind::Choice(choices) => {
                     choices.iter().find(|(code, _)| *code == v).map_or(v, |(_, label)| label).to_owned()

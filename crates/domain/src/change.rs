@@ -10,13 +10,13 @@ use crate::case::CaseData;
 use crate::complaint::ComplaintData;
 use crate::evidence::EvidenceMeta;
 use crate::ids::{
-    AgencyId, AnnualReportId, CaseId, CertificateId, ComplaintId, DiscretionBenchmarkId, InspectionItemId, ItemId,
-    PublicationId, ReviewCatalogueId, ServiceGuideId, TokenId, UploadId, UserId,
+    AgencyId, AnnualReportId, CaseId, CertificateId, ComplaintId, PublicationId, ReviewCatalogueId, TokenId, UploadId,
+    UserId,
 };
 use crate::people::{CertificateData, UserData};
 use crate::publication::PublicationData;
 use crate::region::RegionCode;
-use crate::registry::{DiscretionBenchmarkData, InspectionItemData, ItemData, ServiceGuideData};
+use crate::registry::{Registry, RegistryInfo, Validated, validated};
 use crate::report::AnnualFigures;
 use crate::review::ReviewCatalogue;
 use jiff::Timestamp;
@@ -115,41 +115,18 @@ pub enum Change {
         version: i64,
         data: CertificateData,
     },
-    CreateItem {
+    /// A new entry of a registry (an item, a service guide …).
+    CreateEntry {
+        registry: &'static RegistryInfo,
         agency: AgencyId,
-        data: ItemData,
+        entry: Validated,
     },
-    UpdateItem {
-        id: ItemId,
+    /// A registry's entry replaced by its new version.
+    UpdateEntry {
+        registry: &'static RegistryInfo,
+        id: i64,
         version: i64,
-        data: ItemData,
-    },
-    CreateInspectionItem {
-        agency: AgencyId,
-        data: InspectionItemData,
-    },
-    UpdateInspectionItem {
-        id: InspectionItemId,
-        version: i64,
-        data: InspectionItemData,
-    },
-    CreateServiceGuide {
-        agency: AgencyId,
-        data: ServiceGuideData,
-    },
-    UpdateServiceGuide {
-        id: ServiceGuideId,
-        version: i64,
-        data: ServiceGuideData,
-    },
-    CreateDiscretionBenchmark {
-        agency: AgencyId,
-        data: DiscretionBenchmarkData,
-    },
-    UpdateDiscretionBenchmark {
-        id: DiscretionBenchmarkId,
-        version: i64,
-        data: DiscretionBenchmarkData,
+        entry: Validated,
     },
     /// An agency's first legal-review catalogue (one per agency).
     CreateReviewCatalogue {
@@ -227,6 +204,11 @@ pub enum Change {
 }
 
 impl Change {
+    /// A new entry of registry `R` from its data.
+    pub fn create_entry<R: Registry>(agency: AgencyId, data: &R::Data) -> Result<Self, crate::Invalid> {
+        Ok(Change::CreateEntry { registry: &R::INFO, agency, entry: validated::<R>(data)? })
+    }
+
     /// The stable name of this kind of change, as in records and outbox topics.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -244,14 +226,8 @@ impl Change {
             Change::SetPassword { .. } => "user.set_password",
             Change::CreateCertificate { .. } => "certificate.create",
             Change::UpdateCertificate { .. } => "certificate.update",
-            Change::CreateItem { .. } => "item.create",
-            Change::UpdateItem { .. } => "item.update",
-            Change::CreateInspectionItem { .. } => "inspection_item.create",
-            Change::UpdateInspectionItem { .. } => "inspection_item.update",
-            Change::CreateServiceGuide { .. } => "service_guide.create",
-            Change::UpdateServiceGuide { .. } => "service_guide.update",
-            Change::CreateDiscretionBenchmark { .. } => "discretion_benchmark.create",
-            Change::UpdateDiscretionBenchmark { .. } => "discretion_benchmark.update",
+            Change::CreateEntry { registry, .. } => registry.names.create_kind,
+            Change::UpdateEntry { registry, .. } => registry.names.update_kind,
             Change::CreateReviewCatalogue { .. } => "review_catalogue.create",
             Change::UpdateReviewCatalogue { .. } => "review_catalogue.update",
             Change::CreatePublication { .. } => "publication.create",
@@ -301,14 +277,8 @@ impl Change {
             Change::SetPassword { .. } => json!({}),
             Change::CreateCertificate { user, data } => json!({ "user": user, "data": data }),
             Change::UpdateCertificate { version, data, .. } => json!({ "version": version, "data": data }),
-            Change::CreateItem { agency, data } => json!({ "agency": agency, "data": data }),
-            Change::UpdateItem { version, data, .. } => json!({ "version": version, "data": data }),
-            Change::CreateInspectionItem { agency, data } => json!({ "agency": agency, "data": data }),
-            Change::UpdateInspectionItem { version, data, .. } => json!({ "version": version, "data": data }),
-            Change::CreateServiceGuide { agency, data } => json!({ "agency": agency, "data": data }),
-            Change::UpdateServiceGuide { version, data, .. } => json!({ "version": version, "data": data }),
-            Change::CreateDiscretionBenchmark { agency, data } => json!({ "agency": agency, "data": data }),
-            Change::UpdateDiscretionBenchmark { version, data, .. } => json!({ "version": version, "data": data }),
+            Change::CreateEntry { agency, entry, .. } => json!({ "agency": agency, "data": entry.data }),
+            Change::UpdateEntry { version, entry, .. } => json!({ "version": version, "data": entry.data }),
             Change::CreateReviewCatalogue { agency, data } => json!({ "agency": agency, "data": data }),
             Change::UpdateReviewCatalogue { version, data, .. } => json!({ "version": version, "data": data }),
             Change::CreatePublication { agency, case, data } => json!({ "agency": agency, "case": case, "data": data }),

@@ -32,7 +32,9 @@ async fn main() {
                 handles.push(tokio::spawn(async move {
                     for n in 0..COMMANDS / tasks {
                         let item = ItemForm::from(&build::item(&format!("事项{t}-{n}")));
-                        s.create_item(&Actor::System("bench"), agency, &item).await.unwrap_or_else(|e| panic!("{e}"));
+                        s.create_entry::<zhifa_domain::registry::Items>(&Actor::System("bench"), agency, &item)
+                            .await
+                            .unwrap_or_else(|e| panic!("{e}"));
                     }
                 }));
             }

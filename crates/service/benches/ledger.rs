@@ -59,8 +59,7 @@ async fn main() {
     let appended_from = n;
     while n < leaves {
         let batch = (leaves - n).min(1_000);
-        let changes =
-            (0..batch).map(|i| Change::CreateItem { agency, data: build::item(&format!("事项{}", n + i)) }).collect();
+        let changes = (0..batch).map(|i| item_change(agency, &build::item(&format!("事项{}", n + i)))).collect();
         let command = zhifa_store::Command {
             actor: sys.as_ref(),
             at: jiff::Timestamp::now(),
@@ -178,4 +177,8 @@ async fn proofs(s: &Service, size: u64) {
         latencies[latencies.len() / 2],
         latencies[latencies.len() * 99 / 100]
     );
+}
+
+fn item_change(agency: zhifa_domain::ids::AgencyId, data: &zhifa_domain::registry::ItemData) -> Change {
+    Change::create_entry::<zhifa_domain::registry::Items>(agency, data).unwrap_or_else(|e| panic!("{e}"))
 }

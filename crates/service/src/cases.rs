@@ -13,6 +13,7 @@ use zhifa_domain::change::Change;
 use zhifa_domain::ids::{CaseId, ItemId, UserId};
 use zhifa_domain::money::Money;
 use zhifa_domain::people::{CertificateData, Role, parse_date};
+use zhifa_domain::registry::Items;
 use zhifa_domain::review::{DeliberationForm, ReviewFlags, ReviewForm, ReviewerInfo};
 use zhifa_store::{CaseFilter, CaseRow, RecordRow, UploadRow};
 
@@ -173,7 +174,7 @@ impl Service {
         };
         let item = match form.item {
             Some(id) => {
-                let item = self.store.item(ItemId(id)).await?.ok_or_else(|| invalid("执法事项", "不存在"))?;
+                let item = self.store.entry::<Items>(ItemId(id)).await?.ok_or_else(|| invalid("执法事项", "不存在"))?;
                 if item.agency_id != p.agency_id {
                     return Err(invalid("执法事项", "不是本机关的事项"));
                 }

@@ -9,7 +9,10 @@ use zhifa_domain::agency::{AgencyCode, AgencyData, AgencyKind, Domain};
 use zhifa_domain::change::Change;
 use zhifa_domain::people::{Category, CertificateData, Role, UserData, Username};
 use zhifa_domain::region::RegionCode;
-use zhifa_domain::registry::{DiscretionBenchmarkData, InspectionItemData, ItemData, Level, ServiceGuideData};
+use zhifa_domain::registry::{
+    DiscretionBenchmarkData, DiscretionBenchmarks, InspectionItemData, InspectionItems, ItemData, Items, Level,
+    ServiceGuideData, ServiceGuides,
+};
 use zhifa_domain::review::{CatalogueEntryForm, ReviewCatalogue};
 use zhifa_domain::uscc::with_check_character;
 
@@ -363,9 +366,9 @@ impl Service {
             }
             let level = Level::from(region.level());
             for (i, (law, article, item, category)) in items_for(plan.domain).into_iter().enumerate() {
-                changes.push(Change::CreateItem {
+                changes.push(Change::create_entry::<Items>(
                     agency,
-                    data: ItemData {
+                    &ItemData {
                         code: format!("{}{:03}", plan.region, i + 1),
                         name: item.into(),
                         category,
@@ -375,13 +378,13 @@ impl Service {
                         level,
                         remarks: String::new(),
                     },
-                });
+                )?);
             }
             if plan.domain != Domain::Justice {
                 changes.push(Change::CreateReviewCatalogue { agency, data: demo_catalogue(code)? });
-                changes.push(Change::CreateInspectionItem {
+                changes.push(Change::create_entry::<InspectionItems>(
                     agency,
-                    data: InspectionItemData {
+                    &InspectionItemData {
                         name: format!("{}日常监督抽查", plan.domain.label()),
                         basis: "《国务院关于在市场监管领域全面推行部门联合“双随机、一公开”监管的意见》".into(),
                         object: "辖区内从事相关生产经营活动的市场主体".into(),
@@ -390,10 +393,10 @@ impl Service {
                         method: "现场检查、书面检查".into(),
                         frequency: "每年不少于1次".into(),
                     },
-                });
-                changes.push(Change::CreateServiceGuide {
+                )?);
+                changes.push(Change::create_entry::<ServiceGuides>(
                     agency,
-                    data: ServiceGuideData {
+                    &ServiceGuideData {
                         item: format!("{}行政处罚案件办理", plan.domain.label()),
                         basis: "《中华人民共和国行政处罚法》".into(),
                         accepting_body: plan.name.clone(),
@@ -408,11 +411,11 @@ impl Service {
                         address: String::new(),
                         phone: String::new(),
                     },
-                });
+                )?);
                 for (circumstances, criteria, range) in DEMO_DISCRETION {
-                    changes.push(Change::CreateDiscretionBenchmark {
+                    changes.push(Change::create_entry::<DiscretionBenchmarks>(
                         agency,
-                        data: DiscretionBenchmarkData {
+                        &DiscretionBenchmarkData {
                             violation: format!("{}领域违反经营管理规范的行为", plan.domain.label()),
                             basis: "相关法律、法规、规章的禁止性规定".into(),
                             penalty_basis: "《中华人民共和国行政处罚法》第三十二条、第三十三条及相关法律的罚则".into(),
@@ -421,7 +424,7 @@ impl Service {
                             range: (*range).into(),
                             remarks: String::new(),
                         },
-                    });
+                    )?);
                 }
             }
             self.commit(&actor, "创建演示数据", changes).await?;

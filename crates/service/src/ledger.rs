@@ -5,7 +5,7 @@ use crate::{Result, Service, ServiceError};
 use std::collections::HashMap;
 use zhifa_domain::records::canonical_json;
 use zhifa_ledger::{Hash, HashAlg, NodeId, RecordLeaf, Verifier};
-use zhifa_store::{CheckpointRow, LedgerMeta};
+use zhifa_store::{CheckpointRow, LedgerMeta, VerifiedTable};
 
 /// The most leaves one `leaves` request may return.
 pub const MAX_LEAVES: u64 = 1_000;
@@ -143,6 +143,13 @@ impl Service {
         Ok(ConsistencyProof { first, second, first_root, second_root, proof })
     }
 
+    /// The tables `verify` compares with their records: the fixed ones and
+    /// every registry's.
+    pub fn verified_tables(&self) -> Vec<VerifiedTable> {
+        let registries = self.registries().iter().map(|r| VerifiedTable::of(r));
+        VerifiedTable::FIXED.into_iter().chain(registries).collect()
+    }
+
     /// Recompute everything the log covers: each leaf from its record, each
     /// subtree from its children, each checkpoint's signature and root, each
     /// evidence file, and the registries against their newest records.
@@ -163,7 +170,7 @@ impl Service {
         // against the fingerprints of the newest records it read.
         let size = self.store.ledger_size().await?;
         let mut counts = VerifyReport::default();
-        let mut newest = Newest::default();
+        let mut newest = Newest::new(self.verified_tables());
         let (log, tables) = tokio::join!(
             self.verify_log(&meta, verifier, size, &mut report, &mut newest, &mut progress),
             self.verify_counts(size, &mut counts),
@@ -203,10 +210,10 @@ impl Service {
             let due = checkpoints.up_to(&self.store, batch.end).await?;
             report.checkpoints += due.len() as u64;
             let keys = verifier.clone().map(|v| (v, meta.origin.clone()));
-            let key = newest.key.clone();
+            let (key, tables) = (newest.key.clone(), newest.tables.clone());
             let checked = tokio::task::spawn_blocking(move || {
                 let keys = keys.as_ref().map(|(v, o)| (&**v, o.as_str()));
-                let found = check_batch(alg, &mut appender, &batch, &due, keys, &key);
+                let found = check_batch(alg, &mut appender, &batch, &due, keys, (&key, &tables));
                 (appender, found, batch.end)
             });
             let (back, found, end) = checked.await.map_err(internal)?;
@@ -269,9 +276,9 @@ impl Service {
     ) -> Result<()> {
         let total = newest.len();
         let mut done = 0;
-        for (t, table) in zhifa_store::Registry::ALL.into_iter().enumerate() {
-            let name = table.names().0;
-            let mut prints = std::mem::take(&mut newest.tables[t]);
+        for (t, &table) in newest.tables.clone().iter().enumerate() {
+            let name = table.table;
+            let mut prints = std::mem::take(&mut newest.prints[t]);
             let mut doubtful: Vec<i64> = Vec::new();
             let mut scan = self.store.scan_registry(table);
             while let Some(rows) = scan.recv().await {
@@ -375,24 +382,30 @@ fn fingerprint(key: &std::hash::RandomState, data: &[u8]) -> u64 {
 /// A record whose data could not be found without parsing it.
 const UNREADABLE: u64 = 2;
 
-/// For each registry, the fingerprint of the data of each entity's newest
-/// create or update record, as the log's scan met them.
-#[derive(Default)]
+/// For each verified table, the fingerprint of the data of each entity's
+/// newest create or update record, as the log's scan met them.
 struct Newest {
     key: std::hash::RandomState,
-    tables: [Prints; zhifa_store::Registry::ALL.len()],
+    tables: std::sync::Arc<[VerifiedTable]>,
+    /// By the index of the table.
+    prints: Vec<Prints>,
 }
 
 impl Newest {
+    fn new(tables: Vec<VerifiedTable>) -> Self {
+        let prints = tables.iter().map(|_| Prints::default()).collect();
+        Self { key: std::hash::RandomState::new(), tables: tables.into(), prints }
+    }
+
     /// A later record of the same entity replaces an earlier one.
     fn put(&mut self, table: usize, entity_id: i64, print: u64) {
-        if let Some(prints) = self.tables.get_mut(table) {
+        if let Some(prints) = self.prints.get_mut(table) {
             prints.put(entity_id, print);
         }
     }
 
     fn len(&self) -> u64 {
-        self.tables.iter().map(Prints::len).sum()
+        self.prints.iter().map(Prints::len).sum()
     }
 }
 
@@ -456,13 +469,14 @@ impl Prints {
     }
 }
 
-/// The registry a record of `entity` and `kind` creates or updates a row of.
-fn registry_of(entity: &str, kind: &str) -> Option<usize> {
+/// The table of `tables` that a record of `entity` and `kind` creates or
+/// updates a row of.
+fn table_of(tables: &[VerifiedTable], entity: &str, kind: &str) -> Option<usize> {
     let action = kind.strip_prefix(entity)?;
     if action != ".create" && action != ".update" {
         return None;
     }
-    zhifa_store::Registry::ALL.iter().position(|r| r.names().1 == entity)
+    tables.iter().position(|t| t.entity == entity)
 }
 
 /// Check one batch: the records against their leaves and the checkpoints'
@@ -475,7 +489,7 @@ fn check_batch(
     batch: &zhifa_store::LedgerBatch,
     checkpoints: &[CheckpointRow],
     keys: Option<(&Verifier, &str)>,
-    key: &std::hash::RandomState,
+    (key, tables): (&std::hash::RandomState, &[VerifiedTable]),
 ) -> Found {
     // The records take about twice the work of the tree: the other thread
     // checks two thirds of them, this one the rest after the tree.
@@ -493,7 +507,7 @@ fn check_batch(
                 )),
                 Some(r) => {
                     check_record(alg, r, leaf, &mut scratch, &mut problems);
-                    if let Some(table) = registry_of(&r.entity, &r.kind) {
+                    if let Some(table) = table_of(tables, &r.entity, &r.kind) {
                         let print = recorded_data(&r.body).map_or(UNREADABLE, |data| fingerprint(key, data));
                         newest.push((table, r.entity_id, print));
                     }
@@ -906,8 +920,9 @@ mod tests {
         assert_eq!(fingerprint(&a, data), fingerprint(&a, data));
         assert_ne!(fingerprint(&a, data), fingerprint(&a, r#"{"name":"事项2"}"#.as_bytes()));
         assert_ne!(fingerprint(&a, data), fingerprint(&b, data), "another run, another key");
-        assert_eq!(registry_of("item", "item.update"), Some(3));
-        assert_eq!(registry_of("item", "item.delete"), None);
-        assert_eq!(registry_of("session", "session.create"), None);
+        let tables = [VerifiedTable::FIXED[0], VerifiedTable { table: "items", entity: "item" }];
+        assert_eq!(table_of(&tables, "item", "item.update"), Some(1));
+        assert_eq!(table_of(&tables, "item", "item.delete"), None);
+        assert_eq!(table_of(&tables, "session", "session.create"), None);
     }
 }

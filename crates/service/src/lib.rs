@@ -12,6 +12,7 @@ pub mod cases;
 pub mod complaints;
 pub mod demo;
 mod demo_cases;
+pub mod entries;
 pub mod evidence;
 pub mod ledger;
 pub mod publicity;
@@ -22,6 +23,7 @@ pub mod review;
 pub mod search;
 
 pub use auth::{Principal, SignedIn};
+pub use entries::RawEntry;
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
 pub use retrieval::{RETRIEVAL_HOURS, Retrieval};
 pub use zhifa_calendar::{Calendar, CalendarError};
@@ -188,6 +190,8 @@ pub struct Service {
     fonts: Arc<std::sync::OnceLock<zhifa_docs::pdf::CjkFonts>>,
     /// How long publications stay (PUB-4), per category.
     retention: zhifa_domain::publication::Retention,
+    /// The registries served: the built-in ones and any `with_registry` adds.
+    registries: Arc<[&'static zhifa_domain::registry::RegistryInfo]>,
 }
 
 impl std::fmt::Debug for Service {
@@ -232,6 +236,7 @@ impl Service {
             retention: zhifa_domain::publication::Retention::default(),
             font_dirs: Arc::new(zhifa_docs::pdf::SYSTEM_FONT_DIRS.iter().map(std::path::PathBuf::from).collect()),
             fonts: Arc::default(),
+            registries: Arc::new(zhifa_domain::registry::BUILT_IN),
         }
     }
 
@@ -278,6 +283,13 @@ impl Service {
     #[must_use]
     pub fn with_font_dirs(self, dirs: Vec<std::path::PathBuf>) -> Self {
         Self { font_dirs: Arc::new(dirs), fonts: Arc::default(), ..self }
+    }
+
+    /// Serve `registry` too (its table must exist).
+    #[must_use]
+    pub fn with_registry(self, registry: &'static zhifa_domain::registry::RegistryInfo) -> Self {
+        let registries: Vec<_> = self.registries.iter().copied().chain([registry]).collect();
+        Self { registries: registries.into(), ..self }
     }
 
     pub fn store(&self) -> &Store {

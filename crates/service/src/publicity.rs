@@ -9,6 +9,7 @@ use std::sync::Arc;
 use zhifa_domain::change::Change;
 use zhifa_domain::ids::{AgencyId, CaseId, PublicationId};
 use zhifa_domain::publication::{self as rules, DecisionInfo, PublishedDecision, Retention, Standing, decision_info};
+use zhifa_domain::registry::{DiscretionBenchmarks, InspectionItems, Items, ServiceGuides};
 use zhifa_store::{CaseRow, PublicationFilter, PublicationRow};
 
 /// When a decision is due to be published.
@@ -429,10 +430,10 @@ impl Service {
             .find(|(code, _)| code == agency.data.region.as_str())
             .map_or_else(|| agency.data.region.as_str().to_owned(), |(_, n)| n.clone());
         Ok(AgencyProfile {
-            items: self.store.items(id).await?,
-            inspection_items: self.store.inspection_items(id).await?,
-            service_guides: self.store.service_guides(id).await?,
-            discretion_benchmarks: self.store.discretion_benchmarks(id).await?,
+            items: self.store.entries::<Items>(id).await?,
+            inspection_items: self.store.entries::<InspectionItems>(id).await?,
+            service_guides: self.store.entries::<ServiceGuides>(id).await?,
+            discretion_benchmarks: self.store.entries::<DiscretionBenchmarks>(id).await?,
             on_time: self.on_time(id).await?,
             agency,
             region_name,

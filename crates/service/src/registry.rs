@@ -1,5 +1,6 @@
-//! Agencies, people, certificates and the agencies' lists: reads in scope,
-//! changes through the command path, history from the records, Excel in and out.
+//! Agencies, people and certificates: reads in scope, changes through the
+//! command path, history from the records, the personnel list in Excel. The
+//! registries' entries are in [`crate::entries`].
 
 use crate::authz::{self, Scope};
 use crate::{Actor, Result, Service, ServiceError};
@@ -8,12 +9,9 @@ use zhifa_docs::excel::{self, ExcelError};
 use zhifa_domain::Invalid;
 use zhifa_domain::agency::{AgencyData, AgencyForm};
 use zhifa_domain::change::Change;
-use zhifa_domain::ids::{
-    AgencyId, CertificateId, DiscretionBenchmarkId, InspectionItemId, ItemId, ServiceGuideId, UserId,
-};
+use zhifa_domain::ids::{AgencyId, CertificateId, UserId};
 use zhifa_domain::people::{CertificateData, CertificateForm, Role, UserForm, check_password_strength};
 use zhifa_domain::records::RecordBody;
-use zhifa_domain::registry::{DiscretionBenchmarkData, InspectionItemData, ItemData, ItemForm, ServiceGuideData};
 use zhifa_store::{CertificateRow, Entry, UserRow};
 
 pub type Agency = Entry<AgencyId, AgencyData>;
@@ -73,38 +71,6 @@ fn check_assign_role(actor: &Actor, role: Role) -> Result<()> {
     }
 }
 
-/// Reads, creates and updates of one of the agencies' lists.
-macro_rules! list_use_cases {
-    ($entity:literal, $get:ident, $all:ident, $create:ident, $update:ident, $store_get:ident, $store_all:ident,
-     $Id:ty, $Data:ty, $Form:ty, $Create:ident, $Update:ident) => {
-        pub async fn $get(&self, actor: &Actor, id: $Id) -> Result<Entry<$Id, $Data>> {
-            let entry = self.store.$store_get(id).await?.ok_or(ServiceError::NotFound)?;
-            self.readable_agency(actor, entry.agency_id).await?;
-            Ok(entry)
-        }
-
-        pub async fn $all(&self, actor: &Actor, agency: AgencyId) -> Result<Vec<Entry<$Id, $Data>>> {
-            self.readable_agency(actor, agency).await?;
-            Ok(self.store.$store_all(agency).await?)
-        }
-
-        pub async fn $create(&self, actor: &Actor, agency: AgencyId, form: &$Form) -> Result<$Id> {
-            self.list_editor(actor, agency).await?;
-            let data = form.validate()?;
-            let id = self.commit_one(actor, concat!("新增", $entity), Change::$Create { agency, data }).await?;
-            Ok(<$Id>::from(id))
-        }
-
-        pub async fn $update(&self, actor: &Actor, id: $Id, version: i64, form: &$Form) -> Result<()> {
-            let entry = self.store.$store_get(id).await?.ok_or(ServiceError::NotFound)?;
-            self.list_editor(actor, entry.agency_id).await?;
-            let data = form.validate()?;
-            self.commit_one(actor, concat!("修改", $entity), Change::$Update { id, version, data }).await?;
-            Ok(())
-        }
-    };
-}
-
 impl Service {
     /// The agency, if the actor may read it; otherwise `NotFound`.
     pub(crate) async fn readable_agency(&self, actor: &Actor, id: AgencyId) -> Result<Agency> {
@@ -115,7 +81,7 @@ impl Service {
         Ok(agency)
     }
 
-    async fn list_editor(&self, actor: &Actor, id: AgencyId) -> Result<Agency> {
+    pub(crate) async fn list_editor(&self, actor: &Actor, id: AgencyId) -> Result<Agency> {
         let agency = self.readable_agency(actor, id).await?;
         if !authz::can_edit_lists(actor, Scope { agency: agency.id, region: &agency.data.region }) {
             return Err(ServiceError::Forbidden);
@@ -256,65 +222,6 @@ impl Service {
         Ok(())
     }
 
-    // ---- the lists ----
-
-    list_use_cases!(
-        "执法事项",
-        item,
-        items,
-        create_item,
-        update_item,
-        item,
-        items,
-        ItemId,
-        ItemData,
-        ItemForm,
-        CreateItem,
-        UpdateItem
-    );
-    list_use_cases!(
-        "随机抽查事项",
-        inspection_item,
-        inspection_items,
-        create_inspection_item,
-        update_inspection_item,
-        inspection_item,
-        inspection_items,
-        InspectionItemId,
-        InspectionItemData,
-        InspectionItemData,
-        CreateInspectionItem,
-        UpdateInspectionItem
-    );
-    list_use_cases!(
-        "服务指南",
-        service_guide,
-        service_guides,
-        create_service_guide,
-        update_service_guide,
-        service_guide,
-        service_guides,
-        ServiceGuideId,
-        ServiceGuideData,
-        ServiceGuideData,
-        CreateServiceGuide,
-        UpdateServiceGuide
-    );
-    list_use_cases!(
-        "自由裁量基准",
-        discretion_benchmark,
-        discretion_benchmarks,
-        create_discretion_benchmark,
-        update_discretion_benchmark,
-        discretion_benchmark,
-        discretion_benchmarks,
-        DiscretionBenchmarkId,
-        DiscretionBenchmarkData,
-        DiscretionBenchmarkData,
-        CreateDiscretionBenchmark,
-        UpdateDiscretionBenchmark
-    );
-
     // ---- history ----
 
     /// Every recorded change of a thing, oldest first, if the actor may read it.
@@ -325,18 +232,10 @@ impl Service {
             "certificate" => {
                 self.store.certificate(CertificateId(id)).await?.ok_or(ServiceError::NotFound)?.cert.agency_id
             }
-            "item" => self.store.item(ItemId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id,
-            "inspection_item" => {
-                self.store.inspection_item(InspectionItemId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id
+            entity => {
+                let registry = self.registry_of_entity(entity).ok_or(ServiceError::NotFound)?;
+                self.store.registry_entry(registry, id).await?.ok_or(ServiceError::NotFound)?.agency_id
             }
-            "service_guide" => {
-                self.store.service_guide(ServiceGuideId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id
-            }
-            "discretion_benchmark" => {
-                let row = self.store.discretion_benchmark(DiscretionBenchmarkId(id)).await?;
-                row.ok_or(ServiceError::NotFound)?.agency_id
-            }
-            _ => return Err(ServiceError::NotFound),
         };
         self.readable_agency(actor, agency).await?;
         let rows = self.store.records_of(entity, id).await?;
@@ -357,29 +256,6 @@ impl Service {
     }
 
     // ---- Excel ----
-
-    pub async fn export_items(&self, actor: &Actor, agency: AgencyId) -> Result<Vec<u8>> {
-        let items = self.items(actor, agency).await?;
-        let rows: Vec<Vec<String>> = items.iter().map(|i| excel::cells(&ItemForm::from(&i.data))).collect();
-        excel::write_table("执法事项清单", &excel::labels::<ItemForm>(), &rows).map_err(excel_error)
-    }
-
-    /// Import an item list: every row valid, or nothing imported.
-    pub async fn import_items(&self, actor: &Actor, agency: AgencyId, bytes: &[u8]) -> Result<ImportReport> {
-        self.list_editor(actor, agency).await?;
-        let table = read_workbook(bytes, |t| excel::columns_of::<ItemForm>(t, &[])).await?;
-        let forms = excel::forms::<ItemForm>(&table).map_err(excel_error)?;
-        let mut changes = Vec::with_capacity(forms.len());
-        for (row, form) in forms {
-            let data = form.validate().map_err(|e| row_error(row, e))?;
-            changes.push(Change::CreateItem { agency, data });
-        }
-        let created = changes.len();
-        if created > 0 {
-            self.commit(actor, "导入执法事项清单", changes).await?;
-        }
-        Ok(ImportReport { created })
-    }
 
     pub async fn personnel(&self, actor: &Actor, agency: AgencyId) -> Result<Vec<PersonnelRow>> {
         let users = self.users(actor, agency).await?;

@@ -14,6 +14,7 @@ use zhifa_domain::case::Step;
 use zhifa_domain::change::Change;
 use zhifa_domain::ids::{AgencyId, CaseId, ReviewCatalogueId, UserId};
 use zhifa_domain::people::Role;
+use zhifa_domain::registry::Items;
 use zhifa_domain::registry::Level;
 use zhifa_domain::review::{
     CatalogueEntry, CatalogueEntryForm, CatalogueSettingsForm, Involvement, ReviewCatalogue, ReviewContext,
@@ -192,7 +193,7 @@ impl Service {
     pub(crate) async fn review_context(&self, case: &CaseRow) -> Result<ReviewContext> {
         let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
         let item_code = match case.data.item {
-            Some(id) => self.store.item(id).await?.map(|i| i.data.code).filter(|c| !c.is_empty()),
+            Some(id) => self.store.entry::<Items>(id).await?.map(|i| i.data.code).filter(|c| !c.is_empty()),
             None => None,
         };
         Ok(ReviewContext {

@@ -6,6 +6,7 @@
 
 use crate::{Result, Service, ServiceError};
 use zhifa_domain::ids::AgencyId;
+use zhifa_domain::registry::{DiscretionBenchmarks, InspectionItems, Items, ServiceGuides};
 use zhifa_search::{DecisionDoc, ListDoc, ListIndex, SearchIndex, SearchQuery};
 pub use zhifa_search::{DecisionHit, ListHit, ListQuery};
 use zhifa_store::{PublicationFilter, PublicationRow};
@@ -128,24 +129,24 @@ async fn list_docs(service: &Service, agency: AgencyId) -> Result<Vec<ListDoc>> 
         doc.valid_to = Some(c.data.valid_to);
         docs.push(doc);
     }
-    for i in store.items(agency).await? {
+    for i in store.entries::<Items>(agency).await? {
         let (id, i) = (i.id.0, &i.data);
         let basis = format!("{}{}", i.basis_law, i.basis_article);
         let detail = format!("{} · {basis}", i.category.label());
         docs.push(entry("item", id, i.name.clone(), detail, &[&i.code, &basis, &i.basis_text, &i.remarks]));
     }
-    for i in store.inspection_items(agency).await? {
+    for i in store.entries::<InspectionItems>(agency).await? {
         let (id, i) = (i.id.0, &i.data);
         let detail = format!("抽查对象：{} · {} · {}", i.object, i.method, i.frequency);
         docs.push(entry("inspection_item", id, i.name.clone(), detail, &[&i.basis, &i.object, &i.content]));
     }
-    for g in store.service_guides(agency).await? {
+    for g in store.entries::<ServiceGuides>(agency).await? {
         let (id, g) = (g.id.0, &g.data);
         let detail = format!("受理机构：{} · 办理时限：{}", g.accepting_body, g.time_limit);
         let text = [&g.basis, &g.accepting_body, &g.approving_body, &g.conditions, &g.materials, &g.flow];
         docs.push(entry("service_guide", id, g.item.clone(), detail, &text.map(String::as_str)));
     }
-    for b in store.discretion_benchmarks(agency).await? {
+    for b in store.entries::<DiscretionBenchmarks>(agency).await? {
         let (id, b) = (b.id.0, &b.data);
         let title = format!("{}（{}）", b.violation, b.circumstances);
         let detail = format!("裁量幅度：{}", b.range);

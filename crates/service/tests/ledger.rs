@@ -17,7 +17,7 @@ async fn fill(s: &Service) {
     let a = s.create_agency(&sys, &AgencyForm::from(&build::agency("agency-a", "330106", 1))).await.unwrap();
     for n in 0..9 {
         let item = zhifa_domain::registry::ItemForm::from(&build::item(&format!("事项{n}")));
-        s.create_item(&sys, a, &item).await.unwrap();
+        s.create_entry::<zhifa_domain::registry::Items>(&sys, a, &item).await.unwrap();
     }
 }
 

@@ -26,56 +26,30 @@ pub(crate) fn begin_sql(dialect: Dialect) -> &'static str {
     }
 }
 
-/// The registry tables whose current rows `verify` compares with their
-/// newest record.
+/// A table whose current rows `verify` compares with their newest create or
+/// update record: a registry's, or one of [`VerifiedTable::FIXED`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Registry {
-    Agencies,
-    Users,
-    Certificates,
-    Items,
-    InspectionItems,
-    ServiceGuides,
-    DiscretionBenchmarks,
-    Cases,
-    ReviewCatalogues,
-    Publications,
-    Complaints,
-    AnnualReports,
+pub struct VerifiedTable {
+    pub table: &'static str,
+    /// The entity of its records.
+    pub entity: &'static str,
 }
 
-impl Registry {
-    pub const ALL: [Registry; 12] = [
-        Registry::Agencies,
-        Registry::Users,
-        Registry::Certificates,
-        Registry::Items,
-        Registry::InspectionItems,
-        Registry::ServiceGuides,
-        Registry::DiscretionBenchmarks,
-        Registry::Cases,
-        Registry::ReviewCatalogues,
-        Registry::Publications,
-        Registry::Complaints,
-        Registry::AnnualReports,
+impl VerifiedTable {
+    /// The versioned tables that are not registries.
+    pub const FIXED: [VerifiedTable; 8] = [
+        VerifiedTable { table: "agencies", entity: "agency" },
+        VerifiedTable { table: "users", entity: "user" },
+        VerifiedTable { table: "certificates", entity: "certificate" },
+        VerifiedTable { table: "cases", entity: "case" },
+        VerifiedTable { table: "review_catalogues", entity: "review_catalogue" },
+        VerifiedTable { table: "publications", entity: "publication" },
+        VerifiedTable { table: "complaints", entity: "complaint" },
+        VerifiedTable { table: "annual_reports", entity: "annual_report" },
     ];
 
-    /// The table and the entity name of its records.
-    pub fn names(self) -> (&'static str, &'static str) {
-        match self {
-            Registry::Agencies => ("agencies", "agency"),
-            Registry::Users => ("users", "user"),
-            Registry::Certificates => ("certificates", "certificate"),
-            Registry::Items => ("items", "item"),
-            Registry::InspectionItems => ("inspection_items", "inspection_item"),
-            Registry::ServiceGuides => ("service_guides", "service_guide"),
-            Registry::DiscretionBenchmarks => ("discretion_benchmarks", "discretion_benchmark"),
-            Registry::Cases => ("cases", "case"),
-            Registry::ReviewCatalogues => ("review_catalogues", "review_catalogue"),
-            Registry::Publications => ("publications", "publication"),
-            Registry::Complaints => ("complaints", "complaint"),
-            Registry::AnnualReports => ("annual_reports", "annual_report"),
-        }
+    pub fn of(registry: &zhifa_domain::registry::RegistryInfo) -> Self {
+        Self { table: registry.names.table, entity: registry.names.entity }
     }
 }
 

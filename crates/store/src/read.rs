@@ -3,16 +3,14 @@
 use crate::{Result, Store, StoreError, from_us, to_us};
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use zhifa_domain::agency::AgencyData;
 use zhifa_domain::case::CaseData;
-use zhifa_domain::ids::{
-    AgencyId, CertificateId, DiscretionBenchmarkId, InspectionItemId, ItemId, RecordId, ReviewCatalogueId,
-    ServiceGuideId, TokenId, UserId,
-};
+use zhifa_domain::ids::{AgencyId, CertificateId, RecordId, ReviewCatalogueId, TokenId, UserId};
 use zhifa_domain::people::{CertificateData, UserData};
-use zhifa_domain::registry::{DiscretionBenchmarkData, InspectionItemData, ItemData, ServiceGuideData};
+use zhifa_domain::registry::{Registry, RegistryInfo};
 use zhifa_domain::review::ReviewCatalogue;
 
 /// A stored thing of an agency with its version (for optimistic updates).
@@ -106,90 +104,45 @@ pub(crate) fn record_row(row: &AnyRow) -> Result<RecordRow> {
     })
 }
 
-/// The tables of the agencies' lists, which share one shape.
-#[derive(Debug, Clone, Copy)]
-enum List {
-    Items,
-    InspectionItems,
-    ServiceGuides,
-    DiscretionBenchmarks,
-    ReviewCatalogues,
-}
-
-impl List {
-    fn table(self) -> &'static str {
-        match self {
-            List::Items => "items",
-            List::InspectionItems => "inspection_items",
-            List::ServiceGuides => "service_guides",
-            List::DiscretionBenchmarks => "discretion_benchmarks",
-            List::ReviewCatalogues => "review_catalogues",
-        }
-    }
-}
-
 impl Store {
-    async fn list_entry<Id: From<i64>, T: DeserializeOwned>(
+    async fn table_entry<Id: From<i64>, T: DeserializeOwned>(
         &self,
-        list: List,
+        table: &'static str,
         id: i64,
     ) -> Result<Option<Entry<Id, T>>> {
-        let table = list.table();
         let sql = format!("SELECT {ENTRY_COLS} FROM {table} WHERE id = $1");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
         row.map(|r| entry(table, &r)).transpose()
     }
 
-    async fn list_entries<Id: From<i64>, T: DeserializeOwned>(
+    async fn table_entries<Id: From<i64>, T: DeserializeOwned>(
         &self,
-        list: List,
+        table: &'static str,
         agency: AgencyId,
     ) -> Result<Vec<Entry<Id, T>>> {
-        let table = list.table();
         let sql = format!("SELECT {ENTRY_COLS} FROM {table} WHERE agency_id = $1 ORDER BY id");
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(agency.0).fetch_all(&self.pool).await?;
         rows.iter().map(|r| entry(table, r)).collect()
     }
 
-    pub async fn item(&self, id: ItemId) -> Result<Option<Entry<ItemId, ItemData>>> {
-        self.list_entry(List::Items, id.0).await
+    /// An entry of registry `R`.
+    pub async fn entry<R: Registry>(&self, id: R::Id) -> Result<Option<Entry<R::Id, R::Data>>> {
+        self.table_entry(R::INFO.names.table, id.into()).await
     }
 
-    pub async fn items(&self, agency: AgencyId) -> Result<Vec<Entry<ItemId, ItemData>>> {
-        self.list_entries(List::Items, agency).await
+    /// An agency's entries of registry `R`, oldest first.
+    pub async fn entries<R: Registry>(&self, agency: AgencyId) -> Result<Vec<Entry<R::Id, R::Data>>> {
+        self.table_entries(R::INFO.names.table, agency).await
     }
 
-    pub async fn inspection_item(
-        &self,
-        id: InspectionItemId,
-    ) -> Result<Option<Entry<InspectionItemId, InspectionItemData>>> {
-        self.list_entry(List::InspectionItems, id.0).await
+    /// An entry of a registry known by its info, its data as JSON.
+    pub async fn registry_entry(&self, registry: &RegistryInfo, id: i64) -> Result<Option<Entry<i64, Value>>> {
+        self.table_entry(registry.names.table, id).await
     }
 
-    pub async fn inspection_items(&self, agency: AgencyId) -> Result<Vec<Entry<InspectionItemId, InspectionItemData>>> {
-        self.list_entries(List::InspectionItems, agency).await
-    }
-
-    pub async fn service_guide(&self, id: ServiceGuideId) -> Result<Option<Entry<ServiceGuideId, ServiceGuideData>>> {
-        self.list_entry(List::ServiceGuides, id.0).await
-    }
-
-    pub async fn service_guides(&self, agency: AgencyId) -> Result<Vec<Entry<ServiceGuideId, ServiceGuideData>>> {
-        self.list_entries(List::ServiceGuides, agency).await
-    }
-
-    pub async fn discretion_benchmark(
-        &self,
-        id: DiscretionBenchmarkId,
-    ) -> Result<Option<Entry<DiscretionBenchmarkId, DiscretionBenchmarkData>>> {
-        self.list_entry(List::DiscretionBenchmarks, id.0).await
-    }
-
-    pub async fn discretion_benchmarks(
-        &self,
-        agency: AgencyId,
-    ) -> Result<Vec<Entry<DiscretionBenchmarkId, DiscretionBenchmarkData>>> {
-        self.list_entries(List::DiscretionBenchmarks, agency).await
+    /// An agency's entries of a registry known by its info, oldest first.
+    pub async fn registry_entries(&self, registry: &RegistryInfo, agency: AgencyId) -> Result<Vec<Entry<i64, Value>>> {
+        self.table_entries(registry.names.table, agency).await
     }
 
     /// The agency's legal-review catalogue, if it has one.
@@ -197,7 +150,7 @@ impl Store {
         &self,
         agency: AgencyId,
     ) -> Result<Option<Entry<ReviewCatalogueId, ReviewCatalogue>>> {
-        Ok(self.list_entries(List::ReviewCatalogues, agency).await?.into_iter().next())
+        Ok(self.table_entries("review_catalogues", agency).await?.into_iter().next())
     }
 
     /// The agency's cases that `user` may have answered a review of: those

@@ -7,7 +7,7 @@
 //! thread to the async side one at a time, which costs more than checking
 //! the row. On PostgreSQL they are read through the pool.
 
-use crate::{Dialect, LeafRow, RecordRow, Registry, Result, Store, StoreError, from_us};
+use crate::{Dialect, LeafRow, RecordRow, Result, Store, StoreError, VerifiedTable, from_us};
 use rusqlite::OptionalExtension;
 use sqlx::Row;
 use std::path::Path;
@@ -153,7 +153,7 @@ impl Store {
 
     /// Every row of a registry table, `(id, data)` in id order, in batches
     /// (on SQLite read on a blocking thread from one snapshot).
-    pub fn scan_registry(&self, table: Registry) -> mpsc::Receiver<Result<Vec<(i64, String)>>> {
+    pub fn scan_registry(&self, table: VerifiedTable) -> mpsc::Receiver<Result<Vec<(i64, String)>>> {
         let (tx, rx) = mpsc::channel(AHEAD);
         match (self.dialect, self.sqlite_path.clone()) {
             (Dialect::Sqlite, Some(path)) => {
@@ -189,8 +189,8 @@ impl Store {
         rx
     }
 
-    async fn registry_page(&self, table: Registry, after: i64) -> Result<Vec<(i64, String)>> {
-        let sql = format!("SELECT id, data FROM {} WHERE id > $1 ORDER BY id LIMIT $2", table.names().0);
+    async fn registry_page(&self, table: VerifiedTable, after: i64) -> Result<Vec<(i64, String)>> {
+        let sql = format!("SELECT id, data FROM {} WHERE id > $1 ORDER BY id LIMIT $2", table.table);
         let rows =
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(REGISTRY_BATCH as i64).fetch_all(&self.pool).await?;
         rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("data")?))).collect()
@@ -198,8 +198,8 @@ impl Store {
 
     /// Registry row `id` of `table` with the body of the newest create or
     /// update record of it, read together (one statement, one snapshot).
-    pub async fn registry_row(&self, table: Registry, id: i64) -> Result<RegistryRow> {
-        let (name, entity) = table.names();
+    pub async fn registry_row(&self, table: VerifiedTable, id: i64) -> Result<RegistryRow> {
+        let VerifiedTable { table: name, entity } = table;
         let sql = format!(
             "SELECT (SELECT t.data FROM {name} t WHERE t.id = $2) AS data, \
              (SELECT r.body FROM records r WHERE r.id = (SELECT MAX(x.id) FROM records x \
@@ -292,11 +292,15 @@ pub(crate) fn open_sqlite(path: &Path) -> Result<rusqlite::Connection> {
 }
 
 /// The rows of a registry table in id order, from one snapshot.
-fn scan_registry_sqlite(path: &Path, table: Registry, tx: &mpsc::Sender<Result<Vec<(i64, String)>>>) -> Result<()> {
+fn scan_registry_sqlite(
+    path: &Path,
+    table: VerifiedTable,
+    tx: &mpsc::Sender<Result<Vec<(i64, String)>>>,
+) -> Result<()> {
     let mut conn = open_sqlite(path)?;
     let snapshot = conn.transaction().map_err(sqlite_error)?;
     let mut query =
-        snapshot.prepare(&format!("SELECT id, data FROM {} ORDER BY id", table.names().0)).map_err(sqlite_error)?;
+        snapshot.prepare(&format!("SELECT id, data FROM {} ORDER BY id", table.table)).map_err(sqlite_error)?;
     let mut rows = query.query(()).map_err(sqlite_error)?;
     let mut out = Vec::with_capacity(REGISTRY_BATCH);
     while let Some(row) = rows.next().map_err(sqlite_error)? {

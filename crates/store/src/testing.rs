@@ -190,6 +190,23 @@ pub async fn tamper(store: &Store, statements: &[String]) {
     }
 }
 
+/// A registry's table, as the migration that adds a registry creates it
+/// (see `ARCHITECTURE.md`): for registries defined inside tests.
+pub async fn create_registry_table(store: &Store, table: &str) {
+    let id = match store.dialect {
+        crate::Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        crate::Dialect::Postgres => "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    };
+    tamper(
+        store,
+        &[format!(
+            "CREATE TABLE {table} (id {id}, agency_id BIGINT NOT NULL REFERENCES agencies (id), name TEXT NOT NULL, \
+             data TEXT NOT NULL, version BIGINT NOT NULL, created_us BIGINT NOT NULL, updated_us BIGINT NOT NULL)"
+        )],
+    )
+    .await;
+}
+
 /// Builders for test data.
 pub mod build {
     use zhifa_domain::agency::{AgencyCode, AgencyData, AgencyKind, Domain};

@@ -31,13 +31,13 @@ async fn commit_writes_rows_record_and_outbox_together() {
         let a = agency(&s, "a-one", 1).await;
         let applied = s
             .commit(&cmd(vec![
-                Change::CreateItem { agency: a, data: build::item("甲") },
-                Change::CreateItem { agency: a, data: build::item("乙") },
+                Change::create_entry::<zhifa_domain::registry::Items>(a, &build::item("甲")).unwrap(),
+                Change::create_entry::<zhifa_domain::registry::Items>(a, &build::item("乙")).unwrap(),
             ]))
             .await
             .unwrap();
         assert_eq!(applied.len(), 2);
-        let items = s.items(a).await.unwrap();
+        let items = s.entries::<zhifa_domain::registry::Items>(a).await.unwrap();
         assert_eq!(items.iter().map(|i| i.data.name.as_str()).collect::<Vec<_>>(), ["甲", "乙"]);
         assert_eq!(s.record_count().await.unwrap(), 3);
         assert_eq!(s.pending_outbox().await.unwrap(), 3);
@@ -61,13 +61,13 @@ async fn a_failing_change_leaves_nothing_of_its_command() {
         let before = s.record_count().await.unwrap();
         let err = s
             .commit(&cmd(vec![
-                Change::CreateItem { agency: a, data: build::item("甲") },
+                Change::create_entry::<zhifa_domain::registry::Items>(a, &build::item("甲")).unwrap(),
                 Change::CreateAgency { data: build::agency("a-one", "330106", 2) },
             ]))
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
-        assert!(s.items(a).await.unwrap().is_empty());
+        assert!(s.entries::<zhifa_domain::registry::Items>(a).await.unwrap().is_empty());
         assert_eq!(s.record_count().await.unwrap(), before);
     })
     .await;
@@ -155,7 +155,7 @@ async fn commands_committed_together_fail_alone() {
                 let change = if n % 4 == 3 {
                     Change::CreateAgency { data: build::agency("a-one", "330106", 100 + n) }
                 } else {
-                    Change::CreateItem { agency: a, data: build::item(&format!("事项{n}")) }
+                    Change::create_entry::<zhifa_domain::registry::Items>(a, &build::item(&format!("事项{n}"))).unwrap()
                 };
                 (n, s.commit(&cmd(vec![change])).await)
             }));
@@ -171,7 +171,7 @@ async fn commands_committed_together_fail_alone() {
             }
         }
         assert_eq!(committed, 30);
-        assert_eq!(s.items(a).await.unwrap().len(), 30);
+        assert_eq!(s.entries::<zhifa_domain::registry::Items>(a).await.unwrap().len(), 30);
         let records = s.record_count().await.unwrap();
         assert_eq!(records, 31);
         assert_eq!(s.pending_outbox().await.unwrap(), 31);

@@ -14,11 +14,8 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use zhifa_domain::agency::AgencyForm;
-use zhifa_domain::ids::{
-    AgencyId, CertificateId, DiscretionBenchmarkId, InspectionItemId, ItemId, ServiceGuideId, TokenId, UserId,
-};
+use zhifa_domain::ids::{AgencyId, CertificateId, TokenId, UserId};
 use zhifa_domain::people::{CertificateForm, UserForm};
-use zhifa_domain::registry::{DiscretionBenchmarkData, InspectionItemData, ItemForm, ServiceGuideData};
 use zhifa_service::Entry;
 
 type ApiResult<T> = Result<T, AppError>;
@@ -64,10 +61,6 @@ macro_rules! out_type {
 out_type!(AgencyOut, AgencyForm, AgencyUpdate);
 out_type!(UserOut, UserForm, UserUpdate);
 out_type!(CertificateOut, CertificateForm, CertificateUpdate);
-out_type!(ItemOut, ItemForm, ItemUpdate);
-out_type!(InspectionItemOut, InspectionItemData, InspectionItemUpdate);
-out_type!(ServiceGuideOut, ServiceGuideData, ServiceGuideUpdate);
-out_type!(DiscretionBenchmarkOut, DiscretionBenchmarkData, DiscretionBenchmarkUpdate);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Created {
@@ -134,7 +127,7 @@ impl From<AgencyId> for Created {
     }
 }
 
-fn created(id: i64) -> (StatusCode, Json<Created>) {
+pub(crate) fn created(id: i64) -> (StatusCode, Json<Created>) {
     (StatusCode::CREATED, Json(Created { id }))
 }
 
@@ -259,115 +252,8 @@ pub async fn update_certificate(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// List, create, read and update endpoints of one of the agencies' lists.
-macro_rules! list_api {
-    ($list:ident, $create:ident, $get:ident, $update:ident,
-     $svc_list:ident, $svc_create:ident, $svc_get:ident, $svc_update:ident,
-     $coll:literal, $one:literal, $Id:ident, $Out:ident, $Form:ty, $Update:ident) => {
-        #[utoipa::path(get, path = $coll, params(("id" = i64, Path)), responses((status = 200, body = Vec<$Out>), (status = 404, body = ErrorBody)))]
-        pub async fn $list(
-            State(s): State<AppState>,
-            user: ApiUser,
-            Path(id): Path<i64>,
-        ) -> ApiResult<Json<Vec<$Out>>> {
-            Ok(Json(s.service.$svc_list(&user.actor(), AgencyId(id)).await?.iter().map($Out::from).collect()))
-        }
-
-        #[utoipa::path(post, path = $coll, params(("id" = i64, Path)), request_body = $Form, responses((status = 201, body = Created), (status = 400, body = ErrorBody)))]
-        pub async fn $create(
-            State(s): State<AppState>,
-            user: ApiUser,
-            Path(id): Path<i64>,
-            Json(form): Json<$Form>,
-        ) -> ApiResult<(StatusCode, Json<Created>)> {
-            Ok(created(s.service.$svc_create(&user.actor(), AgencyId(id), &form).await?.0))
-        }
-
-        #[utoipa::path(get, path = $one, params(("id" = i64, Path)), responses((status = 200, body = $Out), (status = 404, body = ErrorBody)))]
-        pub async fn $get(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<$Out>> {
-            Ok(Json($Out::from(&s.service.$svc_get(&user.actor(), $Id(id)).await?)))
-        }
-
-        #[utoipa::path(put, path = $one, params(("id" = i64, Path)), request_body = $Update, responses((status = 204), (status = 409, body = ErrorBody)))]
-        pub async fn $update(
-            State(s): State<AppState>,
-            user: ApiUser,
-            Path(id): Path<i64>,
-            Json(req): Json<$Update>,
-        ) -> ApiResult<StatusCode> {
-            s.service.$svc_update(&user.actor(), $Id(id), req.version, &req.fields).await?;
-            Ok(StatusCode::NO_CONTENT)
-        }
-    };
-}
-
-list_api!(
-    list_items,
-    create_item,
-    get_item,
-    update_item,
-    items,
-    create_item,
-    item,
-    update_item,
-    "/api/v1/agencies/{id}/items",
-    "/api/v1/items/{id}",
-    ItemId,
-    ItemOut,
-    ItemForm,
-    ItemUpdate
-);
-list_api!(
-    list_inspection_items,
-    create_inspection_item,
-    get_inspection_item,
-    update_inspection_item,
-    inspection_items,
-    create_inspection_item,
-    inspection_item,
-    update_inspection_item,
-    "/api/v1/agencies/{id}/inspection-items",
-    "/api/v1/inspection-items/{id}",
-    InspectionItemId,
-    InspectionItemOut,
-    InspectionItemData,
-    InspectionItemUpdate
-);
-list_api!(
-    list_service_guides,
-    create_service_guide,
-    get_service_guide,
-    update_service_guide,
-    service_guides,
-    create_service_guide,
-    service_guide,
-    update_service_guide,
-    "/api/v1/agencies/{id}/service-guides",
-    "/api/v1/service-guides/{id}",
-    ServiceGuideId,
-    ServiceGuideOut,
-    ServiceGuideData,
-    ServiceGuideUpdate
-);
-list_api!(
-    list_discretion_benchmarks,
-    create_discretion_benchmark,
-    get_discretion_benchmark,
-    update_discretion_benchmark,
-    discretion_benchmarks,
-    create_discretion_benchmark,
-    discretion_benchmark,
-    update_discretion_benchmark,
-    "/api/v1/agencies/{id}/discretion-benchmarks",
-    "/api/v1/discretion-benchmarks/{id}",
-    DiscretionBenchmarkId,
-    DiscretionBenchmarkOut,
-    DiscretionBenchmarkData,
-    DiscretionBenchmarkUpdate
-);
-
 #[utoipa::path(get, path = "/api/v1/history/{entity}/{id}",
-    params(("entity" = String, Path, description = "agency, user, certificate, item, inspection_item, service_guide or discretion_benchmark"), ("id" = i64, Path)),
+    params(("entity" = String, Path, description = "agency, user, certificate, or a registry's entity: item, inspection_item, service_guide, discretion_benchmark …"), ("id" = i64, Path)),
     responses((status = 200, body = Vec<HistoryOut>), (status = 404, body = ErrorBody)))]
 pub async fn history(
     State(s): State<AppState>,
@@ -390,28 +276,6 @@ pub async fn history(
 }
 
 pub use crate::download::{PDF, XLSX, download, xlsx_download};
-
-#[utoipa::path(get, path = "/api/v1/agencies/{id}/items.xlsx", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
-pub async fn export_items(
-    State(s): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<i64>,
-) -> ApiResult<impl IntoResponse> {
-    Ok(xlsx_download(s.service.export_items(&user.actor(), AgencyId(id)).await?, "执法事项清单.xlsx"))
-}
-
-#[utoipa::path(post, path = "/api/v1/agencies/{id}/items.xlsx", params(("id" = i64, Path)),
-    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    responses((status = 200, body = ImportOut), (status = 400, body = ErrorBody)))]
-pub async fn import_items(
-    State(s): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> ApiResult<Json<ImportOut>> {
-    let r = s.service.import_items(&user.actor(), AgencyId(id), &body).await?;
-    Ok(Json(ImportOut { created: r.created }))
-}
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}/personnel.xlsx", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn export_personnel(
@@ -478,12 +342,7 @@ pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Pa
         me, list_agencies, create_agency, get_agency, update_agency,
         list_users, create_user, get_user, update_user,
         list_certificates, create_certificate, get_certificate, update_certificate,
-        list_items, create_item, get_item, update_item,
-        list_inspection_items, create_inspection_item, get_inspection_item, update_inspection_item,
-        list_service_guides, create_service_guide, get_service_guide, update_service_guide,
-        list_discretion_benchmarks, create_discretion_benchmark, get_discretion_benchmark,
-        update_discretion_benchmark,
-        history, export_items, import_items, export_personnel, import_personnel,
+        history, export_personnel, import_personnel,
         list_tokens, create_token, revoke_token,
         calendar_days, calendar_deadline, calendar_periods, calendar_years,
         get_evidence, get_evidence_file, retrieve_evidence,
@@ -517,8 +376,12 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-pub async fn openapi_json() -> impl IntoResponse {
-    Json(ApiDoc::openapi())
+/// The document: the annotated handlers' paths and every registry's.
+pub async fn openapi_json(State(s): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    let mut doc = serde_json::to_value(ApiDoc::openapi())
+        .map_err(|e| AppError::from(zhifa_service::ServiceError::Internal(e.to_string())))?;
+    crate::registry_api::openapi_paths(&mut doc, s.service.registries());
+    Ok(Json(doc))
 }
 
 // ---- calendar (public) -------------------------------------------------------

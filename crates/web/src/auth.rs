@@ -142,8 +142,8 @@ impl FromRequestParts<AppState> for ConsoleUser {
 /// A console form (`application/x-www-form-urlencoded`) from a signed-in
 /// user, its CSRF token — the form's `csrf_token` field, or the
 /// `X-CSRF-Token` header — checked before anything reads the form. Every
-/// console POST takes its form through this one door (the catalogue's
-/// multipart import excepted: it checks the same token among its fields).
+/// console POST takes its form through this one door, or (with a file)
+/// through [`ConsoleUpload`].
 pub struct ConsoleForm<T> {
     pub user: CurrentUser,
     pub form: T,
@@ -171,5 +171,46 @@ impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState>
             )
         })?;
         Ok(ConsoleForm { user, form })
+    }
+}
+
+/// A console POST of a multipart form with a file (`file`): its other fields
+/// and the file's bytes, once the form's CSRF token was checked.
+pub struct ConsoleUpload {
+    pub user: CurrentUser,
+    pub fields: Vec<(String, String)>,
+    pub file: Vec<u8>,
+}
+
+impl ConsoleUpload {
+    /// A field's value, or empty.
+    pub fn get(&self, name: &str) -> String {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+}
+
+impl axum::extract::FromRequest<AppState> for ConsoleUpload {
+    type Rejection = crate::error::PageError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let ConsoleUser(user) = ConsoleUser::from_request_parts(&mut parts, state).await?;
+        let unreadable = |_| AppError::bad_request("表单无法读取");
+        let mut multipart =
+            axum::extract::Multipart::from_request(axum::extract::Request::from_parts(parts, body), state)
+                .await
+                .map_err(|_| AppError::bad_request("表单应为 multipart/form-data"))?;
+        let (mut fields, mut file) = (Vec::new(), Vec::new());
+        while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                file = field.bytes().await.map_err(|_| AppError::bad_request("文件无法读取"))?.to_vec();
+            } else {
+                fields.push((name, field.text().await.map_err(unreadable)?));
+            }
+        }
+        let upload = ConsoleUpload { user, fields, file };
+        upload.user.check_csrf(Some(&upload.get("csrf_token")))?;
+        Ok(upload)
     }
 }

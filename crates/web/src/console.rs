@@ -10,11 +10,9 @@ use axum::Form as PostForm;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use zhifa_domain::ids::{AgencyId, DiscretionBenchmarkId, InspectionItemId, ItemId, ServiceGuideId};
+use zhifa_domain::ids::AgencyId;
 use zhifa_domain::people::categories_label;
-use zhifa_domain::registry::{
-    DiscretionBenchmarkData, FieldKind, Form, InspectionItemData, ItemForm, ServiceGuideData,
-};
+use zhifa_domain::registry::{Field, FieldKind, RegistryInfo, Values};
 use zhifa_service::{Agency, Principal};
 
 type PageResult = Result<Response, PageError>;
@@ -139,7 +137,9 @@ struct AgencyPage {
     csrf: String,
     agency: Agency,
     updated: String,
-    counts: (usize, usize, usize, usize, usize),
+    people: usize,
+    /// Each registry: its title, slug and number of entries.
+    lists: Vec<(&'static str, &'static str, usize)>,
 }
 
 /// Beijing time: UTC+8 without daylight saving since 1991, so it needs no
@@ -152,19 +152,16 @@ pub(crate) fn local_time(t: jiff::Timestamp) -> String {
     beijing(t).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
-pub async fn agency(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(id): Path<i64>) -> PageResult {
+pub async fn agency(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(id): Path<AgencyId>) -> PageResult {
     let actor = user.actor();
-    let id = AgencyId(id);
     let agency = s.service.agency(&actor, id).await?;
-    let counts = (
-        s.service.users(&actor, id).await?.len(),
-        s.service.items(&actor, id).await?.len(),
-        s.service.inspection_items(&actor, id).await?.len(),
-        s.service.service_guides(&actor, id).await?.len(),
-        s.service.discretion_benchmarks(&actor, id).await?.len(),
-    );
+    let people = s.service.users(&actor, id).await?.len();
+    let mut lists = Vec::new();
+    for r in s.service.registries() {
+        lists.push((r.names.title, r.names.slug, s.service.registry_entries(&actor, r, id).await?.len()));
+    }
     let updated = local_time(agency.updated_at);
-    Ok(render(&AgencyPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), agency, updated, counts }))
+    Ok(render(&AgencyPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), agency, updated, people, lists }))
 }
 
 struct RowView {
@@ -185,157 +182,128 @@ struct TablePage {
     rows: Vec<RowView>,
     new_link: Option<String>,
     export_link: Option<String>,
+    /// Where a workbook of new entries is posted.
+    import_link: Option<String>,
+    notice: Option<String>,
 }
 
-/// The lists that share generic pages.
-#[derive(Debug, Clone, Copy)]
-enum ListKind {
-    Items,
-    InspectionItems,
-    ServiceGuides,
-    DiscretionBenchmarks,
-}
-
-impl ListKind {
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "items" => Some(Self::Items),
-            "inspection-items" => Some(Self::InspectionItems),
-            "service-guides" => Some(Self::ServiceGuides),
-            "discretion-benchmarks" => Some(Self::DiscretionBenchmarks),
-            _ => None,
-        }
-    }
-
-    fn slug(self) -> &'static str {
-        match self {
-            Self::Items => "items",
-            Self::InspectionItems => "inspection-items",
-            Self::ServiceGuides => "service-guides",
-            Self::DiscretionBenchmarks => "discretion-benchmarks",
-        }
-    }
-
-    fn entity(self) -> &'static str {
-        match self {
-            Self::Items => "item",
-            Self::InspectionItems => "inspection_item",
-            Self::ServiceGuides => "service_guide",
-            Self::DiscretionBenchmarks => "discretion_benchmark",
-        }
-    }
-
-    fn title(self) -> &'static str {
-        match self {
-            Self::Items => "执法事项清单",
-            Self::InspectionItems => "随机抽查事项清单",
-            Self::ServiceGuides => "服务指南",
-            Self::DiscretionBenchmarks => "自由裁量基准",
-        }
-    }
-
-    fn fields(self) -> &'static [zhifa_domain::registry::Field] {
-        match self {
-            Self::Items => ItemForm::FIELDS,
-            Self::InspectionItems => InspectionItemData::FIELDS,
-            Self::ServiceGuides => ServiceGuideData::FIELDS,
-            Self::DiscretionBenchmarks => DiscretionBenchmarkData::FIELDS,
-        }
-    }
+/// The registry at `slug`, or 404.
+fn registry(s: &AppState, slug: &str) -> Result<&'static RegistryInfo, PageError> {
+    Ok(s.service.registry(slug).ok_or_else(AppError::not_found)?)
 }
 
 /// Show a choice by its label.
-fn display(field: &zhifa_domain::registry::Field, value: &str) -> String {
+fn display(field: &Field, value: &str) -> String {
     match field.kind {
         FieldKind::Choice(choices) => choices.iter().find(|(c, _)| *c == value).map_or(value, |(_, l)| l).to_owned(),
         _ => value.to_owned(),
     }
 }
 
-/// Up to `n` columns of a form, for a table row.
-fn row_cells<F: Form>(form: &F, n: usize) -> Vec<String> {
-    F::FIELDS.iter().take(n).map(|f| display(f, form.get(f.name))).collect()
+const TABLE_COLUMNS: usize = 5;
+
+async fn personnel_page(s: &AppState, user: &CurrentUser, agency: Agency) -> PageResult {
+    let actor = user.actor();
+    let rows = s.service.personnel(&actor, agency.id).await?;
+    let users = s.service.users(&actor, agency.id).await?;
+    let headers = ["姓名", "职务", "角色", "执法证号", "执法类别", "执法区域", "有效期至"].map(String::from).to_vec();
+    let rows = rows
+        .into_iter()
+        .map(|p| {
+            let c = p.certificate.unwrap_or_default();
+            let categories =
+                zhifa_domain::people::parse_categories(&c.categories).map(|v| categories_label(&v)).unwrap_or_default();
+            let role = zhifa_domain::people::Role::parse(&p.user.role).map(|r| r.label()).unwrap_or_default();
+            let uid = users.iter().find(|u| u.user.data.username.as_str() == p.user.username).map(|u| u.user.id.0);
+            RowView {
+                cells: vec![p.user.name, p.user.post, role.to_owned(), c.number, categories, c.region, c.valid_to],
+                edit: None,
+                history: uid.map(|u| format!("/console/history/user/{u}")),
+            }
+        })
+        .collect();
+    Ok(render(&TablePage {
+        me: user.principal.clone(),
+        csrf: user.csrf().to_owned(),
+        title: "执法人员名单".into(),
+        agency_id: agency.id.0,
+        agency_name: agency.data.name,
+        headers,
+        rows,
+        new_link: None,
+        export_link: Some(format!("/api/v1/agencies/{}/personnel.xlsx", agency.id)),
+        import_link: None,
+        notice: None,
+    }))
 }
 
-const TABLE_COLUMNS: usize = 5;
+/// A registry's entries of an agency as a table, with links to add, edit,
+/// export and import.
+async fn registry_page(
+    s: &AppState,
+    user: &CurrentUser,
+    agency: Agency,
+    registry: &'static RegistryInfo,
+    notice: Option<String>,
+) -> Result<TablePage, PageError> {
+    let slug = registry.names.slug;
+    let mut rows = Vec::new();
+    for e in s.service.registry_entries(&user.actor(), registry, agency.id).await? {
+        let values = zhifa_service::Service::entry_values(registry, &e)?;
+        let cells = registry.fields.iter().take(TABLE_COLUMNS);
+        rows.push(RowView {
+            cells: cells.map(|f| display(f, values.get(f.name).map_or("", String::as_str))).collect(),
+            edit: Some(format!("/console/{slug}/{}/edit", e.id)),
+            history: Some(format!("/console/history/{}/{}", registry.names.entity, e.id)),
+        });
+    }
+    let list = format!("/console/agencies/{}/{slug}", agency.id);
+    Ok(TablePage {
+        me: user.principal.clone(),
+        csrf: user.csrf().to_owned(),
+        title: registry.names.title.into(),
+        agency_id: agency.id.0,
+        agency_name: agency.data.name,
+        headers: registry.fields.iter().take(TABLE_COLUMNS).map(|f| f.label.to_owned()).collect(),
+        rows,
+        new_link: Some(format!("{list}/new")),
+        export_link: Some(format!("/api/v1/agencies/{}/{slug}.xlsx", agency.id)),
+        import_link: Some(format!("{list}/import")),
+        notice,
+    })
+}
 
 pub async fn list(
     State(s): State<AppState>,
     ConsoleUser(user): ConsoleUser,
-    Path((id, kind)): Path<(i64, String)>,
+    Path((id, kind)): Path<(AgencyId, String)>,
 ) -> PageResult {
-    let actor = user.actor();
-    let agency = s.service.agency(&actor, AgencyId(id)).await?;
-    let me = user.principal.clone();
-    let csrf = user.csrf().to_owned();
+    let agency = s.service.agency(&user.actor(), id).await?;
     if kind == "personnel" {
-        let rows = s.service.personnel(&actor, agency.id).await?;
-        let users = s.service.users(&actor, agency.id).await?;
-        let headers =
-            ["姓名", "职务", "角色", "执法证号", "执法类别", "执法区域", "有效期至"].map(String::from).to_vec();
-        let rows = rows
-            .into_iter()
-            .map(|p| {
-                let c = p.certificate.unwrap_or_default();
-                let categories = zhifa_domain::people::parse_categories(&c.categories)
-                    .map(|v| categories_label(&v))
-                    .unwrap_or_default();
-                let role = zhifa_domain::people::Role::parse(&p.user.role).map(|r| r.label()).unwrap_or_default();
-                let uid = users.iter().find(|u| u.user.data.username.as_str() == p.user.username).map(|u| u.user.id.0);
-                RowView {
-                    cells: vec![p.user.name, p.user.post, role.to_owned(), c.number, categories, c.region, c.valid_to],
-                    edit: None,
-                    history: uid.map(|u| format!("/console/history/user/{u}")),
-                }
-            })
-            .collect();
-        return Ok(render(&TablePage {
-            me,
-            csrf,
-            title: "执法人员名单".into(),
-            agency_id: agency.id.0,
-            agency_name: agency.data.name,
-            headers,
-            rows,
-            new_link: None,
-            export_link: Some(format!("/api/v1/agencies/{}/personnel.xlsx", agency.id)),
-        }));
+        return personnel_page(&s, &user, agency).await;
     }
-    let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
-    let slug = kind.slug();
-    let link = |eid: i64| {
-        (Some(format!("/console/{slug}/{eid}/edit")), Some(format!("/console/history/{}/{eid}", kind.entity())))
+    let registry = registry(&s, &kind)?;
+    Ok(render(&registry_page(&s, &user, agency, registry, None).await?))
+}
+
+/// New entries from a workbook (every row valid, or none imported); the
+/// list again with what happened.
+pub async fn import(
+    State(s): State<AppState>,
+    Path((id, kind)): Path<(AgencyId, String)>,
+    upload: crate::auth::ConsoleUpload,
+) -> PageResult {
+    let registry = registry(&s, &kind)?;
+    let user = &upload.user;
+    let agency = s.service.agency(&user.actor(), id).await?;
+    let (status, notice) = match s.service.import_registry(&user.actor(), registry, id, &upload.file).await {
+        Ok(r) => (StatusCode::OK, format!("已导入 {} 条", r.created)),
+        Err(e) => {
+            let e = PageError::or_mendable(e)?;
+            (e.status, format!("未导入：{}", e.message))
+        }
     };
-    macro_rules! rows {
-        ($list:ident, $form:expr) => {
-            s.service
-                .$list(&actor, agency.id)
-                .await?
-                .iter()
-                .map(|e| {
-                    let (edit, history) = link(e.id.0);
-                    RowView { cells: row_cells(&$form(&e.data), TABLE_COLUMNS), edit, history }
-                })
-                .collect()
-        };
-    }
-    let rows: Vec<RowView> = match kind {
-        ListKind::Items => rows!(items, ItemForm::from),
-        ListKind::InspectionItems => rows!(inspection_items, Clone::clone),
-        ListKind::ServiceGuides => rows!(service_guides, Clone::clone),
-        ListKind::DiscretionBenchmarks => rows!(discretion_benchmarks, Clone::clone),
-    };
-    Ok(render(&TablePage {
-        me,
-        csrf,
-        title: kind.title().into(),
-        agency_id: agency.id.0,
-        agency_name: agency.data.name,
-        headers: kind.fields().iter().take(TABLE_COLUMNS).map(|f| f.label.to_owned()).collect(),
-        rows,
-        new_link: Some(format!("/console/agencies/{}/{slug}/new", agency.id)),
-        export_link: matches!(kind, ListKind::Items).then(|| format!("/api/v1/agencies/{}/items.xlsx", agency.id)),
-    }))
+    Ok((status, render(&registry_page(&s, user, agency, registry, Some(notice)).await?)).into_response())
 }
 
 struct FieldView {
@@ -360,11 +328,11 @@ struct FormPage {
     fields: Vec<FieldView>,
 }
 
-fn field_views<F: Form>(form: &F) -> Vec<FieldView> {
-    F::FIELDS
+fn field_views(fields: &'static [Field], values: &Values) -> Vec<FieldView> {
+    fields
         .iter()
         .map(|f| {
-            let value = form.get(f.name).to_owned();
+            let value = values.get(f.name).cloned().unwrap_or_default();
             let (kind, options) = match f.kind {
                 FieldKind::Text => ("text", Vec::new()),
                 FieldKind::Long => ("long", Vec::new()),
@@ -377,29 +345,36 @@ fn field_views<F: Form>(form: &F) -> Vec<FieldView> {
         .collect()
 }
 
+/// A registry's form page: new (without a version) or an edit.
 struct FormContext {
-    title: String,
-    back: String,
-    action: String,
-    version: Option<i64>,
+    registry: &'static RegistryInfo,
+    agency: i64,
+    /// The entry edited and its version.
+    editing: Option<(i64, i64)>,
 }
 
-fn form_page<F: Form>(
+fn form_page(
     user: &CurrentUser,
     ctx: FormContext,
-    form: &F,
+    values: &Values,
     error: Option<AppError>,
     status: StatusCode,
 ) -> Response {
+    let n = &ctx.registry.names;
+    let list = format!("/console/agencies/{}/{}", ctx.agency, n.slug);
+    let (title, action) = match ctx.editing {
+        Some((id, _)) => (format!("编辑 · {}", n.title), format!("/console/{}/{id}", n.slug)),
+        None => (format!("新增 · {}", n.title), list.clone()),
+    };
     let page = FormPage {
         me: user.principal.clone(),
         csrf: user.csrf().to_owned(),
-        title: ctx.title,
-        back: ctx.back,
-        action: ctx.action,
-        version: ctx.version,
+        title,
+        back: list,
+        action,
+        version: ctx.editing.map(|(_, v)| v),
         error: error.map(|e| e.message),
-        fields: field_views(form),
+        fields: field_views(ctx.registry.fields, values),
     };
     (status, render(&page)).into_response()
 }
@@ -407,77 +382,57 @@ fn form_page<F: Form>(
 pub async fn new_form(
     State(s): State<AppState>,
     ConsoleUser(user): ConsoleUser,
-    Path((id, kind)): Path<(i64, String)>,
+    Path((id, kind)): Path<(AgencyId, String)>,
 ) -> PageResult {
-    let agency = s.service.agency(&user.actor(), AgencyId(id)).await?;
-    let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
-    let ctx = FormContext {
-        title: format!("新增 · {}", kind.title()),
-        back: format!("/console/agencies/{}/{}", agency.id, kind.slug()),
-        action: format!("/console/agencies/{}/{}", agency.id, kind.slug()),
-        version: None,
-    };
-    Ok(match kind {
-        ListKind::Items => form_page(&user, ctx, &ItemForm::default(), None, StatusCode::OK),
-        ListKind::InspectionItems => form_page(&user, ctx, &InspectionItemData::default(), None, StatusCode::OK),
-        ListKind::ServiceGuides => form_page(&user, ctx, &ServiceGuideData::default(), None, StatusCode::OK),
-        ListKind::DiscretionBenchmarks => {
-            form_page(&user, ctx, &DiscretionBenchmarkData::default(), None, StatusCode::OK)
-        }
-    })
+    let agency = s.service.agency(&user.actor(), id).await?;
+    let ctx = FormContext { registry: registry(&s, &kind)?, agency: agency.id.0, editing: None };
+    Ok(form_page(&user, ctx, &Values::new(), None, StatusCode::OK))
 }
 
-/// A posted form: its fields, the CSRF token and (for edits) the version.
-fn parse_post<F: Form>(pairs: Vec<(String, String)>) -> (F, Option<i64>) {
-    let mut form = F::default();
+/// A posted form: its fields and (for edits) the version; the token was checked.
+fn parse_post(pairs: Vec<(String, String)>) -> (Values, Option<i64>) {
+    let mut values = Values::new();
     let mut version = None;
     for (k, v) in pairs {
         match k.as_str() {
             "csrf_token" => {}
             "version" => version = v.parse().ok(),
-            _ => form.set(&k, v),
+            _ => {
+                values.insert(k, v);
+            }
         }
     }
-    (form, version)
+    (values, version)
 }
 
-/// After a failed save, show the form again with what was typed and the error.
-fn redisplay<F: Form>(user: &CurrentUser, ctx: FormContext, form: &F, e: zhifa_service::ServiceError) -> PageResult {
-    let e = PageError::or_mendable(e)?;
-    let status = e.status;
-    Ok(form_page(user, ctx, form, Some(e), status))
+/// After a save: to the list, or the form again with what was typed and the error.
+fn saved(
+    user: &CurrentUser,
+    ctx: FormContext,
+    values: &Values,
+    result: Result<(), zhifa_service::ServiceError>,
+) -> PageResult {
+    match result {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/console/agencies/{}/{}", ctx.agency, ctx.registry.names.slug)).into_response())
+        }
+        Err(e) => {
+            let e = PageError::or_mendable(e)?;
+            let status = e.status;
+            Ok(form_page(user, ctx, values, Some(e), status))
+        }
+    }
 }
 
 pub async fn create(
     State(s): State<AppState>,
-    Path((id, kind)): Path<(i64, String)>,
+    Path((id, kind)): Path<(AgencyId, String)>,
     ConsoleForm { user, form: pairs }: ConsoleForm<Vec<(String, String)>>,
 ) -> PageResult {
-    let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
-    let actor = user.actor();
-    let agency = AgencyId(id);
-    let list = format!("/console/agencies/{id}/{}", kind.slug());
-    let ctx = FormContext {
-        title: format!("新增 · {}", kind.title()),
-        back: list.clone(),
-        action: list.clone(),
-        version: None,
-    };
-    macro_rules! save {
-        ($F:ty, $create:ident) => {{
-            let (form, _) = parse_post::<$F>(pairs);
-            match s.service.$create(&actor, agency, &form).await {
-                Ok(_) => Ok(Redirect::to(&list).into_response()),
-                Err(e) => redisplay(&user, ctx, &form, e),
-            }
-        }};
-    }
-    match kind {
-        ListKind::Items => save!(ItemForm, create_item),
-        ListKind::InspectionItems => save!(InspectionItemData, create_inspection_item),
-        ListKind::ServiceGuides => save!(ServiceGuideData, create_service_guide),
-        ListKind::DiscretionBenchmarks => save!(DiscretionBenchmarkData, create_discretion_benchmark),
-    }
+    let registry = registry(&s, &kind)?;
+    let (values, _) = parse_post(pairs);
+    let result = s.service.create_registry_entry(&user.actor(), registry, id, &values).await.map(drop);
+    saved(&user, FormContext { registry, agency: id.0, editing: None }, &values, result)
 }
 
 pub async fn edit_form(
@@ -485,26 +440,11 @@ pub async fn edit_form(
     ConsoleUser(user): ConsoleUser,
     Path((kind, eid)): Path<(String, i64)>,
 ) -> PageResult {
-    let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
-    let actor = user.actor();
-    macro_rules! show {
-        ($get:ident, $Id:ident, $form:expr) => {{
-            let e = s.service.$get(&actor, $Id(eid)).await?;
-            let ctx = FormContext {
-                title: format!("编辑 · {}", kind.title()),
-                back: format!("/console/agencies/{}/{}", e.agency_id, kind.slug()),
-                action: format!("/console/{}/{eid}", kind.slug()),
-                version: Some(e.version),
-            };
-            Ok(form_page(&user, ctx, &$form(&e.data), None, StatusCode::OK))
-        }};
-    }
-    match kind {
-        ListKind::Items => show!(item, ItemId, ItemForm::from),
-        ListKind::InspectionItems => show!(inspection_item, InspectionItemId, Clone::clone),
-        ListKind::ServiceGuides => show!(service_guide, ServiceGuideId, Clone::clone),
-        ListKind::DiscretionBenchmarks => show!(discretion_benchmark, DiscretionBenchmarkId, Clone::clone),
-    }
+    let registry = registry(&s, &kind)?;
+    let entry = s.service.registry_entry(&user.actor(), registry, eid).await?;
+    let values = zhifa_service::Service::entry_values(registry, &entry)?;
+    let ctx = FormContext { registry, agency: entry.agency_id.0, editing: Some((eid, entry.version)) };
+    Ok(form_page(&user, ctx, &values, None, StatusCode::OK))
 }
 
 pub async fn update(
@@ -512,36 +452,13 @@ pub async fn update(
     Path((kind, eid)): Path<(String, i64)>,
     ConsoleForm { user, form: pairs }: ConsoleForm<Vec<(String, String)>>,
 ) -> PageResult {
-    let kind = ListKind::parse(&kind).ok_or_else(AppError::not_found)?;
+    let registry = registry(&s, &kind)?;
     let actor = user.actor();
-    macro_rules! save {
-        ($F:ty, $get:ident, $update:ident, $Id:ident) => {{
-            let (form, version) = parse_post::<$F>(pairs);
-            let current = s.service.$get(&actor, $Id(eid)).await?;
-            let list = format!("/console/agencies/{}/{}", current.agency_id, kind.slug());
-            let version = version.ok_or_else(|| AppError::bad_request("缺少版本号，请刷新后重新编辑"))?;
-            let ctx = FormContext {
-                title: format!("编辑 · {}", kind.title()),
-                back: list.clone(),
-                action: format!("/console/{}/{eid}", kind.slug()),
-                version: Some(version),
-            };
-            match s.service.$update(&actor, $Id(eid), version, &form).await {
-                Ok(()) => Ok(Redirect::to(&list).into_response()),
-                Err(e) => redisplay(&user, ctx, &form, e),
-            }
-        }};
-    }
-    match kind {
-        ListKind::Items => save!(ItemForm, item, update_item, ItemId),
-        ListKind::InspectionItems => {
-            save!(InspectionItemData, inspection_item, update_inspection_item, InspectionItemId)
-        }
-        ListKind::ServiceGuides => save!(ServiceGuideData, service_guide, update_service_guide, ServiceGuideId),
-        ListKind::DiscretionBenchmarks => {
-            save!(DiscretionBenchmarkData, discretion_benchmark, update_discretion_benchmark, DiscretionBenchmarkId)
-        }
-    }
+    let (values, version) = parse_post(pairs);
+    let current = s.service.registry_entry(&actor, registry, eid).await?;
+    let version = version.ok_or_else(|| AppError::bad_request("缺少版本号，请刷新后重新编辑"))?;
+    let result = s.service.update_registry_entry(&actor, registry, eid, version, &values).await;
+    saved(&user, FormContext { registry, agency: current.agency_id.0, editing: Some((eid, version)) }, &values, result)
 }
 
 #[derive(Template)]

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod headers;
 pub mod portal;
 pub mod publicity_console;
+pub mod registry_api;
 pub mod review_api;
 pub mod review_console;
 pub mod tus;
@@ -70,24 +71,16 @@ pub fn router(state: AppState) -> Router {
         .route("/agencies/{id}", get(api::get_agency).put(api::update_agency))
         .route("/agencies/{id}/users", get(api::list_users).post(api::create_user))
         .route("/agencies/{id}/certificates", get(api::list_certificates))
-        .route("/agencies/{id}/items", get(api::list_items).post(api::create_item))
-        .route("/agencies/{id}/inspection-items", get(api::list_inspection_items).post(api::create_inspection_item))
-        .route("/agencies/{id}/service-guides", get(api::list_service_guides).post(api::create_service_guide))
-        .route(
-            "/agencies/{id}/discretion-benchmarks",
-            get(api::list_discretion_benchmarks).post(api::create_discretion_benchmark),
-        )
-        .route("/agencies/{id}/items.xlsx", get(api::export_items).post(api::import_items))
         .route("/agencies/{id}/personnel.xlsx", get(api::export_personnel).post(api::import_personnel))
+        // Every registry: `{registry}` is its slug (`items`, `service-guides` …),
+        // and `{registry}.xlsx` its workbook.
+        .route("/agencies/{id}/{registry}", get(registry_api::list).post(registry_api::create))
+        .route("/{registry}/{id}", get(registry_api::get).put(registry_api::update))
         .route("/users/{id}", get(api::get_user).put(api::update_user))
         .route("/users/{id}/certificates", post(api::create_certificate))
         .route("/users/{id}/tokens", get(api::list_tokens).post(api::create_token))
         .route("/tokens/{id}", axum::routing::delete(api::revoke_token))
         .route("/certificates/{id}", get(api::get_certificate).put(api::update_certificate))
-        .route("/items/{id}", get(api::get_item).put(api::update_item))
-        .route("/inspection-items/{id}", get(api::get_inspection_item).put(api::update_inspection_item))
-        .route("/service-guides/{id}", get(api::get_service_guide).put(api::update_service_guide))
-        .route("/discretion-benchmarks/{id}", get(api::get_discretion_benchmark).put(api::update_discretion_benchmark))
         .route("/history/{entity}/{id}", get(api::history))
         .route("/calendar/days", get(api::calendar_days))
         .route("/calendar/deadline", get(api::calendar_deadline))
@@ -144,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/agencies/{id}", get(console::agency))
         .route("/agencies/{id}/{kind}", get(console::list).post(console::create))
         .route("/agencies/{id}/{kind}/new", get(console::new_form))
+        .route("/agencies/{id}/{kind}/import", post(console::import))
         .route("/history/{entity}/{id}", get(console::history))
         .route("/calendar", get(console::calendar))
         .route("/cases", get(case_console::list).post(case_console::open))

@@ -8,7 +8,7 @@ use crate::console::render;
 use crate::error::{AppError, PageError};
 use crate::extract::{Path, Query};
 use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use zhifa_domain::ids::{AgencyId, CaseId};
@@ -171,23 +171,13 @@ pub async fn catalogue(
 /// `import` (multipart, with the workbook as `file`).
 pub async fn catalogue_post(
     State(s): State<AppState>,
-    ConsoleUser(user): ConsoleUser,
     Query(q): Query<AgencyQuery>,
-    mut multipart: Multipart,
+    upload: crate::auth::ConsoleUpload,
 ) -> PageResult {
-    let agency = agency_of(&user, &q);
-    let mut fields: Vec<(String, String)> = Vec::new();
-    let mut file = Vec::new();
-    while let Some(field) = multipart.next_field().await.map_err(|_| AppError::bad_request("表单无法读取"))? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            file = field.bytes().await.map_err(|_| AppError::bad_request("文件无法读取"))?.to_vec();
-        } else {
-            fields.push((name, field.text().await.map_err(|_| AppError::bad_request("表单无法读取"))?));
-        }
-    }
-    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    user.check_csrf(Some(&get("csrf_token")))?;
+    let user = &upload.user;
+    let agency = agency_of(user, &q);
+    let get = |k: &str| upload.get(k);
+    let file = &upload.file;
     let actor = user.actor();
     let version: i64 = get("version").parse().unwrap_or(0);
     let mut form = CatalogueEntryForm { category: "penalty".into(), ..Default::default() };
@@ -213,7 +203,7 @@ pub async fn catalogue_post(
         }
         "import" => s
             .service
-            .import_review_catalogue(&actor, agency, &file)
+            .import_review_catalogue(&actor, agency, file)
             .await
             .map(|r| Some(format!("已导入 {} 项，原有事项已被替换", r.created))),
         _ => Err(zhifa_service::ServiceError::NotFound),
@@ -221,13 +211,13 @@ pub async fn catalogue_post(
     match result {
         Ok(None) => Ok(Redirect::to(&format!("/console/review-catalogue?agency={}", agency.0)).into_response()),
         Ok(Some(notice)) => {
-            let mut page = catalogue_page(&s, &user, agency, None, CatalogueEntryForm::default()).await?;
+            let mut page = catalogue_page(&s, user, agency, None, CatalogueEntryForm::default()).await?;
             page.notice = Some(notice);
             Ok(render(&page))
         }
         Err(e) => {
             let e = PageError::or_mendable(e)?;
-            let page = catalogue_page(&s, &user, agency, Some(e.message), form).await?;
+            let page = catalogue_page(&s, user, agency, Some(e.message), form).await?;
             Ok((e.status, render(&page)).into_response())
         }
     }

@@ -16,6 +16,8 @@ use zhifa_web::{AppState, router};
 mod cases;
 #[path = "web/publicity.rs"]
 mod publicity;
+#[path = "web/registries.rs"]
+mod registries;
 #[path = "web/review.rs"]
 mod review;
 
@@ -67,6 +69,12 @@ impl App {
     /// The same, looking for the PDFs' fonts in `dirs` only.
     fn with_font_dirs(&self, dirs: Vec<std::path::PathBuf>) -> App {
         let service = self.service.clone().with_font_dirs(dirs);
+        App { router: router(AppState::new(service.clone(), false)), service }
+    }
+
+    /// The same, serving `registry` too.
+    fn with_registry(&self, registry: &'static zhifa_domain::registry::RegistryInfo) -> App {
+        let service = self.service.clone().with_registry(registry);
         App { router: router(AppState::new(service.clone(), false)), service }
     }
 
@@ -292,10 +300,25 @@ async fn forms_without_their_csrf_token_are_refused() {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "no token");
         let r = app.send(post(format!("csrf_token=wrong&{fields}"))).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "wrong token");
-        assert!(app.service.store().items(zhifa_domain::ids::AgencyId(w.a)).await.unwrap().is_empty());
+        assert!(
+            app.service
+                .store()
+                .entries::<zhifa_domain::registry::Items>(zhifa_domain::ids::AgencyId(w.a))
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let r = app.send(post(format!("csrf_token={csrf}&{fields}"))).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-        assert_eq!(app.service.store().items(zhifa_domain::ids::AgencyId(w.a)).await.unwrap().len(), 1);
+        assert_eq!(
+            app.service
+                .store()
+                .entries::<zhifa_domain::registry::Items>(zhifa_domain::ids::AgencyId(w.a))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
 
         // An API write with the session cookie needs the token as a header.
         let api = |csrf: Option<&str>| {
@@ -575,7 +598,10 @@ async fn excel_round_trip_of_the_demo_item_list() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.json()["message"].as_str().unwrap().contains("第 3 行"), "{}", r.text());
         assert_eq!(app.service.store().record_count().await.unwrap(), before);
-        assert_eq!(app.service.store().items(fresh).await.unwrap().len(), t1.rows.len());
+        assert_eq!(
+            app.service.store().entries::<zhifa_domain::registry::Items>(fresh).await.unwrap().len(),
+            t1.rows.len()
+        );
 
         // The personnel list round-trips too.
         let people = app.get(&format!("/api/v1/agencies/{}/personnel.xlsx", source.id), &token).await;
@@ -1302,9 +1328,21 @@ fn route_templates() -> Vec<(&'static str, String)> {
             .unwrap_or(after.len())];
         let prefix = prefix_at(at);
         let path = if path == "/" && !prefix.is_empty() { prefix.to_owned() } else { format!("{prefix}{path}") };
+        // A registry's route stands for each registry's (and its workbook's).
+        let paths: Vec<String> = if path.contains("{registry}") {
+            let slugs = zhifa_domain::registry::BUILT_IN.iter().map(|r| r.names.slug);
+            let workbooks = path.starts_with("/api/v1/agencies/").then(|| slugs.clone().map(|s| format!("{s}.xlsx")));
+            slugs
+                .map(str::to_owned)
+                .chain(workbooks.into_iter().flatten())
+                .map(|s| path.replace("{registry}", &s))
+                .collect()
+        } else {
+            vec![path]
+        };
         for method in ["get", "post", "put", "delete", "head", "patch", "options"] {
             if methods.contains(&format!("{method}(")) || methods.contains(&format!(".{method}(")) {
-                routes.push((method, path.clone()));
+                routes.extend(paths.iter().map(|p| (method, p.clone())));
             }
         }
     }
@@ -1389,20 +1427,29 @@ async fn every_console_post_without_its_token_is_refused() {
         assert!(posts.len() >= 12, "{posts:?}");
         for path in &posts {
             for (body, header_token) in [("name=x&version=1", None), ("csrf_token=wrong&name=x", Some("wrong"))] {
-                let mut req = Request::post(path.as_str())
-                    .header(header::COOKIE, &session)
-                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                let mut req = Request::post(path.as_str()).header(header::COOKIE, &session);
                 if let Some(t) = header_token {
                     req = req.header("x-csrf-token", t);
                 }
-                let r = app.send(req.body(Body::from(body)).unwrap()).await;
-                if path == "/console/review-catalogue" {
-                    // Multipart: refused as unreadable before its token is looked for.
-                    assert!(r.status.is_client_error(), "{path}: {}", r.status);
+                // The forms with a file are multipart, the token among their fields.
+                let multipart = path.ends_with("/import") || path.starts_with("/console/review-catalogue");
+                let body = if multipart {
+                    const BOUNDARY: &str = "zhifa-boundary";
+                    req = req.header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"));
+                    let part = |k: &str, v: &str| {
+                        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                    };
+                    let fields: Vec<(&str, &str)> = serde_urlencoded::from_str(body).unwrap();
+                    let mut text: String = fields.iter().map(|(k, v)| part(k, v)).collect();
+                    text.push_str(&part("op", "import"));
+                    text + &format!("--{BOUNDARY}--\r\n")
                 } else {
-                    assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.text());
-                    assert!(r.text().contains("表单已失效"), "{path}: {}", r.text());
-                }
+                    req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                    body.to_owned()
+                };
+                let r = app.send(req.body(Body::from(body)).unwrap()).await;
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.text());
+                assert!(r.text().contains("表单已失效"), "{path}: {}", r.text());
             }
         }
         assert_eq!(app.service.store().record_count().await.unwrap(), records, "nothing was written");

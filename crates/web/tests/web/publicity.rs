@@ -163,13 +163,14 @@ async fn pub_5_every_demo_decision_published_and_no_personal_data_on_the_portal(
         let certificates = app.service.store().certificates(demo.id).await.unwrap();
         assert!(page.contains(&certificates[0].cert.data.number), "{page}");
         assert!(page.contains("最近更新："));
-        let item = &app.service.store().items(demo.id).await.unwrap()[0];
+        let item = &app.service.store().entries::<zhifa_domain::registry::Items>(demo.id).await.unwrap()[0];
         assert!(page.contains(&item.data.name));
         let history = get_public(&app, &format!("/agencies/{}/history/item/{}", demo.id, item.id)).await;
         assert_eq!(history.status, StatusCode::OK);
         assert!(history.text().contains(&item.data.basis_law), "{}", history.text());
         // The discretion benchmarks, each degree with its range and history.
-        let benchmarks = app.service.store().discretion_benchmarks(demo.id).await.unwrap();
+        let benchmarks =
+            app.service.store().entries::<zhifa_domain::registry::DiscretionBenchmarks>(demo.id).await.unwrap();
         assert_eq!(benchmarks.len(), 3, "the demo's three degrees");
         for b in &benchmarks {
             assert!(page.contains(&b.data.range) && page.contains(&b.data.criteria), "{page}");
@@ -178,7 +179,10 @@ async fn pub_5_every_demo_decision_published_and_no_personal_data_on_the_portal(
         let b = &benchmarks[1];
         let mut form = b.data.clone();
         form.range = "在法定罚款幅度的中间值以下处以罚款（修订）".into();
-        app.service.update_discretion_benchmark(&sys, b.id, b.version, &form).await.unwrap();
+        app.service
+            .update_entry::<zhifa_domain::registry::DiscretionBenchmarks>(&sys, b.id, b.version, &form)
+            .await
+            .unwrap();
         let history = get_public(&app, &format!("/agencies/{}/history/discretion_benchmark/{}", demo.id, b.id)).await;
         assert_eq!(history.status, StatusCode::OK);
         let text = history.text();
@@ -500,7 +504,8 @@ async fn pub_7_the_public_lists_are_searchable_and_follow_every_change() {
         app.service.create_demo().await.unwrap();
         let sys = Actor::System("test");
         let demo = app.service.store().agency_by_code("hzxh-scjg").await.unwrap().unwrap();
-        let guide = app.service.service_guides(&sys, demo.id).await.unwrap().remove(0);
+        let guide =
+            app.service.entries::<zhifa_domain::registry::ServiceGuides>(&sys, demo.id).await.unwrap().remove(0);
 
         // A demo service guide by the words of its name: kind, agency and
         // where it is shown, which the agency page has.
@@ -552,7 +557,10 @@ async fn pub_7_the_public_lists_are_searchable_and_follow_every_change() {
         // A change is found at once; what it replaced is not.
         let mut form = zhifa_domain::registry::ServiceGuideData::from(&guide.data);
         form.item = "冷链食品贮存备案".into();
-        app.service.update_service_guide(&sys, guide.id, guide.version, &form).await.unwrap();
+        app.service
+            .update_entry::<zhifa_domain::registry::ServiceGuides>(&sys, guide.id, guide.version, &form)
+            .await
+            .unwrap();
         let renamed = found_kinds(&app, "/api/v1/public/lists?q=冷链&kind=service_guide").await;
         assert_eq!(renamed, vec![("service_guide".to_owned(), guide.id.0)]);
         let old = found_kinds(&app, &format!("{path}&kind=service_guide")).await;

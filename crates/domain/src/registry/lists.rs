@@ -1,6 +1,6 @@
 //! The lists of PUB-1 that each agency keeps: enforcement items, random-inspection
-//! items and service guides. Forms are all strings (as typed or imported); each
-//! validates into its data.
+//! items, service guides and discretion benchmarks. Forms are all strings (as
+//! typed or imported); each validates into its data.
 
 use crate::agency::AgencyForm;
 use crate::error::{optional_text, required_text};
@@ -9,53 +9,7 @@ use crate::region::RegionLevel;
 use crate::{Invalid, coded_enum};
 use serde::{Deserialize, Serialize};
 
-/// How a field is entered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
-    Text,
-    /// Several lines of text.
-    Long,
-    /// One of `(code, label)`.
-    Choice(&'static [(&'static str, &'static str)]),
-    /// Yes or no.
-    Flag,
-    Date,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Field {
-    pub name: &'static str,
-    /// The Chinese label: on forms and as the Excel column heading.
-    pub label: &'static str,
-    pub kind: FieldKind,
-    pub required: bool,
-}
-
-/// A form of string fields that a generic page, API or spreadsheet can fill.
-pub trait Form: Default {
-    const FIELDS: &'static [Field];
-    fn get(&self, name: &str) -> &str;
-    fn set(&mut self, name: &str, value: String);
-}
-
-macro_rules! form_fields {
-    ($form:ty { $($name:ident : $label:literal, $kind:expr, $req:literal;)* }) => {
-        impl $crate::registry::Form for $form {
-            const FIELDS: &'static [$crate::registry::Field] = &[
-                $($crate::registry::Field { name: stringify!($name), label: $label, kind: $kind, required: $req },)*
-            ];
-            fn get(&self, name: &str) -> &str {
-                match name { $(stringify!($name) => &self.$name,)* _ => "" }
-            }
-            fn set(&mut self, name: &str, value: String) {
-                match name { $(stringify!($name) => self.$name = value,)* _ => {} }
-            }
-        }
-    };
-}
-
-pub(crate) use form_fields;
-
+use super::{Editors, FieldKind, Names, Registry, RegistryInfo, form_fields};
 use FieldKind::{Choice, Date, Flag, Long, Text};
 
 form_fields!(AgencyForm {
@@ -258,9 +212,70 @@ text_entry!(
     }
 );
 
+/// Implements [`Registry`] for a list of the agency's list editors whose form
+/// validates itself; its record kinds are `{entity}.create` and `{entity}.update`.
+macro_rules! list_registry {
+    ($(#[$m:meta])* $name:ident: $Id:ty, $Data:ty, $Form:ty, name = $field:ident,
+     $entity:literal, $table:literal, $slug:literal, $noun:literal, $title:literal) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
+
+        impl Registry for $name {
+            type Id = $Id;
+            type Data = $Data;
+            type Form = $Form;
+            const INFO: RegistryInfo = RegistryInfo::of::<Self>(Names {
+                entity: $entity,
+                create_kind: concat!($entity, ".create"),
+                update_kind: concat!($entity, ".update"),
+                table: $table,
+                slug: $slug,
+                noun: $noun,
+                title: $title,
+                editors: Editors::Lists,
+            });
+
+            fn validate(form: &$Form) -> Result<$Data, Invalid> {
+                form.validate()
+            }
+
+            fn name(data: &$Data) -> &str {
+                &data.$field
+            }
+        }
+    };
+}
+
+list_registry!(
+    /// 执法事项清单.
+    Items: crate::ids::ItemId, ItemData, ItemForm, name = name,
+    "item", "items", "items", "执法事项", "执法事项清单"
+);
+
+list_registry!(
+    /// 随机抽查事项清单.
+    InspectionItems: crate::ids::InspectionItemId, InspectionItemData, InspectionItemData, name = name,
+    "inspection_item", "inspection_items", "inspection-items", "随机抽查事项", "随机抽查事项清单"
+);
+
+list_registry!(
+    /// 服务指南.
+    ServiceGuides: crate::ids::ServiceGuideId, ServiceGuideData, ServiceGuideData, name = item,
+    "service_guide", "service_guides", "service-guides", "服务指南", "服务指南"
+);
+
+list_registry!(
+    /// 自由裁量基准.
+    DiscretionBenchmarks: crate::ids::DiscretionBenchmarkId, DiscretionBenchmarkData, DiscretionBenchmarkData,
+    name = violation, "discretion_benchmark", "discretion_benchmarks", "discretion-benchmarks", "自由裁量基准",
+    "自由裁量基准"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::Form;
 
     #[test]
     fn item_form_round_trips_through_data() {
