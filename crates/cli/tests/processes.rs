@@ -702,6 +702,38 @@ async fn the_portal_in_a_real_browser_with_screenshots() {
     db.remove().await;
 }
 
+/// The console's lists in Chromium: every list of an agency opens from its
+/// page; one exported with the page's link and imported with its form comes
+/// back doubled; screenshots at 1280 and 390 px.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_lists_in_a_real_browser_export_and_import() {
+    let Some(node_path) = browser() else { return };
+    let db = TestDb::new(Backend::Sqlite).await;
+    let (_, _) = demo(&db);
+    let server = Server::start(&db);
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-lists");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/console-lists.cjs"))
+        .args([format!("http://{}", server.addr), "hzxh-scjg-fzr".into(), "zhifa-demo-2026".into()])
+        .arg("discretion-benchmarks")
+        .arg(&shots)
+        .env("NODE_PATH", &node_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let notice = String::from_utf8(out.stdout).unwrap();
+    assert!(notice.starts_with("已导入 "), "{notice}");
+    for name in ["discretion-benchmarks", "discretion-benchmarks-phone"] {
+        let bytes = std::fs::read(shots.join(format!("{name}.png"))).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{name}: {} bytes", bytes.len());
+    }
+    eprintln!("screenshots in {}", shots.display());
+    drop(server);
+    db.remove().await;
+}
+
 /// An .xlsx of the minimal parts whose first sheet's `<sheetData>` is the
 /// header row, then `body` written `times` times (deflated as it streams).
 fn workbook_bomb(body: &[u8], times: usize) -> Vec<u8> {
