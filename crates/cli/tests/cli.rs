@@ -230,3 +230,114 @@ fn a_data_directory_of_2026_12_04_opens_and_verifies() {
     assert_eq!(kinds, FIXTURE_KINDS);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The modules of each crate, read as a newcomer would: no two modules of a
+/// crate use each other, directly or around a circle, so each crate reads
+/// top to bottom. A module's use of its own ancestors (`super::`, the types
+/// of `case` in `case::engine`) does not count; comments and tests do not.
+#[test]
+fn no_import_circle_inside_a_crate() {
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut circles = Vec::new();
+    for entry in std::fs::read_dir(&crates).unwrap() {
+        let src = entry.unwrap().path().join("src");
+        if !src.is_dir() {
+            continue;
+        }
+        let modules = crate_modules(&src, &src);
+        let edges: Vec<(String, Vec<String>)> =
+            modules.iter().map(|(name, text)| (name.clone(), module_uses(name, text, &modules))).collect();
+        circles.extend(circle(&edges).map(|c| format!("{}: {}", src.display(), c.join(" → "))));
+    }
+    assert!(circles.is_empty(), "modules that use each other: {circles:#?}");
+}
+
+/// `(module path, source without comments and tests)` of every file under `dir`.
+fn crate_modules(root: &std::path::Path, dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(crate_modules(root, &path));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let rel = path.strip_prefix(root).unwrap().with_extension("");
+        let mut parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+            parts.pop();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+        let code: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
+        out.push((parts.join("::"), code.join("\n")));
+    }
+    out
+}
+
+/// The modules `name` refers to by `crate::…` or `super::…`, each as the
+/// longest module path the reference starts with; its ancestors left out.
+fn module_uses(name: &str, text: &str, modules: &[(String, String)]) -> Vec<String> {
+    let parent = name.rsplit_once("::").map_or("", |(p, _)| p);
+    let is_module = |m: &str| modules.iter().any(|(n, _)| n == m);
+    let mut uses = Vec::new();
+    for (prefix, base) in [("crate::", String::new()), ("super::", parent.to_owned())] {
+        for (at, _) in text.match_indices(prefix) {
+            if text[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':') {
+                continue;
+            }
+            let rest = &text[at + prefix.len()..];
+            let path: Vec<&str> = rest
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                .next()
+                .unwrap_or("")
+                .split("::")
+                .take_while(|p| p.starts_with(|c: char| c.is_ascii_lowercase()))
+                .collect();
+            let target = (1..=path.len()).rev().map(|k| {
+                let tail = path[..k].join("::");
+                if base.is_empty() { tail } else { format!("{base}::{tail}") }
+            });
+            if let Some(t) = target.into_iter().find(|t| is_module(t))
+                && t != name
+                && !name.starts_with(&format!("{t}::"))
+                && !uses.contains(&t)
+            {
+                uses.push(t);
+            }
+        }
+    }
+    uses
+}
+
+/// A circle of `edges` (module → modules it uses), if there is one.
+fn circle(edges: &[(String, Vec<String>)]) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        edges: &[(String, Vec<String>)],
+        path: &mut Vec<String>,
+        done: &mut std::collections::HashSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == node) {
+            let mut c = path[at..].to_vec();
+            c.push(node.to_owned());
+            return Some(c);
+        }
+        if !done.insert(node.to_owned()) {
+            return None;
+        }
+        path.push(node.to_owned());
+        let next = edges.iter().find(|(n, _)| n == node).map(|(_, e)| e.as_slice()).unwrap_or(&[]);
+        for n in next {
+            if let Some(c) = visit(n, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = std::collections::HashSet::new();
+    edges.iter().find_map(|(n, _)| visit(n, edges, &mut Vec::new(), &mut done))
+}

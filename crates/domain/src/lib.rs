@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod idcard;
 pub mod ids;
 pub mod money;
+pub mod penalty;
 pub mod people;
 pub mod publication;
 pub mod records;

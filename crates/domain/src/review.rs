@@ -5,10 +5,10 @@
 //! Pure: the engine applies these to a case; the service brings the data.
 
 use crate::agency::Domain;
-use crate::case::{CaseData, Handler, Penalty, PenaltyKind};
 use crate::error::{optional_text, required_text};
 use crate::ids::UserId;
 use crate::money::Money;
+use crate::penalty::{Handler, Penalty, PenaltyKind};
 use crate::people::{Category, parse_flag};
 use crate::registry::{FieldKind, Level};
 use crate::{Invalid, coded_enum};
@@ -655,33 +655,6 @@ impl DeliberationForm {
     }
 }
 
-/// The draft at hand: the last round's penalty, else the one proposed in the
-/// notice; with the case's basis and facts as they are now.
-pub fn draft_at_hand(case: &CaseData) -> Option<Draft> {
-    let penalty = case.review.current().map(|r| r.draft.penalty.clone()).or_else(|| case.proposed.clone())?;
-    Some(Draft { penalty, legal_basis: case.legal_basis.clone(), facts: case.facts.clone() })
-}
-
-/// Art. 58 ¶2 counts a person's earlier penalty reviews: the rounds of
-/// `case` that `user` answered (approved or found problems; a return for
-/// incomplete material is not a review).
-pub fn penalty_reviews_answered(case: &CaseData, user: UserId) -> u32 {
-    if case.category != Category::Penalty {
-        return 0;
-    }
-    let answered = case.review.rounds.iter().filter_map(|r| r.outcome.as_ref());
-    let n = answered.filter(|o| o.reviewed_by == user && o.result != RoundResult::Incomplete).count();
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// The draft a decision may be issued on: the last round's if approved, or
-/// the one a collective deliberation decided after a disagreement.
-pub fn cleared_draft(case: &CaseData) -> Option<&Draft> {
-    let approved = case.review.approved_draft();
-    let deliberated = case.deliberations.last().filter(|d| d.after_disagreement).and_then(|d| d.decided.as_ref());
-    approved.or(deliberated)
-}
-
 /// Art. 58: a decision that needs review is issued only on the draft a
 /// review passed (or a collective deliberation settled); a draft changed
 /// since is no longer approved.
@@ -712,22 +685,6 @@ pub struct ReviewContext {
     pub level: Option<Level>,
     /// The 事项编码 of the case's enforcement item.
     pub item_code: Option<String>,
-}
-
-impl ReviewContext {
-    /// Why `penalty` as the decision of `case` needs review.
-    pub fn triggers(&self, case: &CaseData, penalty: Option<&Penalty>) -> Vec<ReviewTrigger> {
-        let subject = ReviewSubject {
-            category: case.category,
-            domain: self.domain,
-            level: self.level,
-            item_code: self.item_code.as_deref(),
-            penalty,
-            hearing_held: case.hearing_held_on.is_some(),
-            flags: case.flags,
-        };
-        art_58_review_required(&self.catalogue, &subject)
-    }
 }
 
 /// The person who would review: the one assigned, or a reviewer taking it up.
@@ -771,104 +728,6 @@ pub fn art_58_first_time_reviewer_qualified(r: &ReviewerInfo, category: Category
 /// enforcement staff. `true` if the agency is below that.
 pub fn guideline_reviewers_below_five_percent(reviewers: u32, certified_officers: u32) -> bool {
     certified_officers > 0 && u64::from(reviewers) * 100 < u64::from(certified_officers) * 5
-}
-
-/// A person's part in a decision (REV-5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Involvement {
-    pub name: String,
-    /// Absent for deliberation participants named as text.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
-    pub user: Option<UserId>,
-    /// 承办人, 法制审核人员, 审批人（机关负责人）, 集体讨论参加人, …
-    pub role: String,
-    pub what: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub on: Date,
-}
-
-/// Everyone who handled, reviewed, deliberated on or approved the case, in
-/// order of time. `role_of(step)` names the part the step's taker played;
-/// `name_of(action)` what the step was.
-pub fn responsibility(
-    case: &CaseData,
-    role_of: impl Fn(&crate::case::Step) -> String,
-    name_of: impl Fn(&str) -> String,
-) -> Vec<Involvement> {
-    let mut out = Vec::new();
-    let started = case.filed_on.unwrap_or(case.opened_on);
-    for h in &case.handlers {
-        out.push(Involvement {
-            name: h.name.clone(),
-            user: Some(h.user),
-            role: "承办人".into(),
-            what: format!("承办本案（执法证 {}）", h.certificate),
-            on: started,
-        });
-    }
-    for s in &case.steps {
-        let what = if s.action == "open" { "立案登记".to_owned() } else { name_of(&s.action) };
-        out.push(Involvement { name: s.by_name.clone(), user: Some(s.by), role: role_of(s), what, on: s.on });
-    }
-    if let Some(a) = &case.review.reviewer {
-        out.push(Involvement {
-            name: a.by_name.clone(),
-            user: Some(a.by),
-            role: "指派人".into(),
-            what: format!("指派{}审核", a.name),
-            on: a.on,
-        });
-    }
-    for r in &case.review.rounds {
-        out.push(Involvement {
-            name: r.submitted_by_name.clone(),
-            user: Some(r.submitted_by),
-            role: "送审人".into(),
-            what: format!("第 {} 轮送审：{}", r.number, r.draft.summary()),
-            on: r.submitted_on,
-        });
-        if let Some(o) = &r.outcome {
-            out.push(Involvement {
-                name: o.reviewer_name.clone(),
-                user: Some(o.reviewed_by),
-                role: "法制审核人员".into(),
-                what: format!("第 {} 轮审核：{}", r.number, o.result.label()),
-                on: o.on,
-            });
-        }
-    }
-    for c in &case.review.coordinations {
-        if let Some(on) = c.on {
-            for p in &c.participants {
-                out.push(Involvement {
-                    name: p.clone(),
-                    user: None,
-                    role: "协调参加人".into(),
-                    what: format!("协调审核意见分歧：{}", c.outcome),
-                    on,
-                });
-            }
-        }
-    }
-    for d in &case.deliberations {
-        for p in &d.participants {
-            let view = d.views.iter().find(|v| p.starts_with(v.person.as_str())).map_or("", |v| v.view.as_str());
-            out.push(Involvement {
-                name: p.clone(),
-                user: None,
-                role: "集体讨论参加人".into(),
-                what: if view.is_empty() {
-                    "参加集体讨论".into()
-                } else {
-                    format!("集体讨论意见：{view}")
-                },
-                on: d.on,
-            });
-        }
-    }
-    out.sort_by_key(|i| i.on);
-    out
 }
 
 #[cfg(test)]

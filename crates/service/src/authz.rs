@@ -118,7 +118,12 @@ pub fn can_record_evidence(actor: &Actor) -> bool {
 /// Opening cases and taking their steps (of the actor's own agency; which
 /// role may take which step is the procedure's business).
 pub fn can_handle_cases(actor: &Actor) -> bool {
-    role(actor).is_some_and(crate::cases::handles_cases)
+    role(actor).is_some_and(handles_cases)
+}
+
+/// Roles that handle cases.
+pub(crate) fn handles_cases(role: Role) -> bool {
+    matches!(role, Role::Officer | Role::Head | Role::Reviewer)
 }
 
 #[cfg(test)]

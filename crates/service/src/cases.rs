@@ -295,8 +295,8 @@ impl Service {
         let deadlines = engine::deadlines(&procedure, &case.data, &self.calendar, &self.legal_periods(), self.today());
         let timeline = self.store.records_of("case", id.0).await?;
         let review_due = case.data.review.current().map(|r| self.round_due(r, review.catalogue.time_limit_days));
-        let review_required = match zhifa_domain::review::draft_at_hand(&case.data) {
-            Some(draft) => review.triggers(&case.data, Some(&draft.penalty)),
+        let review_required = match zhifa_domain::case::reviewed::draft_at_hand(&case.data) {
+            Some(draft) => zhifa_domain::case::reviewed::review_triggers(&review, &case.data, Some(&draft.penalty)),
             None => Vec::new(),
         };
         Ok(CaseView {
@@ -463,11 +463,6 @@ fn last_day(case: &CaseData) -> Date {
 
 pub(crate) fn recording_refs(recordings: &[UploadRow]) -> Vec<RecordingRef> {
     recordings.iter().map(|u| RecordingRef { step: u.meta.step.clone() }).collect()
-}
-
-/// Roles that handle cases.
-pub(crate) fn handles_cases(role: Role) -> bool {
-    matches!(role, Role::Officer | Role::Head | Role::Reviewer)
 }
 
 /// What is kept of a recording in an archive package.

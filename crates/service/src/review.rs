@@ -17,8 +17,8 @@ use zhifa_domain::people::Role;
 use zhifa_domain::registry::Items;
 use zhifa_domain::registry::Level;
 use zhifa_domain::review::{
-    CatalogueEntry, CatalogueEntryForm, CatalogueSettingsForm, Involvement, ReviewCatalogue, ReviewContext,
-    ReviewRound, ReviewTrigger, ReviewerInfo, guideline_reviewers_below_five_percent,
+    CatalogueEntry, CatalogueEntryForm, CatalogueSettingsForm, ReviewCatalogue, ReviewContext, ReviewRound,
+    ReviewTrigger, ReviewerInfo, guideline_reviewers_below_five_percent,
 };
 use zhifa_store::CaseRow;
 
@@ -222,7 +222,7 @@ impl Service {
                 .cases_reviewed_by(agency, user)
                 .await?
                 .iter()
-                .map(|c| zhifa_domain::review::penalty_reviews_answered(c, user))
+                .map(|c| zhifa_domain::case::reviewed::penalty_reviews_answered(c, user))
                 .sum(),
         })
     }
@@ -276,7 +276,11 @@ impl Service {
 
     /// REV-5: the case's number and everyone who handled, reviewed,
     /// deliberated on or approved it.
-    pub async fn responsibility(&self, actor: &Actor, id: CaseId) -> Result<(String, Vec<Involvement>)> {
+    pub async fn responsibility(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+    ) -> Result<(String, Vec<zhifa_domain::case::reviewed::Involvement>)> {
         let case = self.case(actor, id).await?;
         let procedure = self.procedure(&case.data.procedure)?.clone();
         let users = self.store.users(case.agency_id).await?;
@@ -292,7 +296,7 @@ impl Service {
             .to_owned()
         };
         let name_of = |action: &str| procedure.transition(action).map_or_else(|| action.to_owned(), |t| t.name.clone());
-        Ok((case.number.clone(), zhifa_domain::review::responsibility(&case.data, role_of, name_of)))
+        Ok((case.number.clone(), zhifa_domain::case::reviewed::responsibility(&case.data, role_of, name_of)))
     }
 
     /// REV-6: each agency the actor may read, with its reviewers' share of

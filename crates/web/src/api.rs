@@ -1,9 +1,11 @@
-//! The JSON API under `/api/v1`. Handlers are small: extract, call the
-//! service, shape the answer. The OpenAPI document is built from the
-//! `#[utoipa::path]` attributes here.
+//! The JSON API under `/api/v1`: agencies, people, tokens, history, the
+//! calendar, evidence and the ledger. Handlers are small: extract, call the
+//! service, shape the answer; their `#[utoipa::path]` attributes make the
+//! OpenAPI document (`openapi.rs`).
 
 use crate::AppState;
 use crate::auth::ApiUser;
+use crate::bodies::{Created, ImportOut, RetrievalRequest, created};
 use crate::error::{AppError, ErrorBody};
 use crate::extract::Path;
 use axum::Json;
@@ -12,7 +14,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 use zhifa_domain::agency::AgencyForm;
 use zhifa_domain::ids::{AgencyId, CertificateId, TokenId, UserId};
 use zhifa_domain::people::{CertificateForm, UserForm};
@@ -63,11 +65,6 @@ out_type!(UserOut, UserForm, UserUpdate);
 out_type!(CertificateOut, CertificateForm, CertificateUpdate);
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Created {
-    pub id: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
     pub user_id: i64,
     pub username: String,
@@ -114,21 +111,6 @@ pub struct TokenOut {
     pub name: String,
     pub created_at: String,
     pub revoked_at: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImportOut {
-    pub created: usize,
-}
-
-impl From<AgencyId> for Created {
-    fn from(id: AgencyId) -> Self {
-        Created { id: id.0 }
-    }
-}
-
-pub(crate) fn created(id: i64) -> (StatusCode, Json<Created>) {
-    (StatusCode::CREATED, Json(Created { id }))
 }
 
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
@@ -333,55 +315,6 @@ pub async fn create_token(
 pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<StatusCode> {
     s.service.revoke_token(&user.actor(), TokenId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Zhifa 行政执法平台 API", version = "1"),
-    paths(
-        me, list_agencies, create_agency, get_agency, update_agency,
-        list_users, create_user, get_user, update_user,
-        list_certificates, create_certificate, get_certificate, update_certificate,
-        history, export_personnel, import_personnel,
-        list_tokens, create_token, revoke_token,
-        calendar_days, calendar_deadline, calendar_periods, calendar_years,
-        get_evidence, get_evidence_file, retrieve_evidence,
-        crate::case_api::procedures, crate::case_api::flowchart, crate::case_api::list_cases,
-        crate::case_api::open_case, crate::case_api::get_case, crate::case_api::retrieve_case, crate::case_api::take_step,
-        crate::case_api::document, crate::case_api::archive, crate::case_api::party_cases,
-        crate::review_api::get_catalogue, crate::review_api::put_catalogue, crate::review_api::export_catalogue,
-        crate::review_api::import_catalogue, crate::review_api::queue, crate::review_api::responsibility,
-        crate::review_api::staffing,
-        crate::portal::api_decisions, crate::portal::api_lists, crate::portal::api_decision, crate::portal::api_verification,
-        ledger_checkpoint, ledger_public_key, ledger_leaves, ledger_inclusion, ledger_consistency,
-        crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::delete,
-        crate::tus::options_upload,
-    ),
-    modifiers(&BearerAuth),
-)]
-pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-        openapi.security =
-            Some(vec![utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new())]);
-    }
-}
-
-/// The document: the annotated handlers' paths and every registry's.
-pub async fn openapi_json(State(s): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
-    let mut doc = serde_json::to_value(ApiDoc::openapi())
-        .map_err(|e| AppError::from(zhifa_service::ServiceError::Internal(e.to_string())))?;
-    crate::registry_api::openapi_paths(&mut doc, s.service.registries());
-    Ok(Json(doc))
 }
 
 // ---- calendar (public) -------------------------------------------------------
@@ -698,13 +631,6 @@ pub struct EvidenceOut {
     pub late: bool,
     pub created_at: String,
     pub completed_at: Option<String>,
-}
-
-/// Why another agency's case or evidence is read (调阅): recorded with the
-/// reader in the ledger; opens it to them for [`zhifa_service::RETRIEVAL_HOURS`] hours.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct RetrievalRequest {
-    pub reason: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/evidence/{id}/retrieval", params(("id" = i64, Path)), request_body = RetrievalRequest, responses((status = 204, description = "recorded; the evidence record and file are open to the caller for 4 hours"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]

@@ -1,8 +1,8 @@
 //! The JSON API of cases and procedures (routes in `lib.rs`).
 
 use crate::AppState;
-use crate::api::RetrievalRequest;
 use crate::auth::ApiUser;
+use crate::bodies::RetrievalRequest;
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{Path, Query};
 use axum::Json;

@@ -5,9 +5,9 @@
 
 use crate::AppState;
 use crate::auth::{ConsoleForm, ConsoleUser, CurrentUser};
-use crate::console::render;
 use crate::error::{AppError, PageError, RefusalOut};
 use crate::extract::{Path, Query};
+use crate::page::render;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;

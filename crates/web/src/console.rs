@@ -5,40 +5,18 @@ use crate::AppState;
 use crate::auth::{self, ConsoleForm, ConsoleUser, CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::{AppError, PageError};
 use crate::extract::{Path, Query};
+use crate::page::render;
 use askama::Template;
 use axum::Form as PostForm;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use zhifa_domain::ids::AgencyId;
 use zhifa_domain::people::categories_label;
 use zhifa_domain::registry::{Field, FieldKind, RegistryInfo, Values};
 use zhifa_service::{Agency, Principal};
 
 type PageResult = Result<Response, PageError>;
-
-/// What most pages take, at most (a page of 20 results: about 9 KB).
-const PAGE_BYTES: usize = 16 * 1024;
-
-pub fn render<T: Template>(page: &T) -> Response {
-    // Room for a page of results at once: grown by doubling from askama's
-    // estimate, a page was copied three or four times while written.
-    let mut html = String::with_capacity(T::SIZE_HINT.max(PAGE_BYTES));
-    match page.render_into(&mut html) {
-        Ok(()) => Html(html).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template");
-            (StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败").into_response()
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub status: u16,
-    pub message: String,
-}
 
 #[derive(Template)]
 #[template(path = "login.html")]

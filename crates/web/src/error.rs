@@ -178,8 +178,8 @@ impl IntoResponse for PageError {
         if status == StatusCode::UNAUTHORIZED {
             return axum::response::Redirect::to("/console/login").into_response();
         }
-        let page = crate::console::ErrorPage { status: status.as_u16(), message };
-        (status, crate::console::render(&page)).into_response()
+        let page = crate::page::ErrorPage { status: status.as_u16(), message };
+        (status, crate::page::render(&page)).into_response()
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod bodies;
 pub mod case_api;
 pub mod case_console;
 pub mod console;
@@ -12,6 +13,8 @@ pub mod error;
 pub mod evidence_file;
 pub mod extract;
 pub mod headers;
+pub mod openapi;
+pub mod page;
 pub mod portal;
 pub mod publicity_console;
 pub mod registry_api;
@@ -115,7 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/public/lists", get(portal::api_lists))
         .route("/public/decisions/{id}", get(portal::api_decision))
         .route("/public/decisions/{id}/verification", get(portal::api_verification))
-        .route("/openapi.json", get(api::openapi_json))
+        .route("/openapi.json", get(openapi::openapi_json))
         .fallback(|| async { error::AppError::not_found() });
 
     let uploads = Router::new()

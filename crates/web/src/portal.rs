@@ -4,9 +4,9 @@
 //! ever rendered: redacted, current versions, withdrawn ones as a notice.
 
 use crate::AppState;
-use crate::console::render;
 use crate::error::{AppError, PageError};
 use crate::extract::{Path, Query};
+use crate::page::render;
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
@@ -1013,7 +1013,8 @@ pub async fn report_pdf(
     let (name, total, agencies) = region_figures(&s, year, &q).await?;
     let title = format!("{name} {year} 年度行政执法统计年报");
     let bytes = s.service.report_pdf(&title, &total, &agencies).await?;
-    Ok(crate::api::download(bytes, crate::api::PDF, &format!("{name}{year}年度行政执法统计年报.pdf")).into_response())
+    Ok(crate::download::download(bytes, crate::download::PDF, &format!("{name}{year}年度行政执法统计年报.pdf"))
+        .into_response())
 }
 
 pub async fn agency_report_pdf(
@@ -1024,8 +1025,12 @@ pub async fn agency_report_pdf(
     let r = s.service.published_annual_report(agency.id, year).await?;
     let title = format!("{} {year} 年度行政执法统计年报", agency.data.name);
     let bytes = s.service.report_pdf(&title, &r.data, &[]).await?;
-    Ok(crate::api::download(bytes, crate::api::PDF, &format!("{}{year}年度行政执法统计年报.pdf", agency.data.name))
-        .into_response())
+    Ok(crate::download::download(
+        bytes,
+        crate::download::PDF,
+        &format!("{}{year}年度行政执法统计年报.pdf", agency.data.name),
+    )
+    .into_response())
 }
 
 pub async fn report_xlsx(
@@ -1035,7 +1040,7 @@ pub async fn report_xlsx(
 ) -> Result<Response, AppError> {
     let (name, total, agencies) = region_figures(&s, year, &q).await?;
     let bytes = zhifa_service::report::workbook(&total, &agencies)?;
-    Ok(crate::api::xlsx_download(bytes, &format!("{name}{year}年度行政执法统计年报.xlsx")).into_response())
+    Ok(crate::download::xlsx_download(bytes, &format!("{name}{year}年度行政执法统计年报.xlsx")).into_response())
 }
 
 pub async fn agency_report_xlsx(
@@ -1045,6 +1050,6 @@ pub async fn agency_report_xlsx(
     let agency = s.service.public_agency(AgencyId(id)).await?.agency;
     let r = s.service.published_annual_report(agency.id, year).await?;
     let bytes = zhifa_service::report::workbook(&r.data, &[])?;
-    Ok(crate::api::xlsx_download(bytes, &format!("{}{year}年度行政执法统计年报.xlsx", agency.data.name))
+    Ok(crate::download::xlsx_download(bytes, &format!("{}{year}年度行政执法统计年报.xlsx", agency.data.name))
         .into_response())
 }

@@ -3,9 +3,9 @@
 
 use crate::AppState;
 use crate::auth::{ConsoleForm, ConsoleUser, CurrentUser};
-use crate::console::render;
 use crate::error::{AppError, PageError};
 use crate::extract::{Path, Query};
+use crate::page::render;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -4,8 +4,8 @@
 //! and schemas are made from each registry's fields ([`openapi_paths`]).
 
 use crate::AppState;
-use crate::api::{ImportOut, created};
 use crate::auth::ApiUser;
+use crate::bodies::{ImportOut, created};
 use crate::download::xlsx_download;
 use crate::error::AppError;
 use crate::extract::Path;

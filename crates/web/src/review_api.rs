@@ -2,8 +2,9 @@
 //! responsibility for a decision and staffing (routes in `lib.rs`).
 
 use crate::AppState;
-use crate::api::{ImportOut, xlsx_download};
 use crate::auth::ApiUser;
+use crate::bodies::ImportOut;
+use crate::download::xlsx_download;
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{Path, Query};
 use axum::Json;
@@ -13,8 +14,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use zhifa_domain::case::reviewed::Involvement;
 use zhifa_domain::ids::{AgencyId, CaseId};
-use zhifa_domain::review::{CatalogueEntryForm, CatalogueSettingsForm, Involvement};
+use zhifa_domain::review::{CatalogueEntryForm, CatalogueSettingsForm};
 use zhifa_service::review::StaffingLine;
 
 type ApiResult<T> = Result<T, AppError>;

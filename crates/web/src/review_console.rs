@@ -4,15 +4,16 @@
 
 use crate::AppState;
 use crate::auth::{ConsoleUser, CurrentUser};
-use crate::console::render;
 use crate::error::{AppError, PageError};
 use crate::extract::{Path, Query};
+use crate::page::render;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use zhifa_domain::case::reviewed::Involvement;
 use zhifa_domain::ids::{AgencyId, CaseId};
-use zhifa_domain::review::{CatalogueEntryForm, CatalogueSettingsForm, Involvement, Trigger};
+use zhifa_domain::review::{CatalogueEntryForm, CatalogueSettingsForm, Trigger};
 use zhifa_service::Principal;
 use zhifa_service::review::{CatalogueView, StaffingLine};
 

@@ -365,29 +365,17 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 pub struct Procedures(Vec<Procedure>);
 
 impl Procedures {
-    /// Load `files` (`(name, text)`) over the embedded definitions.
-    pub fn load(files: &[(String, String)]) -> Result<Procedures, DefinitionError> {
-        let periods: Vec<String> = zhifa_calendar::legal_periods()
-            .map_err(|e| DefinitionError { file: "periods.txt".into(), line: 0, message: e.to_string() })?
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
-        let documents: Vec<&str> = super::DOCUMENTS.iter().map(|(code, _)| *code).collect();
-        let rules = super::rules::names();
-        let known =
-            Vocabulary { rules: &rules, effects: super::engine::EFFECTS, documents: &documents, periods: &periods };
+    /// Load `files` (`(name, text)`) over the embedded definitions, each
+    /// checked against the names `known` to the engine and the calendar.
+    pub fn load_with(files: &[(String, String)], known: &Vocabulary<'_>) -> Result<Procedures, DefinitionError> {
         let mut out: Vec<Procedure> = Vec::new();
         let embedded = EMBEDDED.iter().map(|(f, t)| ((*f).to_owned(), (*t).to_owned()));
         for (file, text) in embedded.chain(files.iter().cloned()) {
-            let p = Procedure::load(&file, &text, &known)?;
+            let p = Procedure::load(&file, &text, known)?;
             out.retain(|q| q.id != p.id);
             out.push(p);
         }
         Ok(Procedures(out))
-    }
-
-    pub fn embedded() -> Result<Procedures, DefinitionError> {
-        Self::load(&[])
     }
 
     pub fn get(&self, id: &str) -> Option<&Procedure> {

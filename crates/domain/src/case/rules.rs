@@ -3,11 +3,11 @@
 //! rule to a case and the step being taken, and refuses with the rule's name,
 //! its article and a sentence for people.
 
-use super::engine::Facts;
+use super::facts::Facts;
 use super::{Handler, Penalty, PenaltyKind};
 use crate::ids::UserId;
 use crate::money::Money;
-use crate::people::{Category, CertificateData};
+use crate::people::Category;
 use crate::review;
 use jiff::civil::Date;
 use zhifa_calendar::{Calendar, Period, Unit};
@@ -40,8 +40,7 @@ pub const COERCION_25: &str = "《行政强制法》第二十五条";
 pub const PERMIT_42: &str = "《行政许可法》第四十二条";
 pub const REC_5: &str = "《国务院办公厅关于全面推行行政执法公示制度执法全过程记录制度重大执法决定法制审核制度的指导意见》（国办发〔2018〕118号）第13项";
 
-/// The certificates of each person, as the registry holds them.
-pub type CertificatesOf<'a> = dyn Fn(UserId) -> Vec<CertificateData> + 'a;
+pub use super::facts::CertificatesOf;
 
 /// Art. 42 and PUB-2: at least two officers, each showing a certificate that
 /// covers the category and is valid on the day.
@@ -334,8 +333,8 @@ pub const RULES: &[(&str, &str, Gate)] = &[
     ("legal_review", ART_58, |f| {
         // The decision being issued (or, in a dry run, the draft at hand).
         let Some(draft) = f.draft() else { return Ok(()) };
-        let triggers = f.review.triggers(f.case, Some(&draft.penalty));
-        review::art_58_no_decision_without_review(&triggers, review::cleared_draft(f.case), &draft)
+        let triggers = super::reviewed::review_triggers(f.review, f.case, Some(&draft.penalty));
+        review::art_58_no_decision_without_review(&triggers, super::reviewed::cleared_draft(f.case), &draft)
     }),
     ("review_separation", review::GUIDELINE, |f| {
         let r = f.step.reviewer.as_ref().ok_or("未指明法制审核人员")?;
@@ -435,6 +434,7 @@ pub fn names() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::people::CertificateData;
     use crate::region::RegionCode;
     use jiff::civil::date;
 

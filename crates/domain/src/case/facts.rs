@@ -1,0 +1,133 @@
+//! What a step brings and everything a gate may look at: the inputs of the
+//! engine ([`super::engine`]) and of the rules ([`super::rules`]).
+
+use super::procedure::Procedure;
+use super::reviewed::draft_at_hand;
+use super::{CaseData, Handler, Penalty};
+use crate::ids::UserId;
+use crate::money::Money;
+use crate::people::{CertificateData, Role};
+use crate::review::{DeliberationInput, Draft, ReviewContext, ReviewFlags, ReviewInput, ReviewerInfo};
+use jiff::civil::Date;
+use zhifa_calendar::Calendar;
+
+/// The certificates of each person, as the registry holds them.
+pub type CertificatesOf<'a> = dyn Fn(UserId) -> Vec<CertificateData> + 'a;
+
+/// What a step brings: when, by whom, and what the effect needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepInput {
+    pub on: Date,
+    pub by: UserId,
+    pub by_name: String,
+    pub role: Option<Role>,
+    pub note: String,
+    /// The officers at this step, with the certificates they showed; if
+    /// given they become the case's handlers.
+    pub handlers: Option<Vec<Handler>>,
+    /// `notify`, `decide`, `decide_on_site`: the penalty.
+    pub penalty: Option<Penalty>,
+    /// `decide_no_penalty`, `extend`: why.
+    pub reason: String,
+    /// `decide_no_penalty` under art. 33: first violation, minor harm, corrected.
+    pub first_minor: Option<[bool; 3]>,
+    /// `extend`: which limit, by how many days.
+    pub limit: String,
+    pub days: u16,
+    /// `pay`: how much.
+    pub amount: Money,
+    /// Legal review: who would review (the one named by `assign_reviewer`,
+    /// else the person taking the step).
+    pub reviewer: Option<ReviewerInfo>,
+    /// `review`, `review_problems`: the seven points and the opinion.
+    pub review: Option<ReviewInput>,
+    /// `resubmit`: the answer to each problem.
+    pub answers: Vec<String>,
+    /// `deliberate`, `deliberate_revise`.
+    pub deliberation: Option<DeliberationInput>,
+    /// `coordinate`, `refer_deliberation`: who took part.
+    pub participants: Vec<String>,
+    /// `amend`: new facts, basis or flags (absent: unchanged).
+    pub facts: Option<String>,
+    pub legal_basis: Option<String>,
+    pub flags: Option<ReviewFlags>,
+}
+
+impl StepInput {
+    /// A step on `on` by `by`, with nothing else yet.
+    pub fn new(on: Date, by: UserId, by_name: &str) -> Self {
+        Self {
+            on,
+            by,
+            by_name: by_name.to_owned(),
+            role: None,
+            note: String::new(),
+            handlers: None,
+            penalty: None,
+            reason: String::new(),
+            first_minor: None,
+            limit: String::new(),
+            days: 0,
+            amount: Money::ZERO,
+            reviewer: None,
+            review: None,
+            answers: Vec::new(),
+            deliberation: None,
+            participants: Vec::new(),
+            facts: None,
+            legal_basis: None,
+            flags: None,
+        }
+    }
+}
+
+/// A recording attached to a case: the stage it proves (id or name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingRef {
+    pub step: String,
+}
+
+/// Everything a gate may look at.
+pub struct Facts<'a> {
+    pub procedure: &'a Procedure,
+    pub case: &'a CaseData,
+    pub stage: &'a str,
+    pub step: &'a StepInput,
+    pub certificates: &'a CertificatesOf<'a>,
+    pub recordings: &'a [RecordingRef],
+    pub calendar: &'a Calendar,
+    /// The agency's catalogue and what it is matched on.
+    pub review: &'a ReviewContext,
+}
+
+impl Facts<'_> {
+    /// The officers of this step: those given with it, or the case's.
+    pub fn handlers(&self) -> &[Handler] {
+        self.step.handlers.as_deref().unwrap_or(&self.case.handlers)
+    }
+
+    pub fn penalty(&self) -> Result<&Penalty, String> {
+        self.step.penalty.as_ref().ok_or_else(|| "未填写处罚内容".to_owned())
+    }
+
+    /// The draft a step submits for review: its penalty, else the last
+    /// round's, else the one proposed in the notice; with the case's basis and facts.
+    pub fn draft(&self) -> Option<Draft> {
+        match &self.step.penalty {
+            Some(p) => Some(Draft {
+                penalty: p.clone(),
+                legal_basis: self.case.legal_basis.clone(),
+                facts: self.case.facts.clone(),
+            }),
+            None => draft_at_hand(self.case),
+        }
+    }
+
+    /// The people who took the case's steps other than reviewing it.
+    pub fn handling_steps_by(&self) -> Vec<UserId> {
+        self.case.steps.iter().filter(|s| !REVIEW_ACTIONS.contains(&s.action.as_str())).map(|s| s.by).collect()
+    }
+}
+
+/// The steps a reviewer takes (they do not make the reviewer a handler).
+pub const REVIEW_ACTIONS: &[&str] = &["review", "review_problems", "return_materials", "assign_reviewer"];
