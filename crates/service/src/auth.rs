@@ -39,7 +39,7 @@ pub struct SignedIn {
 
 fn random_token() -> Result<String> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| ServiceError::Internal(format!("random: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| ServiceError::caused("random", e))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -55,10 +55,10 @@ pub async fn hash_password(password: &str) -> Result<String> {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
-            .map_err(|e| ServiceError::Internal(format!("hash password: {e}")))
+            .map_err(|e| ServiceError::caused("hash password", e))
     })
     .await
-    .map_err(|e| ServiceError::Internal(e.to_string()))?
+    .map_err(|e| ServiceError::internal(e.to_string()))?
 }
 
 async fn verify_password(password: &str, hash: Option<String>) -> bool {
@@ -144,7 +144,7 @@ impl Service {
         };
         let session_token = random_token()?;
         let csrf_token = random_token()?;
-        let expires_at = now.checked_add(SESSION_TTL).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let expires_at = now.checked_add(SESSION_TTL).map_err(|e| ServiceError::internal(e.to_string()))?;
         self.commit_one(
             &Actor::User(principal.clone()),
             "登录",

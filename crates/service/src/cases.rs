@@ -484,7 +484,7 @@ impl Service {
     /// The flowchart of a procedure (public: it is published).
     pub fn flowchart(&self, procedure: &str) -> Result<String> {
         let p = self.procedure(procedure)?;
-        zhifa_docs::flowchart::svg(p).map_err(|e| ServiceError::Internal(e.to_string()))
+        zhifa_docs::flowchart::svg(p).map_err(|e| ServiceError::internal(e.to_string()))
     }
 
     /// A document of a case, as HTML.
@@ -503,7 +503,7 @@ impl Service {
             &case.data,
             recordings,
         );
-        zhifa_docs::documents::render(kind, &view).map_err(|e| ServiceError::Internal(e.to_string()))
+        zhifa_docs::documents::render(kind, &view).map_err(|e| ServiceError::internal(e.to_string()))
     }
 
     /// The files of an archive package (before the ledger's part): every
@@ -527,7 +527,7 @@ impl Service {
                     continue;
                 }
                 let html =
-                    zhifa_docs::documents::render(kind, &view).map_err(|e| ServiceError::Internal(e.to_string()))?;
+                    zhifa_docs::documents::render(kind, &view).map_err(|e| ServiceError::internal(e.to_string()))?;
                 let name = zhifa_domain::case::document_name(kind).unwrap_or("文书");
                 files.push((format!("documents/{kind}-{name}.html"), html.into_bytes()));
                 done.push(kind.clone());
@@ -562,8 +562,8 @@ impl Service {
         let files = self.archive_files(case, procedure).await?;
         let alg = self.store.ledger_meta_cached().await?.hash;
         let manifest = files.last().map(|(_, m)| zhifa_ledger::hex(&alg.digest(&[m]))).unwrap_or_default();
-        let core = zhifa_docs::archive::zip(&files).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let blob = self.blobs()?.put_bytes(alg, core).await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let core = zhifa_docs::archive::zip(&files).map_err(|e| ServiceError::internal(e.to_string()))?;
+        let blob = self.blobs()?.put_bytes(alg, core).await.map_err(|e| ServiceError::internal(e.to_string()))?;
         data.archive_manifest = Some(manifest);
         data.archive_blob = Some(blob);
         Ok(())
@@ -576,8 +576,8 @@ impl Service {
         let Some(blob) = &case.data.archive_blob else { return Err(ServiceError::NotFound) };
         let meta = self.store.ledger_meta_cached().await?;
         let core =
-            self.blobs()?.read_bytes(meta.hash, blob).await.map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let files = zhifa_docs::archive::unzip(&core).map_err(|p| ServiceError::Internal(p.join("；")))?;
+            self.blobs()?.read_bytes(meta.hash, blob).await.map_err(|e| ServiceError::internal(e.to_string()))?;
+        let files = zhifa_docs::archive::unzip(&core).map_err(|p| ServiceError::internal(p.join("；")))?;
         let checkpoint = self.checkpoint().await?;
         let mut records = self.store.records_of("case", id.0).await?;
         for u in self.store.case_recordings(case.agency_id, &case.number).await? {
@@ -614,6 +614,6 @@ impl Service {
                 public_key: &meta.public_key,
             },
         );
-        package.map_err(|e| ServiceError::Internal(e.to_string()))
+        package.map_err(|e| ServiceError::internal(e.to_string()))
     }
 }

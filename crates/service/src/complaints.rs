@@ -27,13 +27,13 @@ const MAX_SECONDS: i64 = 2 * 3600;
 
 fn random<const N: usize>() -> Result<[u8; N]> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| ServiceError::Internal(format!("random: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| ServiceError::caused("random", e))?;
     Ok(bytes)
 }
 
 impl Service {
     fn challenge_mac(&self, issued: i64, nonce: &str, answer: &str) -> Result<String> {
-        let mut mac = HmacSha256::new_from_slice(&*self.form_key).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let mut mac = HmacSha256::new_from_slice(&*self.form_key).map_err(|e| ServiceError::internal(e.to_string()))?;
         mac.update(format!("zhifa/complaint/v2\n{issued}\n{nonce}\n{}", answer.trim()).as_bytes());
         Ok(zhifa_ledger::hex(&mac.finalize().into_bytes()))
     }
@@ -41,7 +41,7 @@ impl Service {
     /// A sender's address as a keyed hash (the deployment's form key): enough
     /// to count their complaints, not to learn the address back.
     fn client_tag(&self, client: &str) -> Result<String> {
-        let mut mac = HmacSha256::new_from_slice(&*self.form_key).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let mut mac = HmacSha256::new_from_slice(&*self.form_key).map_err(|e| ServiceError::internal(e.to_string()))?;
         mac.update(format!("zhifa/complaint-sender/v1\n{client}").as_bytes());
         Ok(zhifa_ledger::hex(&mac.finalize().into_bytes()[..12]))
     }

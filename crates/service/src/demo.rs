@@ -234,7 +234,7 @@ fn demo_catalogue(code: &str) -> Result<ReviewCatalogue> {
 }
 
 fn invalid(e: Invalid) -> ServiceError {
-    ServiceError::Internal(format!("demo data: {e}"))
+    ServiceError::caused("demo data", e)
 }
 
 fn person(username: &str, name: &str, role: Role, post: &str, legal: bool) -> Result<UserData> {

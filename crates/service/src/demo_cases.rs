@@ -351,7 +351,7 @@ fn party_form(person: bool, n: u64) -> Result<PartyForm> {
         }
     } else {
         let uscc = zhifa_domain::uscc::with_check_character(&format!("91330106MA{:07X}", n % 0x0FFF_FFFF))
-            .map_err(|e| ServiceError::Internal(format!("demo party: {e}")))?;
+            .map_err(|e| ServiceError::caused("demo party", e))?;
         PartyForm {
             kind: "organisation".into(),
             name: format!(
@@ -396,7 +396,7 @@ fn case_text(procedure: &Procedure) -> (&'static str, &'static str, &'static str
 impl Service {
     /// The people who take the steps of a demo agency's cases.
     async fn cast(&self, code: &str) -> Result<Cast> {
-        let missing = || ServiceError::Internal(format!("demo agency {code} lacks its people"));
+        let missing = || ServiceError::internal(format!("demo agency {code} lacks its people"));
         let principal = |suffix: &'static str| {
             let username = format!("{code}-{suffix}");
             async move {
@@ -590,7 +590,7 @@ impl Service {
             casts.push(self.cast(&plan).await?);
         }
         if casts.is_empty() {
-            return Err(ServiceError::Internal("no demo agency handles cases".into()));
+            return Err(ServiceError::internal("no demo agency handles cases"));
         }
         let today = self.demo_today();
         let periods = zhifa_calendar::legal_periods().unwrap_or_default();

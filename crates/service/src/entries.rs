@@ -112,7 +112,7 @@ impl Service {
     /// The form's values of a stored entry.
     pub fn entry_values(registry: &RegistryInfo, entry: &RawEntry) -> Result<Values> {
         (registry.values)(&entry.data).ok_or_else(|| {
-            ServiceError::Internal(format!(
+            ServiceError::internal(format!(
                 "{} {} holds data that is not its registry's",
                 registry.names.table, entry.id
             ))

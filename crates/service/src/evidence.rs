@@ -41,7 +41,7 @@ pub(crate) struct UploadLocks(Mutex<HashMap<UploadId, Arc<tokio::sync::Mutex<()>
 impl UploadLocks {
     async fn lock(&self, id: UploadId) -> Result<tokio::sync::OwnedMutexGuard<()>> {
         let lock = {
-            let mut map = self.0.lock().map_err(|_| ServiceError::Internal("upload locks poisoned".into()))?;
+            let mut map = self.0.lock().map_err(|_| ServiceError::internal("upload locks poisoned"))?;
             map.retain(|_, l| Arc::strong_count(l) > 1 || l.try_lock().is_err());
             map.entry(id).or_default().clone()
         };
@@ -59,7 +59,7 @@ pub struct UploadStatus {
 }
 
 fn io(e: std::io::Error) -> ServiceError {
-    ServiceError::Internal(format!("evidence storage: {e}"))
+    ServiceError::caused("evidence storage", e)
 }
 
 impl Service {
@@ -71,7 +71,7 @@ impl Service {
     }
 
     pub(crate) fn blobs(&self) -> Result<&Blobs> {
-        self.blobs.as_deref().ok_or_else(|| ServiceError::Internal("no evidence storage configured".into()))
+        self.blobs.as_deref().ok_or_else(|| ServiceError::internal("no evidence storage configured"))
     }
 
     async fn hash_alg(&self) -> Result<HashAlg> {
@@ -343,7 +343,7 @@ impl Patch<'_> {
     pub async fn finish(self) -> Result<u64> {
         let Patch { service: s, actor, upload, offset, chunks, writer, _guard } = self;
         drop(chunks);
-        let mut hasher = writer.await.map_err(|e| ServiceError::Internal(e.to_string()))?.map_err(io)?;
+        let mut hasher = writer.await.map_err(|e| ServiceError::internal(e.to_string()))?.map_err(io)?;
         let id = upload.id;
         // What is on disk is what counts (a failed write stops short).
         let offset = offset.min(s.blobs()?.staged_len(id).await.map_err(io)?);

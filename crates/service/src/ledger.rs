@@ -69,7 +69,7 @@ pub(crate) fn problem(table: &'static str, row: impl Into<String>, message: impl
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(e.to_string())
+    ServiceError::internal(e.to_string())
 }
 
 impl Service {

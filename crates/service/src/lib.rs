@@ -116,8 +116,14 @@ pub enum ServiceError {
     /// Something this server lacks (the message says what to install).
     #[error("{0}")]
     Unavailable(String),
-    #[error("internal: {0}")]
-    Internal(String),
+    /// Something failed inside: what was being done, and the error under it
+    /// (its chain is logged, never shown).
+    #[error("internal: {context}")]
+    Internal {
+        context: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 impl From<StoreError> for ServiceError {
@@ -126,12 +132,39 @@ impl From<StoreError> for ServiceError {
             StoreError::Duplicate(what) => ServiceError::Duplicate(what),
             StoreError::Conflict(_) => ServiceError::Conflict,
             StoreError::NotFound(_) => ServiceError::NotFound,
-            other => ServiceError::Internal(other.to_string()),
+            other => ServiceError::Internal { context: "the store".into(), source: Some(Box::new(other)) },
         }
     }
 }
 
+impl ServiceError {
+    /// An internal failure described by `context` alone.
+    pub fn internal(context: impl Into<String>) -> Self {
+        ServiceError::Internal { context: context.into(), source: None }
+    }
+
+    /// An internal failure while doing `context`, because of `source`.
+    pub fn caused(context: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ServiceError::Internal { context: context.into(), source: Some(Box::new(source)) }
+    }
+}
+
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_chain_for_the_log() {
+        let e = ServiceError::from(StoreError::Corrupt { table: "items", message: "not JSON".into() });
+        let source = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+        assert!(source.contains("items") && source.contains("not JSON"), "{source}");
+        let parse = serde_json::from_str::<i64>("x").unwrap_err();
+        let e = ServiceError::caused("reading a record", parse);
+        assert!(std::error::Error::source(&e).is_some());
+    }
+}
 
 /// The procedures shipped in the binary (checked by tests; a broken one
 /// would not have passed them).
@@ -308,7 +341,7 @@ impl Service {
     /// The command path: the one place that builds a [`Command`] and commits it.
     async fn commit(&self, actor: &Actor, reason: &str, changes: Vec<Change>) -> Result<Vec<Applied>> {
         if self.signer.is_none() {
-            return Err(ServiceError::Internal("read-only service".into()));
+            return Err(ServiceError::internal("read-only service"));
         }
         let command = Command { actor: actor.as_ref(), at: self.now(), reason: reason.to_owned(), changes };
         Ok(self.store.commit(&command).await?)
@@ -317,6 +350,6 @@ impl Service {
     /// Commit one change and return the id of what it created or changed.
     async fn commit_one(&self, actor: &Actor, reason: &str, change: Change) -> Result<i64> {
         let applied = self.commit(actor, reason, vec![change]).await?;
-        applied.first().map(|a| a.entity_id).ok_or_else(|| ServiceError::Internal("nothing applied".into()))
+        applied.first().map(|a| a.entity_id).ok_or_else(|| ServiceError::internal("nothing applied"))
     }
 }

@@ -309,7 +309,7 @@ impl Service {
             .records_of("publication", id.0)
             .await?
             .pop()
-            .ok_or_else(|| ServiceError::Internal(format!("publication {id} has no record")))?;
+            .ok_or_else(|| ServiceError::internal(format!("publication {id} has no record")))?;
         let leaf = self.store.leaf_of_record(record.id.0).await?.ok_or(ServiceError::NotFound)?;
         let checkpoint = self.checkpoint().await?;
         if checkpoint.size <= leaf.index {

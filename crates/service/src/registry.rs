@@ -54,7 +54,7 @@ pub(crate) async fn read_workbook(
     let bytes = bytes.to_vec();
     tokio::task::spawn_blocking(move || excel::read_table_checked(&bytes, check))
         .await
-        .map_err(|e| ServiceError::Internal(format!("reading a workbook: {e}")))?
+        .map_err(|e| ServiceError::caused("reading a workbook", e))?
         .map_err(excel_error)
 }
 
@@ -242,7 +242,7 @@ impl Service {
         rows.into_iter()
             .map(|r| {
                 let body: RecordBody = serde_json::from_slice(&r.body)
-                    .map_err(|e| ServiceError::Internal(format!("record {}: {e}", r.id)))?;
+                    .map_err(|e| ServiceError::internal(format!("record {}: {e}", r.id)))?;
                 Ok(HistoryEntry {
                     record_id: r.id.0,
                     at: r.at,

@@ -210,7 +210,7 @@ impl Service {
         let dirs = self.font_dirs.clone();
         let found = tokio::task::spawn_blocking(move || zhifa_docs::pdf::CjkFonts::discover(&dirs))
             .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .map_err(|e| ServiceError::internal(e.to_string()))?
             .map_err(|e| ServiceError::Unavailable(e.to_string()))?;
         Ok(self.fonts.get_or_init(|| found).clone())
     }
@@ -227,8 +227,8 @@ impl Service {
         let report = pdf_report(title, total, agencies);
         tokio::task::spawn_blocking(move || zhifa_docs::pdf::render(&report, &fonts))
             .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?
-            .map_err(|e| ServiceError::Internal(e.to_string()))
+            .map_err(|e| ServiceError::internal(e.to_string()))?
+            .map_err(|e| ServiceError::internal(e.to_string()))
     }
 }
 
@@ -302,5 +302,5 @@ pub fn workbook(total: &AnnualFigures, agencies: &[(String, AnnualFigures)]) -> 
     if !agencies.is_empty() {
         sheets.push(("各执法机关", &headers, &rows));
     }
-    zhifa_docs::excel::write_sheets(&sheets).map_err(|e| ServiceError::Internal(e.to_string()))
+    zhifa_docs::excel::write_sheets(&sheets).map_err(|e| ServiceError::internal(e.to_string()))
 }

@@ -26,7 +26,7 @@ pub struct HitsPage {
 const EVENTS: i64 = 1_000;
 
 fn search_error(e: zhifa_search::SearchError) -> ServiceError {
-    ServiceError::Internal(e.to_string())
+    ServiceError::internal(e.to_string())
 }
 
 /// What is indexed of a publication: `None` unless shown `today`.
@@ -82,7 +82,7 @@ async fn apply(
     let index = index.clone();
     tokio::task::spawn_blocking(move || index.apply(&docs, &removed, mark))
         .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::internal(e.to_string()))?
         .map_err(search_error)
 }
 
@@ -185,7 +185,7 @@ async fn replace_lists(
     let index = index.clone();
     tokio::task::spawn_blocking(move || index.replace_agencies(&agencies, &docs, mark))
         .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::internal(e.to_string()))?
         .map_err(search_error)
 }
 
@@ -266,10 +266,10 @@ impl Service {
         q.shown_on = Some(self.today());
         q.limit = q.limit.clamp(1, 1_000);
         let index = index.clone();
-        let _turn = self.search_turns.acquire().await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let _turn = self.search_turns.acquire().await.map_err(|e| ServiceError::internal(e.to_string()))?;
         let (hits, total) = tokio::task::spawn_blocking(move || index.search(&q))
             .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .map_err(|e| ServiceError::internal(e.to_string()))?
             .map_err(search_error)?;
         Ok((hits, i64::try_from(total).unwrap_or(i64::MAX)))
     }
@@ -328,7 +328,7 @@ impl Service {
             limit: usize::try_from(filter.limit.clamp(1, 1_000)).unwrap_or(20),
             offset: usize::try_from(filter.offset.max(0)).unwrap_or(0),
         };
-        let _turn = self.search_turns.acquire().await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let _turn = self.search_turns.acquire().await.map_err(|e| ServiceError::internal(e.to_string()))?;
         // On this thread: a search of whole words takes a fraction of a
         // millisecond at a million decisions, less than handing it to a
         // blocking thread and back; a query asks for at most `zhifa_search::MAX_WORDS` words.
@@ -341,7 +341,7 @@ impl Service {
     pub async fn reindex(&self, mut progress: impl FnMut(u64, u64)) -> Result<u64> {
         const PAGE: i64 = 5_000;
         let Some(index) = &self.search else {
-            return Err(ServiceError::Internal("no search index".into()));
+            return Err(ServiceError::internal("no search index"));
         };
         let _one = self.search_lock.lock().await;
         // Events after this are replayed by the next catch-up (idempotent).

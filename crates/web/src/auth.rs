@@ -83,7 +83,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>,
         let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default();
         return match state.service.token_principal(token.trim()).await? {
             Some(principal) => Ok(Some(CurrentUser { principal, via: Via::Token })),
-            None => Err(AppError::new(axum::http::StatusCode::UNAUTHORIZED, "invalid_token", "访问令牌无效或已吊销")),
+            None => Err(AppError::of(crate::error::ErrorCode::InvalidToken)),
         };
     }
     if let Some(token) = cookie(&parts.headers, SESSION_COOKIE)
@@ -155,18 +155,18 @@ impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<AppState>
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let ConsoleUser(user) = ConsoleUser::from_request_parts(&mut parts, state).await?;
-        let bytes = axum::body::to_bytes(body, 2 << 20).await.map_err(|_| {
-            AppError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too_large", "表单过大（上限 2 MB）")
-        })?;
+        let bytes = axum::body::to_bytes(body, 2 << 20)
+            .await
+            .map_err(|_| AppError::new(crate::error::ErrorCode::TooLarge, "表单过大（上限 2 MB）"))?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
         let field = pairs.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str());
         let header = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         user.check_csrf(field.or(header))?;
         let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
             tracing::debug!(error = %e, "console form refused");
-            AppError::new(
+            AppError::with_status(
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_input",
+                crate::error::ErrorCode::InvalidInput,
                 "表单的内容无法读取（例如数字处填了文字），请刷新页面后重试",
             )
         })?;

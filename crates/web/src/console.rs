@@ -479,7 +479,7 @@ pub struct UploadQuery {
 /// The upload widget for audio/video records (officers and heads).
 pub async fn upload_page(ConsoleUser(user): ConsoleUser, Query(q): Query<UploadQuery>) -> PageResult {
     if !zhifa_service::authz::can_record_evidence(&user.actor()) {
-        return Err(AppError::new(StatusCode::FORBIDDEN, "forbidden", "只有执法人员和负责人可以上传音像记录").into());
+        return Err(AppError::new(crate::error::ErrorCode::Forbidden, "只有执法人员和负责人可以上传音像记录").into());
     }
     Ok(render(&UploadPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), case_number: q.case_number }))
 }

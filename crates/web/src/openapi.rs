@@ -2,7 +2,7 @@
 //! (listed here, beside the router's routes in `lib.rs`; a test finds every
 //! route in it) and every registry's, made from its fields.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::{AppState, api, case_api, portal, registry_api, review_api, tus};
 use axum::Json;
 use axum::extract::State;
@@ -52,7 +52,10 @@ impl utoipa::Modify for BearerAuth {
 /// The document: the annotated handlers' paths and every registry's.
 pub async fn openapi_json(State(s): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
     let mut doc = serde_json::to_value(ApiDoc::openapi())
-        .map_err(|e| AppError::from(zhifa_service::ServiceError::Internal(e.to_string())))?;
+        .map_err(|e| AppError::from(zhifa_service::ServiceError::caused("the OpenAPI document", e)))?;
     registry_api::openapi_paths(&mut doc, s.service.registries());
+    // The codes an error may carry, every one.
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
+    doc["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"] = serde_json::json!(codes);
     Ok(Json(doc))
 }

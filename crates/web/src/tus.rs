@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::auth::ApiUser;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::extract::Path;
 use axum::body::Body;
 use axum::extract::State;
@@ -29,11 +29,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 fn require_tus(headers: &HeaderMap) -> Result<(), AppError> {
     if header_str(headers, "Tus-Resumable") != Some(TUS_VERSION) {
-        return Err(AppError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "tus_version",
-            "仅支持 tus 1.0.0（Tus-Resumable: 1.0.0）",
-        ));
+        return Err(AppError::of(ErrorCode::TusVersion));
     }
     Ok(())
 }
@@ -138,8 +134,7 @@ pub async fn patch(
     require_tus(&headers)?;
     if header_str(&headers, "Content-Type") != Some("application/offset+octet-stream") {
         return Err(AppError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "content_type",
+            ErrorCode::UnsupportedMediaType,
             "PATCH 的 Content-Type 应为 application/offset+octet-stream",
         ));
     }

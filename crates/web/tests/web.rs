@@ -1488,6 +1488,11 @@ async fn every_api_route_is_in_the_openapi_document() {
                 wrong.push(format!("{method} {documented} needs the document's bearer token: {security}"));
             }
         }
+        // Every error code is listed with the error body.
+        let codes = doc["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"].as_array().unwrap();
+        for code in ["not_found", "refused", "retrieval_required", "csrf_failed", "tus_version", "internal"] {
+            assert!(codes.contains(&json!(code)), "{code} not in {codes:?}");
+        }
         // What a schema says is what comes back: the procedures' parts are lists.
         let procedures = get_public(&app, "/api/v1/procedures").await.json();
         let schema = &doc["components"]["schemas"]["ProcedureOut"]["properties"];
