@@ -16,6 +16,7 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhifa_domain::agency::AgencyForm;
+use zhifa_domain::ids::UploadId;
 use zhifa_domain::ids::{AgencyId, CertificateId, TokenId, UserId};
 use zhifa_domain::people::{CertificateForm, UserForm};
 use zhifa_service::Entry;
@@ -142,18 +143,22 @@ pub async fn create_agency(
 }
 
 #[utoipa::path(get, path = "/api/v1/agencies/{id}", params(("id" = i64, Path)), responses((status = 200, body = AgencyOut), (status = 404, body = ErrorBody)))]
-pub async fn get_agency(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<AgencyOut>> {
-    Ok(Json(AgencyOut::from(&s.service.agency(&user.actor(), AgencyId(id)).await?)))
+pub async fn get_agency(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<AgencyId>,
+) -> ApiResult<Json<AgencyOut>> {
+    Ok(Json(AgencyOut::from(&s.service.agency(&user.actor(), id).await?)))
 }
 
 #[utoipa::path(put, path = "/api/v1/agencies/{id}", params(("id" = i64, Path)), request_body = AgencyUpdate, responses((status = 204), (status = 409, body = ErrorBody)))]
 pub async fn update_agency(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<AgencyId>,
     Json(req): Json<AgencyUpdate>,
 ) -> ApiResult<StatusCode> {
-    s.service.update_agency(&user.actor(), AgencyId(id), req.version, &req.fields).await?;
+    s.service.update_agency(&user.actor(), id, req.version, &req.fields).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -161,9 +166,9 @@ pub async fn update_agency(
 pub async fn list_users(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<AgencyId>,
 ) -> ApiResult<Json<Vec<UserOut>>> {
-    let rows = s.service.users(&user.actor(), AgencyId(id)).await?;
+    let rows = s.service.users(&user.actor(), id).await?;
     Ok(Json(rows.iter().map(|r| UserOut::from(&r.user)).collect()))
 }
 
@@ -179,18 +184,18 @@ pub async fn create_user(
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", params(("id" = i64, Path)), responses((status = 200, body = UserOut), (status = 404, body = ErrorBody)))]
-pub async fn get_user(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<UserOut>> {
-    Ok(Json(UserOut::from(&s.service.user(&user.actor(), UserId(id)).await?.user)))
+pub async fn get_user(State(s): State<AppState>, user: ApiUser, Path(id): Path<UserId>) -> ApiResult<Json<UserOut>> {
+    Ok(Json(UserOut::from(&s.service.user(&user.actor(), id).await?.user)))
 }
 
 #[utoipa::path(put, path = "/api/v1/users/{id}", params(("id" = i64, Path)), request_body = UserUpdate, responses((status = 204), (status = 409, body = ErrorBody)))]
 pub async fn update_user(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Json(req): Json<UserUpdate>,
 ) -> ApiResult<StatusCode> {
-    s.service.update_user(&user.actor(), UserId(id), req.version, &req.fields).await?;
+    s.service.update_user(&user.actor(), id, req.version, &req.fields).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -198,9 +203,9 @@ pub async fn update_user(
 pub async fn list_certificates(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<AgencyId>,
 ) -> ApiResult<Json<Vec<CertificateOut>>> {
-    let rows = s.service.certificates(&user.actor(), AgencyId(id)).await?;
+    let rows = s.service.certificates(&user.actor(), id).await?;
     Ok(Json(rows.iter().map(|r| CertificateOut::from(&r.cert)).collect()))
 }
 
@@ -208,29 +213,29 @@ pub async fn list_certificates(
 pub async fn create_certificate(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Json(form): Json<CertificateForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    Ok(created(s.service.create_certificate(&user.actor(), UserId(id), &form).await?.0))
+    Ok(created(s.service.create_certificate(&user.actor(), id, &form).await?.0))
 }
 
 #[utoipa::path(get, path = "/api/v1/certificates/{id}", params(("id" = i64, Path)), responses((status = 200, body = CertificateOut), (status = 404, body = ErrorBody)))]
 pub async fn get_certificate(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<CertificateId>,
 ) -> ApiResult<Json<CertificateOut>> {
-    Ok(Json(CertificateOut::from(&s.service.certificate(&user.actor(), CertificateId(id)).await?.cert)))
+    Ok(Json(CertificateOut::from(&s.service.certificate(&user.actor(), id).await?.cert)))
 }
 
 #[utoipa::path(put, path = "/api/v1/certificates/{id}", params(("id" = i64, Path)), request_body = CertificateUpdate, responses((status = 204)))]
 pub async fn update_certificate(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<CertificateId>,
     Json(req): Json<CertificateUpdate>,
 ) -> ApiResult<StatusCode> {
-    s.service.update_certificate(&user.actor(), CertificateId(id), req.version, &req.fields).await?;
+    s.service.update_certificate(&user.actor(), id, req.version, &req.fields).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -263,9 +268,9 @@ pub use crate::download::{PDF, XLSX, download, xlsx_download};
 pub async fn export_personnel(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<AgencyId>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(xlsx_download(s.service.export_personnel(&user.actor(), AgencyId(id)).await?, "执法人员名单.xlsx"))
+    Ok(xlsx_download(s.service.export_personnel(&user.actor(), id).await?, "执法人员名单.xlsx"))
 }
 
 #[utoipa::path(post, path = "/api/v1/agencies/{id}/personnel.xlsx", params(("id" = i64, Path)),
@@ -274,10 +279,10 @@ pub async fn export_personnel(
 pub async fn import_personnel(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<AgencyId>,
     body: Bytes,
 ) -> ApiResult<Json<ImportOut>> {
-    let r = s.service.import_personnel(&user.actor(), AgencyId(id), &body).await?;
+    let r = s.service.import_personnel(&user.actor(), id, &body).await?;
     Ok(Json(ImportOut { created: r.created }))
 }
 
@@ -285,9 +290,9 @@ pub async fn import_personnel(
 pub async fn list_tokens(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> ApiResult<Json<Vec<TokenOut>>> {
-    let rows = s.service.tokens(&user.actor(), UserId(id)).await?;
+    let rows = s.service.tokens(&user.actor(), id).await?;
     Ok(Json(
         rows.into_iter()
             .map(|t| TokenOut {
@@ -312,8 +317,8 @@ pub async fn create_token(
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", params(("id" = i64, Path)), responses((status = 204)))]
-pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<StatusCode> {
-    s.service.revoke_token(&user.actor(), TokenId(id)).await?;
+pub async fn revoke_token(State(s): State<AppState>, user: ApiUser, Path(id): Path<TokenId>) -> ApiResult<StatusCode> {
+    s.service.revoke_token(&user.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -637,10 +642,10 @@ pub struct EvidenceOut {
 pub async fn retrieve_evidence(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UploadId>,
     Json(req): Json<RetrievalRequest>,
 ) -> ApiResult<StatusCode> {
-    let target = zhifa_service::Retrieval::Upload(zhifa_domain::ids::UploadId(id));
+    let target = zhifa_service::Retrieval::Upload(id);
     s.service.retrieve(&user.actor(), target, &req.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -649,9 +654,9 @@ pub async fn retrieve_evidence(
 pub async fn get_evidence(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UploadId>,
 ) -> ApiResult<Json<EvidenceOut>> {
-    let u = s.service.evidence(&user.actor(), zhifa_domain::ids::UploadId(id)).await?;
+    let u = s.service.evidence(&user.actor(), id).await?;
     let state = match u.state {
         zhifa_service::UploadState::Open => "open",
         zhifa_service::UploadState::Complete => "complete",

@@ -265,8 +265,8 @@ pub(crate) fn case_out(s: &AppState, v: &CaseView) -> CaseOut {
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}", params(("id" = i64, Path)), responses((status = 200, body = CaseOut), (status = 403, description = "another agency's: retrieve it first (POST …/retrieval)", body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_case(State(s): State<AppState>, user: ApiUser, Path(id): Path<i64>) -> ApiResult<Json<CaseOut>> {
-    let view = s.service.case_view(&user.actor(), CaseId(id)).await?;
+pub async fn get_case(State(s): State<AppState>, user: ApiUser, Path(id): Path<CaseId>) -> ApiResult<Json<CaseOut>> {
+    let view = s.service.case_view(&user.actor(), id).await?;
     Ok(Json(case_out(&s, &view)))
 }
 
@@ -274,10 +274,10 @@ pub async fn get_case(State(s): State<AppState>, user: ApiUser, Path(id): Path<i
 pub async fn retrieve_case(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<CaseId>,
     Json(req): Json<RetrievalRequest>,
 ) -> ApiResult<StatusCode> {
-    s.service.retrieve(&user.actor(), zhifa_service::Retrieval::Case(CaseId(id)), &req.reason).await?;
+    s.service.retrieve(&user.actor(), zhifa_service::Retrieval::Case(id), &req.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -294,10 +294,10 @@ pub struct StepRequest {
 pub async fn take_step(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<CaseId>,
     Json(req): Json<StepRequest>,
 ) -> ApiResult<Json<CaseSummary>> {
-    let case = s.service.take_step(&user.actor(), CaseId(id), req.version, &req.action, &req.fields).await?;
+    let case = s.service.take_step(&user.actor(), id, req.version, &req.action, &req.fields).await?;
     Ok(Json(summary(&s, &case)))
 }
 

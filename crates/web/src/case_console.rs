@@ -619,7 +619,7 @@ pub async fn retrieve(
 
 pub async fn step(
     State(s): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<CaseId>,
     ConsoleForm { user, form: pairs }: ConsoleForm<Vec<(String, String)>>,
 ) -> PageResult {
     let mut form = StepForm::default();
@@ -696,11 +696,11 @@ pub async fn step(
         form.handlers = Some(handler_forms(&chosen));
     }
     let actor = user.actor();
-    match s.service.take_step(&actor, CaseId(id), version, &action, &form).await {
+    match s.service.take_step(&actor, id, version, &action, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/console/cases/{id}")).into_response()),
         Err(e) => {
             let e = PageError::or_mendable(e)?;
-            let view = s.service.case_view(&actor, CaseId(id)).await?;
+            let view = s.service.case_view(&actor, id).await?;
             let mut page = case_page(&s, &user, view).await?;
             page.error = Some(e.message.clone());
             page.refusals = e.refusals.clone();

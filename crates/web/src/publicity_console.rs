@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use zhifa_domain::ids::ComplaintId;
 use zhifa_domain::ids::{AgencyId, CaseId, PublicationId};
 use zhifa_domain::publication::{PublishedDecision, Standing};
 use zhifa_service::publicity::OnTime;
@@ -221,20 +222,24 @@ async fn preview_page(
     }))
 }
 
-pub async fn preview(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(case): Path<i64>) -> PageResult {
-    Ok(preview_page(&s, &user, CaseId(case), None).await?)
+pub async fn preview(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Path(case): Path<CaseId>,
+) -> PageResult {
+    Ok(preview_page(&s, &user, case, None).await?)
 }
 
 pub async fn publish(
     State(s): State<AppState>,
-    Path(case): Path<i64>,
+    Path(case): Path<CaseId>,
     ConsoleForm { user, form: crate::console::CsrfOnly {} }: ConsoleForm<crate::console::CsrfOnly>,
 ) -> PageResult {
-    match s.service.publish(&user.actor(), CaseId(case)).await {
+    match s.service.publish(&user.actor(), case).await {
         Ok(id) => Ok(Redirect::to(&format!("/console/publications/{id}")).into_response()),
         Err(e) => {
             let e = AppError::from(e);
-            Ok(with_status(preview_page(&s, &user, CaseId(case), Some(e.message)).await?, e.status))
+            Ok(with_status(preview_page(&s, &user, case, Some(e.message)).await?, e.status))
         }
     }
 }
@@ -276,8 +281,12 @@ async fn manage_page(
     }))
 }
 
-pub async fn manage(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(id): Path<i64>) -> PageResult {
-    Ok(manage_page(&s, &user, PublicationId(id), None, None).await?)
+pub async fn manage(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Path(id): Path<PublicationId>,
+) -> PageResult {
+    Ok(manage_page(&s, &user, id, None, None).await?)
 }
 
 #[derive(Deserialize, Default)]
@@ -388,12 +397,11 @@ pub struct AnswerForm {
 
 pub async fn answer(
     State(s): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<ComplaintId>,
     ConsoleForm { user, form }: ConsoleForm<AnswerForm>,
 ) -> PageResult {
     let agency = user.principal.agency_id;
-    let done =
-        s.service.answer_complaint(&user.actor(), zhifa_domain::ids::ComplaintId(id), form.version, &form.text).await;
+    let done = s.service.answer_complaint(&user.actor(), id, form.version, &form.text).await;
     match done {
         Ok(()) => Ok(complaints_page(&s, &user, agency, None, Some("已答复".into())).await?),
         Err(e) => {

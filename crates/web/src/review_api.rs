@@ -36,9 +36,9 @@ pub struct CatalogueBody {
 pub async fn get_catalogue(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<AgencyId>,
 ) -> ApiResult<Json<CatalogueBody>> {
-    let v = s.service.review_catalogue(&user.actor(), AgencyId(id)).await?;
+    let v = s.service.review_catalogue(&user.actor(), id).await?;
     Ok(Json(CatalogueBody {
         version: v.version,
         review_all_general: v.catalogue.review_all_general,
@@ -51,7 +51,7 @@ pub async fn get_catalogue(
 pub async fn put_catalogue(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<AgencyId>,
     Json(body): Json<CatalogueBody>,
 ) -> ApiResult<StatusCode> {
     let mut entries = Vec::with_capacity(body.entries.len());
@@ -63,7 +63,7 @@ pub async fn put_catalogue(
         time_limit_days: body.time_limit_days.to_string(),
     };
     let data = settings.validate(entries).map_err(|e| AppError::bad_request(e.to_string()))?;
-    s.service.save_review_catalogue(&user.actor(), AgencyId(id), body.version, data, "修改法制审核目录清单").await?;
+    s.service.save_review_catalogue(&user.actor(), id, body.version, data, "修改法制审核目录清单").await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -71,9 +71,9 @@ pub async fn put_catalogue(
 pub async fn export_catalogue(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<AgencyId>,
 ) -> ApiResult<impl IntoResponse> {
-    let bytes = s.service.export_review_catalogue(&user.actor(), AgencyId(id)).await?;
+    let bytes = s.service.export_review_catalogue(&user.actor(), id).await?;
     Ok(xlsx_download(bytes, "法制审核目录清单.xlsx"))
 }
 
@@ -83,10 +83,10 @@ pub async fn export_catalogue(
 pub async fn import_catalogue(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<AgencyId>,
     body: Bytes,
 ) -> ApiResult<Json<ImportOut>> {
-    let r = s.service.import_review_catalogue(&user.actor(), AgencyId(id), &body).await?;
+    let r = s.service.import_review_catalogue(&user.actor(), id, &body).await?;
     Ok(Json(ImportOut { created: r.created }))
 }
 
@@ -140,9 +140,9 @@ pub async fn queue(State(s): State<AppState>, user: ApiUser) -> ApiResult<Json<V
 pub async fn responsibility(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<CaseId>,
 ) -> ApiResult<Json<Vec<Involvement>>> {
-    Ok(Json(s.service.responsibility(&user.actor(), CaseId(id)).await?.1))
+    Ok(Json(s.service.responsibility(&user.actor(), id).await?.1))
 }
 
 #[derive(Deserialize, IntoParams)]

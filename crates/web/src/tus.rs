@@ -99,11 +99,11 @@ pub async fn create(State(s): State<AppState>, user: ApiUser, headers: HeaderMap
 pub async fn head(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UploadId>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     require_tus(&headers)?;
-    let status = s.service.upload_status(&user.actor(), UploadId(id)).await?;
+    let status = s.service.upload_status(&user.actor(), id).await?;
     Ok((
         StatusCode::OK,
         [
@@ -127,7 +127,7 @@ pub async fn head(
 pub async fn patch(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UploadId>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, AppError> {
@@ -140,7 +140,7 @@ pub async fn patch(
     }
     let offset = number(&headers, "Upload-Offset")?;
     let actor = user.actor();
-    let mut patch = s.service.begin_patch(&actor, UploadId(id), offset).await?;
+    let mut patch = s.service.begin_patch(&actor, id, offset).await?;
     let mut body = body;
     let mut broken = false;
     while let Some(frame) = body.frame().await {
@@ -171,11 +171,11 @@ pub async fn patch(
 pub async fn delete(
     State(s): State<AppState>,
     user: ApiUser,
-    Path(id): Path<i64>,
+    Path(id): Path<UploadId>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     require_tus(&headers)?;
-    s.service.terminate_upload(&user.actor(), UploadId(id)).await?;
+    s.service.terminate_upload(&user.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

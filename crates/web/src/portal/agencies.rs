@@ -74,8 +74,8 @@ fn last_updated(times: impl Iterator<Item = jiff::Timestamp>) -> String {
     times.max().map_or_else(|| "—".to_owned(), |t| crate::console::beijing(t).date().to_string())
 }
 
-pub async fn agency(State(s): State<AppState>, Path(id): Path<i64>) -> PageResult {
-    let p = s.service.public_agency(AgencyId(id)).await?;
+pub async fn agency(State(s): State<AppState>, Path(id): Path<AgencyId>) -> PageResult {
+    let p = s.service.public_agency(id).await?;
     let procedures = s.service.procedures().all().iter().map(|x| (x.id.clone(), x.name.clone())).collect();
     Ok(render(&AgencyPage {
         updated: last_updated(std::iter::once(p.agency.updated_at)),

@@ -453,8 +453,11 @@ pub async fn api_decisions(
 /// One published decision (its current version, or its withdrawal notice).
 #[utoipa::path(get, path = "/api/v1/public/decisions/{id}", security(()), tag = "public",
     responses((status = 200, body = PublicDecision), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn api_decision(State(s): State<AppState>, Path(id): Path<i64>) -> Result<Json<PublicDecision>, AppError> {
-    Ok(Json(PublicDecision::from(&s.service.public_publication(PublicationId(id)).await?)))
+pub async fn api_decision(
+    State(s): State<AppState>,
+    Path(id): Path<PublicationId>,
+) -> Result<Json<PublicDecision>, AppError> {
+    Ok(Json(PublicDecision::from(&s.service.public_publication(id).await?)))
 }
 
 /// The decision's record, leaf and inclusion proof against the current checkpoint.
