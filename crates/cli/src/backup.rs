@@ -3,7 +3,7 @@
 //! restored into an empty data directory and checked with `zhifa verify`.
 //! PostgreSQL and S3 are backed up with their own tools (README).
 
-use crate::DbArgs;
+use crate::args::DbArgs;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 use zhifa_service::Store;
