@@ -6,13 +6,10 @@ use zhifa_service::Service;
 use zhifa_web::AppState;
 
 pub(crate) async fn serve(service: Service, args: &ServeArgs) -> Result<()> {
-    // The search index follows the outbox from where it stopped.
+    // The search indexes follow the outbox from where they stopped, and
+    // keep following it (this server's writes and other servers').
     let follower = service.clone();
-    tokio::spawn(async move {
-        if let Err(e) = follower.catch_up_search().await {
-            tracing::error!(error = %e, "search index catch-up");
-        }
-    });
+    tokio::spawn(async move { follower.follow_search().await });
     let state = AppState::behind_proxy(service, args.secure_cookies, args.trust_forwarded_for);
     zhifa_web::serve(state, args.listen, |addr| {
         use std::io::Write;

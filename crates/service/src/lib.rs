@@ -210,6 +210,8 @@ pub struct Service {
     /// The newest outbox id the index is known to be up to date with (any
     /// topic): a search asks only whether the outbox has grown past it.
     search_checked: Arc<std::sync::atomic::AtomicI64>,
+    /// A background catch-up is running (`searchable_as_of`).
+    search_catching: Arc<std::sync::atomic::AtomicBool>,
     /// Searches run at once (`search_turns()`), the rest wait their turn
     /// in order (64 searches sharing two cores would all be slow, some very).
     search_turns: Arc<tokio::sync::Semaphore>,
@@ -263,6 +265,7 @@ impl Service {
             lists: None,
             search_lock: Arc::default(),
             search_checked: Arc::default(),
+            search_catching: Arc::default(),
             search_turns: Arc::new(tokio::sync::Semaphore::new(search_turns())),
             regions: Arc::default(),
             form_key: Arc::new(random_key()),

@@ -1,8 +1,11 @@
 //! Search of published decisions and of the agencies' public lists
-//! (PUB-7): this server's two indexes, brought up to date from the outbox
-//! before every search and after every publication command, so that a
-//! withdrawal is gone from the results at once, on every server; and
-//! rebuilt whole by `zhifa reindex`.
+//! (PUB-7): this server's two indexes, following the outbox. A search never
+//! waits for them: it reads the newest committed searcher, and if the outbox
+//! has grown it starts a catch-up in the background (one at a time). A
+//! publication command catches up before it answers, so that a withdrawal
+//! is gone from this server's results at once; `follow_search` keeps the
+//! indexes within [`FRESHNESS`] of the outbox written by other servers.
+//! `zhifa reindex` rebuilds them whole.
 
 use crate::{Result, Service, ServiceError};
 use zhifa_domain::ids::AgencyId;
@@ -17,13 +20,17 @@ pub struct HitsPage {
     pub hits: Vec<std::sync::Arc<DecisionHit>>,
     /// How many match in all.
     pub total: i64,
-    /// The outbox id the index was brought up to first: what else the page
-    /// shows can be read as of it (`Service::public_regions_as_of`).
+    /// The outbox's newest id when the search ran: what else the page shows
+    /// can be read as of it (`Service::public_regions_as_of`).
     pub as_of: i64,
 }
 
 /// Publication events read per round of catching up.
 const EVENTS: i64 = 1_000;
+
+/// How far behind the outbox the indexes may be while `follow_search` runs:
+/// it looks this often.
+pub const FRESHNESS: std::time::Duration = std::time::Duration::from_millis(250);
 
 fn search_error(e: zhifa_search::SearchError) -> ServiceError {
     ServiceError::internal(e.to_string())
@@ -190,12 +197,49 @@ async fn replace_lists(
 }
 
 impl Service {
-    /// Bring both indexes up to date with the outbox (a no-op without them).
+    /// Bring both indexes up to date with the outbox (a no-op without them),
+    /// waiting for a catch-up under way.
     pub async fn catch_up_search(&self) -> Result<()> {
         if self.search.is_none() && self.lists.is_none() {
             return Ok(());
         }
         self.catch_up().await.map(|_| ())
+    }
+
+    /// Keep both indexes following the outbox until the process ends: every
+    /// [`FRESHNESS`], a catch-up if the outbox grew (written by this server or
+    /// another). For `serve`.
+    pub async fn follow_search(&self) {
+        let mut tick = tokio::time::interval(FRESHNESS);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            self.index_now().await;
+        }
+    }
+
+    /// The outbox's newest id; if the indexes are behind it, a catch-up
+    /// starts in the background unless one is running. Never waits for the
+    /// indexes' writer.
+    async fn searchable_as_of(&self) -> Result<i64> {
+        use std::sync::atomic::Ordering;
+        let checked = self.search_checked.load(Ordering::Acquire);
+        let newest = self.store.last_outbox_id().await?;
+        if newest > checked && !self.search_catching.swap(true, Ordering::AcqRel) {
+            let service = self.clone();
+            tokio::spawn(async move {
+                service.index_now().await;
+                service.search_catching.store(false, Ordering::Release);
+            });
+        }
+        Ok(newest)
+    }
+
+    /// Whoever waits on the index's catch-up (tests): held, searches must
+    /// still answer.
+    #[doc(hidden)]
+    pub async fn hold_search_catch_up(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.search_lock.lock().await
     }
 
     /// Bring both indexes up to date with the outbox as of its newest id,
@@ -262,7 +306,7 @@ impl Service {
         let Some(index) = &self.lists else {
             return Err(zhifa_domain::Invalid::new("检索", "本服务器未启用全文检索").into());
         };
-        self.catch_up_search().await?;
+        self.searchable_as_of().await?;
         q.shown_on = Some(self.today());
         q.limit = q.limit.clamp(1, 1_000);
         let index = index.clone();
@@ -297,15 +341,16 @@ impl Service {
         Ok((rows, total))
     }
 
-    /// The same as a page of results shows them, from the index alone (it
-    /// is brought up to date first, so a withdrawal is never shown).
+    /// The same as a page of results shows them, from the index alone (as
+    /// of the outbox id it returns; a publication command of this server
+    /// brings it up to date before it answers).
     pub async fn search_publication_hits(&self, text: &str, filter: &PublicationFilter) -> Result<HitsPage> {
         let (hits, total, as_of) = self.run_search(text, filter, |index, q| index.search_hits(q)).await?;
         Ok(HitsPage { hits, total, as_of })
     }
 
-    /// Catch up, then run `search` on the index in its turn; also the
-    /// outbox id caught up to.
+    /// Run `search` on the index in its turn, without waiting for a
+    /// catch-up; also the outbox's newest id.
     async fn run_search<T: Send + 'static>(
         &self,
         text: &str,
@@ -315,7 +360,7 @@ impl Service {
         let Some(index) = &self.search else {
             return Err(zhifa_domain::Invalid::new("检索", "本服务器未启用全文检索").into());
         };
-        let as_of = self.catch_up().await?;
+        let as_of = self.searchable_as_of().await?;
         let query = SearchQuery {
             text: text.to_owned(),
             region_prefix: filter.region_prefix.clone(),

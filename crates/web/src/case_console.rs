@@ -96,7 +96,8 @@ pub(crate) fn url_escape(s: &str) -> String {
 
 pub async fn list(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Query(q): Query<ListQuery>) -> PageResult {
     let today = s.service.today();
-    let page = q.page.max(0);
+    // Bounded, so that no offset overflows.
+    let page = q.page.clamp(0, 100_000);
     let filter = CaseFilter {
         procedure: Some(q.procedure.clone()).filter(|p| !p.is_empty()),
         open: match q.state.as_str() {

@@ -76,7 +76,7 @@ impl DecisionQuery {
             "" => None,
             c => Some(Category::parse(c).map_err(|e| AppError::bad_request(e.to_string()))?.code().to_owned()),
         };
-        let page = self.page.unwrap_or(1).max(1);
+        let page = page_number(self.page);
         Ok(PublicationFilter {
             agency: self.agency.map(AgencyId),
             region_prefix: region_prefix(&self.region)?,
@@ -308,7 +308,7 @@ pub async fn decisions(State(s): State<AppState>, Query(q): Query<DecisionQuery>
             s.service.public_regions_as_of(found.as_of).await?,
         ),
     };
-    let page = q.page.unwrap_or(1).max(1);
+    let page = page_number(q.page);
     let agency_name = match q.agency {
         Some(a) => s.service.public_agencies().await?.into_iter().find(|x| x.id.0 == a).map(|x| x.data.name),
         None => None,

@@ -65,7 +65,7 @@ impl ListSearchQuery {
                     .ok_or_else(|| AppError::bad_request(format!("公示类别“{k}”不存在")))?,
             ),
         };
-        let page = self.page.unwrap_or(1).max(1);
+        let page = page_number(self.page);
         let query = zhifa_service::search::ListQuery {
             text: self.q.trim().to_owned(),
             kind,
@@ -134,7 +134,7 @@ struct SearchPage {
 /// The search page of the public lists, with a way on to the decisions.
 pub async fn search(State(s): State<AppState>, Query(q): Query<ListSearchQuery>) -> PageResult {
     let result = q.run(&s).await?;
-    let page = q.page.unwrap_or(1).max(1);
+    let page = page_number(q.page);
     let asked = [&q.q, &q.kind, &q.region, &q.domain].iter().any(|v| !v.trim().is_empty()) || q.agency.is_some();
     let decisions_href =
         format!("/decisions?{}", query_string(&[("q", &q.q), ("region", &q.region), ("domain", &q.domain)], None));

@@ -20,6 +20,15 @@ pub use reports::*;
 use crate::error::AppError;
 use zhifa_domain::region::RegionCode;
 
+/// The furthest page of results asked for (page numbers beyond it read as
+/// it: no offset can overflow, whatever the query string says).
+const MAX_PAGE: i64 = 100_000;
+
+/// The page asked for, from 1 to [`MAX_PAGE`] (1 if none).
+fn page_number(page: Option<i64>) -> i64 {
+    page.unwrap_or(1).clamp(1, MAX_PAGE)
+}
+
 type PageResult = Result<axum::response::Response, crate::error::PageError>;
 
 const PAGE: i64 = 20;
@@ -55,4 +64,19 @@ fn parse_domain(code: &str) -> Result<Option<zhifa_domain::agency::Domain>, AppE
 
 fn domains() -> Vec<(&'static str, &'static str)> {
     zhifa_domain::agency::Domain::ALL.iter().map(|d| (d.code(), d.label())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_page_number_gives_an_offset_without_overflow() {
+        for page in [None, Some(i64::MIN), Some(-1), Some(0), Some(1), Some(7), Some(i64::MAX - 1), Some(i64::MAX)] {
+            let n = page_number(page);
+            assert!((1..=MAX_PAGE).contains(&n), "{page:?}");
+            assert!((n - 1).checked_mul(PAGE).is_some_and(|o| o >= 0), "{page:?}");
+        }
+        assert_eq!(page_number(Some(3)), 3);
+    }
 }

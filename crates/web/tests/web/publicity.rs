@@ -554,13 +554,16 @@ async fn pub_7_the_public_lists_are_searchable_and_follow_every_change() {
         assert!(!found_kinds(&app, &format!("{path}&region={region}")).await.is_empty());
         assert!(found_kinds(&app, &format!("/api/v1/public/lists?agency={}&kind=officer", demo.id)).await.len() > 1);
 
-        // A change is found at once; what it replaced is not.
+        // A change is found once the index has caught up (a server does
+        // within FRESHNESS; the test waits for the catch-up itself); what it
+        // replaced is not.
         let mut form = zhifa_domain::registry::ServiceGuideData::from(&guide.data);
         form.item = "冷链食品贮存备案".into();
         app.service
             .update_entry::<zhifa_domain::registry::ServiceGuides>(&sys, guide.id, guide.version, &form)
             .await
             .unwrap();
+        app.service.catch_up_search().await.unwrap();
         let renamed = found_kinds(&app, "/api/v1/public/lists?q=冷链&kind=service_guide").await;
         assert_eq!(renamed, vec![("service_guide".to_owned(), guide.id.0)]);
         let old = found_kinds(&app, &format!("{path}&kind=service_guide")).await;
@@ -569,6 +572,7 @@ async fn pub_7_the_public_lists_are_searchable_and_follow_every_change() {
         let mut user = zhifa_domain::people::UserForm::from(&officer.user.data);
         user.active = "false".into();
         app.service.update_user(&sys, officer.user.id, officer.user.version, &user).await.unwrap();
+        app.service.catch_up_search().await.unwrap();
         assert!(found_kinds(&app, &by_number).await.is_empty());
 
         // The page: entries with links, a way on to the decisions, filters
@@ -793,6 +797,53 @@ async fn sup_6_one_sender_sends_a_few_complaints_not_hundreds() {
             let body = String::from_utf8_lossy(&r.body);
             assert!(body.contains("\"client_tag\":") && !body.contains("10.1.1."), "{body}");
         }
+    })
+    .await;
+}
+
+/// A search never waits for the indexes' catch-up: with the catch-up held (as
+/// a long re-index holds it), searches of the lists and of the decisions
+/// answer at once from the newest committed searcher; once it is let go, a
+/// server following the outbox has the change searchable within a second.
+#[tokio::test(flavor = "multi_thread")]
+async fn pub_7_a_search_never_waits_for_the_index_writer() {
+    use std::time::{Duration, Instant};
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        app.service.create_demo().await.unwrap();
+        let sys = Actor::System("test");
+        let demo = app.service.store().agency_by_code("hzxh-scjg").await.unwrap().unwrap();
+        let guide =
+            app.service.entries::<zhifa_domain::registry::ServiceGuides>(&sys, demo.id).await.unwrap().remove(0);
+        let renamed = "/api/v1/public/lists?q=冷链&kind=service_guide";
+
+        let held = app.service.hold_search_catch_up().await;
+        let mut form = zhifa_domain::registry::ServiceGuideData::from(&guide.data);
+        form.item = "冷链食品贮存备案".into();
+        app.service
+            .update_entry::<zhifa_domain::registry::ServiceGuides>(&sys, guide.id, guide.version, &form)
+            .await
+            .unwrap();
+        for path in [renamed, "/api/v1/public/decisions?q=食品", "/search?q=%E5%86%B7%E9%93%BE"] {
+            let answered = tokio::time::timeout(Duration::from_secs(2), get_public(&app, path)).await;
+            let r = answered.unwrap_or_else(|_| panic!("{path} waited for the index's catch-up"));
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+        }
+        assert!(found_kinds(&app, renamed).await.is_empty(), "the index is behind while its catch-up is held");
+        drop(held);
+
+        let following = app.service.clone();
+        let follower = tokio::spawn(async move { following.follow_search().await });
+        let let_go = Instant::now();
+        let found = loop {
+            if found_kinds(&app, renamed).await == vec![("service_guide".to_owned(), guide.id.0)] {
+                break let_go.elapsed();
+            }
+            assert!(let_go.elapsed() < Duration::from_secs(1), "not searchable within 1 s of the change");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        follower.abort();
+        eprintln!("searchable {} ms after the catch-up was let go", found.as_millis());
     })
     .await;
 }
