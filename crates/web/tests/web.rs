@@ -1490,6 +1490,21 @@ async fn every_api_route_is_in_the_openapi_document() {
                 missing.push(format!("{method} {documented}"));
                 continue;
             }
+            // Every `{name}` of the path is a declared path parameter.
+            let declared = |p: &Value| p["in"] == "path";
+            let params: Vec<&str> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .chain(paths[&documented]["parameters"].as_array())
+                .flatten()
+                .filter(|p| declared(p))
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            for name in documented.split('{').skip(1).filter_map(|s| s.split('}').next()) {
+                if !params.contains(&name) {
+                    wrong.push(format!("{method} {documented} does not declare its path parameter {name}"));
+                }
+            }
             let public = method == "options"
                 || rest.starts_with("/public/")
                 || rest.starts_with("/calendar/")

@@ -452,7 +452,8 @@ pub async fn api_decisions(
 
 /// One published decision (its current version, or its withdrawal notice).
 #[utoipa::path(get, path = "/api/v1/public/decisions/{id}", security(()), tag = "public",
-    responses((status = 200, body = PublicDecision), (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = i64, Path, description = "公示编号")),
+    responses((status = 200, body = PublicDecision), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn api_decision(
     State(s): State<AppState>,
     Path(id): Path<PublicationId>,
@@ -462,7 +463,8 @@ pub async fn api_decision(
 
 /// The decision's record, leaf and inclusion proof against the current checkpoint.
 #[utoipa::path(get, path = "/api/v1/public/decisions/{id}/verification", security(()), tag = "public",
-    responses((status = 200, body = Verification), (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = i64, Path, description = "公示编号")),
+    responses((status = 200, body = Verification), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn api_verification(State(s): State<AppState>, Path(id): Path<i64>) -> Result<Json<Verification>, AppError> {
     Ok(Json(verification(&s, id).await?))
 }
