@@ -57,5 +57,45 @@ pub async fn openapi_json(State(s): State<AppState>) -> Result<Json<serde_json::
     // The codes an error may carry, every one.
     let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
     doc["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"] = serde_json::json!(codes);
+    common_errors(&mut doc);
     Ok(Json(doc))
+}
+
+/// The errors any operation may answer besides its own, documented on each
+/// where it lacks them: a request that cannot be read (400), a server error
+/// (500); with a path parameter, nothing there (404); with credentials, none
+/// or not enough (401, 403); with a body, too large, of another type, or of
+/// fields that do not fit (413, 415, 422).
+fn common_errors(doc: &mut serde_json::Value) {
+    use ErrorCode as C;
+    let error = |code: ErrorCode| {
+        let body = serde_json::json!({ "$ref": "#/components/schemas/ErrorBody" });
+        serde_json::json!({ "description": code.message(), "content": { "application/json": { "schema": body } } })
+    };
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for (method, op) in item.iter_mut() {
+            if !["get", "post", "put", "delete", "patch", "head", "options"].contains(&method.as_str()) {
+                continue;
+            }
+            let public = op["security"] == serde_json::json!([{}]);
+            let mut codes = vec![C::BadRequest, C::Internal];
+            if path.contains('{') {
+                codes.push(C::NotFound);
+            }
+            if !public {
+                codes.extend([C::Unauthenticated, C::Forbidden]);
+            }
+            if op.get("requestBody").is_some() {
+                codes.extend([C::TooLarge, C::UnsupportedMediaType, C::InvalidInput]);
+            }
+            let Some(responses) = op["responses"].as_object_mut() else { continue };
+            for code in codes {
+                let status =
+                    if code == C::InvalidInput { "422".to_owned() } else { code.status().as_u16().to_string() };
+                responses.entry(status).or_insert_with(|| error(code));
+            }
+        }
+    }
 }

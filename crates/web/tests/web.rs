@@ -1490,6 +1490,21 @@ async fn every_api_route_is_in_the_openapi_document() {
                 missing.push(format!("{method} {documented}"));
                 continue;
             }
+            // The errors every operation may answer are documented.
+            let documents = |status: &str| !operation["responses"][status].is_null();
+            let mut expected = vec!["400", "500"];
+            if documented.contains('{') {
+                expected.push("404");
+            }
+            if operation["security"] != json!([{}]) {
+                expected.extend(["401", "403"]);
+            }
+            if !operation["requestBody"].is_null() {
+                expected.extend(["413", "415", "422"]);
+            }
+            for status in expected.into_iter().filter(|s| !documents(s)) {
+                wrong.push(format!("{method} {documented} does not document {status}"));
+            }
             // Every `{name}` of the path is a declared path parameter.
             let declared = |p: &Value| p["in"] == "path";
             let params: Vec<&str> = operation["parameters"]
@@ -1516,6 +1531,17 @@ async fn every_api_route_is_in_the_openapi_document() {
             } else if !public && !security.is_null() {
                 wrong.push(format!("{method} {documented} needs the document's bearer token: {security}"));
             }
+        }
+        // What the server answers to requests schemathesis sent is documented.
+        for (path, status) in [
+            ("/api/v1/public/decisions?page=abc", "400"),
+            ("/api/v1/public/decisions/abc", "404"),
+            ("/api/v1/public/lists?kind=nothing", "400"),
+        ] {
+            let r = get_public(&app, path).await;
+            assert_eq!(r.status.as_str(), status, "{path}: {}", r.text());
+            let template = path.split('?').next().unwrap().replace("abc", "{id}");
+            assert!(!paths[&template]["get"]["responses"][status].is_null(), "{template} does not document {status}");
         }
         // Every error code is listed with the error body.
         let codes = doc["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"].as_array().unwrap();
