@@ -212,6 +212,9 @@ pub struct Service {
     search_checked: Arc<std::sync::atomic::AtomicI64>,
     /// A background catch-up is running (`searchable_as_of`).
     search_catching: Arc<std::sync::atomic::AtomicBool>,
+    /// The newest outbox id a catch-up has brought the indexes to, for whoever
+    /// waits for a change to be searchable (`searchable_at`).
+    search_caught_up: Arc<tokio::sync::watch::Sender<i64>>,
     /// Searches run at once (`search_turns()`), the rest wait their turn
     /// in order (64 searches sharing two cores would all be slow, some very).
     search_turns: Arc<tokio::sync::Semaphore>,
@@ -266,6 +269,7 @@ impl Service {
             search_lock: Arc::default(),
             search_checked: Arc::default(),
             search_catching: Arc::default(),
+            search_caught_up: Arc::new(tokio::sync::watch::Sender::new(0)),
             search_turns: Arc::new(tokio::sync::Semaphore::new(search_turns())),
             regions: Arc::default(),
             form_key: Arc::new(random_key()),

@@ -235,6 +235,14 @@ impl Service {
         Ok(newest)
     }
 
+    /// Wait until a catch-up has brought the indexes to outbox id
+    /// `outbox_id`: from then on what was written up to it is searchable.
+    pub async fn searchable_at(&self, outbox_id: i64) {
+        let mut caught_up = self.search_caught_up.subscribe();
+        // The sender lives as long as the service: the wait ends only by reaching it.
+        caught_up.wait_for(|at| *at >= outbox_id).await.ok();
+    }
+
     /// Whoever waits on the index's catch-up (tests): held, searches must
     /// still answer.
     #[doc(hidden)]
@@ -289,6 +297,11 @@ impl Service {
             }
         }
         self.search_checked.fetch_max(newest, Ordering::AcqRel);
+        self.search_caught_up.send_if_modified(|at| {
+            let grew = newest > *at;
+            *at = (*at).max(newest);
+            grew
+        });
         Ok(newest)
     }
 
