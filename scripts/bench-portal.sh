@@ -67,22 +67,10 @@ nginx_rps=$(wrk -t2 -c64 -d10s "http://127.0.0.1:18081/page.html" | awk '/Reques
 echo "zhifa $zhifa_rps req/s, nginx $nginx_rps req/s, ratio $(echo "scale=2; $zhifa_rps / $nginx_rps" | bc)"
 
 # 2. Search over HTTP, the same eight queries in turn.
-cat >"$nginx_dir/search.lua" <<'LUA'
-local queries = { "食品", "保质期", "罚款", "许可", "检查", "饮料", "销售", "食品安全法" }
-local encoded = {}
-for i, q in ipairs(queries) do
-  encoded[i] = q:gsub("[^%w]", function(c) return string.format("%%%02X", string.byte(c)) end)
-end
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", "/decisions?q=" .. encoded[(n % #encoded) + 1])
-end
-LUA
 # Warmed up first (the first search of a server also takes out what expired).
-wrk -t2 -c64 -d3s -s "$nginx_dir/search.lua" "http://127.0.0.1:$port" >/dev/null
+wrk -t2 -c64 -d3s -s scripts/portal-search.lua "http://127.0.0.1:$port" >/dev/null
 echo "== search over HTTP, wrk -t2 -c64 -d10s --latency (after 3 s of warm-up)"
-wrk -t2 -c64 -d10s --latency -s "$nginx_dir/search.lua" "http://127.0.0.1:$port" | tee "$dir/search.txt" | grep -E "Requests/sec|  50%|  99%"
+wrk -t2 -c64 -d10s --latency -s scripts/portal-search.lua "http://127.0.0.1:$port" | tee "$dir/search.txt" | grep -E "Requests/sec|  50%|  99%"
 kill $server; wait $server 2>/dev/null || true
 
 # 3. The annual report of last year, whole province, against bare SQL.

@@ -35,29 +35,14 @@ writer=""
 trap 'kill $server $writer 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 
-cat >"$work/search.lua" <<'LUA'
-local queries = { "食品", "保质期", "罚款", "许可", "检查", "饮料", "销售", "食品安全法" }
-local encoded = {}
-for i, q in ipairs(queries) do
-  encoded[i] = q:gsub("[^%w]", function(c) return string.format("%%%02X", string.byte(c)) end)
-end
-local n = 0
-request = function()
-  n = n + 1
-  local q = encoded[(n % #encoded) + 1]
-  if n % 2 == 0 then
-    return wrk.format("GET", "/decisions?q=" .. q)
-  end
-  return wrk.format("GET", "/api/v1/public/lists?q=" .. q)
-end
-LUA
+export ZHIFA_BENCH_LISTS=1
 search() {
-  wrk -t2 -c64 -d10s --latency -s "$work/search.lua" "http://127.0.0.1:$port" >"$work/$1.txt"
+  wrk -t2 -c64 -d10s --latency -s scripts/portal-search.lua "http://127.0.0.1:$port" >"$work/$1.txt"
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$1.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$work/$1.txt")
   echo "$1: $rps req/s, p99 $p99"
 }
-wrk -t2 -c64 -d3s -s "$work/search.lua" "http://127.0.0.1:$port" >/dev/null
+wrk -t2 -c64 -d3s -s scripts/portal-search.lua "http://127.0.0.1:$port" >/dev/null
 search alone
 alone=$rps
 

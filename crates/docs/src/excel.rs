@@ -10,7 +10,7 @@ use rust_xlsxwriter::{Format, Workbook};
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use thiserror::Error;
-use zhifa_domain::registry::{Field, FieldKind, Form, Values};
+use zhifa_domain::registry::{Field, Form, Values};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ExcelError {
@@ -246,19 +246,7 @@ pub fn cells<F: Form>(form: &F) -> Vec<String> {
 /// The cells of `fields`, each value as `get` gives it by field name, as a
 /// person reads them.
 pub fn cells_of<'a>(fields: &[Field], get: impl Fn(&str) -> &'a str) -> Vec<String> {
-    fields
-        .iter()
-        .map(|f| {
-            let v = get(f.name);
-            match f.kind {
-                FieldKind::Choice(choices) => {
-                    choices.iter().find(|(code, _)| *code == v).map_or(v, |(_, label)| label).to_owned()
-                }
-                FieldKind::Flag => if zhifa_domain::people::parse_flag(v) { "是" } else { "否" }.to_owned(),
-                _ => v.to_owned(),
-            }
-        })
-        .collect()
+    fields.iter().map(|f| f.shown(get(f.name))).collect()
 }
 
 #[cfg(test)]

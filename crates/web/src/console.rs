@@ -170,14 +170,6 @@ fn registry(s: &AppState, slug: &str) -> Result<&'static RegistryInfo, PageError
     Ok(s.service.registry(slug).ok_or_else(AppError::not_found)?)
 }
 
-/// Show a choice by its label.
-fn display(field: &Field, value: &str) -> String {
-    match field.kind {
-        FieldKind::Choice(choices) => choices.iter().find(|(c, _)| *c == value).map_or(value, |(_, l)| l).to_owned(),
-        _ => value.to_owned(),
-    }
-}
-
 const TABLE_COLUMNS: usize = 5;
 
 async fn personnel_page(s: &AppState, user: &CurrentUser, agency: Agency) -> PageResult {
@@ -230,7 +222,7 @@ async fn registry_page(
         let values = zhifa_service::Service::entry_values(registry, &e)?;
         let cells = registry.fields.iter().take(TABLE_COLUMNS);
         rows.push(RowView {
-            cells: cells.map(|f| display(f, values.get(f.name).map_or("", String::as_str))).collect(),
+            cells: cells.map(|f| f.shown(values.get(f.name).map_or("", String::as_str))).collect(),
             edit: Some(format!("/console/{slug}/{}/edit", e.id)),
             history: Some(format!("/console/history/{}/{}", registry.names.entity, e.id)),
         });

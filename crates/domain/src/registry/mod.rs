@@ -40,6 +40,20 @@ pub struct Field {
     pub required: bool,
 }
 
+impl Field {
+    /// A value of this field as a person reads it: a choice by its label, a
+    /// flag as 是 or 否, the rest as it is.
+    pub fn shown(&self, value: &str) -> String {
+        match self.kind {
+            FieldKind::Choice(choices) => {
+                choices.iter().find(|(c, _)| *c == value).map_or(value, |(_, l)| l).to_owned()
+            }
+            FieldKind::Flag => if crate::people::parse_flag(value) { "是" } else { "否" }.to_owned(),
+            FieldKind::Text | FieldKind::Long | FieldKind::Date => value.to_owned(),
+        }
+    }
+}
+
 /// A form of string fields that a generic page, API or spreadsheet can fill.
 pub trait Form: Default {
     const FIELDS: &'static [Field];

@@ -497,15 +497,26 @@ async fn found_kinds(app: &App, path: &str) -> Vec<(String, i64)> {
     entries.iter().map(|e| (e["kind"].as_str().unwrap().to_owned(), e["id"].as_i64().unwrap())).collect()
 }
 
+/// The demo; its market agency and that agency's first service guide.
+async fn demo_and_its_guide(
+    app: &App,
+) -> (
+    Actor,
+    zhifa_service::Agency,
+    zhifa_service::Entry<zhifa_domain::ids::ServiceGuideId, zhifa_domain::registry::ServiceGuideData>,
+) {
+    app.service.create_demo().await.unwrap();
+    let sys = Actor::System("test");
+    let demo = app.service.store().agency_by_code("hzxh-scjg").await.unwrap().unwrap();
+    let guide = app.service.entries::<zhifa_domain::registry::ServiceGuides>(&sys, demo.id).await.unwrap().remove(0);
+    (sys, demo, guide)
+}
+
 #[tokio::test]
 async fn pub_7_the_public_lists_are_searchable_and_follow_every_change() {
     each_backend(|db| async move {
         let app = App::new(&db);
-        app.service.create_demo().await.unwrap();
-        let sys = Actor::System("test");
-        let demo = app.service.store().agency_by_code("hzxh-scjg").await.unwrap().unwrap();
-        let guide =
-            app.service.entries::<zhifa_domain::registry::ServiceGuides>(&sys, demo.id).await.unwrap().remove(0);
+        let (sys, demo, guide) = demo_and_its_guide(&app).await;
 
         // A demo service guide by the words of its name: kind, agency and
         // where it is shown, which the agency page has.
@@ -810,11 +821,7 @@ async fn pub_7_a_search_never_waits_for_the_index_writer() {
     use std::time::{Duration, Instant};
     each_backend(|db| async move {
         let app = App::new(&db);
-        app.service.create_demo().await.unwrap();
-        let sys = Actor::System("test");
-        let demo = app.service.store().agency_by_code("hzxh-scjg").await.unwrap().unwrap();
-        let guide =
-            app.service.entries::<zhifa_domain::registry::ServiceGuides>(&sys, demo.id).await.unwrap().remove(0);
+        let (sys, _, guide) = demo_and_its_guide(&app).await;
         let renamed = "/api/v1/public/lists?q=冷链&kind=service_guide";
 
         let held = app.service.hold_search_catch_up().await;
