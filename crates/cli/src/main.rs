@@ -92,9 +92,9 @@ async fn main() -> Result<()> {
             annual_report(&service, year, agency.as_deref(), out.as_deref()).await?;
         }
         Command::Demo { no_serve, cases, serve: args } => {
-            match service.create_demo().await {
+            match zhifa_demo::create(&service).await {
                 Ok(users) => {
-                    println!("演示数据已创建。所有演示用户的密码均为：{}", zhifa_service::demo::DEMO_PASSWORD);
+                    println!("演示数据已创建。所有演示用户的密码均为：{}", zhifa_demo::DEMO_PASSWORD);
                     println!("{:<16} {:<12} 执法主体", "用户名", "角色");
                     for u in users {
                         println!("{:<18} {:<10} {}", u.username, u.role.label(), u.agency);

@@ -41,15 +41,14 @@ pub(crate) async fn reindex(service: &Service) -> Result<()> {
 pub(crate) async fn bulk_cases(service: &Service, n: u64) -> Result<()> {
     use std::io::Write;
     let started = std::time::Instant::now();
-    service
-        .create_bulk_demo_cases(n, |done| {
-            let secs = started.elapsed().as_secs_f64();
-            eprint!("\r生成演示案件：{done}/{n}（{:.0} 件/秒）", done as f64 / secs.max(0.001));
-            std::io::stderr().flush().ok();
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .context("生成演示案件失败")?;
+    zhifa_demo::create_bulk_cases(service, n, |done| {
+        let secs = started.elapsed().as_secs_f64();
+        eprint!("\r生成演示案件：{done}/{n}（{:.0} 件/秒）", done as f64 / secs.max(0.001));
+        std::io::stderr().flush().ok();
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))
+    .context("生成演示案件失败")?;
     eprintln!();
     println!("已生成 {n} 件演示案件（已作出的决定均已公示），用时 {:.1} 秒", started.elapsed().as_secs_f64());
     reindex(service).await

@@ -58,6 +58,7 @@ impl<'a> DocumentView<'a> {
         recordings: usize,
     ) -> Self {
         let handlers = case
+            .matter
             .handlers
             .iter()
             .map(|h| format!("{}（执法证号 {}）", h.name, h.certificate))
@@ -86,8 +87,8 @@ impl<'a> DocumentView<'a> {
             agency_name,
             number,
             case,
-            party_kind: if case.party.is_person() { "公民身份号码" } else { "统一社会信用代码" },
-            violation_on: day(case.violation_on),
+            party_kind: if case.matter.party.is_person() { "公民身份号码" } else { "统一社会信用代码" },
+            violation_on: day(case.matter.violation_on),
             handlers,
             filed_on: day(case.filed_on),
             filing_approval: filing
@@ -96,7 +97,7 @@ impl<'a> DocumentView<'a> {
             hearing_right: case
                 .proposed
                 .as_ref()
-                .is_some_and(|p| rules::art_63_hearing_right(p, case.party.is_person())),
+                .is_some_and(|p| rules::art_63_hearing_right(p, case.matter.party.is_person())),
             notified_on: day(case.notified_on),
             decision: penalty(case.decision.as_ref()),
             has_fine: case.decision.as_ref().is_some_and(|d| d.fine.fen() > 0),

@@ -28,6 +28,16 @@ struct Edge {
     label_y: i32,
 }
 
+impl Edge {
+    /// Across from the side of a box at `from` to `x`, along to the height
+    /// of the box at `to`, and across to it: its name shown on hover only.
+    fn elbow(label: String, (fx, fy): (i32, i32), x: i32, (tx, ty): (i32, i32)) -> Self {
+        let (y1, y2) = (fy + H / 2, ty + H / 2);
+        let path = format!("M{fx},{y1} L{x},{y1} L{x},{y2} L{tx},{y2}");
+        Edge { path, label, label_text: String::new(), label_x: 0, label_y: 0 }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "flowchart.svg", escape = "html")]
 struct Chart<'a> {
@@ -120,59 +130,14 @@ pub fn svg(procedure: &Procedure) -> Result<String, crate::documents::DocumentEr
             } else if !f_exit && !t_exit {
                 // A skip (or a way back) on the left.
                 left += 1;
-                let lx = MAIN_X - 14 * left;
-                Edge {
-                    path: format!(
-                        "M{},{} L{lx},{} L{lx},{} L{},{}",
-                        fx,
-                        fy + H / 2,
-                        fy + H / 2,
-                        ty + H / 2,
-                        tx,
-                        ty + H / 2
-                    ),
-                    label,
-                    label_text: String::new(),
-                    label_x: 0,
-                    label_y: 0,
-                }
+                Edge::elbow(label, (fx, fy), MAIN_X - 14 * left, (tx, ty))
             } else if !f_exit {
                 // Out to the right.
-                let mx = fx + W + 30;
-                Edge {
-                    path: format!(
-                        "M{},{} L{mx},{} L{mx},{} L{},{}",
-                        fx + W,
-                        fy + H / 2,
-                        fy + H / 2,
-                        ty + H / 2,
-                        tx,
-                        ty + H / 2
-                    ),
-                    label,
-                    label_text: String::new(),
-                    label_x: 0,
-                    label_y: 0,
-                }
+                Edge::elbow(label, (fx + W, fy), fx + W + 30, (tx, ty))
             } else {
                 // From a way out back to the main line, round the right.
                 right += 1;
-                let rx = EXIT_X + W + 12 * right;
-                Edge {
-                    path: format!(
-                        "M{},{} L{rx},{} L{rx},{} L{},{}",
-                        fx + W,
-                        fy + H / 2,
-                        fy + H / 2,
-                        ty + H / 2,
-                        tx + W,
-                        ty + H / 2
-                    ),
-                    label,
-                    label_text: String::new(),
-                    label_x: 0,
-                    label_y: 0,
-                }
+                Edge::elbow(label, (fx + W, fy), EXIT_X + W + 12 * right, (tx + W, ty))
             };
             edges.push(edge);
         }

@@ -103,7 +103,7 @@ pub struct DecisionInfo {
 /// The decision of `case` as it may be published: `None` before a decision.
 pub fn decision_info(agency: &str, document_number: &str, case: &CaseData) -> Option<DecisionInfo> {
     let decided_on = case.decided_on?;
-    let known = Known::of_party(&case.party);
+    let known = Known::of_party(&case.matter.party);
     let conclusion = match (&case.decision, &case.no_penalty_reason, case.granted) {
         (Some(p), _, _) => format!("给予行政处罚：{}", p.in_words()),
         (None, Some(reason), _) => format!("不予行政处罚：{reason}"),
@@ -120,13 +120,13 @@ pub fn decision_info(agency: &str, document_number: &str, case: &CaseData) -> Op
     Some(DecisionInfo {
         agency: agency.to_owned(),
         document_number: document_number.to_owned(),
-        party: clean(case.party.name()),
+        party: clean(case.matter.party.name()),
         category: case.category,
-        title: clean(&case.title),
+        title: clean(&case.matter.title),
         conclusion: clean(&conclusion),
-        legal_basis: clean(&case.legal_basis),
+        legal_basis: clean(&case.matter.legal_basis),
         decided_on,
-        facts: clean(&case.facts),
+        facts: clean(&case.matter.facts),
         redactions,
     })
 }
@@ -149,7 +149,7 @@ pub struct PublishedDecision {
 impl PublishedDecision {
     /// From the redacted information; the full text only where PUB-3 asks for it.
     pub fn of(info: &DecisionInfo, case: &CaseData) -> Self {
-        let uscc = match &case.party {
+        let uscc = match &case.matter.party {
             crate::case::Party::Organisation { uscc, .. } => Some(uscc.as_str().to_owned()),
             crate::case::Party::Person { .. } => None,
         };
@@ -303,7 +303,7 @@ pub fn pub_4_withdraw(
 /// against the party, so that a correction can never bring back what the
 /// first redaction removed.
 pub fn pub_5_redact_correction(case: &CaseData, typed: &PublishedDecision) -> PublishedDecision {
-    let known = Known::of_party(&case.party);
+    let known = Known::of_party(&case.matter.party);
     let clean = |t: &str| redact(t, &known).text;
     PublishedDecision {
         party: clean(&typed.party),
@@ -381,15 +381,17 @@ mod tests {
         .unwrap();
         let procedure = crate::case::procedure::Procedures::embedded().unwrap().get("penalty-general").unwrap().clone();
         let opening = crate::case::Opening {
-            item: None,
-            title: "销售过期食品".into(),
-            legal_basis: "《中华人民共和国食品安全法》第一百二十四条".into(),
-            party: person,
-            handlers: vec![],
-            facts: "李秀英（身份证号码11010519491231002X，电话13900001111）于2025年3月1日销售过期食品。".into(),
-            violation_on: None,
-            health_or_finance: false,
-            serious: false,
+            matter: crate::case::Matter {
+                item: None,
+                title: "销售过期食品".into(),
+                legal_basis: "《中华人民共和国食品安全法》第一百二十四条".into(),
+                party: person,
+                handlers: vec![],
+                facts: "李秀英（身份证号码11010519491231002X，电话13900001111）于2025年3月1日销售过期食品。".into(),
+                violation_on: None,
+                health_or_finance: false,
+                serious: false,
+            },
             flags: Default::default(),
             on: date(2025, 3, 3),
         };

@@ -252,15 +252,17 @@ mod tests {
         .validate()
         .unwrap();
         let opening = crate::case::Opening {
-            item: None,
-            title: "t".into(),
-            legal_basis: "b".into(),
-            party,
-            handlers: vec![],
-            facts: "f".into(),
-            violation_on: None,
-            health_or_finance: false,
-            serious: false,
+            matter: crate::case::Matter {
+                item: None,
+                title: "t".into(),
+                legal_basis: "b".into(),
+                party,
+                handlers: vec![],
+                facts: "f".into(),
+                violation_on: None,
+                health_or_finance: false,
+                serious: false,
+            },
             flags: Default::default(),
             on: date(2025, 1, 2),
         };

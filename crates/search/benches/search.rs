@@ -18,7 +18,7 @@ fn main() {
         return;
     };
     let index = SearchIndex::open(std::path::Path::new(&dir)).expect("open the index");
-    println!("{} documents", index.len());
+    println!("{} documents", index.documents());
     let seconds: u64 = std::env::var("ZHIFA_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     let today = jiff::Zoned::now().date();
     // Warmed up first, as the HTTP side is (and the day's pruning done).

@@ -588,13 +588,9 @@ impl SearchIndex {
         Ok(Some((searcher, hits, total)))
     }
 
-    /// Documents in the index.
-    pub fn len(&self) -> u64 {
+    /// How many documents are in the index.
+    pub fn documents(&self) -> u64 {
         self.core.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -658,14 +654,14 @@ mod tests {
         assert_eq!(index.search(&q("食品")).unwrap().1, 0);
         assert_eq!(index.search(&q("更正")).unwrap().0, vec![2]);
         assert_eq!(index.search_hits(&q("更正")).unwrap().0[0].decided_on, date(2025, 6, 1));
-        assert_eq!(index.len(), 2);
+        assert_eq!(index.documents(), 2);
         // Expired decisions leave by themselves, on the first search of the
         // day, and the watermark stays.
         let shown = SearchQuery { shown_on: Some(date(2028, 1, 1)), ..q("更正") };
         assert_eq!(index.search(&shown).unwrap().1, 1);
         let expired = SearchQuery { shown_on: Some(date(2028, 1, 2)), ..q("更正") };
         assert_eq!(index.search(&expired).unwrap().1, 0);
-        assert_eq!(index.len(), 0);
+        assert_eq!(index.documents(), 0);
         assert_eq!(index.watermark().unwrap(), 9);
     }
 

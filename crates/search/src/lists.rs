@@ -205,13 +205,9 @@ impl ListIndex {
         Ok((out, total))
     }
 
-    /// Entries in the index.
-    pub fn len(&self) -> u64 {
+    /// How many entries are in the index.
+    pub fn documents(&self) -> u64 {
         self.core.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -280,9 +276,9 @@ mod tests {
         index.replace_agencies(&[1], &[entry("item", 1, 1, "对销售过期食品的行政处罚", "")], 6).unwrap();
         assert_eq!(index.search(&q("食品")).unwrap().1, 1);
         assert_eq!(index.search(&q("排污")).unwrap().1, 1, "other agencies stay");
-        assert_eq!(index.len(), 2);
+        assert_eq!(index.documents(), 2);
         index.clear().unwrap();
-        assert!(index.is_empty());
+        assert_eq!(index.documents(), 0);
         assert_eq!(index.watermark(), 0);
     }
 }

@@ -80,7 +80,8 @@ async fn verify_password(password: &str, hash: Option<String>) -> bool {
 }
 
 impl Service {
-    pub(crate) async fn principal_of(&self, row: &UserRow) -> Result<Option<Principal>> {
+    /// Who `row` is when signed in: `None` if the user or their agency is inactive or gone.
+    pub async fn principal_of(&self, row: &UserRow) -> Result<Option<Principal>> {
         if !row.user.data.active {
             return Ok(None);
         }

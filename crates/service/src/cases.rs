@@ -14,7 +14,7 @@ use zhifa_domain::ids::{CaseId, ItemId, UserId};
 use zhifa_domain::money::Money;
 use zhifa_domain::people::{CertificateData, Role, parse_date};
 use zhifa_domain::registry::Items;
-use zhifa_domain::review::{DeliberationForm, ReviewFlags, ReviewForm, ReviewerInfo};
+use zhifa_domain::review::{DeliberationForm, ReviewContext, ReviewFlags, ReviewForm, ReviewerInfo};
 use zhifa_store::{CaseFilter, CaseRow, RecordRow, UploadRow};
 
 /// An officer at a step, and the certificate they showed.
@@ -184,15 +184,17 @@ impl Service {
         };
         let on = self.step_date(&form.on)?;
         let opening = Opening {
-            item,
-            title,
-            legal_basis,
-            party: form.party.validate()?,
-            handlers: self.handlers(p.agency_id, &form.handlers).await?,
-            facts,
-            violation_on,
-            health_or_finance: form.health_or_finance,
-            serious: form.serious,
+            matter: zhifa_domain::case::Matter {
+                item,
+                title,
+                legal_basis,
+                party: form.party.validate()?,
+                handlers: self.handlers(p.agency_id, &form.handlers).await?,
+                facts,
+                violation_on,
+                health_or_finance: form.health_or_finance,
+                serious: form.serious,
+            },
             flags: form.flags,
             on,
         };
@@ -215,7 +217,7 @@ impl Service {
         self.nearest_due_with(procedure, data, &self.legal_periods())
     }
 
-    pub(crate) fn nearest_due_with(
+    pub fn nearest_due_with(
         &self,
         procedure: &Procedure,
         data: &CaseData,
@@ -261,9 +263,7 @@ impl Service {
         let case = self.case(actor, id).await?;
         let procedure = self.procedure(&case.data.procedure)?.clone();
         let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
-        let recordings = self.store.case_recordings(case.agency_id, &case.number).await?;
-        let certificates = self.certificates_of(case.agency_id).await?;
-        let review = self.review_context(&case).await?;
+        let around = self.circumstances(&case).await?;
         // A reviewer of the agency sees what stands in the way of their own review.
         let reviewer = match actor {
             Actor::User(p) if p.role == Role::Reviewer && p.agency_id == case.agency_id => {
@@ -272,31 +272,21 @@ impl Service {
             _ => None,
         };
         let actions = {
-            let lookup = |u: UserId| certificates.get(&u).cloned().unwrap_or_default();
-            let refs = recording_refs(&recordings);
             let (by, name) = match actor {
                 Actor::User(p) => (p.user_id, p.name.as_str()),
                 Actor::System(_) => (UserId(0), ""),
             };
             let mut step = StepInput::new(self.today().max(last_day(&case.data)), by, name);
             step.reviewer = reviewer;
-            let facts = Facts {
-                procedure: &procedure,
-                case: &case.data,
-                stage: &case.stage,
-                step: &step,
-                certificates: &lookup,
-                recordings: &refs,
-                calendar: &self.calendar,
-                review: &review,
-            };
+            let facts = around.facts(&procedure, &case, &step, &self.calendar);
             engine::available(&facts, &procedure).into_iter().map(|(t, refusals)| (t.clone(), refusals)).collect()
         };
         let deadlines = engine::deadlines(&procedure, &case.data, &self.calendar, &self.legal_periods(), self.today());
         let timeline = self.store.records_of("case", id.0).await?;
+        let review = &around.review;
         let review_due = case.data.review.current().map(|r| self.round_due(r, review.catalogue.time_limit_days));
         let review_required = match zhifa_domain::case::reviewed::draft_at_hand(&case.data) {
-            Some(draft) => zhifa_domain::case::reviewed::review_triggers(&review, &case.data, Some(&draft.penalty)),
+            Some(draft) => zhifa_domain::case::reviewed::review_triggers(review, &case.data, Some(&draft.penalty)),
             None => Vec::new(),
         };
         Ok(CaseView {
@@ -307,13 +297,25 @@ impl Service {
             review_required,
             deadlines,
             actions,
-            recordings,
+            recordings: around.uploads,
             timeline,
         })
     }
 
+    /// What the engine weighs a step of `case` against besides the case.
+    async fn circumstances(&self, case: &CaseRow) -> Result<Circumstances> {
+        let certificates = self.certificates_of(case.agency_id).await?;
+        let uploads = self.store.case_recordings(case.agency_id, &case.number).await?;
+        Ok(Circumstances {
+            certificates: Box::new(move |u| certificates.get(&u).cloned().unwrap_or_default()),
+            recordings: recording_refs(&uploads),
+            uploads,
+            review: self.review_context(case).await?,
+        })
+    }
+
     /// The certificates of each person of an agency.
-    pub(crate) async fn certificates_of(
+    pub async fn certificates_of(
         &self,
         agency: zhifa_domain::ids::AgencyId,
     ) -> Result<HashMap<UserId, Vec<CertificateData>>> {
@@ -354,23 +356,9 @@ impl Service {
             _ => None,
         };
         let step = step_input(self.step_date(&form.on)?, p, form, handlers, reviewer)?;
-        let review = self.review_context(&case).await?;
-        let certificates = self.certificates_of(case.agency_id).await?;
-        let recordings = recording_refs(&self.store.case_recordings(case.agency_id, &case.number).await?);
-        let (stage, mut data) = {
-            let lookup = |u: UserId| certificates.get(&u).cloned().unwrap_or_default();
-            let facts = Facts {
-                procedure: &procedure,
-                case: &case.data,
-                stage: &case.stage,
-                step: &step,
-                certificates: &lookup,
-                recordings: &recordings,
-                calendar: &self.calendar,
-                review: &review,
-            };
-            engine::take(&facts, action).map_err(ServiceError::Refused)?
-        };
+        let around = self.circumstances(&case).await?;
+        let (stage, mut data) = engine::take(&around.facts(&procedure, &case, &step, &self.calendar), action)
+            .map_err(ServiceError::Refused)?;
         let transition = procedure.transition(action).ok_or(ServiceError::NotFound)?;
         if transition.effect == "archive" {
             self.seal_archive(&case, &procedure, &mut data).await?;
@@ -400,8 +388,39 @@ impl Service {
     }
 }
 
+/// What the engine weighs a step of a case against besides the case itself:
+/// its agency's certificates, the case's recordings and its review context.
+struct Circumstances {
+    certificates: Box<dyn Fn(UserId) -> Vec<CertificateData> + Send + Sync>,
+    uploads: Vec<UploadRow>,
+    recordings: Vec<RecordingRef>,
+    review: ReviewContext,
+}
+
+impl Circumstances {
+    /// The engine's facts for `step` of `case` under `procedure`.
+    fn facts<'a>(
+        &'a self,
+        procedure: &'a Procedure,
+        case: &'a CaseRow,
+        step: &'a StepInput,
+        calendar: &'a zhifa_calendar::Calendar,
+    ) -> Facts<'a> {
+        Facts {
+            procedure,
+            case: &case.data,
+            stage: &case.stage,
+            step,
+            certificates: &*self.certificates,
+            recordings: &self.recordings,
+            calendar,
+            review: &self.review,
+        }
+    }
+}
+
 /// A new case's data: opened, at the start of its procedure.
-pub(crate) fn opened(procedure: &Procedure, opening: Opening, by: UserId, by_name: &str) -> CaseData {
+pub fn opened(procedure: &Procedure, opening: Opening, by: UserId, by_name: &str) -> CaseData {
     let on = opening.on;
     let mut data = CaseData::new(procedure, opening);
     data.steps.push(zhifa_domain::case::Step {
@@ -417,7 +436,7 @@ pub(crate) fn opened(procedure: &Procedure, opening: Opening, by: UserId, by_nam
 }
 
 /// What a step brings, from its form as typed, taken by `p` on `on`.
-pub(crate) fn step_input(
+pub fn step_input(
     on: Date,
     p: &crate::Principal,
     form: &StepForm,

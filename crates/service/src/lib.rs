@@ -10,8 +10,6 @@ pub mod auth;
 pub mod authz;
 pub mod cases;
 pub mod complaints;
-pub mod demo;
-mod demo_cases;
 pub mod entries;
 pub mod evidence;
 pub mod ledger;
@@ -21,6 +19,7 @@ pub mod report;
 pub mod retrieval;
 pub mod review;
 pub mod search;
+pub mod system;
 
 pub use auth::{Principal, SignedIn};
 pub use entries::RawEntry;
@@ -40,7 +39,8 @@ use zhifa_domain::Invalid;
 use zhifa_domain::change::Change;
 pub use zhifa_domain::ids::AgencyId;
 use zhifa_domain::records::ActorRef;
-use zhifa_store::{Applied, Command, StoreError};
+pub use zhifa_store::Applied;
+use zhifa_store::{Command, StoreError};
 
 fn refusals_text(refusals: &[zhifa_domain::case::rules::Refusal]) -> String {
     let text: Vec<String> = refusals.iter().map(|r| format!("{}（{}，{}）", r.message, r.rule, r.article)).collect();

@@ -174,60 +174,6 @@ impl Service {
         Change::CreatePublication { agency: row.agency_id, case: row.id, data }
     }
 
-    /// Publish these decided demo cases, each a few working days after its decision.
-    pub(crate) async fn publish_demo_cases(&self, cases: Vec<CaseId>) -> Result<()> {
-        let mut names = std::collections::HashMap::new();
-        let mut changes = Vec::with_capacity(cases.len());
-        let today = self.today();
-        for id in cases {
-            let Some(row) = self.store.case(id).await? else { continue };
-            let name = match names.get(&row.agency_id) {
-                Some(n) => n,
-                None => {
-                    let a = self.store.agency(row.agency_id).await?.ok_or(ServiceError::NotFound)?;
-                    names.entry(row.agency_id).or_insert(a.data.name)
-                }
-            };
-            let Some(info) = decision_info(name, &row.number, &row.data) else { continue };
-            let on = self.demo_published_on(info.decided_on).min(today);
-            changes.push(self.publication_change(&row, &info, on));
-        }
-        if !changes.is_empty() {
-            self.commit(&Actor::System("demo"), "演示数据：公示行政执法决定", changes).await?;
-        }
-        Ok(())
-    }
-
-    /// Three working days after `decided_on`.
-    fn demo_published_on(&self, decided_on: Date) -> Date {
-        zhifa_calendar::Period::working_days(3)
-            .ok()
-            .and_then(|p| self.calendar.due_date(decided_on, p).ok())
-            .unwrap_or(decided_on)
-    }
-
-    /// The demo's publicity officers at work: every decision of `agency`
-    /// published a few working days after it was made, except the oldest
-    /// (left overdue) and the newest (still due), for the console to show.
-    pub(crate) async fn publish_demo_decisions(&self, agency: AgencyId) -> Result<usize> {
-        let actor = Actor::System("demo");
-        let queue = self.publication_queue(&actor, agency).await?;
-        let name = self.store.agency(agency).await?.ok_or(ServiceError::NotFound)?.data.name;
-        let mut changes = Vec::new();
-        let today = self.today();
-        for line in queue.iter().skip(1).take(queue.len().saturating_sub(2)) {
-            let Some(info) = decision_info(&name, &line.case.number, &line.case.data) else { continue };
-            let on = self.demo_published_on(line.decided_on).min(today);
-            changes.push(self.publication_change(&line.case, &info, on));
-        }
-        let n = changes.len();
-        if n > 0 {
-            self.commit(&actor, "演示数据：公示行政执法决定", changes).await?;
-            self.index_now().await;
-        }
-        Ok(n)
-    }
-
     pub async fn managed_publication(&self, actor: &Actor, id: PublicationId) -> Result<PublicationRow> {
         let row = self.store.publication(id).await?.ok_or(ServiceError::NotFound)?;
         self.publisher(actor, row.agency_id).await?;

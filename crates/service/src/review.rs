@@ -192,7 +192,7 @@ impl Service {
     /// What the engine matches the catalogue on for `case`.
     pub(crate) async fn review_context(&self, case: &CaseRow) -> Result<ReviewContext> {
         let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
-        let item_code = match case.data.item {
+        let item_code = match case.data.matter.item {
             Some(id) => self.store.entry::<Items>(id).await?.map(|i| i.data.code).filter(|c| !c.is_empty()),
             None => None,
         };

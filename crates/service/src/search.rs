@@ -333,7 +333,7 @@ impl Service {
 
     /// After a publication command: the index follows at once (a failure is
     /// logged; the next search catches up).
-    pub(crate) async fn index_now(&self) {
+    pub async fn index_now(&self) {
         if let Err(e) = self.catch_up_search().await {
             tracing::error!(error = %e, "search index catch-up");
         }

@@ -61,6 +61,45 @@ async fn versioned(
     }
 }
 
+/// A column's new value in [`update`].
+enum Value {
+    Int(i64),
+    Text(String),
+    OptText(Option<String>),
+}
+
+/// The versioned update of `table`'s row `id` from `version` (`what` names
+/// a unique value it may collide with): sets `columns`, `data` and the time
+/// and bumps the version. Returns the entity and its agency.
+async fn update(
+    tx: &mut Tx<'_>,
+    (table, what): (&'static str, &str),
+    (id, version): (i64, i64),
+    columns: Vec<(&str, Value)>,
+    data: String,
+    now: i64,
+) -> Result<Written> {
+    let k = columns.len();
+    let sets: String = columns.iter().enumerate().map(|(i, (c, _))| format!("{c} = ${}, ", i + 1)).collect();
+    let sql = format!(
+        "UPDATE {table} SET {sets}data = ${}, version = version + 1, updated_us = ${} \
+         WHERE id = ${} AND version = ${} RETURNING agency_id",
+        k + 1,
+        k + 2,
+        k + 3,
+        k + 4
+    );
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+    for (_, value) in columns {
+        query = match value {
+            Value::Int(v) => query.bind(v),
+            Value::Text(v) => query.bind(v),
+            Value::OptText(v) => query.bind(v),
+        };
+    }
+    versioned(tx, table, what, id, query.bind(data).bind(now).bind(id).bind(version)).await
+}
+
 async fn user_agency(tx: &mut Tx<'_>, user: i64) -> Result<i64> {
     sqlx::query_scalar("SELECT agency_id FROM users WHERE id = $1")
         .bind(user)
@@ -227,18 +266,9 @@ async fn registries(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Writte
         }
         Change::UpdateEntry { registry, id, version, entry } => {
             let n = &registry.names;
-            let sql = format!(
-                "UPDATE {} SET name = $1, data = $2, version = version + 1, updated_us = $3 \
-                 WHERE id = $4 AND version = $5 RETURNING agency_id",
-                n.table
-            );
-            let update = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .bind(&entry.name)
-                .bind(zhifa_domain::records::canonical_json(&entry.data))
-                .bind(now)
-                .bind(*id)
-                .bind(*version);
-            versioned(tx, n.table, n.noun, *id, update).await
+            let data = zhifa_domain::records::canonical_json(&entry.data);
+            update(tx, (n.table, n.noun), (*id, *version), vec![("name", Value::Text(entry.name.clone()))], data, now)
+                .await
         }
         Change::CreateReviewCatalogue { agency, data } => {
             let insert = sqlx::query_scalar(
@@ -251,15 +281,8 @@ async fn registries(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Writte
             inserted(tx, "本机关的法制审核目录清单", agency.0, insert).await
         }
         Change::UpdateReviewCatalogue { id, version, data } => {
-            let update = sqlx::query_scalar(
-                "UPDATE review_catalogues SET data = $1, version = version + 1, updated_us = $2 \
-                 WHERE id = $3 AND version = $4 RETURNING agency_id",
-            )
-            .bind(json(data)?)
-            .bind(now)
-            .bind(id.0)
-            .bind(*version);
-            versioned(tx, "review_catalogues", "本机关的法制审核目录清单", id.0, update).await
+            let table = ("review_catalogues", "本机关的法制审核目录清单");
+            update(tx, table, (id.0, *version), vec![], json(data)?, now).await
         }
         _ => Err(misrouted(change)),
     }
@@ -293,19 +316,13 @@ async fn insert_user(
 async fn people(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Written> {
     match change {
         Change::UpdateUser { id, version, data } => {
-            let update = sqlx::query_scalar(
-                "UPDATE users SET username = $1, name = $2, role = $3, active = $4, data = $5, \
-                 version = version + 1, updated_us = $6 WHERE id = $7 AND version = $8 RETURNING agency_id",
-            )
-            .bind(data.username.as_str())
-            .bind(&data.name)
-            .bind(data.role.code())
-            .bind(i64::from(data.active))
-            .bind(json(data)?)
-            .bind(now)
-            .bind(id.0)
-            .bind(version);
-            versioned(tx, "users", "用户名", id.0, update).await
+            let columns = vec![
+                ("username", Value::Text(data.username.to_string())),
+                ("name", Value::Text(data.name.clone())),
+                ("role", Value::Text(data.role.code().to_owned())),
+                ("active", Value::Int(i64::from(data.active))),
+            ];
+            update(tx, ("users", "用户名"), (id.0, *version), columns, json(data)?, now).await
         }
         Change::SetPassword { user, password_hash } => {
             let agency: Option<i64> = sqlx::query_scalar(
@@ -323,17 +340,11 @@ async fn people(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Written> {
             Ok((insert_certificate(tx, user.0, agency, data, now).await?, Some(agency)))
         }
         Change::UpdateCertificate { id, version, data } => {
-            let update = sqlx::query_scalar(
-                "UPDATE certificates SET number = $1, valid_to = $2, data = $3, version = version + 1, \
-                 updated_us = $4 WHERE id = $5 AND version = $6 RETURNING agency_id",
-            )
-            .bind(&data.number)
-            .bind(data.valid_to.to_string())
-            .bind(json(data)?)
-            .bind(now)
-            .bind(id.0)
-            .bind(version);
-            versioned(tx, "certificates", "执法证号", id.0, update).await
+            let columns = vec![
+                ("number", Value::Text(data.number.clone())),
+                ("valid_to", Value::Text(data.valid_to.to_string())),
+            ];
+            update(tx, ("certificates", "执法证号"), (id.0, *version), columns, json(data)?, now).await
         }
         _ => Err(misrouted(change)),
     }
@@ -442,9 +453,9 @@ async fn insert_case(
     .bind(seq)
     .bind(stage)
     .bind(i64::from(data.closed_on.is_some()))
-    .bind(data.party.key())
-    .bind(data.party.name())
-    .bind(&data.title)
+    .bind(data.matter.party.key())
+    .bind(data.matter.party.name())
+    .bind(&data.matter.title)
     .bind(data.opened_on.to_string())
     .bind(due_on.map(|d| d.to_string()))
     .bind(json(data)?)
@@ -460,23 +471,16 @@ async fn insert_case(
 async fn cases(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Written> {
     match change {
         Change::UpdateCase { id, version, stage, due_on, closed, data, .. } => {
-            let update = sqlx::query_scalar(
-                "UPDATE cases SET stage = $1, closed = $2, party_key = $3, party_name = $4, title = $5, due_on = $6, \
-                 data = $7, version = version + 1, updated_us = $8, decided_on = $11 \
-                 WHERE id = $9 AND version = $10 RETURNING agency_id",
-            )
-            .bind(stage)
-            .bind(i64::from(*closed))
-            .bind(data.party.key())
-            .bind(data.party.name())
-            .bind(&data.title)
-            .bind(due_on.map(|d| d.to_string()))
-            .bind(json(data.as_ref())?)
-            .bind(now)
-            .bind(id.0)
-            .bind(version)
-            .bind(data.decided_on.map(|d| d.to_string()));
-            versioned(tx, "cases", "案号", id.0, update).await
+            let columns = vec![
+                ("stage", Value::Text(stage.clone())),
+                ("closed", Value::Int(i64::from(*closed))),
+                ("party_key", Value::Text(data.matter.party.key().to_owned())),
+                ("party_name", Value::Text(data.matter.party.name().to_owned())),
+                ("title", Value::Text(data.matter.title.clone())),
+                ("due_on", Value::OptText(due_on.map(|d| d.to_string()))),
+                ("decided_on", Value::OptText(data.decided_on.map(|d| d.to_string()))),
+            ];
+            update(tx, ("cases", "案号"), (id.0, *version), columns, json(data.as_ref())?, now).await
         }
         Change::CreateUpload { agency, user, length, meta } => {
             let id: i64 = sqlx::query_scalar(
@@ -545,17 +549,11 @@ async fn publicity(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Written
             inserted(tx, "这一决定的公示", agency.0, insert).await
         }
         Change::UpdatePublication { id, version, data, .. } => {
-            let update = sqlx::query_scalar(
-                "UPDATE publications SET withdrawn = $1, expires_on = $2, data = $3, version = version + 1, \
-                 updated_us = $4 WHERE id = $5 AND version = $6 RETURNING agency_id",
-            )
-            .bind(i64::from(data.withdrawal.is_some()))
-            .bind(data.expires_on.to_string())
-            .bind(json(data)?)
-            .bind(now)
-            .bind(id.0)
-            .bind(*version);
-            versioned(tx, "publications", "这一决定的公示", id.0, update).await
+            let columns = vec![
+                ("withdrawn", Value::Int(i64::from(data.withdrawal.is_some()))),
+                ("expires_on", Value::Text(data.expires_on.to_string())),
+            ];
+            update(tx, ("publications", "这一决定的公示"), (id.0, *version), columns, json(data)?, now).await
         }
         Change::CreateComplaint { agency, data } => {
             let insert = sqlx::query_scalar(
@@ -572,16 +570,8 @@ async fn publicity(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Written
             inserted(tx, "投诉编号", agency.0, insert).await
         }
         Change::UpdateComplaint { id, version, data } => {
-            let update = sqlx::query_scalar(
-                "UPDATE complaints SET answered = $1, data = $2, version = version + 1, updated_us = $3 \
-                 WHERE id = $4 AND version = $5 RETURNING agency_id",
-            )
-            .bind(i64::from(data.answer.is_some()))
-            .bind(json(data)?)
-            .bind(now)
-            .bind(id.0)
-            .bind(*version);
-            versioned(tx, "complaints", "投诉编号", id.0, update).await
+            let columns = vec![("answered", Value::Int(i64::from(data.answer.is_some())))];
+            update(tx, ("complaints", "投诉编号"), (id.0, *version), columns, json(data)?, now).await
         }
         Change::CreateAnnualReport { agency, data } => {
             let insert = sqlx::query_scalar(

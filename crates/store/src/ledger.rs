@@ -311,64 +311,34 @@ impl LedgerTx {
         at: Timestamp,
     ) -> Result<()> {
         let mut out = Inserts::new(dialect);
-        for chunk in self.records.chunks(ROWS_PER_INSERT) {
-            out.push(
-                "records (id, at_us, kind, entity, entity_id, agency_id, actor_id, actor_name, reason, body)",
-                chunk.iter().flat_map(|(id, r, _, _)| {
-                    [
-                        Arg::Int(*id),
-                        Arg::Int(to_us(r.at)),
-                        Arg::Text(r.kind),
-                        Arg::Text(r.entity),
-                        Arg::Int(r.entity_id),
-                        Arg::OptInt(r.agency_id),
-                        Arg::OptInt(r.actor_id),
-                        Arg::Text(&r.actor_name),
-                        Arg::Text(&r.reason),
-                        Arg::Blob(&r.body),
-                    ]
-                }),
-                10,
-                "",
-                tx,
-            )
-            .await?;
-        }
-        for (n, chunk) in self.records.chunks(ROWS_PER_INSERT).enumerate() {
-            let first = self.start + (n * ROWS_PER_INSERT) as u64;
-            out.push(
-                "ledger_leaves (idx, record_id, salt, leaf)",
-                chunk.iter().enumerate().flat_map(|(i, (id, _, salt, leaf))| {
-                    [Arg::Int(i64_of(first + i as u64)), Arg::Int(*id), Arg::Blob(salt), Arg::Blob(leaf)]
-                }),
-                4,
-                "",
-                tx,
-            )
-            .await?;
-        }
-        for chunk in self.nodes.chunks(ROWS_PER_INSERT) {
-            out.push(
-                "ledger_nodes (level, idx, hash)",
-                chunk.iter().flat_map(|(id, hash)| {
-                    [Arg::Int(i64::from(id.level)), Arg::Int(i64_of(id.index)), Arg::Blob(hash)]
-                }),
-                3,
-                "",
-                tx,
-            )
-            .await?;
-        }
-        for chunk in self.records.chunks(ROWS_PER_INSERT) {
-            out.push(
-                "outbox (record_id, topic, created_us)",
-                chunk.iter().flat_map(|(id, r, _, _)| [Arg::Int(*id), Arg::Text(r.kind), Arg::Int(to_us(r.at))]),
-                3,
-                "",
-                tx,
-            )
-            .await?;
-        }
+        let records = "records (id, at_us, kind, entity, entity_id, agency_id, actor_id, actor_name, reason, body)";
+        out.rows(tx, records, &self.records, |_, (id, r, _, _)| {
+            [
+                Arg::Int(*id),
+                Arg::Int(to_us(r.at)),
+                Arg::Text(r.kind),
+                Arg::Text(r.entity),
+                Arg::Int(r.entity_id),
+                Arg::OptInt(r.agency_id),
+                Arg::OptInt(r.actor_id),
+                Arg::Text(&r.actor_name),
+                Arg::Text(&r.reason),
+                Arg::Blob(&r.body),
+            ]
+        })
+        .await?;
+        out.rows(tx, "ledger_leaves (idx, record_id, salt, leaf)", &self.records, |i, (id, _, salt, leaf)| {
+            [Arg::Int(i64_of(self.start + i as u64)), Arg::Int(*id), Arg::Blob(salt), Arg::Blob(leaf)]
+        })
+        .await?;
+        out.rows(tx, "ledger_nodes (level, idx, hash)", &self.nodes, |_, (id, hash)| {
+            [Arg::Int(i64::from(id.level)), Arg::Int(i64_of(id.index)), Arg::Blob(hash)]
+        })
+        .await?;
+        out.rows(tx, "outbox (record_id, topic, created_us)", &self.records, |_, (id, r, _, _)| {
+            [Arg::Int(*id), Arg::Text(r.kind), Arg::Int(to_us(r.at))]
+        })
+        .await?;
         // Sign the tree as this transaction leaves it, in the transaction: the
         // checkpoint exists exactly when the leaves it covers do. Another
         // writer may have signed the same size: either note will do.
@@ -450,6 +420,23 @@ impl<'a> Inserts<'a> {
         Ok(())
     }
 
+    /// Add a row `row(i, item)` for the `i`th of `items`, at most
+    /// `ROWS_PER_INSERT` rows to a statement.
+    async fn rows<T, const N: usize>(
+        &mut self,
+        tx: &mut Tx<'_>,
+        target: &str,
+        items: &'a [T],
+        row: impl Fn(usize, &'a T) -> [Arg<'a>; N],
+    ) -> Result<()> {
+        for (n, chunk) in items.chunks(ROWS_PER_INSERT).enumerate() {
+            let first = n * ROWS_PER_INSERT;
+            let args = chunk.iter().enumerate().flat_map(|(i, item)| row(first + i, item));
+            self.push(target, args, N, "", tx).await?;
+        }
+        Ok(())
+    }
+
     async fn run(&mut self, tx: &mut Tx<'_>) -> Result<()> {
         let Some(last) = self.parts.pop() else { return Ok(()) };
         let sql = match self.dialect {
@@ -481,6 +468,16 @@ impl<'a> Inserts<'a> {
     async fn execute(mut self, tx: &mut Tx<'_>) -> Result<()> {
         self.run(tx).await
     }
+}
+
+/// A row of `ledger_leaves` (`idx`, `record_id`, `salt`, `leaf`).
+fn leaf_row(row: &sqlx::any::AnyRow) -> Result<LeafRow> {
+    Ok(LeafRow {
+        index: u64_of(row.try_get("idx")?),
+        record_id: row.try_get("record_id")?,
+        salt: row.try_get("salt")?,
+        leaf: row.try_get("leaf")?,
+    })
 }
 
 impl Store {
@@ -589,16 +586,7 @@ impl Store {
         .bind(i64_of(end))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(LeafRow {
-                    index: u64_of(row.try_get("idx")?),
-                    record_id: row.try_get("record_id")?,
-                    salt: row.try_get("salt")?,
-                    leaf: row.try_get("leaf")?,
-                })
-            })
-            .collect()
+        rows.iter().map(leaf_row).collect()
     }
 
     /// Leaves with `start <= index < end` and the records they stand for
@@ -616,12 +604,7 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
-                let leaf = LeafRow {
-                    index: u64_of(row.try_get("idx")?),
-                    record_id: row.try_get("record_id")?,
-                    salt: row.try_get("salt")?,
-                    leaf: row.try_get("leaf")?,
-                };
+                let leaf = leaf_row(row)?;
                 let present: Option<i64> = row.try_get("id")?;
                 let record = match present {
                     Some(_) => Some(crate::read::record_row(row)?),
@@ -638,15 +621,7 @@ impl Store {
             .bind(record_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            Ok(LeafRow {
-                index: u64_of(row.try_get("idx")?),
-                record_id: row.try_get("record_id")?,
-                salt: row.try_get("salt")?,
-                leaf: row.try_get("leaf")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(leaf_row).transpose()
     }
 
     /// Records that have no leaf (at most `limit`).

@@ -41,8 +41,8 @@ fn line(s: &AppState, c: &CaseRow, today: jiff::civil::Date) -> CaseLine {
         number: c.number.clone(),
         procedure: procedure.map_or_else(|| c.data.procedure.clone(), |p| p.name.clone()),
         stage: procedure.and_then(|p| p.stage(&c.stage)).map_or_else(|| c.stage.clone(), |st| st.name.clone()),
-        party: c.data.party.name().to_owned(),
-        title: c.data.title.clone(),
+        party: c.data.matter.party.name().to_owned(),
+        title: c.data.matter.title.clone(),
         due: c.due_on.map(|d| d.to_string()).unwrap_or_default(),
         overdue: !c.closed && c.due_on.is_some_and(|d| d < today),
         closed: c.closed,
@@ -486,12 +486,13 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView) -> Result<Case
         agency: v.agency_name.clone(),
         closed: v.case.closed,
         archived: data.archive_blob.is_some(),
-        party: format!("{}（{}）", data.party.name(), data.party.key()),
-        party_key: data.party.key().to_owned(),
-        title: data.title.clone(),
-        facts: data.facts.clone(),
-        legal_basis: data.legal_basis.clone(),
+        party: format!("{}（{}）", data.matter.party.name(), data.matter.party.key()),
+        party_key: data.matter.party.key().to_owned(),
+        title: data.matter.title.clone(),
+        facts: data.matter.facts.clone(),
+        legal_basis: data.matter.legal_basis.clone(),
         handlers: data
+            .matter
             .handlers
             .iter()
             .map(|h| format!("{}（{}）", h.name, h.certificate))
@@ -753,7 +754,7 @@ struct PartyPage {
 pub async fn party(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(key): Path<String>) -> PageResult {
     let rows = s.service.party_cases(&user.actor(), &key).await?;
     let today = s.service.today();
-    let name = rows.first().map(|c| c.data.party.name().to_owned()).unwrap_or_default();
+    let name = rows.first().map(|c| c.data.matter.party.name().to_owned()).unwrap_or_default();
     let cases = rows.iter().map(|c| line(&s, c, today)).collect();
     Ok(render(&PartyPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), key, name, cases }))
 }

@@ -93,7 +93,7 @@ pub async fn desk(
         .map(|l| DueRow {
             case_id: l.case.id.0,
             number: l.case.number.clone(),
-            title: l.case.data.title.clone(),
+            title: l.case.data.matter.title.clone(),
             category: l.case.data.category.label(),
             decided_on: l.decided_on.to_string(),
             due: format!("{}{}", l.due.due, if l.due.provisional { "（暂估）" } else { "" }),
@@ -185,18 +185,26 @@ async fn preview_page(
     let p = s.service.publication_preview(&user.actor(), case).await?;
     let data = &p.case.data;
     let mut fields = vec![
-        Compared { label: "当事人", original: data.party.name().to_owned(), published: p.decision.party.clone() },
-        Compared { label: "案由", original: data.title.clone(), published: p.decision.title.clone() },
+        Compared {
+            label: "当事人",
+            original: data.matter.party.name().to_owned(),
+            published: p.decision.party.clone(),
+        },
+        Compared { label: "案由", original: data.matter.title.clone(), published: p.decision.title.clone() },
         Compared {
             label: "处理结果", original: p.info.conclusion.clone(), published: p.decision.conclusion.clone()
         },
         Compared {
-            label: "法律依据", original: data.legal_basis.clone(), published: p.decision.legal_basis.clone()
+            label: "法律依据",
+            original: data.matter.legal_basis.clone(),
+            published: p.decision.legal_basis.clone(),
         },
     ];
     if let Some(text) = &p.decision.full_text {
         fields.push(Compared {
-            label: "决定全文（违法事实）", original: data.facts.clone(), published: text.clone()
+            label: "决定全文（违法事实）",
+            original: data.matter.facts.clone(),
+            published: text.clone(),
         });
     }
     let hits = p

@@ -120,8 +120,8 @@ pub async fn queue(State(s): State<AppState>, user: ApiUser) -> ApiResult<Json<V
             .map(|l| QueueOut {
                 case_id: l.case.id.0,
                 number: l.case.number.clone(),
-                title: l.case.data.title.clone(),
-                party: l.case.data.party.name().to_owned(),
+                title: l.case.data.matter.title.clone(),
+                party: l.case.data.matter.party.name().to_owned(),
                 round: l.round.number,
                 submitted_on: l.round.submitted_on.to_string(),
                 due: l.due.due.to_string(),

@@ -50,8 +50,8 @@ pub async fn queue(State(s): State<AppState>, ConsoleUser(user): ConsoleUser) ->
         .map(|l| QueueRow {
             id: l.case.id.0,
             number: l.case.number.clone(),
-            title: l.case.data.title.clone(),
-            party: l.case.data.party.name().to_owned(),
+            title: l.case.data.matter.title.clone(),
+            party: l.case.data.matter.party.name().to_owned(),
             round: l.round.number,
             submitted: l.round.submitted_on.to_string(),
             due: format!("{}{}", l.due.due, if l.due.provisional { "（暂估）" } else { "" }),

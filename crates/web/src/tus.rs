@@ -7,7 +7,8 @@ use crate::auth::ApiUser;
 use crate::error::{AppError, ErrorCode};
 use crate::extract::Path;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -27,11 +28,18 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn require_tus(headers: &HeaderMap) -> Result<(), AppError> {
-    if header_str(headers, "Tus-Resumable") != Some(TUS_VERSION) {
-        return Err(AppError::of(ErrorCode::TusVersion));
+/// A tus request's headers: refused unless it says `Tus-Resumable: 1.0.0`.
+pub struct Tus(HeaderMap);
+
+impl<S: Send + Sync> FromRequestParts<S> for Tus {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        if header_str(&parts.headers, "Tus-Resumable") != Some(TUS_VERSION) {
+            return Err(AppError::of(ErrorCode::TusVersion));
+        }
+        Ok(Tus(parts.headers.clone()))
     }
-    Ok(())
 }
 
 /// A tus number: ASCII digits only (Rust's `parse` would also take `+10`).
@@ -83,8 +91,7 @@ pub async fn options() -> Response {
         (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
         (status = 412, description = "without `Tus-Resumable: 1.0.0`", body = crate::error::ErrorBody),
         (status = 413, body = crate::error::ErrorBody)))]
-pub async fn create(State(s): State<AppState>, user: ApiUser, headers: HeaderMap) -> Result<Response, AppError> {
-    require_tus(&headers)?;
+pub async fn create(State(s): State<AppState>, user: ApiUser, Tus(headers): Tus) -> Result<Response, AppError> {
     let length = number(&headers, "Upload-Length")?;
     let pairs = metadata(&headers)?;
     let meta = EvidenceMeta::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -100,9 +107,8 @@ pub async fn head(
     State(s): State<AppState>,
     user: ApiUser,
     Path(id): Path<UploadId>,
-    headers: HeaderMap,
+    _: Tus,
 ) -> Result<Response, AppError> {
-    require_tus(&headers)?;
     let status = s.service.upload_status(&user.actor(), id).await?;
     Ok((
         StatusCode::OK,
@@ -128,10 +134,9 @@ pub async fn patch(
     State(s): State<AppState>,
     user: ApiUser,
     Path(id): Path<UploadId>,
-    headers: HeaderMap,
+    Tus(headers): Tus,
     body: Body,
 ) -> Result<Response, AppError> {
-    require_tus(&headers)?;
     if header_str(&headers, "Content-Type") != Some("application/offset+octet-stream") {
         return Err(AppError::new(
             ErrorCode::UnsupportedMediaType,
@@ -172,9 +177,8 @@ pub async fn delete(
     State(s): State<AppState>,
     user: ApiUser,
     Path(id): Path<UploadId>,
-    headers: HeaderMap,
+    _: Tus,
 ) -> Result<Response, AppError> {
-    require_tus(&headers)?;
     s.service.terminate_upload(&user.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

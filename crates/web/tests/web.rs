@@ -563,7 +563,7 @@ async fn each_registry_change_leaves_one_record_with_its_actor() {
 async fn excel_round_trip_of_the_demo_item_list() {
     each_backend(|db| async move {
         let app = App::new(&db);
-        app.service.create_demo().await.unwrap();
+        zhifa_demo::create(&app.service).await.unwrap();
         let sys = Actor::System("test");
         let admin = app.service.store().user_by_username("admin").await.unwrap().unwrap();
         let (_, token) = app.service.create_token(&sys, admin.user.id, "t").await.unwrap();

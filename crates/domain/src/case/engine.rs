@@ -112,7 +112,7 @@ pub fn take(facts: &Facts<'_>, action: &str) -> Result<(String, CaseData), Vec<R
     let to = transition.to.clone().unwrap_or_else(|| facts.stage.to_owned());
     let mut case = apply(transition, facts).map_err(|m| vec![refusal("input", "", m)])?;
     if let Some(handlers) = &facts.step.handlers {
-        case.handlers.clone_from(handlers);
+        case.matter.handlers.clone_from(handlers);
     }
     case.steps.push(Step {
         action: transition.action.clone(),
@@ -272,10 +272,10 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
         }
         "amend" => {
             if let Some(facts) = &s.facts {
-                c.facts.clone_from(facts);
+                c.matter.facts.clone_from(facts);
             }
             if let Some(basis) = &s.legal_basis {
-                c.legal_basis.clone_from(basis);
+                c.matter.legal_basis.clone_from(basis);
             }
             if let Some(flags) = s.flags {
                 c.flags = flags;
@@ -506,15 +506,17 @@ mod tests {
             ..Default::default()
         };
         let opening = Opening {
-            item: None,
-            title: "t".into(),
-            legal_basis: "b".into(),
-            party: party.validate().unwrap(),
-            handlers: vec![],
-            facts: "f".into(),
-            violation_on: None,
-            health_or_finance: false,
-            serious: false,
+            matter: crate::case::Matter {
+                item: None,
+                title: "t".into(),
+                legal_basis: "b".into(),
+                party: party.validate().unwrap(),
+                handlers: vec![],
+                facts: "f".into(),
+                violation_on: None,
+                health_or_finance: false,
+                serious: false,
+            },
             flags: ReviewFlags::default(),
             on,
         };

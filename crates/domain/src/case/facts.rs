@@ -103,7 +103,7 @@ pub struct Facts<'a> {
 impl Facts<'_> {
     /// The officers of this step: those given with it, or the case's.
     pub fn handlers(&self) -> &[Handler] {
-        self.step.handlers.as_deref().unwrap_or(&self.case.handlers)
+        self.step.handlers.as_deref().unwrap_or(&self.case.matter.handlers)
     }
 
     pub fn penalty(&self) -> Result<&Penalty, String> {
@@ -116,8 +116,8 @@ impl Facts<'_> {
         match &self.step.penalty {
             Some(p) => Some(Draft {
                 penalty: p.clone(),
-                legal_basis: self.case.legal_basis.clone(),
-                facts: self.case.facts.clone(),
+                legal_basis: self.case.matter.legal_basis.clone(),
+                facts: self.case.matter.facts.clone(),
             }),
             None => draft_at_hand(self.case),
         }

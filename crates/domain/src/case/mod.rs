@@ -132,12 +132,10 @@ pub struct Step {
     pub note: String,
 }
 
-/// Everything the engine knows about a case. Dates are the days things
-/// happened (Asia/Shanghai), as the officer records them.
+/// What a case is about, against whom, and who handles it: given when it
+/// is opened, changed only by the steps that change it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseData {
-    pub procedure: String,
-    pub category: Category,
+pub struct Matter {
     pub item: Option<ItemId>,
     /// The matter, e.g. 销售过期食品.
     pub title: String,
@@ -152,6 +150,17 @@ pub struct CaseData {
     pub health_or_finance: bool,
     /// A serious or complex case: collective deliberation (art. 57).
     pub serious: bool,
+}
+
+/// Everything the engine knows about a case. Dates are the days things
+/// happened (Asia/Shanghai), as the officer records them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseData {
+    pub procedure: String,
+    pub category: Category,
+    /// What the case is about and who handles it (its fields stand in the record as the case's own).
+    #[serde(flatten)]
+    pub matter: Matter,
     pub opened_on: Date,
     /// The head's approval of filing (立案).
     pub filed_on: Option<Date>,
@@ -206,15 +215,7 @@ impl CaseData {
         Self {
             procedure: procedure.id.clone(),
             category: procedure.category,
-            item: opening.item,
-            title: opening.title,
-            legal_basis: opening.legal_basis,
-            party: opening.party,
-            handlers: opening.handlers,
-            facts: opening.facts,
-            violation_on: opening.violation_on,
-            health_or_finance: opening.health_or_finance,
-            serious: opening.serious,
+            matter: opening.matter,
             opened_on: opening.on,
             filed_on: None,
             proposed: None,
@@ -286,15 +287,7 @@ impl procedure::Procedures {
 /// What opening a case takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opening {
-    pub item: Option<ItemId>,
-    pub title: String,
-    pub legal_basis: String,
-    pub party: Party,
-    pub handlers: Vec<Handler>,
-    pub facts: String,
-    pub violation_on: Option<Date>,
-    pub health_or_finance: bool,
-    pub serious: bool,
+    pub matter: Matter,
     pub flags: ReviewFlags,
     pub on: Date,
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// notice; with the case's basis and facts as they are now.
 pub fn draft_at_hand(case: &CaseData) -> Option<Draft> {
     let penalty = case.review.current().map(|r| r.draft.penalty.clone()).or_else(|| case.proposed.clone())?;
-    Some(Draft { penalty, legal_basis: case.legal_basis.clone(), facts: case.facts.clone() })
+    Some(Draft { penalty, legal_basis: case.matter.legal_basis.clone(), facts: case.matter.facts.clone() })
 }
 
 /// Art. 58 ¶2 counts a person's earlier penalty reviews: the rounds of
@@ -76,7 +76,7 @@ pub fn responsibility(
 ) -> Vec<Involvement> {
     let mut out = Vec::new();
     let started = case.filed_on.unwrap_or(case.opened_on);
-    for h in &case.handlers {
+    for h in &case.matter.handlers {
         out.push(Involvement {
             name: h.name.clone(),
             user: Some(h.user),

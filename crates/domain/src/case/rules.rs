@@ -272,18 +272,20 @@ pub const RULES: &[(&str, &str, Gate)] = &[
     ("two_certified_officers", ART_42, |f| {
         art_42_two_certified_officers(f.handlers(), f.certificates, f.case.category, f.step.on)
     }),
-    ("limitation_period", ART_36, |f| match f.case.violation_on {
-        Some(v) => art_36_limitation_period(v, f.case.opened_on, f.case.health_or_finance),
+    ("limitation_period", ART_36, |f| match f.case.matter.violation_on {
+        Some(v) => art_36_limitation_period(v, f.case.opened_on, f.case.matter.health_or_finance),
         None => Err("未填写违法行为发生（终了）日期".into()),
     }),
-    ("simple_procedure_limits", ART_51, |f| art_51_simple_procedure_limits(f.penalty()?, f.case.party.is_person())),
+    ("simple_procedure_limits", ART_51, |f| {
+        art_51_simple_procedure_limits(f.penalty()?, f.case.matter.party.is_person())
+    }),
     ("notice_before_decision", ART_44, |f| art_44_notice_before_decision(f.case.notified_on, f.step.on)),
     ("no_heavier_after_defence", ART_45, |f| match &f.case.proposed {
         Some(proposed) => art_45_no_heavier_after_defence(proposed, f.penalty()?, f.case.defended),
         None => Ok(()),
     }),
     ("hearing_right", ART_63, |f| match &f.case.proposed {
-        Some(p) if art_63_hearing_right(p, f.case.party.is_person()) => Ok(()),
+        Some(p) if art_63_hearing_right(p, f.case.matter.party.is_person()) => Ok(()),
         _ => Err("告知的处罚不属于当事人有权要求听证的情形".into()),
     }),
     ("hearing_request_window", ART_64, |f| {
@@ -299,7 +301,7 @@ pub const RULES: &[(&str, &str, Gate)] = &[
     }),
     ("hearing_settled", ART_64, |f| {
         let Some(proposed) = &f.case.proposed else { return Ok(()) };
-        if !art_63_hearing_right(proposed, f.case.party.is_person()) || f.case.hearing_waived {
+        if !art_63_hearing_right(proposed, f.case.matter.party.is_person()) || f.case.hearing_waived {
             return Ok(());
         }
         if f.case.hearing_requested_on.is_some() && f.case.hearing_held_on.is_none() {
@@ -329,7 +331,9 @@ pub const RULES: &[(&str, &str, Gate)] = &[
         }
         Ok(())
     }),
-    ("collective_deliberation", ART_57, |f| art_57_collective_deliberation(f.case.serious, f.case.deliberated_on)),
+    ("collective_deliberation", ART_57, |f| {
+        art_57_collective_deliberation(f.case.matter.serious, f.case.deliberated_on)
+    }),
     ("legal_review", ART_58, |f| {
         // The decision being issued (or, in a dry run, the draft at hand).
         let Some(draft) = f.draft() else { return Ok(()) };
@@ -338,7 +342,7 @@ pub const RULES: &[(&str, &str, Gate)] = &[
     }),
     ("review_separation", review::GUIDELINE, |f| {
         let r = f.step.reviewer.as_ref().ok_or("未指明法制审核人员")?;
-        review::guideline_separation_of_handling_and_review(r.user, &f.case.handlers, &f.handling_steps_by())
+        review::guideline_separation_of_handling_and_review(r.user, &f.case.matter.handlers, &f.handling_steps_by())
     }),
     ("reviewer_qualified", review::ART_58_2, |f| {
         let r = f.step.reviewer.as_ref().ok_or("未指明法制审核人员")?;
@@ -370,7 +374,7 @@ pub const RULES: &[(&str, &str, Gate)] = &[
         Ok(())
     }),
     ("serious_case", ART_57, |f| {
-        if !f.case.serious {
+        if !f.case.matter.serious {
             return Err("只有情节复杂或者重大违法行为的案件提交集体讨论；本案应继续协调或按审核意见处理".into());
         }
         Ok(())

@@ -459,7 +459,7 @@ async fn rec_1_flowcharts_list_exactly_the_stages_of_their_definition() {
 async fn rec_1_the_demo_has_a_case_at_every_stage_of_every_procedure_some_overdue() {
     each_backend(|db| async move {
         let app = App::new(&db);
-        app.service.create_demo().await.unwrap();
+        zhifa_demo::create(&app.service).await.unwrap();
         super::review::demo_responsibility_and_staffing(&app).await;
         let sys = Actor::System("test");
         let agency = app.service.agency_by_code(&sys, "hzxh-scjg").await.unwrap();
@@ -487,7 +487,7 @@ async fn rec_1_the_demo_has_a_case_at_every_stage_of_every_procedure_some_overdu
         // The bulk generator walks the same procedures through the engine.
         let before = app.service.store().case_count().await.unwrap();
         let mut heard = Vec::new();
-        app.service.create_bulk_demo_cases(1_200, |done| heard.push(done)).await.unwrap();
+        zhifa_demo::create_bulk_cases(&app.service, 1_200, |done| heard.push(done)).await.unwrap();
         assert_eq!(app.service.store().case_count().await.unwrap(), before + 1_200);
         assert_eq!(heard, vec![500, 1_000, 1_200]);
         assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);

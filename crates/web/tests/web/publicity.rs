@@ -98,7 +98,7 @@ fn luhn(digits: &str) -> bool {
 async fn pub_5_every_demo_decision_published_and_no_personal_data_on_the_portal() {
     each_backend(|db| async move {
         let app = App::new(&db);
-        app.service.create_demo().await.unwrap();
+        zhifa_demo::create(&app.service).await.unwrap();
         let sys = Actor::System("test");
         let demo = app.service.store().agency_by_code("hzxh-scjg").await.unwrap().unwrap();
         let queue = app.service.publication_queue(&sys, demo.id).await.unwrap();
@@ -208,7 +208,7 @@ async fn pub_5_every_demo_decision_published_and_no_personal_data_on_the_portal(
         let mut persons = 0;
         for case in &decided {
             let data = &case.data;
-            if let zhifa_domain::case::Party::Person { name, .. } = &data.party {
+            if let zhifa_domain::case::Party::Person { name, .. } = &data.matter.party {
                 persons += 1;
                 let given: String = name.chars().skip(1).collect();
                 // (Agency pages and the officers' search list officers,
@@ -505,7 +505,7 @@ async fn demo_and_its_guide(
     zhifa_service::Agency,
     zhifa_service::Entry<zhifa_domain::ids::ServiceGuideId, zhifa_domain::registry::ServiceGuideData>,
 ) {
-    app.service.create_demo().await.unwrap();
+    zhifa_demo::create(&app.service).await.unwrap();
     let sys = Actor::System("test");
     let demo = app.service.store().agency_by_code("hzxh-scjg").await.unwrap().unwrap();
     let guide = app.service.entries::<zhifa_domain::registry::ServiceGuides>(&sys, demo.id).await.unwrap().remove(0);

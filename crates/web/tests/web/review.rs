@@ -380,7 +380,7 @@ pub async fn demo_responsibility_and_staffing(app: &App) {
         );
     }
     // … every handler, reviewer and deliberation participant, each with role and day.
-    for h in &deliberated.data.handlers {
+    for h in &deliberated.data.matter.handlers {
         assert!(people.iter().any(|p| p.name == h.name && p.role == "承办人"));
     }
     for round in &deliberated.data.review.rounds {
@@ -402,7 +402,7 @@ pub async fn demo_responsibility_and_staffing(app: &App) {
     let below = app.service.staffing(&supervisor, true).await.unwrap();
     let mut codes: Vec<&str> = below.iter().map(|l| l.code.as_str()).collect();
     codes.sort_unstable();
-    assert_eq!(codes, zhifa_service::demo::BELOW_FIVE_PERCENT);
+    assert_eq!(codes, zhifa_demo::BELOW_FIVE_PERCENT);
     let all = app.service.staffing(&supervisor, false).await.unwrap();
     let hz = all.iter().find(|l| l.code == "hz-scjg").unwrap();
     assert_eq!((hz.certified_officers, hz.reviewers, hz.below_five_percent), (20, 1, false), "5% exactly is enough");
