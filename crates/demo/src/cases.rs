@@ -443,18 +443,27 @@ async fn walk_case(service: &Service, cast: &Cast, plan: Plan<'_>) -> Result<()>
         on: base.to_string(),
         ..Default::default()
     };
-    let id = service.open_case(&officer, &form).await?;
+    let id = as_of(service, base).open_case(&officer, &form).await?;
     for (action, who, day) in &walk.steps[..k] {
+        let on = base + i64::from(*day).days();
+        let service = as_of(service, on);
         let case = service.store().case(id).await?.ok_or(ServiceError::NotFound)?;
         let recording = procedure.stage(&case.stage).map(|s| s.recording);
         if matches!(recording, Some(Recording::Mandatory | Recording::Recommended)) {
-            demo_recording(service, &officer, &case.number, &case.stage, &cast.officer.name).await?;
+            demo_recording(&service, &officer, &case.number, &case.stage, &cast.officer.name).await?;
         }
         let actor = Actor::User(cast.who(*who).clone());
-        let on = base + i64::from(*day).days();
         service.take_step(&actor, id, case.version, action, &form_for(walk, action, on, cast)).await?;
     }
     Ok(())
+}
+
+/// The service as on `day` (15:00 in Beijing), so that a walked step is
+/// recorded on the day it happens, as officers record theirs.
+fn as_of(service: &Service, day: Date) -> Service {
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
+    let at = day.at(15, 0, 0, 0).to_zoned(tz).map(|z| z.timestamp()).unwrap_or_else(|_| service.now());
+    service.clone().with_clock(std::sync::Arc::new(move || at))
 }
 
 /// `n` more cases, spread over the demo's agencies, each walked by the
@@ -544,7 +553,7 @@ async fn bulk_cases(service: &Service, n: u64, last_year: bool, mut progress: im
 fn walk_in_memory(service: &Service, cast: &Cast, plan: Plan<'_>) -> Result<(String, CaseData)> {
     let Plan { walk, procedure, k, base, n } = plan;
     let opening = opening(service, cast, walk, n, base, cast.handlers())?;
-    let mut data = opened(procedure, opening, cast.officer.user_id, &cast.officer.name);
+    let mut data = opened(procedure, opening, (cast.officer.user_id, &cast.officer.name), (base, ""));
     let mut stage = procedure.start.clone();
     let lookup = |u: UserId| cast.certificates.get(&u).cloned().unwrap_or_default();
     for (action, who, day) in &walk.steps[..k] {

@@ -289,6 +289,7 @@ pub async fn create(service: &Service) -> Result<Vec<DemoUser>> {
             address: format!("{}人民路{}号", plan.name.trim_end_matches("局").trim_end_matches("厅"), 10 + n),
             phone: format!("0571-8{:07}", 1_000_000 + n * 37),
             number_prefix: plan.number_prefix.clone(),
+            late_entry_days: None,
         };
         let applied = service.commit_as_system(SYSTEM, "创建演示执法主体", vec![Change::CreateAgency { data }]).await?;
         let agency = AgencyId(applied.first().map(|a| a.entity_id).ok_or_else(|| ServiceError::internal("no agency"))?);

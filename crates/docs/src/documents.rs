@@ -45,6 +45,20 @@ fn day(d: Option<jiff::civil::Date>) -> String {
     d.map(|d| d.strftime("%Y年%m月%d日").to_string()).unwrap_or_else(|| "（尚无）".into())
 }
 
+/// The day a step happened as `show` writes days, and where it was
+/// recorded later, that day and why.
+fn step_day(s: &zhifa_domain::case::Step, show: fn(jiff::civil::Date) -> String) -> String {
+    match s.late() {
+        Some(recorded) => format!(
+            "{}（{}补录，原因：{}）",
+            show(s.on),
+            show(recorded),
+            s.late_reason.as_deref().unwrap_or("未写明")
+        ),
+        None => show(s.on),
+    }
+}
+
 fn penalty(p: Option<&Penalty>) -> String {
     p.map_or_else(|| "（尚无）".into(), Penalty::in_words)
 }
@@ -92,7 +106,7 @@ impl<'a> DocumentView<'a> {
             handlers,
             filed_on: day(case.filed_on),
             filing_approval: filing
-                .map_or_else(|| "（待批准）".into(), |s| format!("同意立案。{} {}", s.by_name, day(Some(s.on)))),
+                .map_or_else(|| "（待批准）".into(), |s| format!("同意立案。{} {}", s.by_name, step_day(s, |d| day(Some(d))))),
             proposed: penalty(case.proposed.as_ref()),
             hearing_right: case
                 .proposed
@@ -119,7 +133,7 @@ impl<'a> DocumentView<'a> {
                 .steps
                 .iter()
                 .map(|s| StepLine {
-                    on: s.on.to_string(),
+                    on: step_day(s, |d| d.to_string()),
                     by_name: s.by_name.clone(),
                     action_name: procedure.transition(&s.action).map_or_else(
                         || if s.action == "open" { "登记".into() } else { s.action.clone() },

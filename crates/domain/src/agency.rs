@@ -130,9 +130,25 @@ pub struct AgencyData {
     /// (empty: the agency's name).
     #[serde(default)]
     pub number_prefix: String,
+    /// How many working days after it happened a step may still be recorded
+    /// (补录时限, REC-2); absent: [`DEFAULT_LATE_ENTRY_DAYS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_entry_days: Option<u16>,
 }
 
+/// Working days after it happened within which a step may be recorded late,
+/// unless the agency sets its own bound.
+pub const DEFAULT_LATE_ENTRY_DAYS: u16 = 3;
+
+/// The most an agency may set as its bound on late entries.
+pub const MAX_LATE_ENTRY_DAYS: u16 = 30;
+
 impl AgencyData {
+    /// Its bound on late entries, in working days.
+    pub fn late_entry_days(&self) -> u16 {
+        self.late_entry_days.unwrap_or(DEFAULT_LATE_ENTRY_DAYS)
+    }
+
     /// The prefix of its case numbers.
     pub fn number_prefix(&self) -> &str {
         if self.number_prefix.is_empty() { &self.name } else { &self.number_prefix }
@@ -161,6 +177,8 @@ pub struct AgencyForm {
     pub phone: String,
     /// 案号前缀, e.g. 西湖市监.
     pub number_prefix: String,
+    /// 补录时限: working days, 0 to 30 (empty: 3).
+    pub late_entry_days: String,
 }
 
 impl AgencyForm {
@@ -176,7 +194,20 @@ impl AgencyForm {
             address: optional_text("地址", &self.address, 200)?,
             phone: optional_text("电话", &self.phone, 50)?,
             number_prefix: optional_text("案号前缀", &self.number_prefix, 20)?,
+            late_entry_days: late_entry_days(&self.late_entry_days)?,
         })
+    }
+}
+
+/// 补录时限 as typed: empty for the default, else 0 to [`MAX_LATE_ENTRY_DAYS`].
+fn late_entry_days(typed: &str) -> Result<Option<u16>, Invalid> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    match typed.parse::<u16>() {
+        Ok(n) if n <= MAX_LATE_ENTRY_DAYS => Ok(Some(n)),
+        _ => Err(Invalid::new("补录时限", format!("应为 0 至 {MAX_LATE_ENTRY_DAYS} 之间的工作日数"))),
     }
 }
 
@@ -193,6 +224,7 @@ impl From<&AgencyData> for AgencyForm {
             address: d.address.clone(),
             phone: d.phone.clone(),
             number_prefix: d.number_prefix.clone(),
+            late_entry_days: d.late_entry_days.map(|n| n.to_string()).unwrap_or_default(),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use zhifa_domain::Invalid;
 use zhifa_domain::case::engine::{self, CaseDeadline, Facts, RecordingRef, StepInput};
 use zhifa_domain::case::procedure::{Procedure, Transition};
-use zhifa_domain::case::rules::Refusal;
+use zhifa_domain::case::rules::{self, Refusal};
 use zhifa_domain::case::{CaseData, Handler, Opening, PartyForm, PenaltyForm, case_text};
 use zhifa_domain::change::Change;
 use zhifa_domain::ids::{CaseId, ItemId, UserId};
@@ -45,6 +45,8 @@ pub struct CaseForm {
     pub flags: ReviewFlags,
     /// YYYY-MM-DD; today if empty.
     pub on: String,
+    /// 补录原因: why a case opened on an earlier day than today is recorded only now.
+    pub late_reason: String,
 }
 
 /// A step's input as typed; only what the action needs is read.
@@ -54,6 +56,8 @@ pub struct CaseForm {
 pub struct StepForm {
     /// YYYY-MM-DD; today if empty.
     pub on: String,
+    /// 补录原因: why a step that happened on an earlier day is recorded only now.
+    pub late_reason: String,
     pub note: String,
     pub handlers: Option<Vec<HandlerForm>>,
     pub penalty: Option<PenaltyForm>,
@@ -183,6 +187,9 @@ impl Service {
             None => None,
         };
         let on = self.step_date(&form.on)?;
+        let today = self.today();
+        rules::rec_2_late_entry(on, today, &form.late_reason, agency.data.late_entry_days(), &self.calendar)
+            .map_err(late_entry)?;
         let opening = Opening {
             matter: zhifa_domain::case::Matter {
                 item,
@@ -198,7 +205,7 @@ impl Service {
             flags: form.flags,
             on,
         };
-        let data = opened(&procedure, opening, p.user_id, &p.name);
+        let data = opened(&procedure, opening, (p.user_id, &p.name), (today, &form.late_reason));
         let due_on = self.nearest_due(&procedure, &data);
         let change = Change::CreateCase {
             agency: p.agency_id,
@@ -355,7 +362,10 @@ impl Service {
             _ if p.role == Role::Reviewer => Some(self.reviewer_info(case.agency_id, p.user_id).await?),
             _ => None,
         };
-        let step = step_input(self.step_date(&form.on)?, p, form, handlers, reviewer)?;
+        let mut step = step_input(self.step_date(&form.on)?, p, form, handlers, reviewer)?;
+        step.recorded_on = self.today();
+        let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
+        step.late_entry_days = agency.data.late_entry_days();
         let around = self.circumstances(&case).await?;
         let (stage, mut data) = engine::take(&around.facts(&procedure, &case, &step, &self.calendar), action)
             .map_err(ServiceError::Refused)?;
@@ -419,20 +429,28 @@ impl Circumstances {
     }
 }
 
-/// A new case's data: opened, at the start of its procedure.
-pub fn opened(procedure: &Procedure, opening: Opening, by: UserId, by_name: &str) -> CaseData {
+/// A new case's data: opened by `by` (id, name), at the start of its
+/// procedure, recorded on `recorded` (day, and why later than it happened).
+pub fn opened(procedure: &Procedure, opening: Opening, by: (UserId, &str), recorded: (Date, &str)) -> CaseData {
     let on = opening.on;
     let mut data = CaseData::new(procedure, opening);
     data.steps.push(zhifa_domain::case::Step {
         action: "open".into(),
         from: String::new(),
         to: procedure.start.clone(),
-        by,
-        by_name: by_name.to_owned(),
+        by: by.0,
+        by_name: by.1.to_owned(),
         on,
         note: String::new(),
+        recorded_on: Some(recorded.0),
+        late_reason: (on < recorded.0).then(|| recorded.1.trim().to_owned()),
     });
     data
+}
+
+/// A late entry refused (REC-2), as the engine would refuse it.
+fn late_entry(message: String) -> ServiceError {
+    ServiceError::Refused(vec![Refusal { rule: rules::LATE_ENTRY_RULE, article: rules::REC_2_TIMELY, message }])
 }
 
 /// What a step brings, from its form as typed, taken by `p` on `on`.
@@ -444,6 +462,7 @@ pub fn step_input(
     reviewer: Option<ReviewerInfo>,
 ) -> Result<StepInput> {
     let mut step = StepInput::new(on, p.user_id, &p.name);
+    step.late_reason = zhifa_domain::error::optional_text("补录原因", &form.late_reason, 500)?;
     step.role = Some(p.role);
     step.note = zhifa_domain::error::optional_text("备注", &form.note, 2000)?;
     step.reason = zhifa_domain::error::optional_text("理由", &form.reason, 2000)?;

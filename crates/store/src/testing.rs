@@ -229,6 +229,7 @@ pub mod build {
             legal_basis: "《中华人民共和国行政处罚法》第十七条".into(),
             address: String::new(),
             number_prefix: String::new(),
+            late_entry_days: None,
             phone: String::new(),
         }
     }

@@ -218,6 +218,7 @@ pub async fn open(
             "facts" => form.facts = v,
             "violation_on" => form.violation_on = v,
             "on" => form.on = v,
+            "late_reason" => form.late_reason = v,
             "serious" => form.serious = v == "true",
             "health_or_finance" => form.health_or_finance = v == "true",
             "party_kind" => p.kind = v,
@@ -362,6 +363,15 @@ struct DeadlineView {
     provisional: bool,
 }
 
+/// A step as the case page lists it: when it happened, and when it was
+/// recorded where that was later (补录), with why.
+struct StepView {
+    on: String,
+    late: String,
+    by: String,
+    action: String,
+}
+
 struct TimelineView {
     at: String,
     actor: String,
@@ -409,6 +419,7 @@ struct CasePage {
     own_agency: bool,
     documents: Vec<DocumentView>,
     recordings: Vec<RecordingView>,
+    steps: Vec<StepView>,
     timeline: Vec<TimelineView>,
     officers: Vec<Officer>,
     limits: Vec<(String, String)>,
@@ -528,6 +539,22 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView) -> Result<Case
                 late: u.late,
             })
             .collect(),
+        steps: data
+            .steps
+            .iter()
+            .map(|st| StepView {
+                on: st.on.to_string(),
+                late: st
+                    .late()
+                    .map(|r| format!("{r} 补录：{}", st.late_reason.as_deref().unwrap_or("未写明原因")))
+                    .unwrap_or_default(),
+                by: st.by_name.clone(),
+                action: v.procedure.transition(&st.action).map_or_else(
+                    || if st.action == "open" { "登记".to_owned() } else { st.action.clone() },
+                    |t| t.name.clone(),
+                ),
+            })
+            .collect(),
         timeline: v
             .timeline
             .iter()
@@ -638,6 +665,7 @@ pub async fn step(
             "action" => action = v,
             "version" => version = v.parse().unwrap_or(0),
             "on" => form.on = v,
+            "late_reason" => form.late_reason = v,
             "note" => form.note = v,
             "reason" => form.reason = v,
             "amount" => form.amount = v,

@@ -26,6 +26,9 @@ const PASSWORD: &str = "correct horse battery";
 struct App {
     router: Router,
     service: Service,
+    /// While not 0: the service's clock stands at this second
+    /// (`App::on_day`), as when officers record a step on its day.
+    day: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 struct Resp {
@@ -45,37 +48,54 @@ impl Resp {
 
 impl App {
     fn new(db: &TestDb) -> App {
+        Self::with_clock_ahead(db, std::sync::Arc::default())
+    }
+
+    /// The same, with the service's clock `ahead` seconds in the future.
+    fn with_clock_ahead(db: &TestDb, ahead: std::sync::Arc<std::sync::atomic::AtomicI64>) -> App {
+        use std::sync::atomic::Ordering::SeqCst;
+        let day = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let set = day.clone();
+        let clock: zhifa_service::Clock = std::sync::Arc::new(move || {
+            match set.load(SeqCst) {
+                0 => jiff::Timestamp::now() + jiff::SignedDuration::from_secs(ahead.load(SeqCst)),
+                at => jiff::Timestamp::from_second(at).unwrap(),
+            }
+        });
         let service = Service::new(
             db.store.clone(),
             zhifa_calendar::Calendar::embedded().unwrap(),
             zhifa_store::testing::test_signer(),
         )
         .with_blobs(zhifa_service::Blobs::new(db.dir.join("evidence")))
-        .with_search(zhifa_search::SearchIndex::in_memory().unwrap(), zhifa_search::ListIndex::in_memory().unwrap());
-        App { router: router(AppState::new(service.clone(), false)), service }
+        .with_search(zhifa_search::SearchIndex::in_memory().unwrap(), zhifa_search::ListIndex::in_memory().unwrap())
+        .with_clock(clock);
+        App { router: router(AppState::new(service.clone(), false)), service, day }
     }
 
-    /// The same, with the service's clock `ahead` seconds in the future.
-    fn with_clock_ahead(db: &TestDb, ahead: std::sync::Arc<std::sync::atomic::AtomicI64>) -> App {
-        let app = App::new(db);
-        let clock: zhifa_service::Clock = std::sync::Arc::new(move || {
-            let seconds = ahead.load(std::sync::atomic::Ordering::SeqCst);
-            jiff::Timestamp::now() + jiff::SignedDuration::from_secs(seconds)
-        });
-        let service = app.service.with_clock(clock);
-        App { router: router(AppState::new(service.clone(), false)), service }
+    /// Run `f` with the clock at 15:00 (Beijing) of `on` (`YYYY-MM-DD`; empty:
+    /// now): a step recorded on the day it happened.
+    async fn on_day<T>(&self, on: &str, f: impl std::future::Future<Output = T>) -> T {
+        use std::sync::atomic::Ordering::SeqCst;
+        if let Ok(date) = on.parse::<jiff::civil::Date>() {
+            let at = date.at(15, 0, 0, 0).in_tz("Asia/Shanghai").unwrap().timestamp();
+            self.day.store(at.as_second(), SeqCst);
+        }
+        let out = f.await;
+        self.day.store(0, SeqCst);
+        out
     }
 
     /// The same, looking for the PDFs' fonts in `dirs` only.
     fn with_font_dirs(&self, dirs: Vec<std::path::PathBuf>) -> App {
         let service = self.service.clone().with_font_dirs(dirs);
-        App { router: router(AppState::new(service.clone(), false)), service }
+        App { router: router(AppState::new(service.clone(), false)), service, day: self.day.clone() }
     }
 
     /// The same, serving `registry` too.
     fn with_registry(&self, registry: &'static zhifa_domain::registry::RegistryInfo) -> App {
         let service = self.service.clone().with_registry(registry);
-        App { router: router(AppState::new(service.clone(), false)), service }
+        App { router: router(AppState::new(service.clone(), false)), service, day: self.day.clone() }
     }
 
     async fn send(&self, req: Request<Body>) -> Resp {

@@ -88,6 +88,12 @@ pub fn take(facts: &Facts<'_>, action: &str) -> Result<(String, CaseData), Vec<R
     {
         refusals.push(refusal("date", "", format!("日期 {} 早于上一步的日期 {last}", facts.step.on)));
     }
+    let step = facts.step;
+    if let Err(message) =
+        rules::rec_2_late_entry(step.on, step.recorded_on, &step.late_reason, step.late_entry_days, facts.calendar)
+    {
+        refusals.push(refusal(rules::LATE_ENTRY_RULE, rules::REC_2_TIMELY, message));
+    }
     if let Err(message) = check_input(transition, facts) {
         refusals.push(refusal("input", "", message));
     }
@@ -122,6 +128,8 @@ pub fn take(facts: &Facts<'_>, action: &str) -> Result<(String, CaseData), Vec<R
         by_name: facts.step.by_name.clone(),
         on: facts.step.on,
         note: facts.step.note.clone(),
+        recorded_on: Some(facts.step.recorded_on),
+        late_reason: (facts.step.on < facts.step.recorded_on).then(|| facts.step.late_reason.trim().to_owned()),
     });
     Ok((to, case))
 }
@@ -529,6 +537,8 @@ mod tests {
             by_name: "负责人".into(),
             on,
             note: String::new(),
+            recorded_on: Some(on),
+            late_reason: None,
         });
         (procedure, case)
     }

@@ -17,7 +17,15 @@ pub type CertificatesOf<'a> = dyn Fn(UserId) -> Vec<CertificateData> + 'a;
 /// What a step brings: when, by whom, and what the effect needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepInput {
+    /// When it happened, as stated.
     pub on: Date,
+    /// When it is recorded (the server's today): a later day than `on` is a
+    /// late entry (补录), which needs `late_reason` and may be late by at most
+    /// `late_entry_days` working days (REC-2).
+    pub recorded_on: Date,
+    pub late_reason: String,
+    /// The agency's bound on late entries, in working days.
+    pub late_entry_days: u16,
     pub by: UserId,
     pub by_name: String,
     pub role: Option<Role>,
@@ -54,10 +62,13 @@ pub struct StepInput {
 }
 
 impl StepInput {
-    /// A step on `on` by `by`, with nothing else yet.
+    /// A step on `on` by `by`, recorded the same day, with nothing else yet.
     pub fn new(on: Date, by: UserId, by_name: &str) -> Self {
         Self {
             on,
+            recorded_on: on,
+            late_reason: String::new(),
+            late_entry_days: crate::agency::DEFAULT_LATE_ENTRY_DAYS,
             by,
             by_name: by_name.to_owned(),
             role: None,

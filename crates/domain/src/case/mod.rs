@@ -128,8 +128,23 @@ pub struct Step {
     pub to: String,
     pub by: UserId,
     pub by_name: String,
+    /// When it happened, as stated.
     pub on: Date,
     pub note: String,
+    /// When it was recorded, by the server's clock (absent in steps recorded
+    /// before 2026-12-05, which did not keep it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_on: Option<Date>,
+    /// Why a step was recorded after the day it happened (补录原因).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_reason: Option<String>,
+}
+
+impl Step {
+    /// The day it was recorded, where that was after the day it happened.
+    pub fn late(&self) -> Option<Date> {
+        self.recorded_on.filter(|r| *r > self.on)
+    }
 }
 
 /// What a case is about, against whom, and who handles it: given when it

@@ -22,6 +22,9 @@ pub struct Refusal {
     pub message: String,
 }
 
+/// The name a late entry's refusal carries.
+pub const LATE_ENTRY_RULE: &str = "late_entry";
+pub const REC_2_TIMELY: &str = "《国务院办公厅关于全面推行行政执法公示制度执法全过程记录制度重大执法决定法制审核制度的指导意见》（国办发〔2018〕118号）第12项（文字记录及时准确）";
 pub const ART_33: &str = "《行政处罚法》第三十三条";
 pub const ART_36: &str = "《行政处罚法》第三十六条";
 pub const ART_42: &str = "《行政处罚法》第四十二条";
@@ -200,6 +203,48 @@ pub fn art_72_late_payment_surcharge(
     let days = i64::from((paid_on - due).get_days());
     let surcharge = fine.ratio(3 * days, 100);
     Ok(surcharge.min(fine))
+}
+
+/// REC-2: a step is recorded when it happens (文字记录及时准确). One stated to
+/// have happened before the day it is recorded (补录) says why, and is late by
+/// at most `bound` working days; where the calendar lacks a year, weekends
+/// alone are counted (an estimate that never blocks for want of data).
+pub fn rec_2_late_entry(
+    on: Date,
+    recorded_on: Date,
+    reason: &str,
+    bound: u16,
+    calendar: &Calendar,
+) -> Result<(), String> {
+    if on >= recorded_on {
+        return Ok(());
+    }
+    if reason.trim().is_empty() {
+        return Err(format!("事项发生于 {on}，于 {recorded_on} 补录，须写明补录原因"));
+    }
+    let late = working_days_between(on, recorded_on, calendar);
+    if late > i64::from(bound) {
+        return Err(format!(
+            "事项发生于 {on}，至 {recorded_on} 已过 {late} 个工作日，超过本机关补录时限（{bound} 个工作日），不能补录"
+        ));
+    }
+    Ok(())
+}
+
+/// Working days after `from` up to and including `to`: by the calendar, or
+/// counting weekdays where it lacks a year.
+fn working_days_between(from: Date, to: Date, calendar: &Calendar) -> i64 {
+    let mut n = 0;
+    let mut day = from;
+    while day < to {
+        let Ok(next) = day.tomorrow() else { break };
+        day = next;
+        let working = calendar.is_working_day(day).unwrap_or_else(|_| {
+            !matches!(day.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday)
+        });
+        n += i64::from(working);
+    }
+    n
 }
 
 /// Art. 33: 首违不罚 — a first violation with minor harm, corrected in time,
@@ -571,6 +616,36 @@ mod tests {
         assert_eq!(
             art_72_late_payment_surcharge(&c, Money::yuan(1_000), date(2025, 3, 3), date(2025, 12, 31)).unwrap(),
             Money::yuan(1_000)
+        );
+    }
+
+    #[test]
+    fn rec_2_a_late_entry_needs_a_reason() {
+        let cal = Calendar::embedded().unwrap();
+        assert!(rec_2_late_entry(date(2025, 3, 3), date(2025, 3, 3), "", 3, &cal).is_ok(), "recorded the same day");
+        let e = rec_2_late_entry(date(2025, 3, 3), date(2025, 3, 4), " ", 3, &cal).unwrap_err();
+        assert!(e.contains("补录原因"), "{e}");
+        assert!(rec_2_late_entry(date(2025, 3, 3), date(2025, 3, 4), "现场无网络", 3, &cal).is_ok());
+    }
+
+    #[test]
+    fn rec_2_a_late_entry_past_the_bound_is_refused() {
+        let cal = Calendar::embedded().unwrap();
+        // After Friday 2025-09-26: Sunday the 28th (a working day swapped for
+        // the holidays), the 29th and 30th; 1 to 8 October are holidays.
+        assert_eq!(working_days_between(date(2025, 9, 26), date(2025, 10, 1), &cal), 3);
+        assert_eq!(working_days_between(date(2025, 9, 26), date(2025, 10, 9), &cal), 4);
+        let e = rec_2_late_entry(date(2025, 9, 26), date(2025, 10, 9), "补录", 3, &cal).unwrap_err();
+        assert!(e.contains("超过本机关补录时限（3 个工作日）"), "{e}");
+        assert!(
+            rec_2_late_entry(date(2025, 9, 26), date(2025, 10, 9), "补录", 10, &cal).is_ok(),
+            "the agency's own bound"
+        );
+        // Over the National Day holidays the bound counts working days, not days.
+        assert!(rec_2_late_entry(date(2025, 9, 30), date(2025, 10, 9), "补录", 3, &cal).is_ok());
+        assert!(
+            rec_2_late_entry(date(2025, 3, 3), date(2025, 3, 4), "补录", 0, &cal).is_err(),
+            "a bound of 0: no late entry"
         );
     }
 

@@ -22,6 +22,7 @@ form_fields!(AgencyForm {
     legal_basis: "职权依据", Long, true;
     address: "地址", Text, false;
     phone: "电话", Text, false;
+    late_entry_days: "补录时限（工作日）", Text, false;
 });
 
 form_fields!(UserForm {

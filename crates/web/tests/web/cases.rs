@@ -98,17 +98,12 @@ pub(super) async fn open(
     handlers: Vec<Value>,
     on: &str,
 ) -> (i64, String) {
-    let r = app
-        .post_json(
-            "/api/v1/cases",
-            token,
-            json!({
-                "procedure": procedure, "title": "销售过期食品", "facts": "当事人在经营场所销售超过保质期的食品。",
-                "legal_basis": "《中华人民共和国食品安全法》第三十四条第（十）项", "party": party,
-                "handlers": handlers, "violation_on": "2025-02-20", "on": on
-            }),
-        )
-        .await;
+    let body = json!({
+        "procedure": procedure, "title": "销售过期食品", "facts": "当事人在经营场所销售超过保质期的食品。",
+        "legal_basis": "《中华人民共和国食品安全法》第三十四条第（十）项", "party": party,
+        "handlers": handlers, "violation_on": "2025-02-20", "on": on
+    });
+    let r = app.on_day(on, app.post_json("/api/v1/cases", token, body)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let v = r.json();
     (v["id"].as_i64().unwrap(), v["number"].as_str().unwrap().to_owned())
@@ -120,8 +115,20 @@ pub(super) async fn case(app: &App, token: &str, id: i64) -> Value {
     r.json()
 }
 
-/// Take a step (with the version just read).
-pub(super) async fn step(app: &App, token: &str, id: i64, action: &str, on: &str, mut fields: Value) -> Resp {
+/// Take a step (with the version just read), recorded on the day `on` it happens.
+pub(super) async fn step(app: &App, token: &str, id: i64, action: &str, on: &str, fields: Value) -> Resp {
+    app.on_day(on, step_recorded_later(app, token, id, action, on, fields)).await
+}
+
+/// Take a step stated to have happened `on`, recorded by the clock as it stands.
+pub(super) async fn step_recorded_later(
+    app: &App,
+    token: &str,
+    id: i64,
+    action: &str,
+    on: &str,
+    mut fields: Value,
+) -> Resp {
     let version = case(app, token, id).await["version"].as_i64().unwrap();
     fields["action"] = json!(action);
     fields["version"] = json!(version);
@@ -747,6 +754,75 @@ async fn rec_8_no_get_or_head_writes_and_a_retrieval_is_a_post() {
         let later = App::with_clock_ahead(&db, ahead.clone());
         ahead.store((zhifa_service::RETRIEVAL_HOURS * 3600) + 60, std::sync::atomic::Ordering::SeqCst);
         assert_eq!(later.get("/api/v1/cases/1", &supervisor).await.status, StatusCode::FORBIDDEN);
+    })
+    .await;
+}
+
+/// REC-2 (文字记录及时准确): a step stated to have happened before the day it
+/// is recorded needs a reason and is late by at most the agency's bound of
+/// working days; a refused one leaves the case and the ledger as they were;
+/// an accepted one shows both days on the case, its page and its documents.
+#[tokio::test]
+async fn rec_2_late_entries_need_a_reason_and_stay_within_the_agencys_bound() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let records = |id: i64| {
+            let store = app.service.store().clone();
+            async move { store.records_of("case", id).await.unwrap().len() }
+        };
+        // Opening a case dated a week ago, recorded today, without a reason.
+        let body = json!({
+            "procedure": "penalty-general", "title": "销售过期食品", "facts": "当事人销售超过保质期的食品。",
+            "legal_basis": "《中华人民共和国食品安全法》第三十四条", "party": person(),
+            "handlers": [o.o1.clone(), o.o2.clone()], "on": "2025-03-03"
+        });
+        let r = app.on_day("2025-03-10", app.post_json("/api/v1/cases", &o.officer, body)).await;
+        let m = refused(&r, "late_entry", "国办发〔2018〕118号");
+        assert!(m.contains("补录原因"), "{m}");
+
+        let (id, _) =
+            open(&app, &o.officer, "penalty-general", person(), vec![o.o1.clone(), o.o2.clone()], "2025-03-03").await;
+        let before = (case(&app, &o.head, id).await["version"].clone(), records(id).await);
+        // Filed on Tuesday the 4th, recorded on Monday the 10th (4 working days later).
+        let late = |reason: &'static str| {
+            app.on_day(
+                "2025-03-10",
+                step_recorded_later(&app, &o.head, id, "file", "2025-03-04", json!({ "late_reason": reason })),
+            )
+        };
+        let m = refused(&late("").await, "late_entry", "文字记录及时准确");
+        assert!(m.contains("补录原因"), "{m}");
+        let m = refused(&late("现场无网络，返回后补录").await, "late_entry", "国办发〔2018〕118号");
+        assert!(m.contains("超过本机关补录时限（3 个工作日）"), "{m}");
+        let after = (case(&app, &o.head, id).await["version"].clone(), records(id).await);
+        assert_eq!(before, after, "a refused late entry changes nothing");
+
+        // The agency allows 5 working days: now it is recorded, with both days.
+        let sys = Actor::System("test");
+        let agency = app.service.agency(&sys, zhifa_domain::ids::AgencyId(o.agency)).await.unwrap();
+        let mut form = zhifa_domain::agency::AgencyForm::from(&agency.data);
+        form.late_entry_days = "5".into();
+        app.service.update_agency(&sys, agency.id, agency.version, &form).await.unwrap();
+        let r = late("现场无网络，返回后补录").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let v = case(&app, &o.head, id).await;
+        let filed = &v["data"]["steps"][1];
+        assert_eq!((filed["on"].as_str(), filed["recorded_on"].as_str()), (Some("2025-03-04"), Some("2025-03-10")));
+        assert_eq!(filed["late_reason"], "现场无网络，返回后补录");
+        let opened = &v["data"]["steps"][0];
+        assert_eq!(opened["recorded_on"], opened["on"], "recorded the day it happened");
+        assert!(opened.get("late_reason").is_none(), "{opened}");
+        let page = app.get(&format!("/console/cases/{id}"), &o.head).await.text();
+        assert!(page.contains("2025-03-10 补录：现场无网络，返回后补录"), "the case page shows both days");
+        let doc = app.get(&format!("/api/v1/cases/{id}/documents/filing_approval"), &o.head).await.text();
+        assert!(doc.contains("2025年03月04日（2025年03月10日补录，原因：现场无网络，返回后补录）"), "{doc}");
+        // A date in the future is no late entry but an error.
+        let r = app
+            .on_day("2025-03-10", step_recorded_later(&app, &o.officer, id, "notify", "2025-03-11", fine(500)))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
     })
     .await;
 }

@@ -59,7 +59,7 @@ async fn notified(app: &App, o: &Office, yuan: u32, extra: Value) -> i64 {
     for (k, v) in extra.as_object().into_iter().flatten() {
         body[k] = v.clone();
     }
-    let r = app.post_json("/api/v1/cases", &o.officer, body).await;
+    let r = app.on_day("2025-03-03", app.post_json("/api/v1/cases", &o.officer, body)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json()["id"].as_i64().unwrap();
     ok(app, &o.head, id, "file", "2025-03-04", json!({})).await;
@@ -477,15 +477,14 @@ async fn rev_console_queue_catalogue_rounds_responsibility_and_staffing() {
             ("finding_crime", "conforms"),
             ("problems", "补充第三份进货凭证"),
         ]);
-        let r = app
-            .send(
-                axum::http::Request::post(format!("/console/cases/{id}/steps"))
-                    .header(axum::http::header::AUTHORIZATION, format!("Bearer {}", o.reviewer))
-                    .header(axum::http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                    .body(axum::body::Body::from(typed))
-                    .unwrap(),
-            )
-            .await;
+        let request = app.send(
+            axum::http::Request::post(format!("/console/cases/{id}/steps"))
+                .header(axum::http::header::AUTHORIZATION, format!("Bearer {}", o.reviewer))
+                .header(axum::http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(typed))
+                .unwrap(),
+        );
+        let r = app.on_day("2025-03-18", request).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
         let page = r.text();
         assert!(page.contains("应写明问题所在"), "the refusal is shown");
