@@ -113,6 +113,7 @@ fn form_for(walk: &Walk, action: &str, on: Date, cast: &Cast) -> StepForm {
         "defend" => f.note = "当事人陈述：系初次经营，对违法事实无异议，请求从轻处理。".into(),
         "decide_no_penalty" => {
             f.reason = "初次违法且危害后果轻微并及时改正（首违不罚）".into();
+            f.no_penalty_ground = "first_minor".into();
             (f.first_violation, f.minor_harm, f.corrected) = (true, true, true);
         }
         "revoke" => f.reason = "经核查，违法事实不能成立".into(),

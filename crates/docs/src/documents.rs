@@ -49,12 +49,9 @@ fn day(d: Option<jiff::civil::Date>) -> String {
 /// recorded later, that day and why.
 fn step_day(s: &zhifa_domain::case::Step, show: fn(jiff::civil::Date) -> String) -> String {
     match s.late() {
-        Some(recorded) => format!(
-            "{}（{}补录，原因：{}）",
-            show(s.on),
-            show(recorded),
-            s.late_reason.as_deref().unwrap_or("未写明")
-        ),
+        Some(recorded) => {
+            format!("{}（{}补录，原因：{}）", show(s.on), show(recorded), s.late_reason.as_deref().unwrap_or("未写明"))
+        }
         None => show(s.on),
     }
 }
@@ -105,8 +102,10 @@ impl<'a> DocumentView<'a> {
             violation_on: day(case.matter.violation_on),
             handlers,
             filed_on: day(case.filed_on),
-            filing_approval: filing
-                .map_or_else(|| "（待批准）".into(), |s| format!("同意立案。{} {}", s.by_name, step_day(s, |d| day(Some(d))))),
+            filing_approval: filing.map_or_else(
+                || "（待批准）".into(),
+                |s| format!("同意立案。{} {}", s.by_name, step_day(s, |d| day(Some(d)))),
+            ),
             proposed: penalty(case.proposed.as_ref()),
             hearing_right: case
                 .proposed

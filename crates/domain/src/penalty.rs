@@ -24,6 +24,20 @@ coded_enum!(
     }
 );
 
+coded_enum!(
+    /// The ground in law for giving no penalty (不予行政处罚的情形), chosen
+    /// explicitly: a reason text alone decides nothing.
+    NoPenaltyGround, "不予行政处罚的情形" {
+        MinorCorrected = "minor_corrected", "违法行为轻微并及时改正，没有造成危害后果（第三十三条第一款）";
+        FirstMinor = "first_minor", "初次违法且危害后果轻微并及时改正（第三十三条第一款，首违不罚）";
+        NoFault = "no_fault", "有证据足以证明没有主观过错（第三十三条第二款）";
+        UnderFourteen = "under_fourteen", "不满十四周岁的未成年人（第三十条）";
+        MentalIllness = "mental_illness", "不能辨认或者不能控制自己行为的精神病人、智力残疾人（第三十一条）";
+        TimeBarred = "time_barred", "违法行为在法定期限内未被发现（第三十六条）";
+        NotEstablished = "not_established", "违法事实不能成立（第五十七条第一款第三项）";
+    }
+);
+
 /// What is imposed (or proposed): the kinds, the fine and the value
 /// confiscated (both in fen), in words for the documents.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -62,6 +62,9 @@ pub struct StepForm {
     pub handlers: Option<Vec<HandlerForm>>,
     pub penalty: Option<PenaltyForm>,
     pub reason: String,
+    /// `decide_no_penalty`: the ground in law (`first_minor`, `minor_corrected`,
+    /// `no_fault`, `under_fourteen`, `mental_illness`, `time_barred`, `not_established`).
+    pub no_penalty_ground: String,
     /// 首违不罚: first violation, minor harm, corrected in time.
     pub first_violation: bool,
     pub minor_harm: bool,
@@ -147,17 +150,27 @@ impl Service {
         forms: &[HandlerForm],
     ) -> Result<Vec<Handler>> {
         let mut out = Vec::new();
+        let mut roles = Vec::new();
         for f in forms {
             let row = self.store.user(UserId(f.user)).await?.ok_or_else(|| invalid("执法人员", "不存在"))?;
             if row.user.agency_id != agency {
                 return Err(invalid("执法人员", format!("{}不是本机关人员", row.user.data.name)));
             }
+            roles.push(row.user.data.role);
             out.push(Handler {
                 user: UserId(f.user),
                 name: row.user.data.name.clone(),
                 certificate: f.certificate.trim().to_owned(),
             });
         }
+        let named: Vec<(&str, Role)> = out.iter().map(|h| h.name.as_str()).zip(roles).collect();
+        zhifa_domain::review::guideline_reviewers_handle_no_case(&named).map_err(|message| {
+            ServiceError::Refused(vec![Refusal {
+                rule: "reviewers_handle_no_case",
+                article: zhifa_domain::review::REVIEWERS_HANDLE_NOTHING,
+                message,
+            }])
+        })?;
         Ok(out)
     }
 
@@ -467,6 +480,9 @@ pub fn step_input(
     step.note = zhifa_domain::error::optional_text("备注", &form.note, 2000)?;
     step.reason = zhifa_domain::error::optional_text("理由", &form.reason, 2000)?;
     step.penalty = form.penalty.as_ref().map(PenaltyForm::validate).transpose()?;
+    if !form.no_penalty_ground.trim().is_empty() {
+        step.no_penalty_ground = Some(zhifa_domain::penalty::NoPenaltyGround::parse(&form.no_penalty_ground)?);
+    }
     if form.first_violation || form.minor_harm || form.corrected {
         step.first_minor = Some([form.first_violation, form.minor_harm, form.corrected]);
     }

@@ -56,11 +56,9 @@ impl App {
         use std::sync::atomic::Ordering::SeqCst;
         let day = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
         let set = day.clone();
-        let clock: zhifa_service::Clock = std::sync::Arc::new(move || {
-            match set.load(SeqCst) {
-                0 => jiff::Timestamp::now() + jiff::SignedDuration::from_secs(ahead.load(SeqCst)),
-                at => jiff::Timestamp::from_second(at).unwrap(),
-            }
+        let clock: zhifa_service::Clock = std::sync::Arc::new(move || match set.load(SeqCst) {
+            0 => jiff::Timestamp::now() + jiff::SignedDuration::from_secs(ahead.load(SeqCst)),
+            at => jiff::Timestamp::from_second(at).unwrap(),
         });
         let service = Service::new(
             db.store.clone(),

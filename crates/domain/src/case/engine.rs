@@ -7,6 +7,7 @@ use super::procedure::{Procedure, Recording, Transition};
 use super::rules::{self, Refusal};
 use super::{CaseData, Extension, Step};
 use crate::money::Money;
+use crate::people::Role;
 use crate::review::{Assignee, Coordination, Deliberation, ReviewRound, RoundOutcome, RoundResult};
 use jiff::civil::Date;
 use zhifa_calendar::Calendar;
@@ -89,6 +90,19 @@ pub fn take(facts: &Facts<'_>, action: &str) -> Result<(String, CaseData), Vec<R
         refusals.push(refusal("date", "", format!("日期 {} 早于上一步的日期 {last}", facts.step.on)));
     }
     let step = facts.step;
+    if step.role == Some(Role::Officer)
+        && procedure.certified_officers
+        && let Err(message) = rules::art_42_step_by_a_certified_officer(
+            step.by,
+            &step.by_name,
+            facts.handlers(),
+            facts.certificates,
+            facts.case.category,
+            step.on,
+        )
+    {
+        refusals.push(refusal(rules::STEP_BY_CERTIFIED_OFFICER_RULE, rules::PUB_2, message));
+    }
     if let Err(message) =
         rules::rec_2_late_entry(step.on, step.recorded_on, &step.late_reason, step.late_entry_days, facts.calendar)
     {
@@ -302,6 +316,7 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
         }
         "decide_no_penalty" => {
             c.no_penalty_reason = Some(s.reason.trim().to_owned());
+            c.no_penalty_ground = s.no_penalty_ground;
             c.decided_on = Some(on);
         }
         "serve" => c.served_on = Some(on),

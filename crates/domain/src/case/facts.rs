@@ -37,6 +37,8 @@ pub struct StepInput {
     pub penalty: Option<Penalty>,
     /// `decide_no_penalty`, `extend`: why.
     pub reason: String,
+    /// `decide_no_penalty`: the ground in law, chosen explicitly.
+    pub no_penalty_ground: Option<crate::penalty::NoPenaltyGround>,
     /// `decide_no_penalty` under art. 33: first violation, minor harm, corrected.
     pub first_minor: Option<[bool; 3]>,
     /// `extend`: which limit, by how many days.
@@ -76,6 +78,7 @@ impl StepInput {
             handlers: None,
             penalty: None,
             reason: String::new(),
+            no_penalty_ground: None,
             first_minor: None,
             limit: String::new(),
             days: 0,

@@ -193,6 +193,10 @@ pub struct CaseData {
     pub decided_on: Option<Date>,
     /// 不予处罚 and why.
     pub no_penalty_reason: Option<String>,
+    /// … on which ground of the law (absent in decisions recorded before
+    /// 2026-12-05, which did not name it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_penalty_ground: Option<crate::penalty::NoPenaltyGround>,
     pub served_on: Option<Date>,
     pub paid_on: Option<Date>,
     pub paid: Money,
@@ -244,6 +248,7 @@ impl CaseData {
             decision: None,
             decided_on: None,
             no_penalty_reason: None,
+            no_penalty_ground: None,
             served_on: None,
             paid_on: None,
             paid: Money::ZERO,

@@ -91,12 +91,21 @@ pub struct Procedure {
     pub category: Category,
     /// The word of the case number: 某市监**罚**〔2025〕12号.
     pub number_word: String,
+    /// Officers take its steps only as officers of the case holding a
+    /// certificate valid that day for its category (art. 42, PUB-2): true
+    /// unless the file says `certified_officers = false` (a permit is
+    /// handled by the agency's staff, not by enforcement officers).
+    pub certified_officers: bool,
     pub start: String,
     pub stages: Vec<Stage>,
     pub transitions: Vec<Transition>,
     pub limits: Vec<Limit>,
     /// The file it came from.
     pub file: String,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -106,6 +115,8 @@ struct RawProcedure {
     name: String,
     category: Spanned<String>,
     number_word: String,
+    #[serde(default = "yes")]
+    certified_officers: bool,
     start: Spanned<String>,
     stage: Vec<RawStage>,
     transition: Vec<RawTransition>,
@@ -327,6 +338,7 @@ impl Procedure {
             name: raw.name,
             category,
             number_word: raw.number_word,
+            certified_officers: raw.certified_officers,
             start,
             stages,
             transitions,

@@ -7,6 +7,7 @@ use super::facts::Facts;
 use super::{Handler, Penalty, PenaltyKind};
 use crate::ids::UserId;
 use crate::money::Money;
+use crate::penalty::NoPenaltyGround;
 use crate::people::Category;
 use crate::review;
 use jiff::civil::Date;
@@ -21,6 +22,10 @@ pub struct Refusal {
     pub article: &'static str,
     pub message: String,
 }
+
+/// The name the refusal of a step by an officer not of the case, or without
+/// a valid certificate, carries.
+pub const STEP_BY_CERTIFIED_OFFICER_RULE: &str = "step_by_certified_officer";
 
 /// The name a late entry's refusal carries.
 pub const LATE_ENTRY_RULE: &str = "late_entry";
@@ -73,6 +78,25 @@ pub fn art_42_two_certified_officers(
         if !cert.valid_for(category, on) {
             return Err(format!("{}的执法证 {} 不含“{}”执法类别", h.name, cert.number, category.label()));
         }
+    }
+    Ok(())
+}
+
+/// Art. 42 and PUB-2: an officer who records a step of a case is one of the
+/// case's officers and holds a certificate valid that day for its category.
+pub fn art_42_step_by_a_certified_officer(
+    by: UserId,
+    by_name: &str,
+    handlers: &[Handler],
+    certificates: &CertificatesOf<'_>,
+    category: Category,
+    on: Date,
+) -> Result<(), String> {
+    if !handlers.iter().any(|h| h.user == by) {
+        return Err(format!("{by_name}不是本案的执法人员，不能办理本案的执法事项"));
+    }
+    if !certificates(by).iter().any(|c| on >= c.valid_from && c.valid_for(category, on)) {
+        return Err(format!("{by_name}没有 {on} 有效、含“{}”执法类别的执法证，不能办理执法事项", category.label()));
     }
     Ok(())
 }
@@ -258,6 +282,28 @@ pub fn art_33_first_minor_violation(first: bool, minor_harm: bool, corrected: bo
     if missing.is_empty() { Ok(()) } else { Err(format!("首违不罚须同时满足：{}", missing.join("、"))) }
 }
 
+/// Arts. 30, 31, 33, 36, 57: no penalty only on a ground of the law chosen
+/// explicitly, with the reason written; 首违不罚 only with its three
+/// conditions confirmed one by one, and 轻微并及时改正 with the correction.
+pub fn art_33_no_penalty_ground(
+    ground: Option<NoPenaltyGround>,
+    confirmed: Option<[bool; 3]>,
+    reason: &str,
+) -> Result<(), String> {
+    if reason.trim().is_empty() {
+        return Err("应写明不予行政处罚的理由和依据".into());
+    }
+    let [first, minor_harm, corrected] = confirmed.unwrap_or_default();
+    match ground {
+        None => Err("应选择不予行政处罚的法定情形".into()),
+        Some(NoPenaltyGround::FirstMinor) => art_33_first_minor_violation(first, minor_harm, corrected),
+        Some(NoPenaltyGround::MinorCorrected) if !corrected => {
+            Err("违法行为轻微不予行政处罚，须确认当事人已及时改正".into())
+        }
+        Some(_) => Ok(()),
+    }
+}
+
 /// Art. 57: collective deliberation of the heads for complex or serious cases.
 pub fn art_57_collective_deliberation(serious: bool, deliberated_on: Option<Date>) -> Result<(), String> {
     if serious && deliberated_on.is_none() {
@@ -435,13 +481,7 @@ pub const RULES: &[(&str, &str, Gate)] = &[
         Ok(())
     }),
     ("first_minor_violation", ART_33, |f| {
-        if f.step.reason.trim().is_empty() {
-            return Err("应写明不予行政处罚的理由和依据".into());
-        }
-        match f.step.first_minor {
-            Some([first, minor, corrected]) => art_33_first_minor_violation(first, minor, corrected),
-            None => Ok(()),
-        }
+        art_33_no_penalty_ground(f.step.no_penalty_ground, f.step.first_minor, &f.step.reason)
     }),
     ("payment_settled", ART_66_72, |f| {
         let fine = f.case.decision.as_ref().map_or(Money::ZERO, |d| d.fine);
@@ -507,6 +547,25 @@ mod tests {
 
     fn fine(yuan: i64) -> Penalty {
         Penalty { kinds: vec![PenaltyKind::Fine], fine: Money::yuan(yuan), ..Default::default() }
+    }
+
+    #[test]
+    fn art_42_a_step_is_taken_by_a_certified_officer_of_the_case() {
+        let certs = |u: UserId| match u.0 {
+            1 => vec![cert("A1", date(2027, 12, 31))],
+            2 => vec![cert("B2", date(2025, 6, 30))],
+            _ => vec![],
+        };
+        let both = [handler(1, "A1"), handler(2, "B2")];
+        let on = date(2025, 3, 3);
+        let step = |by: i64, on: Date, category: Category| {
+            art_42_step_by_a_certified_officer(UserId(by), "某", &both, &certs, category, on)
+        };
+        assert_eq!(step(2, on, Category::Penalty), Ok(()));
+        assert!(step(3, on, Category::Penalty).unwrap_err().contains("不是本案的执法人员"));
+        assert!(step(2, date(2025, 7, 1), Category::Penalty).unwrap_err().contains("没有 2025-07-01 有效"));
+        assert!(step(1, date(2025, 7, 1), Category::Penalty).is_ok());
+        assert!(step(1, on, Category::Permit).unwrap_err().contains("行政许可"));
     }
 
     #[test]
@@ -647,6 +706,22 @@ mod tests {
             rec_2_late_entry(date(2025, 3, 3), date(2025, 3, 4), "补录", 0, &cal).is_err(),
             "a bound of 0: no late entry"
         );
+    }
+
+    #[test]
+    fn art_33_a_reason_alone_gives_no_penalty_on_no_ground() {
+        let all = Some([true, true, true]);
+        let e = art_33_no_penalty_ground(None, None, "首违不罚").unwrap_err();
+        assert!(e.contains("法定情形"), "{e}");
+        assert!(art_33_no_penalty_ground(None, all, "首违不罚").is_err(), "the flags name no ground either");
+        let e = art_33_no_penalty_ground(Some(NoPenaltyGround::FirstMinor), None, "首违不罚").unwrap_err();
+        assert!(e.contains("初次违法") && e.contains("及时改正"), "{e}");
+        assert!(art_33_no_penalty_ground(Some(NoPenaltyGround::FirstMinor), all, "首违不罚").is_ok());
+        assert!(art_33_no_penalty_ground(Some(NoPenaltyGround::FirstMinor), all, " ").is_err(), "a reason is written");
+        let corrected_only = Some([false, false, true]);
+        assert!(art_33_no_penalty_ground(Some(NoPenaltyGround::MinorCorrected), None, "轻微").is_err());
+        assert!(art_33_no_penalty_ground(Some(NoPenaltyGround::MinorCorrected), corrected_only, "轻微").is_ok());
+        assert!(art_33_no_penalty_ground(Some(NoPenaltyGround::NotEstablished), None, "证据不足").is_ok());
     }
 
     #[test]

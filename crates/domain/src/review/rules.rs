@@ -6,6 +6,7 @@ use crate::agency::Domain;
 use crate::ids::UserId;
 use crate::penalty::Handler;
 use crate::people::Category;
+use crate::people::Role;
 use crate::registry::Level;
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +65,20 @@ pub fn guideline_separation_of_handling_and_review(
         return Err("承办本案的人员不得审核本案（办审分离）".into());
     }
     Ok(())
+}
+
+/// Where reviewers are kept from handling cases (泉建法〔2023〕12号, after
+/// 国办发〔2018〕118号): “法制审核人员不得承办具体行政执法事务”.
+pub const REVIEWERS_HANDLE_NOTHING: &str = "《泉州市住房和城乡建设局关于深入推行行政执法公示制度执法全过程记录制度重大执法决定法制审核制度实施方案》（泉建法〔2023〕12号）";
+
+/// Reviewers do not handle cases (法制审核人员不得承办具体行政执法事务):
+/// none of the officers named on a case (`(name, role)`) is a reviewer.
+pub fn guideline_reviewers_handle_no_case(officers: &[(&str, Role)]) -> Result<(), String> {
+    let reviewers: Vec<&str> = officers.iter().filter(|(_, r)| *r == Role::Reviewer).map(|(n, _)| *n).collect();
+    if reviewers.is_empty() {
+        return Ok(());
+    }
+    Err(format!("{}是法制审核人员，不得承办具体行政执法事务", reviewers.join("、")))
 }
 
 /// Art. 58 ¶2: a person reviewing penalty decisions for the first time holds

@@ -24,6 +24,10 @@ pub struct Office {
     pub o1: Value,
     pub o2: Value,
     pub expired: Value,
+    /// The token of the officer whose certificate expired.
+    pub expired_officer: String,
+    /// `{ "user": id, "certificate": "" }` of the reviewer, as a handler.
+    pub reviewer_as_handler: Value,
 }
 
 pub async fn office(app: &App) -> Office {
@@ -77,6 +81,8 @@ pub async fn office(app: &App) -> Office {
         o1: officers[0].clone(),
         o2: officers[1].clone(),
         expired: officers[2].clone(),
+        expired_officer: tokens[2].clone(),
+        reviewer_as_handler: json!({ "user": ids[4], "certificate": "" }),
     }
 }
 
@@ -364,14 +370,23 @@ async fn rec_2_simple_procedure_and_first_minor_violation() {
 
         // Art. 33: first minor violation, corrected: no penalty, if all three hold.
         let (id, _) = open(&app, &o.officer, "penalty-simple", person(), handlers, "2025-05-06").await;
-        let partial = json!({ "reason": "首违不罚", "first_violation": true, "minor_harm": false, "corrected": true });
+        let partial = json!({ "reason": "首违不罚", "no_penalty_ground": "first_minor", "first_violation": true, "minor_harm": false, "corrected": true });
         refused(
             &step(&app, &o.officer, id, "decide_no_penalty", "2025-05-06", partial).await,
             "first_minor_violation",
             "第三十三条",
         );
-        let all = json!({ "reason": "首违不罚", "first_violation": true, "minor_harm": true, "corrected": true });
+        // A reason that says 首违不罚 with every box ticked still names no ground.
+        let no_ground = json!({ "reason": "首违不罚", "first_violation": true, "minor_harm": true, "corrected": true });
+        let m = refused(
+            &step(&app, &o.officer, id, "decide_no_penalty", "2025-05-06", no_ground).await,
+            "first_minor_violation",
+            "第三十三条",
+        );
+        assert!(m.contains("法定情形"), "{m}");
+        let all = json!({ "reason": "首违不罚", "no_penalty_ground": "first_minor", "first_violation": true, "minor_harm": true, "corrected": true });
         ok(&app, &o.officer, id, "decide_no_penalty", "2025-05-06", all).await;
+        assert_eq!(case(&app, &o.officer, id).await["data"]["no_penalty_ground"], "first_minor");
         ok(&app, &o.officer, id, "close", "2025-05-07", json!({})).await;
     })
     .await;
@@ -822,6 +837,59 @@ async fn rec_2_late_entries_need_a_reason_and_stay_within_the_agencys_bound() {
             .on_day("2025-03-10", step_recorded_later(&app, &o.officer, id, "notify", "2025-03-11", fine(500)))
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}
+
+/// Art. 42 and PUB-2: a step is recorded by an officer of the case holding a
+/// certificate valid that day; a reviewer never handles a case (法制审核人员
+/// 不得承办具体行政执法事务). Each refused attempt leaves the case as it was.
+#[tokio::test]
+async fn art_42_only_certified_officers_of_the_case_take_its_steps_and_no_reviewer_handles_one() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let (id, _) =
+            open(&app, &o.officer, "penalty-general", person(), vec![o.o1.clone(), o.o2.clone()], "2025-03-03").await;
+        ok(&app, &o.head, id, "file", "2025-03-04", json!({})).await;
+        let version = case(&app, &o.head, id).await["version"].clone();
+        // The officer whose certificate expired at the end of 2024 is no officer of this case.
+        let m = refused(
+            &step(&app, &o.expired_officer, id, "notify", "2025-03-10", fine(500)).await,
+            "step_by_certified_officer",
+            "第四十二条",
+        );
+        assert!(m.contains("不是本案的执法人员"), "{m}");
+        // One of the case's officers, whose certificate runs out on 5 March.
+        let third = zhifa_domain::ids::UserId(o.expired["user"].as_i64().unwrap());
+        let short = zhifa_domain::people::CertificateForm {
+            number: "33010600009".into(),
+            categories: "penalty".into(),
+            region: "330106".into(),
+            valid_from: "2025-01-01".into(),
+            valid_to: "2025-03-05".into(),
+        };
+        app.service.create_certificate(&Actor::System("test"), third, &short).await.unwrap();
+        let handlers = vec![o.o1.clone(), json!({ "user": third.0, "certificate": "33010600009" })];
+        let (theirs, _) = open(&app, &o.officer, "penalty-general", person(), handlers, "2025-03-03").await;
+        ok(&app, &o.head, theirs, "file", "2025-03-04", json!({})).await;
+        let m = refused(
+            &step(&app, &o.expired_officer, theirs, "notify", "2025-03-10", fine(500)).await,
+            "step_by_certified_officer",
+            "第四十二条",
+        );
+        assert!(m.contains("没有 2025-03-10 有效"), "{m}");
+        // A reviewer named as a handler.
+        let body = json!({
+            "procedure": "penalty-general", "title": "销售过期食品", "facts": "当事人销售超过保质期的食品。",
+            "legal_basis": "《中华人民共和国食品安全法》第三十四条", "party": person(),
+            "handlers": [o.o1.clone(), o.reviewer_as_handler.clone()], "on": "2025-03-03"
+        });
+        let r = app.on_day("2025-03-03", app.post_json("/api/v1/cases", &o.officer, body)).await;
+        let m = refused(&r, "reviewers_handle_no_case", "泉建法〔2023〕12号");
+        assert!(m.contains("不得承办具体行政执法事务"), "{m}");
+        assert_eq!(case(&app, &o.head, id).await["version"], version, "refused steps change nothing");
         assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
     })
     .await;
