@@ -18,6 +18,11 @@ pub(crate) struct Cli {
     /// the embedded ones or replace them (same `id`).
     #[arg(long, global = true, env = "ZHIFA_PROCEDURES_DIR")]
     pub(crate) procedures_dir: Option<PathBuf>,
+    /// A directory of provinces' amounts (`*.toml`, e.g. `110000.toml`: the
+    /// 较大数额 of art. 63) that add provinces to the embedded ones or
+    /// replace them.
+    #[arg(long, global = true, env = "ZHIFA_AMOUNTS_DIR")]
+    pub(crate) amounts_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub(crate) command: Command,
 }

@@ -38,10 +38,19 @@ pub(crate) fn load_calendar(dir: Option<&Path>) -> Result<Calendar> {
 
 /// The embedded procedures with the definitions of `dir` added.
 pub(crate) fn load_procedures(dir: Option<&Path>) -> Result<zhifa_domain::case::procedure::Procedures> {
+    Ok(zhifa_domain::case::procedure::Procedures::load(&toml_files(dir, "程序定义")?)?)
+}
+
+pub(crate) fn load_amounts(dir: Option<&Path>) -> Result<zhifa_domain::amounts::Amounts> {
+    Ok(zhifa_domain::amounts::Amounts::load(&toml_files(dir, "各省数额标准")?)?)
+}
+
+/// The `*.toml` files of `dir` (none without one), `(path, text)` in order of name.
+fn toml_files(dir: Option<&Path>, what: &str) -> Result<Vec<(String, String)>> {
     let mut files = Vec::new();
     if let Some(dir) = dir {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-            .with_context(|| format!("无法读取程序定义目录 {}", dir.display()))?
+            .with_context(|| format!("无法读取{what}目录 {}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
             .collect();
@@ -51,7 +60,7 @@ pub(crate) fn load_procedures(dir: Option<&Path>) -> Result<zhifa_domain::case::
             files.push((path.display().to_string(), text));
         }
     }
-    Ok(zhifa_domain::case::procedure::Procedures::load(&files)?)
+    Ok(files)
 }
 
 pub(crate) async fn connect(db: &DbArgs) -> Result<Store> {

@@ -43,6 +43,7 @@ async fn main() -> Result<()> {
         return backup::restore(&cli.db, from);
     }
     let procedures = load_procedures(cli.procedures_dir.as_deref())?;
+    let amounts = load_amounts(cli.amounts_dir.as_deref())?;
     match &cli.command {
         Command::Backup { to } => {
             let store = connect(&cli.db).await?;
@@ -62,7 +63,7 @@ async fn main() -> Result<()> {
         }
         _ => {}
     }
-    let service = open(&cli.db, calendar).await?.with_procedures(procedures);
+    let service = open(&cli.db, calendar).await?.with_procedures(procedures).with_amounts(amounts);
     match cli.command {
         Command::Calendar(_)
         | Command::Verify { .. }

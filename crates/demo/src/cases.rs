@@ -189,6 +189,8 @@ struct Cast {
     prefix: String,
     /// The agency's catalogue, for the engine.
     review: ReviewContext,
+    /// The amounts of its province.
+    amounts: Option<zhifa_domain::amounts::ProvinceAmounts>,
 }
 
 impl Cast {
@@ -310,7 +312,8 @@ async fn cast(service: &Service, code: &str) -> Result<Cast> {
         level: Some(zhifa_domain::registry::Level::from(agency.data.region.level())),
         item_code: None,
     };
-    Ok(Cast { head, officer, reviewer, handlers, handler_people, certificates, prefix, review })
+    let amounts = service.amounts_of(&agency.data.region).cloned();
+    Ok(Cast { head, officer, reviewer, handlers, handler_people, certificates, prefix, review, amounts })
 }
 
 fn opening(service: &Service, cast: &Cast, walk: &Walk, n: u64, on: Date, handlers: Vec<Handler>) -> Result<Opening> {
@@ -572,6 +575,7 @@ fn walk_in_memory(service: &Service, cast: &Cast, plan: Plan<'_>) -> Result<(Str
             recordings: &[],
             calendar: service.calendar(),
             review: &cast.review,
+            amounts: cast.amounts.as_ref(),
         };
         // Where the law stops the walk (an agency that reviews every
         // general-procedure penalty, say), the case stays at that stage.

@@ -67,6 +67,7 @@ impl<'a> DocumentView<'a> {
         number: &'a str,
         case: &'a CaseData,
         recordings: usize,
+        amounts: Option<&zhifa_domain::amounts::ProvinceAmounts>,
     ) -> Self {
         let handlers = case
             .matter
@@ -110,7 +111,7 @@ impl<'a> DocumentView<'a> {
             hearing_right: case
                 .proposed
                 .as_ref()
-                .is_some_and(|p| rules::art_63_hearing_right(p, case.matter.party.is_person())),
+                .is_some_and(|p| rules::art_63_hearing_right(p, case.matter.party.is_person(), amounts)),
             notified_on: day(case.notified_on),
             decision: penalty(case.decision.as_ref()),
             has_fine: case.decision.as_ref().is_some_and(|d| d.fine.fen() > 0),

@@ -4,6 +4,7 @@
 //! shown to people; the code around them stays in English.
 
 pub mod agency;
+pub mod amounts;
 pub mod case;
 pub mod change;
 pub mod complaint;

@@ -326,7 +326,9 @@ impl Service {
     async fn circumstances(&self, case: &CaseRow) -> Result<Circumstances> {
         let certificates = self.certificates_of(case.agency_id).await?;
         let uploads = self.store.case_recordings(case.agency_id, &case.number).await?;
+        let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
         Ok(Circumstances {
+            amounts: self.amounts_of(&agency.data.region).cloned(),
             certificates: Box::new(move |u| certificates.get(&u).cloned().unwrap_or_default()),
             recordings: recording_refs(&uploads),
             uploads,
@@ -418,6 +420,7 @@ struct Circumstances {
     uploads: Vec<UploadRow>,
     recordings: Vec<RecordingRef>,
     review: ReviewContext,
+    amounts: Option<zhifa_domain::amounts::ProvinceAmounts>,
 }
 
 impl Circumstances {
@@ -438,6 +441,7 @@ impl Circumstances {
             recordings: &self.recordings,
             calendar,
             review: &self.review,
+            amounts: self.amounts.as_ref(),
         }
     }
 }
@@ -556,6 +560,7 @@ impl Service {
             &case.number,
             &case.data,
             recordings,
+            self.amounts_of(&agency.data.region),
         );
         zhifa_docs::documents::render(kind, &view).map_err(|e| ServiceError::internal(e.to_string()))
     }
@@ -572,6 +577,7 @@ impl Service {
             &case.number,
             &case.data,
             recordings.len(),
+            self.amounts_of(&agency.data.region),
         );
         let mut files = Vec::new();
         let mut done = Vec::new();

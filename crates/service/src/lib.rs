@@ -175,6 +175,14 @@ fn embedded_procedures() -> zhifa_domain::case::procedure::Procedures {
     })
 }
 
+/// The provinces' amounts shipped in the binary (checked by tests).
+fn embedded_amounts() -> zhifa_domain::amounts::Amounts {
+    zhifa_domain::amounts::Amounts::embedded().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "embedded provinces' amounts");
+        zhifa_domain::amounts::Amounts::default()
+    })
+}
+
 /// A key of this process alone (until `with_form_key` gives the deployment's).
 fn random_key() -> [u8; 32] {
     let mut key = [0u8; 32];
@@ -201,6 +209,8 @@ pub struct Service {
     clock: Clock,
     /// The procedures in force (embedded, or as `with_procedures` gives).
     procedures: Arc<zhifa_domain::case::procedure::Procedures>,
+    /// The provinces' amounts (embedded, or as `with_amounts` gives).
+    amounts: Arc<zhifa_domain::amounts::Amounts>,
     /// This server's search index of published decisions (`with_search`).
     search: Option<Arc<zhifa_search::SearchIndex>>,
     /// … and of the agencies' public lists.
@@ -264,6 +274,7 @@ impl Service {
             upload_locks: Arc::default(),
             clock: Arc::new(Timestamp::now),
             procedures: Arc::new(embedded_procedures()),
+            amounts: Arc::new(embedded_amounts()),
             search: None,
             lists: None,
             search_lock: Arc::default(),
@@ -294,6 +305,20 @@ impl Service {
     #[must_use]
     pub fn with_procedures(self, procedures: zhifa_domain::case::procedure::Procedures) -> Self {
         Self { procedures: Arc::new(procedures), ..self }
+    }
+
+    /// Use these provinces' amounts (the embedded ones and a deployment's own).
+    #[must_use]
+    pub fn with_amounts(self, amounts: zhifa_domain::amounts::Amounts) -> Self {
+        Self { amounts: Arc::new(amounts), ..self }
+    }
+
+    /// The amounts of the province `region` lies in (`None`: not loaded).
+    pub fn amounts_of(
+        &self,
+        region: &zhifa_domain::region::RegionCode,
+    ) -> Option<&zhifa_domain::amounts::ProvinceAmounts> {
+        self.amounts.of(region)
     }
 
     /// Keep published decisions searchable in `decisions` and the agencies'

@@ -91,6 +91,12 @@ impl App {
     }
 
     /// The same, serving `registry` too.
+    /// The same, with these provinces' amounts.
+    fn with_amounts(&self, amounts: zhifa_domain::amounts::Amounts) -> App {
+        let service = self.service.clone().with_amounts(amounts);
+        App { router: router(AppState::new(service.clone(), false)), service, day: self.day.clone() }
+    }
+
     fn with_registry(&self, registry: &'static zhifa_domain::registry::RegistryInfo) -> App {
         let service = self.service.clone().with_registry(registry);
         App { router: router(AppState::new(service.clone(), false)), service, day: self.day.clone() }

@@ -112,6 +112,8 @@ pub struct Facts<'a> {
     pub calendar: &'a Calendar,
     /// The agency's catalogue and what it is matched on.
     pub review: &'a ReviewContext,
+    /// The amounts of the agency's province (`None`: not loaded).
+    pub amounts: Option<&'a crate::amounts::ProvinceAmounts>,
 }
 
 impl Facts<'_> {

@@ -5,6 +5,7 @@
 
 use super::facts::Facts;
 use super::{Handler, Penalty, PenaltyKind};
+use crate::amounts::ProvinceAmounts;
 use crate::ids::UserId;
 use crate::money::Money;
 use crate::penalty::NoPenaltyGround;
@@ -166,14 +167,16 @@ pub fn art_45_no_heavier_after_defence(proposed: &Penalty, decision: &Penalty, d
     Ok(())
 }
 
-/// 较大数额 of art. 63: set by each province; these are Zhejiang's
-/// (浙江省 公民一万元、法人或者其他组织十万元).
-pub const LARGE_AMOUNT_PERSON: Money = Money::yuan(10_000);
-pub const LARGE_AMOUNT_ORGANISATION: Money = Money::yuan(100_000);
-
-/// Art. 63: the penalties the party may ask a hearing on.
-pub fn art_63_hearing_right(penalty: &Penalty, person: bool) -> bool {
-    let large = if person { LARGE_AMOUNT_PERSON } else { LARGE_AMOUNT_ORGANISATION };
+/// Art. 63: the penalties the party may ask a hearing on. The 较大数额 is
+/// the province's (`amounts`); where its file is not loaded, any fine or
+/// confiscation gives the right, so that no party loses a hearing for want
+/// of data.
+pub fn art_63_hearing_right(penalty: &Penalty, person: bool, amounts: Option<&ProvinceAmounts>) -> bool {
+    let large = match amounts {
+        Some(a) if person => a.hearing_person,
+        Some(a) => a.hearing_organisation,
+        None => Money::from_fen(1).unwrap_or(Money::ZERO),
+    };
     penalty.fine >= large
         || penalty.confiscation >= large
         || penalty.kinds.iter().any(|k| {
@@ -376,7 +379,7 @@ pub const RULES: &[(&str, &str, Gate)] = &[
         None => Ok(()),
     }),
     ("hearing_right", ART_63, |f| match &f.case.proposed {
-        Some(p) if art_63_hearing_right(p, f.case.matter.party.is_person()) => Ok(()),
+        Some(p) if art_63_hearing_right(p, f.case.matter.party.is_person(), f.amounts) => Ok(()),
         _ => Err("告知的处罚不属于当事人有权要求听证的情形".into()),
     }),
     ("hearing_request_window", ART_64, |f| {
@@ -392,7 +395,7 @@ pub const RULES: &[(&str, &str, Gate)] = &[
     }),
     ("hearing_settled", ART_64, |f| {
         let Some(proposed) = &f.case.proposed else { return Ok(()) };
-        if !art_63_hearing_right(proposed, f.case.matter.party.is_person()) || f.case.hearing_waived {
+        if !art_63_hearing_right(proposed, f.case.matter.party.is_person(), f.amounts) || f.case.hearing_waived {
             return Ok(());
         }
         if f.case.hearing_requested_on.is_some() && f.case.hearing_held_on.is_none() {
@@ -632,12 +635,20 @@ mod tests {
 
     #[test]
     fn art_63_hearing_right_for_large_fines_and_heavy_kinds() {
-        assert!(art_63_hearing_right(&fine(10_000), true));
-        assert!(!art_63_hearing_right(&fine(9_999), true));
-        assert!(!art_63_hearing_right(&fine(99_999), false));
-        assert!(art_63_hearing_right(&fine(100_000), false));
+        let amounts = crate::amounts::Amounts::embedded().unwrap();
+        let zj = amounts.of(&crate::region::RegionCode::parse("330106").unwrap());
+        assert!(art_63_hearing_right(&fine(10_000), true, zj));
+        assert!(!art_63_hearing_right(&fine(9_999), true, zj));
+        assert!(!art_63_hearing_right(&fine(99_999), false, zj));
+        assert!(art_63_hearing_right(&fine(100_000), false, zj));
         let revoke = Penalty { kinds: vec![PenaltyKind::RevokePermit], ..Default::default() };
-        assert!(art_63_hearing_right(&revoke, false));
+        assert!(art_63_hearing_right(&revoke, false, zj));
+        // Another province's amounts, from its file.
+        let lower = crate::amounts::ProvinceAmounts { hearing_person: Money::yuan(2_000), ..zj.unwrap().clone() };
+        assert!(art_63_hearing_right(&fine(2_000), true, Some(&lower)));
+        // A province whose file is not loaded: every fine may be heard.
+        assert!(art_63_hearing_right(&fine(1), true, None));
+        assert!(!art_63_hearing_right(&Penalty::default(), true, None));
     }
 
     #[test]

@@ -894,3 +894,35 @@ async fn art_42_only_certified_officers_of_the_case_take_its_steps_and_no_review
     })
     .await;
 }
+
+/// A person's case filed and notified of a 5,000-yuan fine.
+async fn notified(app: &App, o: &Office) -> i64 {
+    let (id, _) =
+        open(app, &o.officer, "penalty-general", person(), vec![o.o1.clone(), o.o2.clone()], "2025-03-03").await;
+    ok(app, &o.head, id, "file", "2025-03-04", json!({})).await;
+    ok(app, &o.officer, id, "notify", "2025-03-10", fine(5_000)).await;
+    id
+}
+
+/// Art. 63: whether a fine may be heard depends on the province's 较大数额,
+/// read from its amounts file: 5,000 yuan to a person is below Zhejiang's
+/// 10,000 (no hearing), and above a file that sets 5,000.
+#[tokio::test]
+async fn art_63_the_hearing_threshold_is_the_provinces_data() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let id = notified(&app, &o).await;
+        refused(&step(&app, &o.officer, id, "request_hearing", "2025-03-11", json!({})).await, "hearing_right", "第六十三条");
+        let notice = app.get(&format!("/api/v1/cases/{id}/documents/penalty_notice"), &o.officer).await.text();
+        assert!(!notice.contains("有权要求举行听证"), "below Zhejiang's 较大数额");
+        let lower = "province = \"330000\"\nname = \"浙江省\"\n[hearing]\nsource = \"测试\"\nperson = 5000\norganisation = 50000\n";
+        let amounts = zhifa_domain::amounts::Amounts::load(&[("330000.toml".into(), lower.into())]).unwrap();
+        let app = app.with_amounts(amounts);
+        let id = notified(&app, &o).await;
+        ok(&app, &o.officer, id, "request_hearing", "2025-03-11", json!({})).await;
+        let notice = app.get(&format!("/api/v1/cases/{id}/documents/penalty_notice"), &o.officer).await.text();
+        assert!(notice.contains("有权要求举行听证"), "the notice tells of the hearing right");
+    })
+    .await;
+}
