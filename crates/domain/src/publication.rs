@@ -109,7 +109,11 @@ pub fn decision_info(agency: &str, document_number: &str, case: &CaseData) -> Op
         (None, Some(reason), _) => format!("不予行政处罚：{reason}"),
         (None, None, Some(true)) => "准予行政许可".into(),
         (None, None, Some(false)) => "不予行政许可".into(),
-        _ => "已作出决定".into(),
+        _ => match (case.category, case.seized_on, case.seizure_until) {
+            (Category::Coercion, Some(from), Some(until)) => format!("查封、扣押，期限自 {from} 至 {until}"),
+            (Category::Inspection, _, _) => "已完成行政检查，作出检查结果".into(),
+            _ => "已作出决定".into(),
+        },
     };
     let mut redactions = Vec::new();
     let mut clean = |text: &str| {

@@ -348,6 +348,8 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
             c.decided_on = Some(on);
         }
         "seize" => {
+            // The seizure decision, published within 20 working days (PUB-3).
+            c.decided_on = Some(on);
             c.seized_on = Some(on);
             let period = zhifa_calendar::Period::days(30).map_err(|e| e.to_string())?;
             c.seizure_until = Some(f.calendar.due_date(on, period).map_err(|e| e.to_string())?);
@@ -366,7 +368,9 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
             }
         }
         "release" => c.released_on = Some(on),
-        "inspect" | "none" => {}
+        // The result of an inspection is its decision (PUB-3, 20 working days).
+        "inspect" => c.decided_on = Some(on),
+        "none" => {}
         other => return Err(format!("未知的效果“{other}”")),
     }
     Ok(c)

@@ -926,3 +926,37 @@ async fn art_63_the_hearing_threshold_is_the_provinces_data() {
     })
     .await;
 }
+
+/// PUB-3: a seizure and an inspection's result are decisions too: each
+/// queues for publication within 20 working days, with what was decided.
+#[tokio::test]
+async fn pub_3_seizures_and_inspection_results_queue_for_publication_within_20_working_days() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        let (seizure, number) =
+            open(&app, &o.officer, "coercive-seizure", company(), handlers.clone(), "2025-04-01").await;
+        ok(&app, &o.head, seizure, "approve", "2025-04-01", json!({})).await;
+        record(&app, &o.officer, &number, "实施查封扣押").await;
+        ok(&app, &o.officer, seizure, "seize", "2025-04-01", json!({})).await;
+        let (inspection, _) = open(&app, &o.officer, "inspection", company(), handlers.clone(), "2025-04-01").await;
+        ok(&app, &o.officer, inspection, "start", "2025-04-02", json!({ "handlers": handlers })).await;
+        ok(&app, &o.officer, inspection, "inspect", "2025-04-02", json!({})).await;
+
+        let sys = Actor::System("test");
+        let queue = app.service.publication_queue(&sys, zhifa_domain::ids::AgencyId(o.agency)).await.unwrap();
+        let due = |id: i64| {
+            let line = queue.iter().find(|l| l.case.id.0 == id).unwrap_or_else(|| panic!("case {id} is not queued"));
+            (line.decided_on.to_string(), line.due.due.to_string())
+        };
+        // 20 working days after 1 April 2025: 2, 3, 7–11, 14–18, 21–25 April
+        // (4–6 April 清明), Sunday 27 April (worked for 劳动节), 28, 29 April.
+        assert_eq!(due(seizure), ("2025-04-01".into(), "2025-04-29".into()));
+        assert_eq!(due(inspection), ("2025-04-02".into(), "2025-04-30".into()));
+        let row = app.service.store().case(zhifa_domain::ids::CaseId(seizure)).await.unwrap().unwrap();
+        let info = zhifa_domain::publication::decision_info("某局", &row.number, &row.data).unwrap();
+        assert!(info.conclusion.starts_with("查封、扣押，期限自 2025-04-01 至"), "{}", info.conclusion);
+    })
+    .await;
+}
