@@ -263,6 +263,7 @@ struct ActionView {
     reason: bool,
     first_minor: bool,
     extend: bool,
+    defer_payment: bool,
     handlers: bool,
     /// Legal review: choose a reviewer; the seven points; answer each problem;
     /// who took part; a deliberation; amend the facts; a draft penalty.
@@ -289,6 +290,7 @@ fn action_view(t: &Transition, missing: &[zhifa_domain::case::rules::Refusal], m
         reason: matches!(
             e,
             "decide_no_penalty"
+                | "defer_payment"
                 | "extend"
                 | "extend_seizure"
                 | "close"
@@ -300,6 +302,7 @@ fn action_view(t: &Transition, missing: &[zhifa_domain::case::rules::Refusal], m
         ) || matches!(t.action.as_str(), "transfer" | "refuse" | "revoke"),
         first_minor: e == "decide_no_penalty",
         extend: matches!(e, "extend" | "extend_seizure"),
+        defer_payment: e == "defer_payment",
         handlers: t.gates.iter().any(|g| g == "two_certified_officers"),
         reviewer: e == "assign_reviewer",
         review: matches!(e, "review" | "review_problems"),

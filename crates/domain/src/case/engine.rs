@@ -34,6 +34,7 @@ pub const EFFECTS: &[&str] = &[
     "close",
     "archive",
     "extend",
+    "defer_payment",
     "accept",
     "grant",
     "deny",
@@ -156,6 +157,8 @@ fn check_input(t: &Transition, f: &Facts<'_>) -> Result<(), String> {
         "extend" | "extend_seizure" if s.days == 0 => Err("应填写延长的天数".into()),
         "extend" if s.reason.trim().is_empty() => Err("应写明延长期限的理由".into()),
         "pay" if s.amount == Money::ZERO => Err("应填写缴纳金额".into()),
+        "defer_payment" if s.days == 0 => Err("应填写延期缴纳的天数".into()),
+        "defer_payment" if s.reason.trim().is_empty() => Err("应写明当事人的申请和批准延期（分期）缴纳的理由".into()),
         "submit_review" | "hold_hearing" | "resubmit" | "coordinate" if f.draft().is_none() => {
             Err("未填写拟作出的处罚决定".into())
         }
@@ -323,7 +326,8 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
         "pay" => {
             let fine = c.decision.as_ref().map_or(Money::ZERO, |d| d.fine);
             if let Some(served) = c.served_on {
-                c.surcharge = rules::art_72_late_payment_surcharge(f.calendar, fine, served, on)?;
+                let deferred = (served, c.extended_days("payment"));
+                c.surcharge = rules::art_72_late_payment_surcharge(f.calendar, fine, deferred, on)?;
             }
             c.paid = c.paid.saturating_add(s.amount);
             c.paid_on = Some(on);
@@ -331,6 +335,13 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
         "enforce" => c.enforced_by_court = true,
         "close" => c.closed_on = Some(on),
         "archive" => c.archived_on = Some(on),
+        "defer_payment" => c.extensions.push(Extension {
+            limit: "payment".into(),
+            days: s.days,
+            approved_by: s.by,
+            on,
+            reason: s.reason.trim().to_owned(),
+        }),
         "extend" => c.extensions.push(Extension {
             limit: if s.limit.is_empty() { "decision".into() } else { s.limit.clone() },
             days: s.days,

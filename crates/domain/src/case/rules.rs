@@ -211,19 +211,45 @@ pub fn art_61_service_due(calendar: &Calendar, decided_on: Date) -> Result<Date,
     calendar.due_date(decided_on, period).map_err(|e| e.to_string())
 }
 
-/// Art. 66 and 72: the fine is paid within 15 days of service; after that,
-/// 3% of the fine a day, never more than the fine.
+/// Art. 61: a decision served after its 7 working days says why (the note
+/// of the step), so that the record shows it.
+pub fn art_61_service_on_time(
+    calendar: &Calendar,
+    decided_on: Date,
+    served_on: Date,
+    note: &str,
+) -> Result<(), String> {
+    if within(7, Unit::WorkingDays, decided_on, served_on) || !note.trim().is_empty() {
+        return Ok(());
+    }
+    let due = art_61_service_due(calendar, decided_on)?;
+    if served_on <= due {
+        return Ok(());
+    }
+    Err(format!("行政处罚决定书应在 {due} 前送达，{served_on} 送达已逾期，应在备注中写明逾期送达的原因"))
+}
+
+/// Art. 67: the fine is paid within 15 days of service, or within the
+/// further days a head approved on the party's application (延期缴纳, art. 66).
+/// Returns the last day.
+pub fn art_67_payment_due(calendar: &Calendar, served_on: Date, deferred_days: u16) -> Result<Date, String> {
+    let period = Period::days(15 + deferred_days).map_err(|e| e.to_string())?;
+    calendar.due_date(served_on, period).map_err(|e| e.to_string())
+}
+
+/// Art. 72: paid after its due day (art. 67), 3% of the fine a day, never
+/// more than the fine.
 pub fn art_72_late_payment_surcharge(
     calendar: &Calendar,
     fine: Money,
-    served_on: Date,
+    (served_on, deferred_days): (Date, u16),
     paid_on: Date,
 ) -> Result<Money, String> {
-    let period = Period::days(15).map_err(|e| e.to_string())?;
+    let period = Period::days(15 + deferred_days).map_err(|e| e.to_string())?;
     if period.certainly_within(served_on, paid_on) {
         return Ok(Money::ZERO);
     }
-    let due = calendar.due_date(served_on, period).map_err(|e| e.to_string())?;
+    let due = art_67_payment_due(calendar, served_on, deferred_days)?;
     if paid_on <= due {
         return Ok(Money::ZERO);
     }
@@ -486,6 +512,10 @@ pub const RULES: &[(&str, &str, Gate)] = &[
     ("first_minor_violation", ART_33, |f| {
         art_33_no_penalty_ground(f.step.no_penalty_ground, f.step.first_minor, &f.step.reason)
     }),
+    ("service_time_limit", ART_61, |f| match f.case.decided_on {
+        Some(decided_on) => art_61_service_on_time(f.calendar, decided_on, f.step.on, &f.step.note),
+        None => Ok(()),
+    }),
     ("payment_settled", ART_66_72, |f| {
         let fine = f.case.decision.as_ref().map_or(Money::ZERO, |d| d.fine);
         if fine == Money::ZERO || f.case.enforced_by_court {
@@ -674,18 +704,45 @@ mod tests {
     #[test]
     fn art_72_surcharge_3_percent_a_day_capped_at_the_fine() {
         let c = calendar();
+        let fine = Money::yuan(1_000);
         // Served 2025-03-03, due 2025-03-18.
         assert_eq!(
-            art_72_late_payment_surcharge(&c, Money::yuan(1_000), date(2025, 3, 3), date(2025, 3, 18)).unwrap(),
+            art_72_late_payment_surcharge(&c, fine, (date(2025, 3, 3), 0), date(2025, 3, 18)).unwrap(),
             Money::ZERO
         );
         assert_eq!(
-            art_72_late_payment_surcharge(&c, Money::yuan(1_000), date(2025, 3, 3), date(2025, 3, 20)).unwrap(),
+            art_72_late_payment_surcharge(&c, fine, (date(2025, 3, 3), 0), date(2025, 3, 20)).unwrap(),
             Money::yuan(60)
         );
+        assert_eq!(art_72_late_payment_surcharge(&c, fine, (date(2025, 3, 3), 0), date(2025, 12, 31)).unwrap(), fine);
+    }
+
+    #[test]
+    fn art_67_payment_within_15_days() {
+        let c = calendar();
+        let fine = Money::yuan(1_000);
+        assert_eq!(art_67_payment_due(&c, date(2025, 3, 3), 0).unwrap(), date(2025, 3, 18));
+        // Deferred by 30 days on application (art. 66): due 17 April, no surcharge until then.
+        assert_eq!(art_67_payment_due(&c, date(2025, 3, 3), 30).unwrap(), date(2025, 4, 17));
         assert_eq!(
-            art_72_late_payment_surcharge(&c, Money::yuan(1_000), date(2025, 3, 3), date(2025, 12, 31)).unwrap(),
-            Money::yuan(1_000)
+            art_72_late_payment_surcharge(&c, fine, (date(2025, 3, 3), 30), date(2025, 4, 17)).unwrap(),
+            Money::ZERO
+        );
+        assert_eq!(
+            art_72_late_payment_surcharge(&c, fine, (date(2025, 3, 3), 30), date(2025, 4, 18)).unwrap(),
+            Money::yuan(30)
+        );
+    }
+
+    #[test]
+    fn art_61_late_service_needs_a_reason() {
+        let c = calendar();
+        // Decided Tuesday 30 September 2025: due 16 October (the National Day holidays between).
+        assert!(art_61_service_on_time(&c, date(2025, 9, 30), date(2025, 10, 16), "").is_ok());
+        let e = art_61_service_on_time(&c, date(2025, 9, 30), date(2025, 10, 17), "").unwrap_err();
+        assert!(e.contains("2025-10-16") && e.contains("逾期送达的原因"), "{e}");
+        assert!(
+            art_61_service_on_time(&c, date(2025, 9, 30), date(2025, 10, 17), "当事人外出，邮寄退回后再次送达").is_ok()
         );
     }
 

@@ -960,3 +960,55 @@ async fn pub_3_seizures_and_inspection_results_queue_for_publication_within_20_w
     })
     .await;
 }
+
+/// Art. 61: a decision served after its 7 working days says why; art. 66/67:
+/// the fine is paid within 15 days of service, or by the day a head approved
+/// on the party's application, without the art. 72 surcharge.
+#[tokio::test]
+async fn art_61_late_service_needs_a_reason_and_art_67_payment_may_be_deferred() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let (id, _) =
+            open(&app, &o.officer, "penalty-general", company(), vec![o.o1.clone(), o.o2.clone()], "2025-03-03").await;
+        ok(&app, &o.head, id, "file", "2025-03-04", json!({})).await;
+        ok(&app, &o.officer, id, "notify", "2025-03-10", fine(3_000)).await;
+        ok(&app, &o.officer, id, "defend", "2025-03-11", json!({})).await;
+        ok(&app, &o.officer, id, "prepare_decision", "2025-03-12", json!({})).await;
+        ok(&app, &o.head, id, "decide", "2025-03-14", fine(3_000)).await;
+        // Due 25 March (7 working days after Friday 14 March).
+        let m = refused(
+            &step(&app, &o.officer, id, "serve", "2025-04-01", json!({})).await,
+            "service_time_limit",
+            "第六十一条",
+        );
+        assert!(m.contains("2025-03-25"), "{m}");
+        ok(&app, &o.officer, id, "serve", "2025-04-01", json!({ "note": "当事人外出，邮寄送达被退回后再次直接送达" }))
+            .await;
+        let v = case(&app, &o.officer, id).await;
+        assert!(
+            v["data"]["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["note"] == "当事人外出，邮寄送达被退回后再次直接送达")
+        );
+        // Deferred by 30 days on the party's application: paid on 10 May (due 16 May), no surcharge.
+        let r = step(&app, &o.head, id, "defer_payment", "2025-04-07", json!({ "days": 30 })).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a deferral says why: {}", r.text());
+        ok(
+            &app,
+            &o.head,
+            id,
+            "defer_payment",
+            "2025-04-07",
+            json!({ "days": 30, "reason": "当事人经营困难，申请延期缴纳" }),
+        )
+        .await;
+        ok(&app, &o.officer, id, "pay", "2025-05-10", json!({ "amount": "3000" })).await;
+        let v = case(&app, &o.officer, id).await;
+        assert_eq!(v["data"]["surcharge"], 0, "{}", v["data"]);
+        ok(&app, &o.head, id, "close", "2025-05-12", json!({})).await;
+    })
+    .await;
+}
