@@ -200,6 +200,14 @@ pub fn luhn(digits: &[u8]) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// A unit of money stands right after byte `end`: the digits before it are
+/// an amount (`13000000000分`), not a mobile number.
+fn amount_follows(text: &str, end: usize) -> bool {
+    text.get(end..)
+        .and_then(|rest| rest.trim_start().chars().next())
+        .is_some_and(|c| matches!(c, '元' | '角' | '分' | '万' | '亿'))
+}
+
 /// The provinces' abbreviations that begin a licence plate.
 const PLATE_PROVINCES: &str = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼";
 
@@ -237,7 +245,9 @@ fn detect(text: &str) -> Vec<(Range<usize>, RedactedKind)> {
         let run = &b[start..end];
         let kind = match run.len() {
             18 if is_id_card_number(run) => Some(RedactedKind::IdCard),
-            11 if run[0] == b'1' && (b'3'..=b'9').contains(&run[1]) => Some(RedactedKind::Mobile),
+            11 if run[0] == b'1' && (b'3'..=b'9').contains(&run[1]) && !amount_follows(text, end) => {
+                Some(RedactedKind::Mobile)
+            }
             16..=19 if luhn(run) => Some(RedactedKind::BankCard),
             3 | 4 if run[0] == b'0' => landline(b, end),
             // Numbers written together: a longer run that holds an ID number goes whole.
@@ -490,7 +500,8 @@ mod tests {
     fn pub_5_ordinary_numbers_survive() {
         let text = "杭西市监罚〔2025〕12号：根据《中华人民共和国食品安全法》第一百二十四条第一款第（五）项，\
                     2025年3月1日至2025-03-31期间，罚款人民币 30,000.00 元，没收违法所得 1234567.89 元，\
-                    计 20250301 批次，案卷编号 1234567890123456（不符合 Luhn），联系 12345678901（非手机号段）。";
+                    计 20250301 批次，案卷编号 1234567890123456（不符合 Luhn），联系 12345678901（非手机号段），\
+                    罚款 13000000000 分（金额，非手机号码）。";
         let r = redact(text, &Known::default());
         assert_eq!(r.text, text, "{:?}", r.hits);
     }
