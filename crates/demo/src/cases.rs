@@ -89,7 +89,7 @@ const WALKS: &[Walk] = &[
         ("assign_reviewer", Head, 8), ("review_problems", Reviewer, 10), ("resubmit", Officer, 13),
         ("review_problems", Reviewer, 15), ("request_coordination", Officer, 16), ("refer_deliberation", Head, 17),
         ("deliberate", Head, 19), ("decide", Head, 20), ("serve", Officer, 21)]).serious(),
-    walk("penalty-simple", true, 200, &[("decide_on_site", Officer, 0), ("pay", Officer, 0), ("close", Officer, 1),
+    walk("penalty-simple", true, 200, &[("notify", Officer, 0), ("decide_on_site", Officer, 0), ("pay", Officer, 0), ("close", Officer, 1),
         ("archive", Officer, 1)]),
     walk("penalty-simple", false, 0, &[("decide_no_penalty", Officer, 0)]),
     walk("permit", false, 0, &[("accept", Officer, 0), ("grant", Head, 10), ("issue", Officer, 11),

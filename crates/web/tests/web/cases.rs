@@ -357,6 +357,14 @@ async fn rec_2_simple_procedure_and_first_minor_violation() {
         let handlers = vec![o.o1.clone(), o.o2.clone()];
         let (id, number) = open(&app, &o.officer, "penalty-simple", person(), handlers.clone(), "2025-05-06").await;
         assert!(number.contains("简罚〔2025〕1号"), "{number}");
+        // Arts. 44 and 52: not decided on the spot before the party is told and heard.
+        refused(
+            &step(&app, &o.officer, id, "decide_on_site", "2025-05-06", fine(200)).await,
+            "notice_before_decision",
+            "第四十四条",
+        );
+        ok(&app, &o.officer, id, "notify", "2025-05-06", fine(200)).await;
+        ok(&app, &o.officer, id, "defend", "2025-05-06", json!({ "note": "当事人表示认可" })).await;
         let m = refused(
             &step(&app, &o.officer, id, "decide_on_site", "2025-05-06", fine(201)).await,
             "simple_procedure_limits",

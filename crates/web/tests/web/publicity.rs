@@ -261,6 +261,7 @@ async fn pub_3_pub_4_console_deadline_publish_correct_withdraw_and_the_ledger_ke
         let handlers = vec![o.o1.clone(), o.o2.clone()];
         // Decided on Tuesday 30 September 2025, before the National Day holiday.
         let (id, number) = open(&app, &o.officer, "penalty-simple", person(), handlers, "2025-09-30").await;
+        ok(&app, &o.officer, id, "notify", "2025-09-30", fine(200)).await;
         ok(&app, &o.officer, id, "decide_on_site", "2025-09-30", fine(200)).await;
 
         let head = Browser::open(&app, "head").await;
@@ -378,6 +379,7 @@ async fn pub_3_only_the_agencys_publicity_officers_and_heads_publish() {
         let r = head.get(&format!("/console/publications/preview/{id}")).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
         assert!(r.text().contains("尚未作出决定"));
+        ok(&app, &o.officer, id, "notify", "2025-05-06", fine(100)).await;
         ok(&app, &o.officer, id, "decide_on_site", "2025-05-06", fine(100)).await;
         let officer = Browser::open(&app, "officer-1").await;
         let r = officer.get(&format!("/console/publications/preview/{id}")).await;
@@ -648,6 +650,7 @@ async fn pub_6_annual_report_of_last_year_counted_published_and_rolled_up() {
             [(format!("{year}-03-02"), 100), (format!("{year}-11-20"), 150), (format!("{}-01-05", year + 1), 200)]
         {
             let (id, _) = open(&app, &o.officer, "penalty-simple", person(), handlers.clone(), &on).await;
+            ok(&app, &o.officer, id, "notify", &on, fine(yuan)).await;
             ok(&app, &o.officer, id, "decide_on_site", &on, fine(yuan)).await;
         }
 
