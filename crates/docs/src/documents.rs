@@ -76,8 +76,8 @@ impl<'a> DocumentView<'a> {
             .map(|h| format!("{}（执法证号 {}）", h.name, h.certificate))
             .collect::<Vec<_>>()
             .join("、");
-        let outcome = if let Some(reason) = &case.no_penalty_reason {
-            format!("不予行政处罚：{reason}")
+        let outcome = if let Some(text) = case.no_penalty_text() {
+            text
         } else if case.decision.is_some() {
             format!("给予行政处罚：{}", penalty(case.decision.as_ref()))
         } else if let Some(granted) = case.granted {

@@ -104,9 +104,9 @@ pub struct DecisionInfo {
 pub fn decision_info(agency: &str, document_number: &str, case: &CaseData) -> Option<DecisionInfo> {
     let decided_on = case.decided_on?;
     let known = Known::of_party(&case.matter.party);
-    let conclusion = match (&case.decision, &case.no_penalty_reason, case.granted) {
+    let conclusion = match (&case.decision, case.no_penalty_text(), case.granted) {
         (Some(p), _, _) => format!("给予行政处罚：{}", p.in_words()),
-        (None, Some(reason), _) => format!("不予行政处罚：{reason}"),
+        (None, Some(text), _) => text,
         (None, None, Some(true)) => "准予行政许可".into(),
         (None, None, Some(false)) => "不予行政许可".into(),
         _ => match (case.category, case.seized_on, case.seizure_until) {
@@ -337,6 +337,20 @@ mod tests {
         assert_eq!(d.due, date(2025, 10, 16));
         assert!(d.basis.contains("7个工作日"), "{}", d.basis);
         assert_eq!(pub_3_publication_due(&calendar, &periods, Category::Permit, date(2025, 9, 30)).unwrap().due, d.due);
+    }
+
+    #[test]
+    fn pub_3_a_decision_of_no_penalty_is_published_with_its_ground() {
+        let mut case = person_case();
+        case.decided_on = Some(date(2025, 3, 10));
+        case.no_penalty_reason = Some("当事人已当场改正".into());
+        case.no_penalty_ground = Some(crate::penalty::NoPenaltyGround::FirstMinor);
+        let info = decision_info("某局", "某罚〔2025〕1号", &case).unwrap();
+        assert!(info.conclusion.starts_with("不予行政处罚（初次违法且危害后果轻微并及时改正"), "{}", info.conclusion);
+        assert!(info.conclusion.ends_with("：当事人已当场改正"), "{}", info.conclusion);
+        case.no_penalty_ground = None;
+        let older = decision_info("某局", "某罚〔2025〕1号", &case).unwrap();
+        assert_eq!(older.conclusion, "不予行政处罚：当事人已当场改正", "decisions recorded before grounds were named");
     }
 
     #[test]

@@ -490,7 +490,7 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView) -> Result<Case
                 format!("{}，罚款 {} 元", p.kinds_label(), p.fine)
             }
         })
-        .or_else(|| data.no_penalty_reason.as_ref().map(|r| format!("不予行政处罚：{r}")))
+        .or_else(|| data.no_penalty_text())
         .unwrap_or_default();
     Ok(CasePage {
         id: v.case.id.0,

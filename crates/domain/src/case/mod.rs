@@ -271,6 +271,16 @@ impl CaseData {
         }
     }
 
+    /// A decision to give no penalty, in words: its ground in law (where the
+    /// decision named one) and its reason.
+    pub fn no_penalty_text(&self) -> Option<String> {
+        let reason = self.no_penalty_reason.as_ref()?;
+        Some(match self.no_penalty_ground {
+            Some(ground) => format!("不予行政处罚（{}）：{reason}", ground.label()),
+            None => format!("不予行政处罚：{reason}"),
+        })
+    }
+
     /// Days added to `limit` by approved extensions.
     pub fn extended_days(&self, limit: &str) -> u16 {
         self.extensions.iter().filter(|e| e.limit == limit).map(|e| e.days).sum()
