@@ -348,6 +348,14 @@ impl Calendar {
         self.years.iter().any(|y| y.year == year)
     }
 
+    /// From 1 November on `today`, next year if its holidays are not loaded:
+    /// the State Council publishes them in the autumn, and until its file is
+    /// added every limit reaching that year is only an estimate.
+    pub fn next_year_missing(&self, today: Date) -> Option<i16> {
+        let next = today.year() + 1;
+        (today.month() >= 11 && !self.has_year(next)).then_some(next)
+    }
+
     /// The cell of day number `n`, which must be in a year with data.
     fn cell(&self, n: i32) -> Result<Cell, CalendarError> {
         usize::try_from(n - self.base)

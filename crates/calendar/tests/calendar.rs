@@ -317,3 +317,12 @@ proptest! {
         prop_assert_eq!(CALENDAR.due_date(from, period).unwrap(), CALENDAR.deadline(from, period).unwrap().due);
     }
 }
+
+#[test]
+fn rec_3_from_november_next_years_missing_holidays_are_named() {
+    let calendar = Calendar::embedded().unwrap();
+    let last = calendar.years().last().unwrap().year;
+    assert_eq!(calendar.next_year_missing(jiff::civil::date(last, 10, 31)), None, "not before November");
+    assert_eq!(calendar.next_year_missing(jiff::civil::date(last, 11, 1)), Some(last + 1));
+    assert_eq!(calendar.next_year_missing(jiff::civil::date(last - 1, 12, 31)), None, "next year is loaded");
+}

@@ -121,7 +121,11 @@ impl<'a> DocumentView<'a> {
             execution,
             closed_on: day(case.closed_on),
             seized_on: day(case.seized_on),
-            seizure_until: day(case.seizure_until),
+            seizure_until: if case.seizure_until_provisional {
+                format!("{}（暂估：该年节假日安排尚未公布）", day(case.seizure_until))
+            } else {
+                day(case.seizure_until)
+            },
             accepted_on: day(case.accepted_on),
             permit_outcome: match case.granted {
                 Some(true) => "符合法定条件、标准，决定准予行政许可。".into(),

@@ -101,11 +101,16 @@ struct HomePage {
     me: Principal,
     csrf: String,
     agencies: Vec<Agency>,
+    /// For administrators, from 1 November: next year, if its holidays are not loaded.
+    missing_year: Option<i16>,
 }
 
 pub async fn home(State(s): State<AppState>, ConsoleUser(user): ConsoleUser) -> PageResult {
     let agencies = s.service.agencies(&user.actor()).await?;
-    Ok(render(&HomePage { me: user.principal.clone(), csrf: user.csrf().to_owned(), agencies }))
+    let missing_year = (user.principal.role == zhifa_domain::people::Role::Administrator)
+        .then(|| s.service.calendar().next_year_missing(s.service.today()))
+        .flatten();
+    Ok(render(&HomePage { me: user.principal.clone(), csrf: user.csrf().to_owned(), agencies, missing_year }))
 }
 
 #[derive(Template)]

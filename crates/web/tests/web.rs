@@ -1584,3 +1584,35 @@ async fn every_api_route_is_in_the_openapi_document() {
     })
     .await;
 }
+
+/// REC-3: from 1 November, an administrator's console says that next year's
+/// holidays are not loaded and how to add them; before November, and for
+/// other roles, it says nothing.
+#[tokio::test]
+async fn rec_3_the_console_tells_administrators_of_next_years_missing_holidays() {
+    each_backend(|db| async move {
+        use zhifa_domain::people::UserForm;
+        let app = App::new(&db);
+        let sys = Actor::System("test");
+        let agency = zhifa_store::testing::build::agency("zj-sft", "330000", 1);
+        let a = app.service.create_agency(&sys, &zhifa_domain::agency::AgencyForm::from(&agency)).await.unwrap();
+        let mut tokens = Vec::new();
+        for (username, role) in [("admin", "administrator"), ("jiandu", "supervisor")] {
+            let form =
+                UserForm { username: username.into(), name: username.into(), role: role.into(), ..Default::default() };
+            let id = app.service.create_user(&sys, a, &form, Some(PASSWORD)).await.unwrap();
+            tokens.push(app.service.create_token(&sys, id, "t").await.unwrap().1);
+        }
+        let last = app.service.calendar().years().last().unwrap().year;
+        let next = format!("尚未载入 {} 年的节假日安排", last + 1);
+        let home = |token: String, day: String| {
+            let app = &app;
+            async move { app.on_day(&day, app.get("/console", &token)).await.text() }
+        };
+        let page = home(tokens[0].clone(), format!("{last}-11-02")).await;
+        assert!(page.contains(&next) && page.contains(&format!("{}.txt", last + 1)), "{page}");
+        assert!(!home(tokens[0].clone(), format!("{last}-10-31")).await.contains("节假日安排"));
+        assert!(!home(tokens[1].clone(), format!("{last}-11-02")).await.contains("节假日安排"), "administrators only");
+    })
+    .await;
+}

@@ -362,8 +362,8 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
             // The seizure decision, published within 20 working days (PUB-3).
             c.decided_on = Some(on);
             c.seized_on = Some(on);
-            let period = zhifa_calendar::Period::days(30).map_err(|e| e.to_string())?;
-            c.seizure_until = Some(f.calendar.due_date(on, period).map_err(|e| e.to_string())?);
+            let (until, provisional) = seizure_end(f.calendar, on, 30)?;
+            (c.seizure_until, c.seizure_until_provisional) = (Some(until), provisional);
         }
         "extend_seizure" => {
             c.extensions.push(Extension {
@@ -374,8 +374,9 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
                 reason: s.reason.trim().to_owned(),
             });
             if let Some(until) = c.seizure_until {
-                let period = zhifa_calendar::Period::days(s.days).map_err(|e| e.to_string())?;
-                c.seizure_until = Some(f.calendar.due_date(until, period).map_err(|e| e.to_string())?);
+                let (until, provisional) = seizure_end(f.calendar, until, s.days)?;
+                c.seizure_until = Some(until);
+                c.seizure_until_provisional |= provisional;
             }
         }
         "release" => c.released_on = Some(on),
@@ -473,6 +474,18 @@ pub fn deadlines(
         });
     }
     out
+}
+
+/// 行政强制法 art. 25: a seizure's last day, `days` days after `from` (moved
+/// past a rest day by the calendar), and whether it is an estimate: in a year
+/// whose holidays are not yet published, only weekends are known, and the
+/// seizure goes on rather than being refused.
+pub fn seizure_end(calendar: &Calendar, from: Date, days: u16) -> Result<(Date, bool), String> {
+    let period = zhifa_calendar::Period::days(days).map_err(|e| e.to_string())?;
+    match calendar.due_date(from, period) {
+        Ok(until) => Ok((until, false)),
+        Err(e) => provisional_due(from, period).map(|until| (until, true)).ok_or_else(|| e.to_string()),
+    }
 }
 
 /// `days` working days after `from`, counting only Saturdays and Sundays as
@@ -591,6 +604,22 @@ mod tests {
         let decision = d.iter().find(|d| d.limit == "decision").unwrap();
         assert!(!decision.provisional);
         assert_eq!(decision.due, date(2025, 6, 3));
+    }
+
+    #[test]
+    fn coercion_art_25_a_seizure_ending_in_a_year_not_yet_published_goes_on_provisionally() {
+        let calendar = Calendar::embedded().unwrap();
+        let last_year = calendar.years().last().unwrap().year;
+        // Seized on 20 December of the last published year: ends in the next, estimated.
+        let (until, provisional) = seizure_end(&calendar, date(last_year, 12, 20), 30).unwrap();
+        assert!(provisional);
+        assert!(
+            until >= date(last_year + 1, 1, 19)
+                && !matches!(until.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday),
+            "{until}"
+        );
+        // Within a published year: exact. 2025-09-20 + 30 days = 20 October, a Monday.
+        assert_eq!(seizure_end(&calendar, date(2025, 9, 20), 30).unwrap(), (date(2025, 10, 20), false));
     }
 
     #[test]

@@ -209,6 +209,10 @@ pub struct CaseData {
     /// Coercive measures: seizure begun and its end (extended at most once).
     pub seized_on: Option<Date>,
     pub seizure_until: Option<Date>,
+    /// `seizure_until` is an estimate (weekends only): it falls in a year whose
+    /// holidays were not published when it was computed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub seizure_until_provisional: bool,
     pub released_on: Option<Date>,
     pub closed_on: Option<Date>,
     pub archived_on: Option<Date>,
@@ -258,6 +262,7 @@ impl CaseData {
             granted: None,
             seized_on: None,
             seizure_until: None,
+            seizure_until_provisional: false,
             released_on: None,
             closed_on: None,
             archived_on: None,
