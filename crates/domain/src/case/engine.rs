@@ -501,7 +501,15 @@ fn provisional_due(from: Date, period: zhifa_calendar::Period) -> Option<Date> {
     use jiff::civil::Weekday;
     let length = period.length();
     match period.unit() {
-        zhifa_calendar::Unit::Days => from.checked_add(jiff::Span::new().days(i64::from(length))).ok(),
+        // A period of days that ends on a rest day ends on the next working
+        // day; of the rest days, only weekends are known.
+        zhifa_calendar::Unit::Days => {
+            let mut day = from.checked_add(jiff::Span::new().days(i64::from(length))).ok()?;
+            while matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday) {
+                day = day.tomorrow().ok()?;
+            }
+            Some(day)
+        }
         zhifa_calendar::Unit::WorkingDays => {
             let mut day = from;
             let mut counted = 0;
@@ -596,7 +604,12 @@ mod tests {
         let d = deadlines(&procedure, &case, &calendar, &periods, date(last_year, 11, 24));
         let decision = d.iter().find(|d| d.limit == "decision").unwrap();
         assert!(decision.provisional);
-        assert_eq!(decision.due, date(last_year, 11, 23) + jiff::Span::new().days(90));
+        let mut due = date(last_year, 11, 23) + jiff::Span::new().days(90);
+        // A period of days ending on a weekend ends on the Monday after.
+        while matches!(due.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday) {
+            due = due.tomorrow().unwrap();
+        }
+        assert_eq!(decision.due, due);
         assert!(decision.trace[0].contains("估算"), "{:?}", decision.trace);
         // Within a published year: computed, not provisional.
         let (procedure, case) = filed_on(date(2025, 3, 3));
@@ -618,6 +631,14 @@ mod tests {
                 && !matches!(until.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday),
             "{until}"
         );
+        // A seizure in the unpublished year whose 30 days end on a Sunday is
+        // estimated to end on the Monday after.
+        let mut from = date(last_year + 1, 1, 1);
+        while (from + jiff::Span::new().days(30)).weekday() != jiff::civil::Weekday::Sunday {
+            from = from.tomorrow().unwrap();
+        }
+        let (until, provisional) = seizure_end(&calendar, from, 30).unwrap();
+        assert_eq!((until, provisional), (from + jiff::Span::new().days(31), true));
         // Within a published year: exact. 2025-09-20 + 30 days = 20 October, a Monday.
         assert_eq!(seizure_end(&calendar, date(2025, 9, 20), 30).unwrap(), (date(2025, 10, 20), false));
     }
