@@ -13,17 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cases="${1:-4060000}"
 dir="${ZHIFA_BENCH_DIR:-/tmp/zhifa-bench-portal}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/zhifa-target}"
-for tool in wrk nginx sqlite3; do
-  command -v "$tool" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$tool" >/dev/null
-done
-cargo build --release -q -p zhifa-cli
-zhifa="$CARGO_TARGET_DIR/release/zhifa"
-if [ ! -f "$dir/done-$cases" ]; then
-  rm -rf "$dir"
-  "$zhifa" --data "$dir" demo --no-serve --cases "$cases"
-  touch "$dir/done-$cases"
-fi
+. scripts/bench-demo.sh
+bench_tools wrk nginx sqlite3
+bench_demo "$cases" "$dir"
 published=$(sqlite3 "$dir/zhifa.db" "SELECT COUNT(*) FROM publications")
 echo "== $published published decisions"
 

@@ -11,17 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cases="${1:-100000}"
 dir="${ZHIFA_BENCH_DIR:-/tmp/zhifa-bench-search-writes}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/zhifa-target}"
-for tool in wrk sqlite3 curl bc; do
-  command -v "$tool" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$tool" >/dev/null
-done
-cargo build --release -q -p zhifa-cli
-zhifa="$CARGO_TARGET_DIR/release/zhifa"
-if [ ! -f "$dir/done-$cases" ]; then
-  rm -rf "$dir"
-  "$zhifa" --data "$dir" demo --no-serve --cases "$cases" >/dev/null
-  touch "$dir/done-$cases"
-fi
+. scripts/bench-demo.sh
+bench_tools wrk sqlite3 curl bc
+bench_demo "$cases" "$dir" >/dev/null
 echo "== $(sqlite3 "$dir/zhifa.db" "SELECT COUNT(*) FROM publications") published decisions"
 "$zhifa" --data "$dir" reindex 2>/dev/null
 token=$("$zhifa" --data "$dir" token create --user hzxh-scjg-fzr --name bench)

@@ -514,6 +514,20 @@ async fn demo_and_its_guide(
     (sys, demo, guide)
 }
 
+/// Rename the demo's service guide to 冷链食品贮存备案.
+async fn rename_guide(
+    app: &App,
+    sys: &Actor,
+    guide: &zhifa_service::Entry<zhifa_domain::ids::ServiceGuideId, zhifa_domain::registry::ServiceGuideData>,
+) {
+    let mut form = zhifa_domain::registry::ServiceGuideData::from(&guide.data);
+    form.item = "冷链食品贮存备案".into();
+    app.service
+        .update_entry::<zhifa_domain::registry::ServiceGuides>(sys, guide.id, guide.version, &form)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn pub_7_the_public_lists_are_searchable_and_follow_every_change() {
     each_backend(|db| async move {
@@ -570,12 +584,7 @@ async fn pub_7_the_public_lists_are_searchable_and_follow_every_change() {
         // A change is found once the index has caught up (a server does
         // within FRESHNESS; the test waits for the catch-up itself); what it
         // replaced is not.
-        let mut form = zhifa_domain::registry::ServiceGuideData::from(&guide.data);
-        form.item = "冷链食品贮存备案".into();
-        app.service
-            .update_entry::<zhifa_domain::registry::ServiceGuides>(&sys, guide.id, guide.version, &form)
-            .await
-            .unwrap();
+        rename_guide(&app, &sys, &guide).await;
         app.service.catch_up_search().await.unwrap();
         let renamed = found_kinds(&app, "/api/v1/public/lists?q=冷链&kind=service_guide").await;
         assert_eq!(renamed, vec![("service_guide".to_owned(), guide.id.0)]);
@@ -828,12 +837,7 @@ async fn pub_7_a_search_never_waits_for_the_index_writer() {
         let renamed = "/api/v1/public/lists?q=冷链&kind=service_guide";
 
         let held = app.service.hold_search_catch_up().await;
-        let mut form = zhifa_domain::registry::ServiceGuideData::from(&guide.data);
-        form.item = "冷链食品贮存备案".into();
-        app.service
-            .update_entry::<zhifa_domain::registry::ServiceGuides>(&sys, guide.id, guide.version, &form)
-            .await
-            .unwrap();
+        rename_guide(&app, &sys, &guide).await;
         for path in [renamed, "/api/v1/public/decisions?q=食品", "/search?q=%E5%86%B7%E9%93%BE"] {
             let answered = tokio::time::timeout(Duration::from_secs(2), get_public(&app, path)).await;
             let r = answered.unwrap_or_else(|_| panic!("{path} waited for the index's catch-up"));
