@@ -329,6 +329,7 @@ impl Service {
         let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
         Ok(Circumstances {
             amounts: self.amounts_of(&agency.data.region).cloned(),
+            late_entry_days: agency.data.late_entry_days(),
             certificates: Box::new(move |u| certificates.get(&u).cloned().unwrap_or_default()),
             recordings: recording_refs(&uploads),
             uploads,
@@ -377,11 +378,10 @@ impl Service {
             _ if p.role == Role::Reviewer => Some(self.reviewer_info(case.agency_id, p.user_id).await?),
             _ => None,
         };
+        let around = self.circumstances(&case).await?;
         let mut step = step_input(self.step_date(&form.on)?, p, form, handlers, reviewer)?;
         step.recorded_on = self.today();
-        let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
-        step.late_entry_days = agency.data.late_entry_days();
-        let around = self.circumstances(&case).await?;
+        step.late_entry_days = around.late_entry_days;
         let (stage, mut data) = engine::take(&around.facts(&procedure, &case, &step, &self.calendar), action)
             .map_err(ServiceError::Refused)?;
         let transition = procedure.transition(action).ok_or(ServiceError::NotFound)?;
@@ -414,13 +414,16 @@ impl Service {
 }
 
 /// What the engine weighs a step of a case against besides the case itself:
-/// its agency's certificates, the case's recordings and its review context.
+/// its agency's certificates and bound on late entries, the case's
+/// recordings, its review context and its province's amounts.
 struct Circumstances {
     certificates: Box<dyn Fn(UserId) -> Vec<CertificateData> + Send + Sync>,
     uploads: Vec<UploadRow>,
     recordings: Vec<RecordingRef>,
     review: ReviewContext,
     amounts: Option<zhifa_domain::amounts::ProvinceAmounts>,
+    /// The agency's bound on late entries (REC-2).
+    late_entry_days: u16,
 }
 
 impl Circumstances {
