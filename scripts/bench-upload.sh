@@ -24,7 +24,11 @@ start=$(date +%s.%N)
 openssl dgst -sm3 "$work/file" > /dev/null
 openssl_s=$(echo "$(date +%s.%N) - $start" | bc)
 
-meta='{"case_number":"基准〔2026〕1号","step":"查封扣押","captured_at":"'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"'","place":"测试","collector":"测试","proves":"吞吐量","filename":"file","filetype":"application/octet-stream"}'
+# A case of the officer's agency and the stage it stands at (evidence names a real one).
+case_json="$(curl -fsS -H "Authorization: Bearer $token" "http://$addr/api/v1/cases?limit=1")"
+number="$(printf '%s' "$case_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["number"])')"
+stage="$(printf '%s' "$case_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stage"])')"
+meta='{"case_number":"'"$number"'","step":"'"$stage"'","captured_at":"'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"'","place":"测试","collector":"测试","proves":"吞吐量","filename":"file","filetype":"application/octet-stream"}'
 start=$(date +%s.%N)
 node scripts/tus-upload.cjs "http://$addr/api/v1/uploads" "$token" "$work/file" "$meta" > /dev/null 2>&1
 upload_s=$(echo "$(date +%s.%N) - $start" | bc)

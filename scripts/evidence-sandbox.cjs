@@ -2,14 +2,15 @@
 // Debian's chromium): a page with a script uploaded as evidence must never run
 // on the platform's origin. The script, if it ran, would ask for BASE/pwned-…;
 // every request the browser makes is watched for it.
-// node scripts/evidence-sandbox.cjs BASE_URL USERNAME PASSWORD PAGE_ID POLYGLOT_ID
-// (USERNAME has retrieved both uploads: stated why, by POST.)
+// node scripts/evidence-sandbox.cjs BASE_URL USERNAME PASSWORD PAGE_ID POLYGLOT_ID VIDEO_ID AUDIO_ID
+// (USERNAME has retrieved all four uploads: stated why, by POST.)
 // PAGE_ID: an HTML page uploaded as text/html; POLYGLOT_ID: a PNG with the same
-// page after its signature. Prints one line per check.
+// page after its signature; VIDEO_ID, AUDIO_ID: the demo's video and sound,
+// which must play when opened from a link. Prints one line per check.
 'use strict';
 const { chromium } = require('playwright-core');
 
-const [base, username, password, pageId, polyglotId] = process.argv.slice(2);
+const [base, username, password, pageId, polyglotId, videoId, audioId] = process.argv.slice(2);
 
 (async () => {
   const browser = await chromium.launch({
@@ -66,6 +67,18 @@ const [base, username, password, pageId, polyglotId] = process.argv.slice(2);
     return new Promise((resolve) => { f.onload = resolve; });
   }, `${base}/api/v1/evidence/${polyglotId}/file`);
   console.log('framed: loaded');
+
+  // A video and a sound opened from a link play in the browser's own player.
+  for (const [what, id] of [['video', videoId], ['audio', audioId]]) {
+    await page.goto(`${base}/api/v1/evidence/${id}/file`);
+    // The browser's player is a <video> element for sound too.
+    const media = await page.waitForFunction(() => {
+      const m = document.querySelector('video, audio');
+      return m && (m.readyState >= 1 || m.error) && { ready: m.readyState, duration: m.duration, error: m.error && m.error.code };
+    }, null, { timeout: 20000 }).then((h) => h.jsonValue());
+    if (media.error || !(media.duration > 0)) throw new Error(`the ${what} did not open: ${JSON.stringify(media)}`);
+    console.log(`${what}: plays, ${media.duration} s`);
+  }
 
   if (ran.length > 0) throw new Error(`a script from evidence ran: ${ran.join(' ')}`);
   console.log('no script from evidence ran');

@@ -1,12 +1,13 @@
 // The console's upload widget in headless Chromium (playwright-core, Debian's
-// chromium): sign in, fill the form, upload FILE while the connection breaks
-// once during the second slice, and wait until the widget says it is done.
-// node scripts/upload-widget.cjs BASE_URL USERNAME PASSWORD FILE
+// chromium): sign in, open the form for case CASE_NUMBER (its current stage is
+// chosen), fill it, upload FILE while the connection breaks once during the
+// second slice, and wait until the widget says it is done.
+// node scripts/upload-widget.cjs BASE_URL USERNAME PASSWORD FILE CASE_NUMBER
 // Prints the upload's id.
 'use strict';
 const { chromium } = require('playwright-core');
 
-const [base, username, password, file] = process.argv.slice(2);
+const [base, username, password, file, caseNumber] = process.argv.slice(2);
 
 (async () => {
   const browser = await chromium.launch({
@@ -22,7 +23,7 @@ const [base, username, password, file] = process.argv.slice(2);
   await page.fill('input[name=username]', username);
   await page.fill('input[name=password]', password);
   await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]:has-text("登录")')]);
-  await page.goto(`${base}/console/evidence/upload`);
+  await page.goto(`${base}/console/evidence/upload?case_number=${encodeURIComponent(caseNumber)}`);
   // The console's policy refuses a script written into the page.
   const ranInline = await page.evaluate(() => {
     const s = document.createElement('script');
@@ -33,8 +34,8 @@ const [base, username, password, file] = process.argv.slice(2);
   if (ranInline) throw new Error('an inline script ran in the console: no Content-Security-Policy');
   if (violations.length !== 1) throw new Error(`expected the one refused script, saw: ${violations.join(' | ')}`);
   violations.length = 0;
-  await page.fill('input[name=case_number]', '西湖市监立〔2025〕12号');
-  await page.fill('input[name=step]', '现场检查');
+  if (await page.inputValue('input[name=case_number]') !== caseNumber) throw new Error('the case number is not filled in');
+  if (!(await page.inputValue('select[name=step]'))) throw new Error('no stage of the case is offered');
   await page.fill('input[name=captured_at]', '2026-11-22T10:00');
   await page.fill('input[name=place]', '杭州市西湖区文三路 1 号');
   await page.fill('textarea[name=proves]', '现场存放过期食品');

@@ -133,13 +133,23 @@ fn tus_metadata(pairs: &[(&str, &str)]) -> String {
     pairs.iter().map(|(k, v)| format!("{k} {}", b(v))).collect::<Vec<_>>().join(",")
 }
 
+/// A case of the officer's agency (the first its list gives) and the stage it
+/// stands at: what an evidence file names.
+fn demo_case(addr: &str, officer: &str) -> (String, String) {
+    let (status, body) = http(addr, "GET", "/api/v1/cases?limit=1", officer, "").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let cases: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let case = &cases[0];
+    (case["number"].as_str().unwrap().to_owned(), case["stage_name"].as_str().unwrap().to_owned())
+}
+
 /// Upload 1 MiB files in 256 KiB PATCHes until the server is gone; reports
 /// each acknowledged offset `(upload id, offset)` on `acked`.
-fn keep_uploading(addr: &str, token: &str, acked: &mpsc::Sender<(i64, u64)>) {
+fn keep_uploading(addr: &str, token: &str, (number, stage): (&str, &str), acked: &mpsc::Sender<(i64, u64)>) {
     let now = jiff::Timestamp::now().to_string();
     let meta = tus_metadata(&[
-        ("case_number", "崩溃测试〔2026〕1号"),
-        ("step", "现场检查"),
+        ("case_number", number),
+        ("step", stage),
         ("captured_at", &now),
         ("place", "测试"),
         ("collector", "王五"),
@@ -275,7 +285,8 @@ async fn sigkill_during_appends_loses_nothing_acknowledged() {
         let (uploaded, uploads) = mpsc::channel::<(i64, u64)>();
         let uploader = {
             let (addr, officer) = (server.addr.clone(), officer.clone());
-            std::thread::spawn(move || keep_uploading(&addr, &officer, &uploaded))
+            let (number, stage) = demo_case(&addr, &officer);
+            std::thread::spawn(move || keep_uploading(&addr, &officer, (&number, &stage), &uploaded))
         };
         // Kill the server in the middle of the stream of appends and uploads.
         let first_upload = uploads.recv().unwrap();
@@ -357,8 +368,9 @@ async fn a_gigabyte_uploads_with_a_real_tus_client_interrupted_and_resumed() {
     let file = db.dir.join("video.bin");
     write_file(&file, 1 << 30);
     let server = Server::start(&db);
+    let (number, stage) = demo_case(&server.addr, &token);
     let metadata = serde_json::json!({
-        "case_number": "西湖市监立〔2025〕99号", "step": "查封扣押", "captured_at": jiff::Timestamp::now().to_string(),
+        "case_number": number, "step": stage, "captured_at": jiff::Timestamp::now().to_string(),
         "place": "杭州市西湖区", "collector": "王五", "proves": "查封扣押全过程", "filename": "video.bin",
         "filetype": "application/octet-stream"
     });
@@ -411,10 +423,12 @@ async fn the_console_upload_widget_resumes_in_a_real_browser() {
     let file = db.dir.join("clip.mp4");
     write_file(&file, 20 << 20);
     let server = Server::start(&db);
+    let (number, _) = demo_case(&server.addr, &token);
     let out = Command::new("node")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/upload-widget.cjs"))
         .args([format!("http://{}", server.addr), "hzxh-scjg-zf1".into(), "zhifa-demo-2026".into()])
         .arg(&file)
+        .arg(&number)
         .env("NODE_PATH", &node_path)
         .output()
         .unwrap();
@@ -434,9 +448,10 @@ async fn the_console_upload_widget_resumes_in_a_real_browser() {
 /// Upload `bytes` whole as evidence through tus, with the client's own `filetype`; the upload's id.
 fn upload_as(addr: &str, token: &str, bytes: &[u8], filename: &str, filetype: &str) -> i64 {
     let now = jiff::Timestamp::now().to_string();
+    let (number, stage) = demo_case(addr, token);
     let meta = tus_metadata(&[
-        ("case_number", "西湖市监立〔2025〕12号"),
-        ("step", "现场检查"),
+        ("case_number", &number),
+        ("step", &stage),
         ("captured_at", &now),
         ("place", "杭州市西湖区文三路 1 号"),
         ("collector", "王五"),
@@ -475,9 +490,13 @@ async fn a_script_uploaded_as_evidence_never_runs_in_a_supervisors_browser() {
     let mut polyglot = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
     polyglot.extend_from_slice(page.as_bytes());
     let polyglot_id = upload_as(&server.addr, &token, &polyglot, "照片.html", "text/html");
+    let video = include_bytes!("../../demo/media/video.webm");
+    let video_id = upload_as(&server.addr, &token, video, "录像.webm", "video/webm");
+    let audio_id =
+        upload_as(&server.addr, &token, include_bytes!("../../demo/media/voice.wav"), "录音.wav", "audio/wav");
     let out = zhifa(&db, &["token", "create", "--user", "zj-jiandu"]);
     let supervisor = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    for id in [page_id, polyglot_id] {
+    for id in [page_id, polyglot_id, video_id, audio_id] {
         let path = format!("/api/v1/evidence/{id}/retrieval");
         let (status, body) = http(&server.addr, "POST", &path, &supervisor, r#"{"reason":"案卷评查"}"#).unwrap();
         assert_eq!(status, 204, "{body}");
@@ -485,12 +504,14 @@ async fn a_script_uploaded_as_evidence_never_runs_in_a_supervisors_browser() {
     let out = Command::new("node")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/evidence-sandbox.cjs"))
         .args([base, "zj-jiandu".into(), "zhifa-demo-2026".into(), page_id.to_string(), polyglot_id.to_string()])
+        .args([video_id.to_string(), audio_id.to_string()])
         .env("NODE_PATH", &node_path)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("no script from evidence ran"), "{stdout}");
+    assert!(stdout.contains("video: plays") && stdout.contains("audio: plays"), "{stdout}");
     drop(server);
     db.remove().await;
 }
@@ -628,10 +649,11 @@ async fn evidence_kept_in_s3_compatible_storage_streams_back_and_verifies() {
     let data = std::fs::read(&file).unwrap();
     use base64::Engine;
     let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let (number, stage) = demo_case(&server.addr, &token);
     let meta = format!(
         "case_number {},step {},captured_at {},place {},collector {},proves {}",
-        b("西湖市监立〔2025〕7号"),
-        b("现场检查"),
+        b(&number),
+        b(&stage),
         b(&jiff::Timestamp::now().to_string()),
         b("杭州市西湖区"),
         b("王五"),

@@ -346,10 +346,29 @@ fn opening(service: &Service, cast: &Cast, walk: &Walk, n: u64, on: Date, handle
     })
 }
 
-/// Record a small file for the stage a case is at (the demo's stand-in
-/// for a photo or a video).
-async fn demo_recording(service: &Service, actor: &Actor, number: &str, stage: &str, collector: &str) -> Result<()> {
-    let bytes = format!("演示音像记录：{number} {stage}\n").into_bytes();
+/// The demo's media (see `media/README.md`): what a stage's recording is,
+/// its file name and type.
+fn demo_media(stage: &str, recording: Recording) -> (&'static [u8], &'static str, &'static str) {
+    const PHOTO: &[u8] = include_bytes!("../media/photo.png");
+    const VOICE: &[u8] = include_bytes!("../media/voice.wav");
+    const VIDEO: &[u8] = include_bytes!("../media/video.webm");
+    match (recording, stage) {
+        (Recording::Mandatory, _) => (VIDEO, "webm", "video/webm"),
+        (_, "hearing") => (VOICE, "wav", "audio/wav"),
+        _ => (PHOTO, "png", "image/png"),
+    }
+}
+
+/// Record the stage a case is at: a video where it must be recorded, a
+/// sound recording of a hearing, a photo otherwise.
+async fn demo_recording(
+    service: &Service,
+    actor: &Actor,
+    number: &str,
+    (stage, recording): (&str, Recording),
+    collector: &str,
+) -> Result<()> {
+    let (bytes, extension, media_type) = demo_media(stage, recording);
     let meta = EvidenceMeta {
         case_number: number.to_owned(),
         step: stage.to_owned(),
@@ -357,12 +376,12 @@ async fn demo_recording(service: &Service, actor: &Actor, number: &str, stage: &
         place: "当事人经营场所".into(),
         collector: collector.to_owned(),
         proves: "执法过程".into(),
-        filename: format!("演示-{stage}.txt"),
-        media_type: "text/plain".into(),
+        filename: format!("演示-{stage}.{extension}"),
+        media_type: media_type.into(),
     };
     let id = service.create_upload(actor, bytes.len() as u64, meta).await?;
     let mut patch = service.begin_patch(actor, id, 0).await?;
-    patch.write(bytes::Bytes::from(bytes)).await?;
+    patch.write(bytes::Bytes::from_static(bytes)).await?;
     patch.finish().await?;
     Ok(())
 }
@@ -448,13 +467,14 @@ async fn walk_case(service: &Service, cast: &Cast, plan: Plan<'_>) -> Result<()>
         ..Default::default()
     };
     let id = as_of(service, base).open_case(&officer, &form).await?;
+    let mut recorded = HashSet::new();
     for (action, who, day) in &walk.steps[..k] {
         let on = base + i64::from(*day).days();
         let service = as_of(service, on);
         let case = service.store().case(id).await?.ok_or(ServiceError::NotFound)?;
-        let recording = procedure.stage(&case.stage).map(|s| s.recording);
-        if matches!(recording, Some(Recording::Mandatory | Recording::Recommended)) {
-            demo_recording(&service, &officer, &case.number, &case.stage, &cast.officer.name).await?;
+        let recording = procedure.stage(&case.stage).map_or(Recording::None, |s| s.recording);
+        if matches!(recording, Recording::Mandatory | Recording::Recommended) && recorded.insert(case.stage.clone()) {
+            demo_recording(&service, &officer, &case.number, (&case.stage, recording), &cast.officer.name).await?;
         }
         let actor = Actor::User(cast.who(*who).clone());
         service.take_step(&actor, id, case.version, action, &form_for(walk, action, on, cast)).await?;

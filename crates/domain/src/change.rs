@@ -40,6 +40,8 @@ pub enum Change {
         content_hash: String,
         /// More than 24 hours after capture (REC-5).
         late: bool,
+        /// The MIME type read from its first bytes; `None`: no known kind.
+        content_type: Option<String>,
     },
     /// A case opened at the start of its procedure; the store gives it the
     /// next number of its agency, year and `word` (the record holds it).
@@ -258,7 +260,9 @@ impl Change {
             Change::CreateUpload { agency, user, length, meta } => {
                 json!({ "agency": agency, "user": user, "length": length, "meta": meta })
             }
-            Change::CompleteUpload { content_hash, late, .. } => json!({ "content_hash": content_hash, "late": late }),
+            Change::CompleteUpload { content_hash, late, content_type, .. } => {
+                json!({ "content_hash": content_hash, "late": late, "content_type": content_type })
+            }
             Change::TerminateUpload { .. } => json!({}),
             // The store adds the number it gives (`case_number`).
             Change::CreateCase { agency, stage, data, .. } => {

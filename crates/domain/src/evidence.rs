@@ -57,6 +57,45 @@ impl EvidenceMeta {
     }
 }
 
+/// What an evidence file is, by the MIME type read from its bytes (never
+/// by its name or the type its uploader declared).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    Image,
+    Audio,
+    Video,
+    /// Anything else, or bytes of no known kind (a text file).
+    Other,
+}
+
+impl MediaKind {
+    /// The kind of a MIME type read from the bytes (`None`: no known kind).
+    pub fn of(content_type: Option<&str>) -> Self {
+        match content_type.and_then(|t| t.split('/').next()) {
+            Some("image") => Self::Image,
+            Some("audio") => Self::Audio,
+            Some("video") => Self::Video,
+            _ => Self::Other,
+        }
+    }
+
+    /// Sound or moving pictures: what a stage that must be recorded on
+    /// audio/video (全程音像记录) needs; a photo or a document is not that.
+    pub fn is_audio_or_video(self) -> bool {
+        matches!(self, Self::Audio | Self::Video)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Image => "照片",
+            Self::Audio => "录音",
+            Self::Video => "录像",
+            Self::Other => "其他文件",
+        }
+    }
+}
+
 /// REC-5: audio/video records are stored within 24 hours of capture; a later
 /// upload is accepted and flagged.
 pub fn rec_5_is_late(captured_at: Timestamp, stored_at: Timestamp) -> bool {
@@ -87,6 +126,15 @@ mod tests {
         let late: Timestamp = "2025-03-02T09:00:01+08:00".parse().unwrap();
         assert!(!rec_5_is_late(captured, on_time));
         assert!(rec_5_is_late(captured, late));
+    }
+
+    #[test]
+    fn rec_5_only_sound_or_moving_pictures_are_audio_video_records() {
+        assert!(MediaKind::of(Some("video/webm")).is_audio_or_video());
+        assert!(MediaKind::of(Some("audio/x-wav")).is_audio_or_video());
+        assert!(!MediaKind::of(Some("image/png")).is_audio_or_video());
+        assert!(!MediaKind::of(Some("application/pdf")).is_audio_or_video());
+        assert!(!MediaKind::of(None).is_audio_or_video());
     }
 
     #[test]

@@ -523,7 +523,8 @@ fn last_day(case: &CaseData) -> Date {
 }
 
 pub(crate) fn recording_refs(recordings: &[UploadRow]) -> Vec<RecordingRef> {
-    recordings.iter().map(|u| RecordingRef { step: u.meta.step.clone() }).collect()
+    let kind = |u: &UploadRow| zhifa_domain::evidence::MediaKind::of(u.content_type.as_deref());
+    recordings.iter().map(|u| RecordingRef { step: u.meta.step.clone(), kind: kind(u) }).collect()
 }
 
 /// What is kept of a recording in an archive package.

@@ -5,6 +5,8 @@
 use crate::{Actor, Result, Retrieval, Service, ServiceError, authz};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use zhifa_domain::Invalid;
+use zhifa_domain::case::engine;
 use zhifa_domain::change::Change;
 use zhifa_domain::evidence::{EvidenceMeta, MAX_EVIDENCE_BYTES, rec_5_is_late};
 use zhifa_domain::ids::UploadId;
@@ -87,6 +89,13 @@ impl Service {
         if length > MAX_EVIDENCE_BYTES {
             return Err(ServiceError::TooLarge(MAX_EVIDENCE_BYTES));
         }
+        // REC-5: it proves a stage of a case of the uploader's agency.
+        let number = meta.case_number.trim();
+        let case = self.store.case_by_number(number).await?.filter(|c| c.agency_id == p.agency_id);
+        let Some(case) = case else {
+            return Err(Invalid::new("案件编号", format!("本机关没有编号为“{number}”的案件")).into());
+        };
+        engine::evidence_stage(self.procedure(&case.data.procedure)?, &case.data, &case.stage, &meta.step)?;
         let change = Change::CreateUpload { agency: p.agency_id, user: p.user_id, length, meta };
         let id = UploadId(self.commit_one(actor, "上传音像记录", change).await?);
         if length == 0 {
@@ -94,6 +103,22 @@ impl Service {
             self.upload_status(actor, id).await?;
         }
         Ok(id)
+    }
+
+    /// The stages an evidence file of the actor's agency's case numbered
+    /// `number` may prove (`(id, name)`, in order) and where the case stands;
+    /// `None` if the agency has no such case.
+    pub async fn evidence_stages(
+        &self,
+        actor: &Actor,
+        number: &str,
+    ) -> Result<Option<(Vec<(String, String)>, String)>> {
+        let Actor::User(p) = actor else { return Ok(None) };
+        let case = self.store.case_by_number(number.trim()).await?.filter(|c| c.agency_id == p.agency_id);
+        let Some(case) = case else { return Ok(None) };
+        let procedure = self.procedure(&case.data.procedure)?;
+        let stages = engine::stages_reached(procedure, &case.data, &case.stage);
+        Ok(Some((stages.iter().map(|s| (s.id.clone(), s.name.clone())).collect(), case.stage)))
     }
 
     /// The upload if the actor may see it: its uploader, or whoever may read
@@ -256,6 +281,19 @@ impl Service {
     }
 }
 
+/// The MIME type of the file at `path`, read from its first bytes (never
+/// from its name or what its uploader said); `None` if they match no known
+/// kind, as a text file's do.
+async fn content_type(path: &std::path::Path) -> std::io::Result<Option<String>> {
+    use tokio::io::AsyncReadExt as _;
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    tokio::fs::File::open(path).await?.take(SNIFF_LEN as u64).read_to_end(&mut head).await?;
+    Ok(infer::get(&head).map(|t| t.mime_type().to_owned()))
+}
+
+/// Bytes read to tell what a file is: more than any signature needs.
+const SNIFF_LEN: usize = 8 << 10;
+
 /// Bytes of one PATCH on their way to disk (and through the hasher).
 pub struct Patch<'a> {
     service: &'a Service,
@@ -360,9 +398,10 @@ impl Patch<'_> {
             None => Blobs::hash_file(alg, &blobs.staging(id)).await.map_err(io)?,
         };
         let hex = zhifa_ledger::hex(&hash);
+        let content_type = content_type(&blobs.staging(id)).await.map_err(io)?;
         blobs.promote(id, alg, &hex).await.map_err(io)?;
         let late = rec_5_is_late(upload.meta.captured_at, s.now());
-        let change = Change::CompleteUpload { id, content_hash: hex.clone(), late };
+        let change = Change::CompleteUpload { id, content_hash: hex.clone(), late, content_type };
         s.commit_one(&actor, "音像记录上传完成", change).await?;
         blobs.discard(id).await.map_err(io)?;
         blobs.seal(alg, &hex).await.map_err(io)?;

@@ -497,14 +497,15 @@ async fn cases(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Written> {
             .await?;
             Ok((id, Some(agency.0)))
         }
-        Change::CompleteUpload { id, content_hash, late } => {
+        Change::CompleteUpload { id, content_hash, late, content_type } => {
             let agency: Option<i64> = sqlx::query_scalar(
-                "UPDATE uploads SET state = 'complete', content_hash = $1, late = $2, completed_us = $3 \
-                 WHERE id = $4 AND state = 'open' RETURNING agency_id",
+                "UPDATE uploads SET state = 'complete', content_hash = $1, late = $2, completed_us = $3, \
+                 content_type = $4 WHERE id = $5 AND state = 'open' RETURNING agency_id",
             )
             .bind(content_hash)
             .bind(i64::from(*late))
             .bind(now)
+            .bind(content_type)
             .bind(id.0)
             .fetch_optional(&mut **tx)
             .await?;

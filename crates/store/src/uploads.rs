@@ -27,11 +27,14 @@ pub struct UploadRow {
     pub state: UploadState,
     pub content_hash: Option<String>,
     pub late: bool,
+    /// The MIME type read from its bytes once complete (`None`: no known kind).
+    pub content_type: Option<String>,
     pub created_at: Timestamp,
     pub completed_at: Option<Timestamp>,
 }
 
-const COLS: &str = "id, agency_id, user_id, length, meta, state, content_hash, late, created_us, completed_us";
+const COLS: &str =
+    "id, agency_id, user_id, length, meta, state, content_hash, late, content_type, created_us, completed_us";
 
 fn upload_row(row: &AnyRow) -> Result<UploadRow> {
     let corrupt = |m: String| StoreError::Corrupt { table: "uploads", message: m };
@@ -51,6 +54,7 @@ fn upload_row(row: &AnyRow) -> Result<UploadRow> {
         },
         content_hash: row.try_get("content_hash")?,
         late: row.try_get::<i64, _>("late")? != 0,
+        content_type: row.try_get("content_type")?,
         created_at: from_us(row.try_get("created_us")?),
         completed_at: row.try_get::<Option<i64>, _>("completed_us")?.map(from_us),
     })

@@ -626,7 +626,12 @@ pub struct EvidenceOut {
     pub collector: String,
     pub proves: String,
     pub filename: String,
+    /// The type its uploader declared (not trusted for anything).
     pub media_type: String,
+    /// The type read from its bytes once complete; `null` if they match no
+    /// known kind (a text file): only audio or video satisfies a stage that
+    /// must be recorded on audio/video.
+    pub content_type: Option<String>,
     pub length: u64,
     /// `open`, `complete` or `terminated`.
     pub state: String,
@@ -673,6 +678,7 @@ pub async fn get_evidence(
         proves: u.meta.proves,
         filename: u.meta.filename,
         media_type: u.meta.media_type,
+        content_type: u.content_type,
         length: u.length,
         state: state.to_owned(),
         content_hash: u.content_hash,

@@ -465,6 +465,10 @@ struct UploadPage {
     me: Principal,
     csrf: String,
     case_number: String,
+    /// The stages of that case a file may prove (`(id, name)`) and where it
+    /// stands; empty if no case of the agency has that number.
+    stages: Vec<(String, String)>,
+    current: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -474,11 +478,22 @@ pub struct UploadQuery {
 }
 
 /// The upload widget for audio/video records (officers and heads).
-pub async fn upload_page(ConsoleUser(user): ConsoleUser, Query(q): Query<UploadQuery>) -> PageResult {
+pub async fn upload_page(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Query(q): Query<UploadQuery>,
+) -> PageResult {
     if !zhifa_service::authz::can_record_evidence(&user.actor()) {
         return Err(AppError::new(crate::error::ErrorCode::Forbidden, "只有执法人员和负责人可以上传音像记录").into());
     }
-    Ok(render(&UploadPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), case_number: q.case_number }))
+    let (stages, current) = s.service.evidence_stages(&user.actor(), &q.case_number).await?.unwrap_or_default();
+    Ok(render(&UploadPage {
+        me: user.principal.clone(),
+        csrf: user.csrf().to_owned(),
+        case_number: q.case_number,
+        stages,
+        current,
+    }))
 }
 
 // ---- calendar ------------------------------------------------------------------

@@ -47,7 +47,18 @@ const SNIFF_LEN: usize = 8 << 10;
 /// Every evidence answer is a sandboxed document: no script, form or
 /// same-origin right even if a browser renders it (`nosniff` comes with every
 /// answer, from `headers::common`).
-const SANDBOX: (header::HeaderName, &str) = (header::CONTENT_SECURITY_POLICY, "sandbox");
+const SANDBOX: &str = "sandbox";
+
+/// Sound and video keep their origin (still without scripts or forms): the
+/// player a browser opens for them fetches the file again, and from an
+/// opaque origin that request would go without the session cookie
+/// (`SameSite`) and the player would stay empty.
+const SANDBOX_MEDIA: &str = "sandbox allow-same-origin";
+
+/// The `Content-Security-Policy` an evidence file of `content_type` is served with.
+pub fn policy(content_type: &str) -> &'static str {
+    if content_type.starts_with("audio/") || content_type.starts_with("video/") { SANDBOX_MEDIA } else { SANDBOX }
+}
 
 /// The type a file starting with `head` is served inline as, if any.
 pub fn inline_type(head: &[u8]) -> Option<&'static str> {
@@ -71,7 +82,7 @@ pub async fn response(upload: &UploadRow, mut stream: zhifa_service::BlobStream)
     let filename = if upload.meta.filename.is_empty() { "evidence" } else { upload.meta.filename.as_str() };
     let body = Body::from_stream(futures_util::stream::once(async move { Ok(Bytes::from(head)) }).chain(stream));
     Ok((
-        [SANDBOX],
+        [(header::CONTENT_SECURITY_POLICY, policy(content_type))],
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
             (header::CONTENT_DISPOSITION, disposition(kind, filename)),
@@ -106,5 +117,9 @@ mod tests {
         }
         // Known to the sniffer but not shown in place: an archive is a download.
         assert_eq!(inline_type(b"PK\x03\x04\x14\0\0\0\x08\0"), None);
+        // Only sound and video keep their origin, and never scripts.
+        assert_eq!(policy("video/webm"), "sandbox allow-same-origin");
+        assert_eq!(policy("image/png"), "sandbox");
+        assert_eq!(policy("application/octet-stream"), "sandbox");
     }
 }

@@ -37,6 +37,12 @@ struct Resp {
     body: Vec<u8>,
 }
 
+impl std::fmt::Debug for Resp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.text())
+    }
+}
+
 impl Resp {
     fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
@@ -170,6 +176,9 @@ struct World {
     officer_a: String,
     head_a: String,
     supervisor_x: String,
+    /// The number of an inspection case of agency a, opened today at its
+    /// first stage (检查准备): what evidence uploads name.
+    case_a: String,
 }
 
 async fn world(app: &App) -> World {
@@ -198,6 +207,13 @@ async fn world(app: &App) -> World {
         let id = s.create_user(&sys, agency, &user(username, role), Some(PASSWORD)).await.unwrap();
         tokens.push(s.create_token(&sys, id, "测试").await.unwrap().1);
     }
+    let opening = json!({
+        "procedure": "inspection", "title": "食品经营日常检查", "facts": "对经营场所开展日常检查。",
+        "legal_basis": "《中华人民共和国食品安全法》第一百一十条", "handlers": [],
+        "party": { "kind": "person", "name": "张三丰", "number": "11010519491231002X" }
+    });
+    let r = app.post_json("/api/v1/cases", &tokens[0], opening).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     World {
         a: a.0,
         b: b.0,
@@ -205,6 +221,7 @@ async fn world(app: &App) -> World {
         officer_a: tokens[0].clone(),
         head_a: tokens[1].clone(),
         supervisor_x: tokens[2].clone(),
+        case_a: r.json()["number"].as_str().unwrap().to_owned(),
     }
 }
 
@@ -801,7 +818,7 @@ async fn tus_takes_an_empty_upload_and_refuses_signed_numbers() {
         let create = |length: &str| {
             tus("POST", "/api/v1/uploads", &w.officer_a)
                 .header("Upload-Length", length)
-                .header("Upload-Metadata", tus_metadata(&jiff::Timestamp::now().to_string()))
+                .header("Upload-Metadata", tus_metadata(&w.case_a, &jiff::Timestamp::now().to_string()))
                 .body(Body::empty())
                 .unwrap()
         };
@@ -1000,22 +1017,23 @@ fn patch(path: &str, token: &str, offset: u64, body: Body) -> Request<Body> {
         .unwrap()
 }
 
-fn tus_metadata(captured_at: &str) -> String {
-    tus_metadata_of(captured_at, "VID_0001.mp4", "video/mp4")
+fn tus_metadata(case_number: &str, captured_at: &str) -> String {
+    tus_metadata_of(case_number, captured_at, "VID_0001.mp4", "video/mp4")
 }
 
-/// The metadata of a file named `filename` that its client calls `filetype`.
-fn tus_metadata_of(captured_at: &str, filename: &str, filetype: &str) -> String {
-    tus_metadata_for("西湖市监立〔2025〕12号", captured_at, filename, filetype)
+/// The metadata of a file named `filename` that its client calls `filetype`,
+/// of the first stage (检查准备) of the inspection case numbered `case_number`.
+fn tus_metadata_of(case_number: &str, captured_at: &str, filename: &str, filetype: &str) -> String {
+    tus_metadata_for(case_number, "检查准备", captured_at, filename, filetype)
 }
 
-/// The same, of the case numbered `case_number`.
-fn tus_metadata_for(case_number: &str, captured_at: &str, filename: &str, filetype: &str) -> String {
+/// The same, of stage `step` of the case numbered `case_number`.
+fn tus_metadata_for(case_number: &str, step: &str, captured_at: &str, filename: &str, filetype: &str) -> String {
     use base64::Engine;
     let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     [
         ("case_number", case_number),
-        ("step", "现场检查"),
+        ("step", step),
         ("captured_at", captured_at),
         ("place", "杭州市西湖区文三路 1 号"),
         ("collector", "王五"),
@@ -1046,7 +1064,7 @@ async fn evidence_uploads_resume_after_a_broken_connection_and_verify() {
         let create = |token: &str| {
             tus("POST", "/api/v1/uploads", token)
                 .header("Upload-Length", bytes.len().to_string())
-                .header("Upload-Metadata", tus_metadata(&captured))
+                .header("Upload-Metadata", tus_metadata(&w.case_a, &captured))
                 .body(Body::empty())
                 .unwrap()
         };
@@ -1177,13 +1195,15 @@ async fn evidence_uploads_resume_after_a_broken_connection_and_verify() {
     .await;
 }
 
-/// Announce an upload of `length` bytes captured now; its address.
-async fn create_upload(app: &App, token: &str, length: u64) -> String {
+/// Announce an upload of `length` bytes captured now, by agency a's officer
+/// for its case; its address.
+async fn create_upload(app: &App, w: &World, length: u64) -> String {
+    let token = &w.officer_a;
     let r = app
         .send(
             tus("POST", "/api/v1/uploads", token)
                 .header("Upload-Length", length.to_string())
-                .header("Upload-Metadata", tus_metadata(&jiff::Timestamp::now().to_string()))
+                .header("Upload-Metadata", tus_metadata(&w.case_a, &jiff::Timestamp::now().to_string()))
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -1197,7 +1217,7 @@ async fn a_resuming_client_waits_for_the_patch_that_broke() {
     each_backend(|db| async move {
         let app = App::new(&db);
         let w = world(&app).await;
-        let location = create_upload(&app, &w.officer_a, 300000).await;
+        let location = create_upload(&app, &w, 300000).await;
 
         // A PATCH whose body arrives slowly, then breaks.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
@@ -1232,7 +1252,7 @@ async fn an_upload_whose_bytes_all_arrived_is_completed_when_its_uploader_asks()
         let app = App::new(&db);
         let w = world(&app).await;
         let bytes = vec![42u8; 5_000];
-        let location = create_upload(&app, &w.officer_a, 5000).await;
+        let location = create_upload(&app, &w, 5000).await;
         let id = location.rsplit('/').next().unwrap();
         // The server stopped after the last byte reached the disk, before the completion was recorded.
         std::fs::create_dir_all(db.dir.join("evidence/uploads")).unwrap();
@@ -1246,13 +1266,18 @@ async fn an_upload_whose_bytes_all_arrived_is_completed_when_its_uploader_asks()
     .await;
 }
 
-/// Upload `bytes` whole as the officer, naming them `filename` of `filetype`; the upload's id.
-async fn upload_whole(app: &App, token: &str, bytes: &[u8], filename: &str, filetype: &str) -> i64 {
+/// Upload `bytes` whole as agency a's officer for its case, naming them
+/// `filename` of `filetype`; the upload's id.
+async fn upload_whole(app: &App, w: &World, bytes: &[u8], filename: &str, filetype: &str) -> i64 {
+    let token = &w.officer_a;
     let r = app
         .send(
             tus("POST", "/api/v1/uploads", token)
                 .header("Upload-Length", bytes.len().to_string())
-                .header("Upload-Metadata", tus_metadata_of(&jiff::Timestamp::now().to_string(), filename, filetype))
+                .header(
+                    "Upload-Metadata",
+                    tus_metadata_of(&w.case_a, &jiff::Timestamp::now().to_string(), filename, filetype),
+                )
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -1287,7 +1312,7 @@ async fn evidence_is_served_as_its_bytes_show_never_as_its_uploader_says() {
             (&png, "x.html", "text/html", "image/png", "inline"),
         ];
         for (bytes, filename, filetype, served, disposition) in cases {
-            let id = upload_whole(&app, &w.officer_a, bytes, filename, filetype).await;
+            let id = upload_whole(&app, &w, bytes, filename, filetype).await;
             let retrieve = format!("/api/v1/evidence/{id}/retrieval");
             let r = app.post_json(&retrieve, &w.supervisor_x, json!({ "reason": "案卷评查" })).await;
             assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());

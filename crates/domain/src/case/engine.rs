@@ -62,9 +62,47 @@ fn refusal(rule: &'static str, article: &'static str, message: impl Into<String>
     Refusal { rule, article, message: message.into() }
 }
 
-/// Whether `recordings` hold one of `stage` (by its id or its name).
+/// How many audio or video records of `stage` (by its id or its name)
+/// `recordings` hold: a photo or a file of no known kind is not one.
 pub fn recordings_of(recordings: &[RecordingRef], stage: &super::procedure::Stage) -> usize {
-    recordings.iter().filter(|r| r.step.trim() == stage.id || r.step.trim() == stage.name).count()
+    recordings
+        .iter()
+        .filter(|r| r.kind.is_audio_or_video() && (r.step.trim() == stage.id || r.step.trim() == stage.name))
+        .count()
+}
+
+/// The stages of `procedure` a case has been in, in the procedure's order:
+/// where it was opened, each a step left or reached, and `current`, where
+/// it stands.
+pub fn stages_reached<'p>(
+    procedure: &'p Procedure,
+    case: &CaseData,
+    current: &str,
+) -> Vec<&'p super::procedure::Stage> {
+    let reached = |id: &str| id == current || case.steps.iter().any(|s| s.from == id || s.to == id);
+    procedure.stages.iter().filter(|s| reached(&s.id)).collect()
+}
+
+/// REC-5: an evidence file proves a stage its case has been in (see
+/// [`stages_reached`]), named by its id or its name. The stage, or why not.
+pub fn evidence_stage<'p>(
+    procedure: &'p Procedure,
+    case: &CaseData,
+    current: &str,
+    step: &str,
+) -> Result<&'p super::procedure::Stage, crate::Invalid> {
+    let step = step.trim();
+    let reached = stages_reached(procedure, case, current);
+    match reached.iter().find(|s| s.id == step || s.name == step) {
+        Some(stage) => Ok(stage),
+        None => {
+            let names: Vec<&str> = reached.iter().map(|s| s.name.as_str()).collect();
+            Err(crate::Invalid::new(
+                "所属环节",
+                format!("“{step}”不是该案件已进行到的环节（可选：{}）", names.join("、")),
+            ))
+        }
+    }
 }
 
 /// Decide `action` on a case standing at `stage`: the stage and data it
@@ -592,6 +630,19 @@ mod tests {
             late_reason: None,
         });
         (procedure, case)
+    }
+
+    #[test]
+    fn rec_5_evidence_proves_a_stage_its_case_has_been_in() {
+        let (procedure, case) = filed_on(date(2025, 3, 3));
+        // Opened at filing, now in investigation: both by id or name.
+        assert_eq!(evidence_stage(&procedure, &case, "investigation", "调查取证").unwrap().id, "investigation");
+        assert_eq!(evidence_stage(&procedure, &case, "investigation", " filing ").unwrap().id, "filing");
+        // A stage not reached yet, or none of the procedure, is refused.
+        let e = evidence_stage(&procedure, &case, "investigation", "听证").unwrap_err();
+        assert_eq!(e.field, "所属环节");
+        assert!(e.message.contains("立案") && e.message.contains("调查取证"), "{}", e.message);
+        assert!(evidence_stage(&procedure, &case, "investigation", "实施查封扣押").is_err());
     }
 
     #[test]

@@ -95,10 +95,12 @@ impl StepInput {
     }
 }
 
-/// A recording attached to a case: the stage it proves (id or name).
+/// A recording attached to a case: the stage it proves (id or name) and
+/// what its bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordingRef {
     pub step: String,
+    pub kind: crate::evidence::MediaKind,
 }
 
 /// Everything a gate may look at.

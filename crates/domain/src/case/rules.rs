@@ -372,7 +372,7 @@ pub fn permit_art_42_decision_due(calendar: &Calendar, accepted_on: Date, extend
 /// recording of it.
 pub fn rec_5_mandatory_recordings(stage_name: &str, recordings: usize) -> Result<(), String> {
     if recordings == 0 {
-        return Err(format!("“{stage_name}”应当全程音像记录，尚未上传该环节的音像记录"));
+        return Err(format!("“{stage_name}”应当全程音像记录，尚未上传该环节的录音或录像（照片和其他文件不算）"));
     }
     Ok(())
 }

@@ -163,8 +163,21 @@ pub(super) fn fine(yuan: u32) -> Value {
     json!({ "penalty": { "kinds": "fine", "fine": yuan.to_string() } })
 }
 
-/// Upload a small recording of `step` of case `number`.
+/// A 2-second video, the demo's.
+pub(super) const VIDEO: &[u8] = include_bytes!("../../../demo/media/video.webm");
+/// A photo, the demo's.
+pub(super) const PHOTO: &[u8] = include_bytes!("../../../demo/media/photo.png");
+
+/// Upload a small video of `step` of case `number`.
 async fn record(app: &App, token: &str, number: &str, step: &str) {
+    if let Err(r) = upload(app, token, (number, step), VIDEO).await {
+        panic!("{} {}", r.status, r.text());
+    }
+}
+
+/// Upload `bytes` whole as evidence of `step` of case `number`: its id, or
+/// the answer that refused it.
+pub(super) async fn upload(app: &App, token: &str, (number, step): (&str, &str), bytes: &[u8]) -> Result<i64, Resp> {
     use base64::Engine;
     let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let meta = [
@@ -175,12 +188,12 @@ async fn record(app: &App, token: &str, number: &str, step: &str) {
         ("collector", "测试officer-1"),
         ("proves", "查封扣押全过程"),
         ("filename", "VID.mp4"),
+        ("filetype", "video/mp4"),
     ]
     .iter()
     .map(|(k, v)| format!("{k} {}", b(v)))
     .collect::<Vec<_>>()
     .join(",");
-    let bytes = format!("{number}{step}").into_bytes();
     let r = app
         .send(
             tus("POST", "/api/v1/uploads", token)
@@ -190,10 +203,13 @@ async fn record(app: &App, token: &str, number: &str, step: &str) {
                 .unwrap(),
         )
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    if r.status != StatusCode::CREATED {
+        return Err(r);
+    }
     let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
-    let r = app.send(super::patch(&location, token, 0, Body::from(bytes))).await;
+    let r = app.send(super::patch(&location, token, 0, Body::from(bytes.to_vec()))).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    Ok(location.rsplit('/').next().unwrap().parse().unwrap())
 }
 
 /// Archive a closed case and check its package offline: it verifies, and one
@@ -463,6 +479,79 @@ async fn rec_2_permit_inspection_and_seizure_procedures() {
     .await;
 }
 
+/// An officer of another agency and their token.
+async fn other_agency_officer(app: &App) -> String {
+    use zhifa_domain::people::UserForm;
+    let sys = Actor::System("test");
+    let s = &app.service;
+    let agency = zhifa_store::testing::build::agency("hzsc-other", "330102", 9);
+    let b = s.create_agency(&sys, &zhifa_domain::agency::AgencyForm::from(&agency)).await.unwrap();
+    let form = UserForm {
+        username: "other-officer".into(),
+        name: "他人".into(),
+        role: "officer".into(),
+        ..Default::default()
+    };
+    let id = s.create_user(&sys, b, &form, Some(PASSWORD)).await.unwrap();
+    s.create_token(&sys, id, "测试").await.unwrap().1
+}
+
+/// Issue 25, item 3 (REC-5): an evidence file names a case of its uploader's
+/// agency and a stage that case has been in, and is what its bytes are: a
+/// text file called a video does not let a seizure go on. Refused uploads
+/// leave the ledger as it was.
+#[tokio::test]
+async fn rec_5_evidence_belongs_to_a_real_case_and_stage_and_is_what_its_bytes_are() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let other = other_agency_officer(&app).await;
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        let (id, number) = open(&app, &o.officer, "coercive-seizure", company(), handlers, "2025-04-01").await;
+        ok(&app, &o.head, id, "approve", "2025-04-01", json!({})).await;
+        let records = app.service.store().record_count().await.unwrap();
+        let refused_as = |r: Resp, field: &str| {
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+            let m = r.json()["message"].as_str().unwrap().to_owned();
+            assert!(m.contains(field), "{m}");
+            m
+        };
+        // Another agency's officer names this case: as if it did not exist.
+        let m = refused_as(upload(&app, &other, (&number, "实施查封扣押"), VIDEO).await.unwrap_err(), "案件编号");
+        assert!(m.contains("本机关没有"), "{m}");
+        refused_as(
+            upload(&app, &o.officer, ("杭西市监强〔2025〕999号", "实施查封扣押"), VIDEO).await.unwrap_err(),
+            "案件编号",
+        );
+        // A stage the case has not reached, or that its procedure lacks.
+        let m = refused_as(upload(&app, &o.officer, (&number, "解除或处理"), VIDEO).await.unwrap_err(), "所属环节");
+        assert!(m.contains("实施查封扣押"), "the stages it may prove are named: {m}");
+        refused_as(upload(&app, &o.officer, (&number, "现场检查"), VIDEO).await.unwrap_err(), "所属环节");
+        assert_eq!(app.service.store().record_count().await.unwrap(), records, "nothing recorded for refused uploads");
+
+        // A text file (and a photo) called a video is stored, as what it is,
+        // and is no audio/video record of the seizure.
+        let text = upload(&app, &o.officer, (&number, "seizure"), "演示音像记录".as_bytes()).await.unwrap();
+        let photo = upload(&app, &o.officer, (&number, "实施查封扣押"), PHOTO).await.unwrap();
+        for (upload, expected) in [(text, Value::Null), (photo, json!("image/png"))] {
+            let e = app.get(&format!("/api/v1/evidence/{upload}"), &o.officer).await.json();
+            assert_eq!((e["media_type"].as_str(), &e["content_type"]), (Some("video/mp4"), &expected));
+        }
+        let m = refused(
+            &step(&app, &o.officer, id, "seize", "2025-04-01", json!({})).await,
+            "mandatory_recordings",
+            "国办发〔2018〕118号",
+        );
+        assert!(m.contains("录音或录像"), "{m}");
+        let video = upload(&app, &o.officer, (&number, "实施查封扣押"), VIDEO).await.unwrap();
+        let e = app.get(&format!("/api/v1/evidence/{video}"), &o.officer).await.json();
+        assert_eq!(e["content_type"], "video/webm");
+        ok(&app, &o.officer, id, "seize", "2025-04-01", json!({})).await;
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn rec_1_flowcharts_list_exactly_the_stages_of_their_definition() {
     let app_db = zhifa_store::testing::TestDb::new(zhifa_store::testing::Backend::Sqlite).await;
@@ -513,6 +602,28 @@ async fn rec_1_the_demo_has_a_case_at_every_stage_of_every_procedure_some_overdu
             .collect();
         for p in ["penalty-general", "permit", "coercive-seizure"] {
             assert!(overdue.contains(&p), "no overdue {p} case: {overdue:?}");
+        }
+        // Its recordings are real media: one of each kind, fetched as its
+        // officer would, is what its first bytes say.
+        let officer = app.service.store().user_by_username("hzxh-scjg-zf1").await.unwrap().unwrap();
+        let (_, token) = app.service.create_token(&sys, officer.user.id, "测试").await.unwrap();
+        let mut kinds = std::collections::BTreeMap::new();
+        for c in &cases {
+            for u in app.service.store().case_recordings(agency.id, &c.number).await.unwrap() {
+                kinds.entry(u.content_type.clone()).or_insert(u.id.0);
+            }
+        }
+        assert!(!kinds.contains_key(&None), "a demo recording of no known kind: {kinds:?}");
+        for (kind, at, signature) in [
+            ("image/png", 0, b"\x89PNG\r\n\x1a\n".as_slice()),
+            ("audio/x-wav", 8, b"WAVE".as_slice()),
+            ("video/webm", 0, b"\x1a\x45\xdf\xa3".as_slice()),
+        ] {
+            let id = kinds.get(&Some(kind.to_owned())).unwrap_or_else(|| panic!("no demo {kind}: {kinds:?}"));
+            let r = app.get(&format!("/api/v1/evidence/{id}/file"), &token).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            assert_eq!(r.headers[header::CONTENT_TYPE], kind);
+            assert_eq!(&r.body[at..at + signature.len()], signature, "{kind}");
         }
         // The bulk generator walks the same procedures through the engine.
         let before = app.service.store().case_count().await.unwrap();
@@ -692,7 +803,8 @@ async fn rec_8_no_get_or_head_writes_and_a_retrieval_is_a_post() {
         let (id, number) =
             open(&app, &o.officer, "penalty-general", person(), vec![o.o1.clone(), o.o2.clone()], "2025-03-01").await;
         assert_eq!(id, 1, "the routes are asked with id 1");
-        let metadata = super::tus_metadata_for(&number, &jiff::Timestamp::now().to_string(), "a.mp4", "video/mp4");
+        let metadata =
+            super::tus_metadata_for(&number, "立案", &jiff::Timestamp::now().to_string(), "a.mp4", "video/mp4");
         let r = app
             .send(
                 tus("POST", "/api/v1/uploads", &o.officer)
