@@ -265,11 +265,16 @@ impl Change {
             }
             Change::TerminateUpload { .. } => json!({}),
             // The store adds the number it gives (`case_number`).
-            Change::CreateCase { agency, stage, data, .. } => {
-                json!({ "agency": agency, "current_stage": stage, "data": data })
+            // `current_due_on`: the nearest limit the lists sort by, kept so
+            // that verify can check the column (absent in records before
+            // 2026-12-05); named to stand before `data` in canonical order.
+            Change::CreateCase { agency, stage, data, due_on, .. } => {
+                json!({ "agency": agency, "current_due_on": due_on, "current_stage": stage, "data": data })
             }
-            Change::UpdateCase { version, action, stage, data, .. } => {
-                json!({ "action": action, "current_stage": stage, "data": data, "version": version })
+            Change::UpdateCase { version, action, stage, data, due_on, .. } => {
+                json!({
+                    "action": action, "current_due_on": due_on, "current_stage": stage, "data": data, "version": version
+                })
             }
             Change::Retrieve { what, id, .. } => json!({ "what": what, "id": id }),
             Change::CreateAgency { data } => json!({ "data": data }),

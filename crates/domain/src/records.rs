@@ -82,9 +82,144 @@ fn write_scalar<T: Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
     serde_json::to_writer(out, v).ok();
 }
 
+/// How a column kept beside a row's `data` follows from that data (as
+/// `verify` checks it). Paths are dotted: `party.name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Derived {
+    /// The string at the path; NULL if absent or null.
+    Text(&'static str),
+    /// The string at the first of the paths present (`party.id_card` or `party.uscc`).
+    FirstText(&'static [&'static str]),
+    /// 1 if the value at the path is `true`, else 0.
+    Flag(&'static str),
+    /// 1 if the path holds a value other than null, else 0.
+    Present(&'static str),
+    /// The whole number at the path.
+    Number(&'static str),
+}
+
+impl Derived {
+    /// The column's value as text (as `CAST(… AS TEXT)` gives it) that the
+    /// canonical JSON object `data` implies; `None` for NULL.
+    pub fn expected(self, data: &[u8]) -> Option<String> {
+        let at = |path: &str| raw_path(data, path).filter(|v| *v != b"null");
+        match self {
+            Derived::Text(path) => at(path).and_then(|v| serde_json::from_slice::<String>(v).ok()),
+            Derived::FirstText(paths) => {
+                paths.iter().find_map(|p| at(p)).and_then(|v| serde_json::from_slice::<String>(v).ok())
+            }
+            Derived::Flag(path) => Some(if at(path) == Some(b"true") { "1" } else { "0" }.to_owned()),
+            Derived::Present(path) => Some(if at(path).is_some() { "1" } else { "0" }.to_owned()),
+            Derived::Number(path) => at(path).map(|v| String::from_utf8_lossy(v).into_owned()),
+        }
+    }
+}
+
+/// The raw value at a dotted `path` of compact JSON (as canonical JSON is).
+pub fn raw_path<'a>(json: &'a [u8], path: &str) -> Option<&'a [u8]> {
+    path.split('.').try_fold(json, |obj, key| raw_field(obj, key))
+}
+
+/// The raw value of `key` at the top level of the compact JSON object `obj`,
+/// found without parsing the other values (keys with escapes never match).
+pub fn raw_field<'a>(obj: &'a [u8], key: &str) -> Option<&'a [u8]> {
+    if obj.first() != Some(&b'{') {
+        return None;
+    }
+    let mut i = 1;
+    while obj.get(i)? != &b'}' {
+        let key_end = skip_string(obj, i)?;
+        let found = obj.get(i + 1..key_end - 1)? == key.as_bytes();
+        if obj.get(key_end)? != &b':' {
+            return None;
+        }
+        let value_end = skip_value(obj, key_end + 1)?;
+        if found {
+            return obj.get(key_end + 1..value_end);
+        }
+        match obj.get(value_end)? {
+            b',' => i = value_end + 1,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The index after the string starting at `i`.
+fn skip_string(s: &[u8], i: usize) -> Option<usize> {
+    if s.get(i)? != &b'"' {
+        return None;
+    }
+    let mut j = i + 1;
+    loop {
+        match s.get(j)? {
+            b'\\' => j += 2,
+            b'"' => return Some(j + 1),
+            _ => j += 1,
+        }
+    }
+}
+
+/// The index after the value starting at `i`.
+fn skip_value(s: &[u8], i: usize) -> Option<usize> {
+    match s.get(i)? {
+        b'"' => skip_string(s, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match s.get(j)? {
+                    b'"' => {
+                        j = skip_string(s, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let len = s.get(i..)?.iter().position(|c| matches!(c, b',' | b'}' | b']')).unwrap_or(s.len() - i);
+            Some(i + len)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_fields_of_canonical_json() {
+        let v = serde_json::json!({
+            "name": "甲\"乙", "n": 12, "on": true, "none": null,
+            "party": { "kind": "organisation", "name": "某公司", "uscc": "91330106MA2H0K1X6Y" },
+            "list": [{"name": "x"}, "}"]
+        });
+        let data = canonical_json(&v).into_bytes();
+        assert_eq!(raw_field(&data, "n"), Some(&b"12"[..]));
+        assert_eq!(raw_path(&data, "party.name"), Some("\"某公司\"".as_bytes()));
+        assert_eq!(raw_field(&data, "missing"), None);
+        assert_eq!(Derived::Text("name").expected(&data).as_deref(), Some("甲\"乙"));
+        assert_eq!(Derived::Text("none").expected(&data), None);
+        assert_eq!(
+            Derived::FirstText(&["party.id_card", "party.uscc"]).expected(&data).as_deref(),
+            Some("91330106MA2H0K1X6Y")
+        );
+        assert_eq!(Derived::Flag("on").expected(&data).as_deref(), Some("1"));
+        assert_eq!(Derived::Present("none").expected(&data).as_deref(), Some("0"));
+        assert_eq!(Derived::Present("list").expected(&data).as_deref(), Some("1"));
+        assert_eq!(Derived::Number("n").expected(&data).as_deref(), Some("12"));
+        // The name inside the list is not the top-level one.
+        assert_eq!(raw_path(&data, "list.name"), None);
+    }
     use serde_json::json;
 
     fn body(data: Value) -> RecordBody {

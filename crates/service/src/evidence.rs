@@ -257,14 +257,14 @@ impl Service {
         let mut checked = 0;
         let mut after = 0;
         loop {
-            let batch = self.store.evidence_after(after, 500).await?;
+            let batch = self.store.evidence_hashes_after(after, 500).await?;
             let Some(last) = batch.last() else { return Ok(checked) };
-            after = last.id.0;
-            for upload in &batch {
+            after = last.0.0;
+            for (id, hash) in &batch {
                 checked += 1;
-                let hash = upload.content_hash.clone().unwrap_or_default();
+                let hash = hash.clone().unwrap_or_default();
                 let location = blobs.location(alg, &hash);
-                let row = format!("id={}", upload.id.0);
+                let row = format!("id={}", id.0);
                 match blobs.hash_stored(alg, &hash).await {
                     Ok(h) if zhifa_ledger::hex(&h) == hash => {}
                     Ok(_) => problems.push(crate::ledger::problem(

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
+use zhifa_domain::records::Derived;
 use zhifa_ledger::{Appender, Checkpoint, Hash, HashAlg, NodeId, RecordLeaf, Signer, SignerAlg};
 
 type Tx<'c> = Transaction<'c, Any>;
@@ -27,29 +28,163 @@ pub(crate) fn begin_sql(dialect: Dialect) -> &'static str {
 }
 
 /// A table whose current rows `verify` compares with their newest create or
-/// update record: a registry's, or one of [`VerifiedTable::FIXED`].
+/// update record: a registry's, or one of [`VerifiedTable::FIXED`]. Beside
+/// `data`, every column is checked: `agency_id` against the record's agency,
+/// `version`, `created_us` and `updated_us` against the records' count and
+/// times, an owner (`user_id`, `case_id`) against the creating record, and
+/// the columns copied out of the data against the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerifiedTable {
     pub table: &'static str,
     /// The entity of its records.
     pub entity: &'static str,
+    /// It has an `agency_id` column (the agency of its records).
+    pub agency: bool,
+    /// A column naming who or what it belongs to, and the key of the creating
+    /// record's data that names it: `("user_id", "user")`.
+    pub owner: Option<(&'static str, &'static str)>,
+    /// Columns copied out of the data.
+    pub columns: &'static [(&'static str, Derived)],
+    /// A registry's `name` column: the field of the data it copies.
+    pub name_field: Option<&'static str>,
+    /// Columns the creating record names outside the data: `(column, key of
+    /// the record data)`, e.g. the number the store gave a case.
+    pub born: &'static [(&'static str, &'static str)],
+    /// Columns each writing record names outside the data (a case's stage).
+    pub now: &'static [(&'static str, &'static str)],
+}
+
+const fn fixed(
+    table: &'static str,
+    entity: &'static str,
+    owner: Option<(&'static str, &'static str)>,
+    columns: &'static [(&'static str, Derived)],
+) -> VerifiedTable {
+    VerifiedTable { table, entity, agency: true, owner, columns, name_field: None, born: &[], now: &[] }
 }
 
 impl VerifiedTable {
     /// The versioned tables that are not registries.
     pub const FIXED: [VerifiedTable; 8] = [
-        VerifiedTable { table: "agencies", entity: "agency" },
-        VerifiedTable { table: "users", entity: "user" },
-        VerifiedTable { table: "certificates", entity: "certificate" },
-        VerifiedTable { table: "cases", entity: "case" },
-        VerifiedTable { table: "review_catalogues", entity: "review_catalogue" },
-        VerifiedTable { table: "publications", entity: "publication" },
-        VerifiedTable { table: "complaints", entity: "complaint" },
-        VerifiedTable { table: "annual_reports", entity: "annual_report" },
+        VerifiedTable {
+            agency: false,
+            ..fixed(
+                "agencies",
+                "agency",
+                None,
+                &[
+                    ("code", Derived::Text("code")),
+                    ("uscc", Derived::Text("uscc")),
+                    ("name", Derived::Text("name")),
+                    ("region_code", Derived::Text("region")),
+                ],
+            )
+        },
+        fixed(
+            "users",
+            "user",
+            None,
+            &[
+                ("username", Derived::Text("username")),
+                ("name", Derived::Text("name")),
+                ("role", Derived::Text("role")),
+                ("active", Derived::Flag("active")),
+            ],
+        ),
+        fixed(
+            "certificates",
+            "certificate",
+            Some(("user_id", "user")),
+            &[("number", Derived::Text("number")), ("valid_to", Derived::Text("valid_to"))],
+        ),
+        VerifiedTable {
+            born: &[("number", "case_number")],
+            now: &[("stage", "current_stage"), ("due_on", "current_due_on")],
+            ..fixed(
+                "cases",
+                "case",
+                None,
+                &[
+                    ("procedure", Derived::Text("procedure")),
+                    ("party_key", Derived::FirstText(&["party.id_card", "party.uscc"])),
+                    ("party_name", Derived::Text("party.name")),
+                    ("title", Derived::Text("title")),
+                    ("opened_on", Derived::Text("opened_on")),
+                    ("decided_on", Derived::Text("decided_on")),
+                ],
+            )
+        },
+        fixed("review_catalogues", "review_catalogue", None, &[]),
+        fixed(
+            "publications",
+            "publication",
+            Some(("case_id", "case")),
+            &[
+                ("withdrawn", Derived::Present("withdrawal")),
+                ("category", Derived::Text("category")),
+                ("document_number", Derived::Text("document_number")),
+                ("decided_on", Derived::Text("decided_on")),
+                ("due_on", Derived::Text("due_on")),
+                ("published_on", Derived::Text("published_on")),
+                ("expires_on", Derived::Text("expires_on")),
+            ],
+        ),
+        fixed(
+            "complaints",
+            "complaint",
+            None,
+            &[
+                ("tracking_number", Derived::Text("tracking_number")),
+                ("answered", Derived::Present("answer")),
+                ("form_nonce", Derived::Text("form_nonce")),
+                ("client_tag", Derived::Text("client_tag")),
+            ],
+        ),
+        fixed("annual_reports", "annual_report", None, &[("year", Derived::Number("year"))]),
     ];
 
     pub fn of(registry: &zhifa_domain::registry::RegistryInfo) -> Self {
-        Self { table: registry.names.table, entity: registry.names.entity }
+        let n = &registry.names;
+        Self { name_field: Some(n.name_field), ..fixed(n.table, n.entity, None, &[]) }
+    }
+
+    /// The columns copied out of the data, with how.
+    pub fn derived(&self) -> impl Iterator<Item = (&'static str, Derived)> + '_ {
+        let name = self.name_field.map(|f| ("name", Derived::Text(f)));
+        self.columns.iter().copied().chain(name)
+    }
+}
+
+/// A row of a verified table as `verify` reads it: its data and every
+/// column beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedRow {
+    pub id: i64,
+    pub data: String,
+    /// `None` where the table has no such column.
+    pub agency: Option<i64>,
+    pub version: i64,
+    pub created_us: i64,
+    pub updated_us: i64,
+    pub owner: Option<i64>,
+    /// The derived columns, in the order of [`VerifiedTable::derived`], as text.
+    pub derived: Vec<Option<String>>,
+    /// The columns of [`VerifiedTable::born`] and then [`VerifiedTable::now`], as text.
+    pub named: Vec<Option<String>>,
+}
+
+impl VerifiedTable {
+    /// The columns `verify` reads, in the order of [`VerifiedRow`].
+    pub(crate) fn select(&self) -> String {
+        let agency = if self.agency { "agency_id" } else { "CAST(NULL AS BIGINT)" };
+        let owner = self.owner.map_or("CAST(NULL AS BIGINT)", |(column, _)| column);
+        let mut sql = format!("SELECT id, data, {agency}, version, created_us, updated_us, {owner}");
+        let named = self.born.iter().chain(self.now).map(|(c, _)| *c);
+        for column in self.derived().map(|(c, _)| c).chain(named) {
+            sql.push_str(&format!(", CAST({column} AS TEXT)"));
+        }
+        sql.push_str(&format!(" FROM {}", self.table));
+        sql
     }
 }
 
@@ -665,7 +800,8 @@ impl Store {
 fn checkpoint_row(row: &AnyRow) -> Result<CheckpointRow> {
     Ok(CheckpointRow {
         size: u64_of(row.try_get("size")?),
-        root: hash_of("ledger_checkpoints", row.try_get("root")?)?,
+        // A root of the wrong length is no root: it matches none (verify says so).
+        root: hash_of("ledger_checkpoints", row.try_get("root")?).unwrap_or([0; 32]),
         note: row.try_get("note")?,
         created_at: from_us(row.try_get("created_us")?),
     })

@@ -7,7 +7,7 @@
 //! thread to the async side one at a time, which costs more than checking
 //! the row. On PostgreSQL they are read through the pool.
 
-use crate::{Dialect, LeafRow, RecordRow, Result, Store, StoreError, VerifiedTable, from_us};
+use crate::{Dialect, LeafRow, RecordRow, Result, Store, StoreError, VerifiedRow, VerifiedTable, from_us};
 use rusqlite::OptionalExtension;
 use sqlx::Row;
 use std::path::Path;
@@ -153,7 +153,7 @@ impl Store {
 
     /// Every row of a registry table, `(id, data)` in id order, in batches
     /// (on SQLite read on a blocking thread from one snapshot).
-    pub fn scan_registry(&self, table: VerifiedTable) -> mpsc::Receiver<Result<Vec<(i64, String)>>> {
+    pub fn scan_registry(&self, table: VerifiedTable) -> mpsc::Receiver<Result<Vec<VerifiedRow>>> {
         let (tx, rx) = mpsc::channel(AHEAD);
         match (self.dialect, self.sqlite_path.clone()) {
             (Dialect::Sqlite, Some(path)) => {
@@ -171,7 +171,7 @@ impl Store {
                         let rows = store.registry_page(table, after).await;
                         match &rows {
                             Ok(r) => match r.last() {
-                                Some(last) => after = last.0,
+                                Some(last) => after = last.id,
                                 None => return,
                             },
                             Err(_) => {
@@ -189,17 +189,32 @@ impl Store {
         rx
     }
 
-    async fn registry_page(&self, table: VerifiedTable, after: i64) -> Result<Vec<(i64, String)>> {
-        let sql = format!("SELECT id, data FROM {} WHERE id > $1 ORDER BY id LIMIT $2", table.table);
+    async fn registry_page(&self, table: VerifiedTable, after: i64) -> Result<Vec<VerifiedRow>> {
+        let sql = format!("{} WHERE id > $1 ORDER BY id LIMIT $2", table.select());
         let rows =
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(REGISTRY_BATCH as i64).fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("data")?))).collect()
+        let (n, m) = (table.derived().count(), table.born.len() + table.now.len());
+        rows.iter()
+            .map(|r| {
+                Ok(VerifiedRow {
+                    id: r.try_get(0)?,
+                    data: r.try_get(1)?,
+                    agency: r.try_get(2)?,
+                    version: r.try_get(3)?,
+                    created_us: r.try_get(4)?,
+                    updated_us: r.try_get(5)?,
+                    owner: r.try_get(6)?,
+                    derived: (0..n).map(|k| r.try_get(7 + k)).collect::<std::result::Result<_, _>>()?,
+                    named: (n..n + m).map(|k| r.try_get(7 + k)).collect::<std::result::Result<_, _>>()?,
+                })
+            })
+            .collect()
     }
 
     /// Registry row `id` of `table` with the body of the newest create or
     /// update record of it, read together (one statement, one snapshot).
     pub async fn registry_row(&self, table: VerifiedTable, id: i64) -> Result<RegistryRow> {
-        let VerifiedTable { table: name, entity } = table;
+        let VerifiedTable { table: name, entity, .. } = table;
         let sql = format!(
             "SELECT (SELECT t.data FROM {name} t WHERE t.id = $2) AS data, \
              (SELECT r.body FROM records r WHERE r.id = (SELECT MAX(x.id) FROM records x \
@@ -292,19 +307,27 @@ pub(crate) fn open_sqlite(path: &Path) -> Result<rusqlite::Connection> {
 }
 
 /// The rows of a registry table in id order, from one snapshot.
-fn scan_registry_sqlite(
-    path: &Path,
-    table: VerifiedTable,
-    tx: &mpsc::Sender<Result<Vec<(i64, String)>>>,
-) -> Result<()> {
+fn scan_registry_sqlite(path: &Path, table: VerifiedTable, tx: &mpsc::Sender<Result<Vec<VerifiedRow>>>) -> Result<()> {
     let mut conn = open_sqlite(path)?;
     let snapshot = conn.transaction().map_err(sqlite_error)?;
-    let mut query =
-        snapshot.prepare(&format!("SELECT id, data FROM {} ORDER BY id", table.table)).map_err(sqlite_error)?;
+    let mut query = snapshot.prepare(&format!("{} ORDER BY id", table.select())).map_err(sqlite_error)?;
     let mut rows = query.query(()).map_err(sqlite_error)?;
     let mut out = Vec::with_capacity(REGISTRY_BATCH);
+    let (n, m) = (table.derived().count(), table.born.len() + table.now.len());
     while let Some(row) = rows.next().map_err(sqlite_error)? {
-        out.push((row.get(0).map_err(sqlite_error)?, row.get(1).map_err(sqlite_error)?));
+        let get = |k| row.get(k).map_err(sqlite_error);
+        let get_text = |k| row.get(k).map_err(sqlite_error);
+        out.push(VerifiedRow {
+            id: get(0)?,
+            data: row.get(1).map_err(sqlite_error)?,
+            agency: row.get(2).map_err(sqlite_error)?,
+            version: get(3)?,
+            created_us: get(4)?,
+            updated_us: get(5)?,
+            owner: row.get(6).map_err(sqlite_error)?,
+            derived: (0..n).map(|k| get_text(7 + k)).collect::<Result<_>>()?,
+            named: (n..n + m).map(|k| get_text(7 + k)).collect::<Result<_>>()?,
+        });
         if out.len() >= REGISTRY_BATCH {
             if tx.blocking_send(Ok(std::mem::take(&mut out))).is_err() {
                 return Ok(());

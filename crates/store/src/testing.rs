@@ -190,6 +190,94 @@ pub async fn tamper(store: &Store, statements: &[String]) {
     }
 }
 
+/// A column of the schema as the database has it (not as the code thinks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaColumn {
+    pub table: String,
+    pub column: String,
+    /// `text`, `integer` or `bytes`.
+    pub kind: &'static str,
+    pub nullable: bool,
+    pub primary_key: bool,
+}
+
+/// Every column of every table of the database, in order, read from its
+/// catalogue (SQLite's `sqlite_master` and `pragma_table_info`,
+/// PostgreSQL's `information_schema`).
+pub async fn schema_columns(store: &Store) -> Vec<SchemaColumn> {
+    use sqlx::Row;
+    let kind = |t: &str| {
+        let t = t.to_ascii_lowercase();
+        if t.contains("int") {
+            "integer"
+        } else if t.contains("blob") || t.contains("bytea") {
+            "bytes"
+        } else {
+            "text"
+        }
+    };
+    let sql = match store.dialect {
+        crate::Dialect::Sqlite => {
+            "SELECT m.name AS t, p.name AS c, p.type AS ty, p.\"notnull\" = 0 AS nullable, p.pk > 0 AS pk \
+             FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid"
+        }
+        crate::Dialect::Postgres => {
+            "SELECT c.table_name::text AS t, c.column_name::text AS c, c.data_type::text AS ty, \
+             (c.is_nullable = 'YES')::int::bigint AS nullable, (EXISTS (SELECT 1 FROM information_schema.key_column_usage k \
+             JOIN information_schema.table_constraints tc ON tc.constraint_name = k.constraint_name \
+             AND tc.table_schema = k.table_schema WHERE tc.constraint_type = 'PRIMARY KEY' \
+             AND k.table_schema = c.table_schema AND k.table_name = c.table_name AND k.column_name = c.column_name))::int::bigint AS pk \
+             FROM information_schema.columns c WHERE c.table_schema = current_schema() \
+             ORDER BY c.table_name, c.ordinal_position"
+        }
+    };
+    let rows = sqlx::query(sql).fetch_all(&store.pool).await.unwrap_or_else(|e| panic!("schema: {e}"));
+    rows.iter()
+        .map(|r| SchemaColumn {
+            table: r.get("t"),
+            column: r.get("c"),
+            kind: kind(&r.get::<String, _>("ty")),
+            nullable: r.get::<i64, _>("nullable") != 0,
+            primary_key: r.get::<i64, _>("pk") != 0,
+        })
+        .collect()
+}
+
+/// The first column of the first row `sql` answers, as text (`None`: no
+/// row, or NULL).
+pub async fn query_text(store: &Store, sql: &str) -> Option<String> {
+    sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_optional(&store.pool)
+        .await
+        .unwrap_or_else(|e| panic!("`{sql}`: {e}"))
+        .flatten()
+}
+
+/// Statements that take away `table`'s guards (its triggers, and foreign
+/// keys), as an intruder would, and statements that put them back.
+pub async fn guards_off(store: &Store, table: &str) -> (Vec<String>, Vec<String>) {
+    match store.dialect {
+        crate::Dialect::Sqlite => {
+            let triggers: Vec<(String, String)> =
+                sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = $1")
+                    .bind(table)
+                    .fetch_all(&store.pool)
+                    .await
+                    .unwrap_or_else(|e| panic!("triggers of {table}: {e}"));
+            let mut off = vec!["PRAGMA foreign_keys = OFF".to_owned()];
+            off.extend(triggers.iter().map(|(name, _)| format!("DROP TRIGGER {name}")));
+            let mut on: Vec<String> = triggers.into_iter().map(|(_, sql)| sql).collect();
+            on.push("PRAGMA foreign_keys = ON".to_owned());
+            (off, on)
+        }
+        crate::Dialect::Postgres => (
+            vec![format!("ALTER TABLE {table} DISABLE TRIGGER ALL")],
+            vec![format!("ALTER TABLE {table} ENABLE TRIGGER ALL")],
+        ),
+    }
+}
+
 /// A registry's table, as the migration that adds a registry creates it
 /// (see `ARCHITECTURE.md`): for registries defined inside tests.
 pub async fn create_registry_table(store: &Store, table: &str) {

@@ -81,6 +81,20 @@ impl Store {
         rows.iter().map(upload_row).collect()
     }
 
+    /// `(id, content hash)` of complete uploads with `id > after`, in
+    /// order, at most `limit`: what `verify` hashes again (read without the
+    /// rest of the row, so that a damaged row does not stop it).
+    pub async fn evidence_hashes_after(&self, after: i64, limit: i64) -> Result<Vec<(UploadId, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT id, content_hash FROM uploads WHERE state = 'complete' AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((UploadId(r.try_get("id")?), r.try_get("content_hash")?))).collect()
+    }
+
     /// The complete uploads of an agency's case (by its number), in order.
     pub async fn case_recordings(&self, agency: AgencyId, case_number: &str) -> Result<Vec<UploadRow>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

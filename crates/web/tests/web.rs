@@ -14,6 +14,8 @@ use zhifa_web::{AppState, router};
 
 #[path = "web/cases.rs"]
 mod cases;
+#[path = "web/integrity.rs"]
+mod integrity;
 #[path = "web/publicity.rs"]
 mod publicity;
 #[path = "web/registries.rs"]

@@ -230,6 +230,7 @@ macro_rules! list_registry {
                 entity: $entity,
                 create_kind: concat!($entity, ".create"),
                 update_kind: concat!($entity, ".update"),
+                name_field: stringify!($field),
                 table: $table,
                 slug: $slug,
                 noun: $noun,

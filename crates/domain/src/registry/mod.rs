@@ -107,6 +107,8 @@ pub struct Names {
     /// existing ledgers hold them.
     pub create_kind: &'static str,
     pub update_kind: &'static str,
+    /// The field of the data that the table's `name` column copies.
+    pub name_field: &'static str,
     /// The table: `id`, `agency_id`, `name`, `data`, `version`, `created_us`,
     /// `updated_us` (the migration that adds a registry creates it).
     pub table: &'static str,

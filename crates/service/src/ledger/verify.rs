@@ -127,8 +127,8 @@ impl Service {
             appender = back;
             report.leaves += found.leaves;
             report.problems.extend(found.problems);
-            for (table, entity_id, print) in found.newest {
-                newest.put(table, entity_id, print);
+            for (table, entity_id, seen) in found.newest {
+                newest.put(table, entity_id, seen);
             }
             progress(Progress { phase: "叶子、子树与检查点", done: end, total: size });
         }
@@ -193,18 +193,35 @@ impl Service {
                 done += rows.len() as u64;
                 report.rows += rows.len() as u64;
                 let key = newest.key.clone();
-                let (back, doubts) = tokio::task::spawn_blocking(move || {
-                    let doubts: Vec<i64> = rows
-                        .iter()
-                        .filter(|(id, data)| prints.take(*id) != Some(fingerprint(&key, data.as_bytes())))
-                        .map(|(id, _)| *id)
-                        .collect();
-                    (prints, doubts)
+                let (back, doubts, wrong) = tokio::task::spawn_blocking(move || {
+                    let mut doubts = Vec::new();
+                    let mut wrong = Vec::new();
+                    for row in &rows {
+                        // A row no record made, or whose data is not its
+                        // record's, is compared in full below.
+                        let Some(slot) = prints.take(row.id) else {
+                            doubts.push(row.id);
+                            continue;
+                        };
+                        if slot.print != fingerprint(&key, row.data.as_bytes()) {
+                            doubts.push(row.id);
+                            continue;
+                        }
+                        for (column, found, expected) in slot.differences(&key, &table, row) {
+                            wrong.push(problem(
+                                name,
+                                format!("id={}", row.id),
+                                format!("“{column}”列为 {found}，按记录应为 {expected}"),
+                            ));
+                        }
+                    }
+                    (prints, doubts, wrong)
                 })
                 .await
                 .map_err(internal)?;
                 prints = back;
                 doubtful.extend(doubts);
+                report.problems.extend(wrong);
                 progress(Progress { phase: "登记信息", done, total });
             }
             // Rows not settled above, then recorded entities without a row.
@@ -273,9 +290,9 @@ impl CheckpointQueue {
 struct Found {
     leaves: u64,
     problems: Vec<Problem>,
-    /// `(registry, entity id, fingerprint)` of each create or update record
-    /// of a registry row, in the order of the leaves.
-    newest: Vec<(usize, i64, u64)>,
+    /// `(table, entity id, what it says)` of each record that writes a row
+    /// of a verified table, in the order of the leaves.
+    newest: Vec<(usize, i64, Seen)>,
 }
 
 /// The fingerprint of a registry row's data, or of the data in a record
@@ -304,10 +321,10 @@ impl Newest {
         Self { key: std::hash::RandomState::new(), tables: tables.into(), prints }
     }
 
-    /// A later record of the same entity replaces an earlier one.
-    fn put(&mut self, table: usize, entity_id: i64, print: u64) {
+    /// A later record of the same entity adds to what the earlier said.
+    fn put(&mut self, table: usize, entity_id: i64, seen: Seen) {
         if let Some(prints) = self.prints.get_mut(table) {
-            prints.put(entity_id, print);
+            prints.put(entity_id, seen);
         }
     }
 
@@ -316,12 +333,12 @@ impl Newest {
     }
 }
 
-/// Fingerprints by entity id: in a vector where ids are dense (as they are
-/// given), in a map beyond it.
+/// What the records say of each row, by entity id: in a vector where ids
+/// are dense (as they are given), in a map beyond it.
 #[derive(Default)]
 struct Prints {
-    dense: Vec<u64>,
-    sparse: HashMap<i64, u64>,
+    dense: Vec<Slot>,
+    sparse: HashMap<i64, Slot>,
     count: u64,
 }
 
@@ -331,11 +348,11 @@ struct Prints {
 const DENSE_STEP: usize = 1 << 16;
 
 impl Prints {
-    fn put(&mut self, id: i64, print: u64) {
+    fn put(&mut self, id: i64, seen: Seen) {
         let slot = match usize::try_from(id) {
             Ok(i) if i < 2 * self.dense.len() + DENSE_STEP => {
                 if i >= self.dense.len() {
-                    self.dense.resize(i + 1, 0);
+                    self.dense.resize(i + 1, Slot::default());
                 }
                 // Kept in the map while the vector was shorter: moved here.
                 if !self.sparse.is_empty()
@@ -345,30 +362,31 @@ impl Prints {
                 }
                 &mut self.dense[i]
             }
-            _ => self.sparse.entry(id).or_insert(0),
+            _ => self.sparse.entry(id).or_default(),
         };
-        if *slot == 0 {
+        let was_empty = slot.print == 0;
+        slot.see(seen);
+        if was_empty && slot.print != 0 {
             self.count += 1;
         }
-        *slot = print;
     }
 
-    /// Take the fingerprint of `id` out (each row answers its own once).
-    fn take(&mut self, id: i64) -> Option<u64> {
-        let print = match usize::try_from(id).ok().and_then(|i| self.dense.get_mut(i)) {
+    /// Take what the records say of `id` out (each row answers its own once).
+    fn take(&mut self, id: i64) -> Option<Slot> {
+        let slot = match usize::try_from(id).ok().and_then(|i| self.dense.get_mut(i)) {
             Some(slot) => std::mem::take(slot),
-            None => self.sparse.remove(&id).unwrap_or(0),
+            None => self.sparse.remove(&id).unwrap_or_default(),
         };
-        (print != 0).then(|| {
+        (slot.print != 0).then(|| {
             self.count -= 1;
-            print
+            slot
         })
     }
 
     /// The ids not taken.
     fn ids(&self) -> impl Iterator<Item = i64> + '_ {
-        let dense = self.dense.iter().enumerate().filter(|(_, p)| **p != 0).map(|(i, _)| i as i64);
-        dense.chain(self.sparse.keys().copied())
+        let dense = self.dense.iter().enumerate().filter(|(_, p)| p.print != 0).map(|(i, _)| i as i64);
+        dense.chain(self.sparse.iter().filter(|(_, p)| p.print != 0).map(|(id, _)| *id))
     }
 
     fn len(&self) -> u64 {
@@ -376,14 +394,214 @@ impl Prints {
     }
 }
 
-/// The table of `tables` that a record of `entity` and `kind` creates or
-/// updates a row of.
-fn table_of(tables: &[VerifiedTable], entity: &str, kind: &str) -> Option<usize> {
-    let action = kind.strip_prefix(entity)?;
-    if action != ".create" && action != ".update" {
-        return None;
+/// How a record writes its row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writes {
+    Create,
+    Update,
+    /// Only its time (a new password).
+    Touch,
+}
+
+/// The table of `tables` that a record of `entity` and `kind` writes a row
+/// of, and how.
+fn table_of(tables: &[VerifiedTable], entity: &str, kind: &str) -> Option<(usize, Writes)> {
+    let how = match kind.strip_prefix(entity)? {
+        ".create" => Writes::Create,
+        ".update" => Writes::Update,
+        ".set_password" => Writes::Touch,
+        _ => return None,
+    };
+    Some((tables.iter().position(|t| t.entity == entity)?, how))
+}
+
+/// What record `r` says of the row it writes in `table`.
+fn seen(key: &std::hash::RandomState, table: &VerifiedTable, r: &zhifa_store::RecordRow, how: Writes) -> Seen {
+    let at_us = r.at.as_microsecond();
+    if how == Writes::Touch {
+        return Seen { at_us, ..Seen::default() };
     }
-    tables.iter().position(|t| t.entity == entity)
+    let record_data = record_data(&r.body);
+    let number = |name: &str| {
+        let raw = record_data.and_then(|d| zhifa_domain::records::raw_field(d, name))?;
+        std::str::from_utf8(raw).ok()?.parse::<i64>().ok()
+    };
+    Seen {
+        print: recorded_data(&r.body).map_or(UNREADABLE, |data| fingerprint(key, data)),
+        agency: r.agency_id.map(|a| a.0),
+        at_us,
+        // An update names the version it changed; the row is one past it.
+        version: match how {
+            Writes::Create => 1,
+            _ => number("version").map_or(-1, |v| v + 1),
+        },
+        owner: match (how, table.owner) {
+            (Writes::Create, Some((_, name))) => number(name),
+            _ => None,
+        },
+        create: how == Writes::Create,
+        born: match how {
+            Writes::Create if !table.born.is_empty() => named(key, table.born, |k| raw_text(record_data, k)),
+            _ => Named::default(),
+        },
+        now: named(key, table.now, |k| raw_text(record_data, k)),
+    }
+}
+
+/// The value at `key` of the record data as a column holds it: a string's
+/// text, a number's digits, `Some(None)` for null, `None` if absent.
+fn raw_text(record_data: Option<&[u8]>, key: &str) -> Option<Option<String>> {
+    let raw = zhifa_domain::records::raw_field(record_data?, key)?;
+    Some(match raw {
+        b"null" => None,
+        [b'"', ..] => serde_json::from_slice::<String>(raw).ok(),
+        _ => Some(String::from_utf8_lossy(raw).into_owned()),
+    })
+}
+
+/// A fingerprint of some columns' values, and which of them it covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Named {
+    print: u64,
+    /// Bit `i`: the `i`th column is covered (its record names it).
+    mask: u8,
+}
+
+/// The fingerprint of the `columns` whose values `value` gives (`None`:
+/// the record does not name it, and it is not covered).
+fn named(
+    key: &std::hash::RandomState,
+    columns: &[(&'static str, &'static str)],
+    value: impl Fn(&str) -> Option<Option<String>>,
+) -> Named {
+    let mut bytes = Vec::new();
+    let mut mask = 0u8;
+    for (i, (_, k)) in columns.iter().enumerate().take(8) {
+        if let Some(v) = value(k) {
+            mask |= 1 << i;
+            append_value(&mut bytes, i, v.as_deref());
+        }
+    }
+    Named { print: fingerprint(key, &bytes), mask }
+}
+
+/// The fingerprint of a row's columns, as [`named`] takes it of a record, for
+/// the columns `mask` covers.
+fn named_row(key: &std::hash::RandomState, values: &[Option<String>], mask: u8) -> u64 {
+    let mut bytes = Vec::new();
+    for (i, v) in values.iter().enumerate().take(8) {
+        if mask & (1 << i) != 0 {
+            append_value(&mut bytes, i, v.as_deref());
+        }
+    }
+    fingerprint(key, &bytes)
+}
+
+fn append_value(bytes: &mut Vec<u8>, i: usize, v: Option<&str>) {
+    match v {
+        Some(v) => bytes.extend_from_slice(format!("{i}:{}:{v};", v.len()).as_bytes()),
+        None => bytes.extend_from_slice(format!("{i}:null;").as_bytes()),
+    }
+}
+
+/// What one record says of its row: the fingerprint of its data ([`Self::print`]
+/// 0: it changes only the row's time), its agency, time, the version the
+/// row has after it, and (creating) its owner.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Seen {
+    print: u64,
+    agency: Option<i64>,
+    at_us: i64,
+    version: i64,
+    owner: Option<i64>,
+    create: bool,
+    /// The table's [`VerifiedTable::born`] columns, as a creating record names them.
+    born: Named,
+    /// Its [`VerifiedTable::now`] columns, as this record names them.
+    now: Named,
+}
+
+/// What the records of one entity say its row is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Slot {
+    /// 0: no create or update record seen.
+    print: u64,
+    agency: Option<i64>,
+    created_us: i64,
+    updated_us: i64,
+    version: i64,
+    owner: Option<i64>,
+    born: Named,
+    now: Named,
+}
+
+impl Slot {
+    /// A later record of the entity.
+    fn see(&mut self, s: Seen) {
+        if s.print == 0 {
+            self.updated_us = self.updated_us.max(s.at_us);
+            return;
+        }
+        if self.print == 0 || s.create {
+            self.created_us = s.at_us;
+            self.owner = s.owner;
+            self.born = s.born;
+        }
+        self.now = s.now;
+        self.print = s.print;
+        self.agency = s.agency;
+        self.updated_us = s.at_us;
+        self.version = s.version;
+    }
+
+    /// The columns of `row` that are not what the records say, with what
+    /// they hold and what they should.
+    fn differences(
+        &self,
+        key: &std::hash::RandomState,
+        table: &VerifiedTable,
+        row: &zhifa_store::VerifiedRow,
+    ) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        let mut check = |column: &'static str, found: Option<String>, expected: Option<String>| {
+            if found != expected {
+                let show = |v: Option<String>| v.unwrap_or_else(|| "NULL".into());
+                out.push((column.to_owned(), show(found), show(expected)));
+            }
+        };
+        let text = |v: Option<i64>| v.map(|v| v.to_string());
+        if table.agency {
+            check("agency_id", text(row.agency), text(self.agency));
+        }
+        check("version", text(Some(row.version)), text(Some(self.version)));
+        check("created_us", text(Some(row.created_us)), text(Some(self.created_us)));
+        check("updated_us", text(Some(row.updated_us)), text(Some(self.updated_us)));
+        if let Some((column, _)) = table.owner {
+            check(column, text(row.owner), text(self.owner));
+        }
+        for ((column, how), found) in table.derived().zip(&row.derived) {
+            check(column, found.clone(), how.expected(row.data.as_bytes()));
+        }
+        // Columns the records name outside the data: compared by fingerprint.
+        let (born, now) = row.named.split_at(table.born.len().min(row.named.len()));
+        for (columns, values, named) in [(table.born, born, self.born), (table.now, now, self.now)] {
+            if named.mask != 0 && named_row(key, values, named.mask) != named.print {
+                let names: Vec<&str> =
+                    columns.iter().enumerate().filter(|(i, _)| named.mask & (1 << i) != 0).map(|(_, c)| c.0).collect();
+                let found: Vec<String> = values.iter().map(|v| v.clone().unwrap_or_else(|| "NULL".into())).collect();
+                out.push((names.join("”或“"), found.join("、"), "其记录所载的值".into()));
+            }
+        }
+        out
+    }
+}
+
+/// The record data of a record body (`{"actor":…,"data":{…},"entity":…}`),
+/// found as [`recorded_data`] finds it.
+fn record_data(body: &[u8]) -> Option<&[u8]> {
+    let start = body.windows(9).position(|w| w == b",\"data\":{")? + 8;
+    let end = body.windows(12).rposition(|w| w == b"},\"entity\":\"")? + 1;
+    body.get(start..end)
 }
 
 /// Check one batch: the records against their leaves and the checkpoints'
@@ -414,9 +632,8 @@ fn check_batch(
                 )),
                 Some(r) => {
                     check_record(alg, r, leaf, &mut scratch, &mut problems);
-                    if let Some(table) = table_of(tables, &r.entity, &r.kind) {
-                        let print = recorded_data(&r.body).map_or(UNREADABLE, |data| fingerprint(key, data));
-                        newest.push((table, r.entity_id, print));
+                    if let Some((table, how)) = table_of(tables, &r.entity, &r.kind) {
+                        newest.push((table, r.entity_id, seen(key, &tables[table], r, how)));
                     }
                 }
             }
@@ -785,16 +1002,24 @@ mod tests {
         }
     }
 
+    /// A record that creates (`version` 1) or updates its row, with data
+    /// fingerprint `print`, at `at_us`.
+    fn seen(print: u64, version: i64, at_us: i64) -> Seen {
+        Seen { print, agency: Some(1), at_us, version, create: version == 1, ..Seen::default() }
+    }
+
     #[test]
     fn fingerprints_by_entity_are_taken_once_and_the_rest_are_named() {
         let mut prints = Prints::default();
-        prints.put(3, 11);
-        prints.put(3, 13); // a later record of the same entity
-        prints.put(1 << 40, 15); // far out: in the map
-        prints.put(7, 17);
+        prints.put(3, seen(11, 1, 100));
+        prints.put(3, seen(13, 2, 200)); // a later record of the same entity
+        prints.put(3, Seen { at_us: 300, ..Seen::default() }); // a new password: only the time
+        prints.put(1 << 40, seen(15, 1, 100)); // far out: in the map
+        prints.put(7, seen(17, 1, 100));
         assert_eq!(prints.len(), 3);
         assert!(prints.dense.len() < 1 << 20, "no vector up to a far id");
-        assert_eq!(prints.take(3), Some(13));
+        let slot = prints.take(3).unwrap();
+        assert_eq!((slot.print, slot.version, slot.created_us, slot.updated_us), (13, 2, 100, 300));
         assert_eq!(prints.take(3), None, "each row answers once");
         assert_eq!(prints.take(4), None);
         let mut left: Vec<i64> = prints.ids().collect();
@@ -805,13 +1030,13 @@ mod tests {
         // Kept in the map while the vector was short, then reached by it.
         let far = i64::try_from(3 * DENSE_STEP).unwrap_or_default();
         let mut prints = Prints::default();
-        prints.put(far, 21);
+        prints.put(far, seen(21, 1, 1));
         for id in 0..far {
-            prints.put(id, 23);
+            prints.put(id, seen(23, 1, 1));
         }
-        prints.put(far, 25);
+        prints.put(far, seen(25, 2, 2));
         assert_eq!(prints.len(), u64::try_from(far + 1).unwrap_or_default());
-        assert_eq!(prints.take(far), Some(25));
+        assert_eq!(prints.take(far).map(|s| s.print), Some(25));
         assert!(prints.ids().all(|id| id != far), "not left behind in the map");
     }
 
@@ -823,8 +1048,9 @@ mod tests {
         assert_eq!(fingerprint(&a, data), fingerprint(&a, data));
         assert_ne!(fingerprint(&a, data), fingerprint(&a, r#"{"name":"事项2"}"#.as_bytes()));
         assert_ne!(fingerprint(&a, data), fingerprint(&b, data), "another run, another key");
-        let tables = [VerifiedTable::FIXED[0], VerifiedTable { table: "items", entity: "item" }];
-        assert_eq!(table_of(&tables, "item", "item.update"), Some(1));
+        let items = <zhifa_domain::registry::Items as zhifa_domain::registry::Registry>::INFO;
+        let tables = [VerifiedTable::FIXED[0], VerifiedTable::of(&items)];
+        assert_eq!(table_of(&tables, "item", "item.update"), Some((1, Writes::Update)));
         assert_eq!(table_of(&tables, "item", "item.delete"), None);
         assert_eq!(table_of(&tables, "session", "session.create"), None);
     }

@@ -65,6 +65,7 @@ impl Registry for PatrolRoutes {
         entity: "patrol_route",
         create_kind: "patrol_route.create",
         update_kind: "patrol_route.update",
+        name_field: "name",
         table: "patrol_routes",
         slug: "patrol-routes",
         noun: "巡查路线",
