@@ -471,3 +471,74 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
         body: row.get(9)?,
     })
 }
+
+/// A table whose rows records make without a `data` column (uploads,
+/// tokens, sessions, failed sign-ins, regions), as `verify` reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordedTable {
+    pub table: &'static str,
+    /// The column the records' `entity_id` names (`id`, or a region's `code`).
+    pub key: &'static str,
+    /// The columns compared (besides the key).
+    pub columns: &'static [&'static str],
+    pub entity: &'static str,
+    /// The record kinds that write a row; the newest of each is read.
+    pub kinds: &'static [&'static str],
+}
+
+/// A row of a [`RecordedTable`]: its key and columns as text, and for each
+/// kind the newest record of it naming the row (`at_us`, body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRow {
+    pub key: String,
+    pub values: Vec<Option<String>>,
+    pub records: Vec<Option<(i64, Vec<u8>)>>,
+}
+
+/// Rows read at a time.
+const RECORDED_BATCH: i64 = 1_000;
+
+impl Store {
+    /// The rows of `table` whose key sorts after `after` (all from the
+    /// start if `None`), at most a batch, each with its records.
+    pub async fn recorded_rows(&self, table: RecordedTable, after: Option<&str>) -> Result<Vec<RecordedRow>> {
+        let RecordedTable { table: name, key, columns, entity, kinds } = table;
+        // Keys compare as numbers where they are ids.
+        let key_expr = format!("CAST(t.{key} AS BIGINT)");
+        let mut sql = format!("SELECT CAST(t.{key} AS TEXT) AS k");
+        for c in columns {
+            sql.push_str(&format!(", CAST(t.{c} AS TEXT)"));
+        }
+        for (i, _) in kinds.iter().enumerate() {
+            let newest = format!(
+                "(SELECT MAX(r.id) FROM records r WHERE r.entity = $2 AND r.entity_id = {key_expr} AND r.kind = ${})",
+                i + 3
+            );
+            sql.push_str(&format!(
+                ", (SELECT x.at_us FROM records x WHERE x.id = {newest}), (SELECT x.body FROM records x WHERE x.id = {newest})"
+            ));
+        }
+        sql.push_str(&format!(" FROM {name} t WHERE {key_expr} > $1 ORDER BY {key_expr} LIMIT {RECORDED_BATCH}"));
+        let after: i64 = after.and_then(|a| a.parse().ok()).unwrap_or(i64::MIN);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(entity);
+        for kind in kinds {
+            query = query.bind(*kind);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let n = columns.len();
+                let values =
+                    (1..=n).map(|k| r.try_get::<Option<String>, _>(k)).collect::<std::result::Result<_, _>>()?;
+                let records = (0..kinds.len())
+                    .map(|k| {
+                        let at: Option<i64> = r.try_get(1 + n + 2 * k)?;
+                        let body: Option<Vec<u8>> = r.try_get(2 + n + 2 * k)?;
+                        Ok(at.zip(body))
+                    })
+                    .collect::<std::result::Result<_, sqlx::Error>>()?;
+                Ok(RecordedRow { key: r.try_get::<String, _>(0)?, values, records })
+            })
+            .collect()
+    }
+}

@@ -1,6 +1,7 @@
 //! The log's use cases: checkpoints after commits, the leaves and the public
 //! proofs; full verification of everything the log covers in [`verify`].
 
+mod rows;
 mod verify;
 
 pub(crate) use verify::problem;

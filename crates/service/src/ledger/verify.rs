@@ -87,6 +87,8 @@ impl Service {
         report.nodes = counts.nodes;
         report.problems.extend(counts.problems);
         self.verify_registries(newest, &mut report, &mut progress).await?;
+        progress(Progress { phase: "其他记录行", done: 0, total: 0 });
+        self.verify_recorded_rows(&mut report.problems).await?;
         progress(Progress { phase: "证据文件", done: 0, total: 0 });
         report.files = self.verify_evidence(meta.hash, &mut report.problems).await?;
         Ok(report)
