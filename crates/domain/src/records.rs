@@ -115,6 +115,24 @@ impl Derived {
     }
 }
 
+impl Derived {
+    /// Whether a column holding `found` (as text) agrees with `data`: as
+    /// [`Derived::expected`], without copying a string that needs no unescaping.
+    pub fn matches(self, data: &[u8], found: Option<&str>) -> bool {
+        if let Derived::Text(path) = self {
+            let raw = raw_path(data, path).filter(|v| *v != b"null");
+            if let (Some(raw), Some(found)) = (raw, found)
+                && raw.len() >= 2
+                && raw[0] == b'"'
+                && !raw.contains(&b'\\')
+            {
+                return &raw[1..raw.len() - 1] == found.as_bytes();
+            }
+        }
+        self.expected(data).as_deref() == found
+    }
+}
+
 /// The raw value at a dotted `path` of compact JSON (as canonical JSON is).
 pub fn raw_path<'a>(json: &'a [u8], path: &str) -> Option<&'a [u8]> {
     path.split('.').try_fold(json, |obj, key| raw_field(obj, key))
@@ -217,6 +235,11 @@ mod tests {
         assert_eq!(Derived::Present("none").expected(&data).as_deref(), Some("0"));
         assert_eq!(Derived::Present("list").expected(&data).as_deref(), Some("1"));
         assert_eq!(Derived::Number("n").expected(&data).as_deref(), Some("12"));
+        assert!(Derived::Text("party.name").matches(&data, Some("某公司")));
+        assert!(!Derived::Text("party.name").matches(&data, Some("某公司x")));
+        assert!(Derived::Text("name").matches(&data, Some("甲\"乙")), "with an escape");
+        assert!(Derived::Text("none").matches(&data, None));
+        assert!(!Derived::Text("name").matches(&data, None));
         // The name inside the list is not the top-level one.
         assert_eq!(raw_path(&data, "list.name"), None);
     }
