@@ -554,6 +554,7 @@ async fn bulk_cases(service: &Service, n: u64, last_year: bool, mut progress: im
             year: data.opened_on.year(),
             stage,
             due_on,
+            closed,
             data: Box::new(data),
         });
         if changes.len() == BATCH || i + 1 == n {

@@ -54,6 +54,8 @@ pub enum Change {
         stage: String,
         /// The nearest time limit, for the lists.
         due_on: Option<Date>,
+        /// It opens at the end of its procedure (a case entered whole).
+        closed: bool,
         data: Box<CaseData>,
     },
     /// A step of a case, decided by the engine.

@@ -227,6 +227,7 @@ impl Service {
             year: on.year(),
             stage: procedure.start.clone(),
             due_on,
+            closed: procedure.stage(&procedure.start).is_some_and(|s| s.terminal),
             data: Box::new(data),
         };
         Ok(CaseId(self.commit_one(actor, &format!("{}：立案登记", procedure.name), change).await?))

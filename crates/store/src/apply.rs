@@ -171,8 +171,9 @@ pub(crate) async fn apply(
         | Change::SignIn { .. }
         | Change::SignOut { .. }
         | Change::SignInFailed { .. } => sessions(tx, change, now).await?,
-        Change::CreateCase { agency, prefix, word, year, stage, due_on, data } => {
-            let (id, number) = insert_case(tx, agency.0, (prefix, word, *year), stage, *due_on, data, now).await?;
+        Change::CreateCase { agency, prefix, word, year, stage, due_on, closed, data } => {
+            let (id, number) =
+                insert_case(tx, agency.0, (prefix, word, *year), (stage, *closed), *due_on, data, now).await?;
             if let serde_json::Value::Object(map) = &mut record_data {
                 map.insert("case_number".into(), serde_json::Value::String(number));
             }
@@ -426,7 +427,7 @@ async fn insert_case(
     tx: &mut Tx<'_>,
     agency: i64,
     (prefix, word, year): (&str, &str, i16),
-    stage: &str,
+    (stage, closed): (&str, bool),
     due_on: Option<jiff::civil::Date>,
     data: &zhifa_domain::case::CaseData,
     now: i64,
@@ -452,7 +453,7 @@ async fn insert_case(
     .bind(i64::from(year))
     .bind(seq)
     .bind(stage)
-    .bind(i64::from(data.closed_on.is_some()))
+    .bind(i64::from(closed))
     .bind(data.matter.party.key())
     .bind(data.matter.party.name())
     .bind(&data.matter.title)

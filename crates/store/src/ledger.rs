@@ -52,6 +52,10 @@ pub struct VerifiedTable {
     pub born: &'static [(&'static str, &'static str)],
     /// Columns each writing record names outside the data (a case's stage).
     pub now: &'static [(&'static str, &'static str)],
+    /// Columns that follow from the others by a rule of the table (a case's
+    /// `word`, `year` and `seq` from its number, `closed` from its stage):
+    /// read as text after the named ones, checked by `verify`.
+    pub rest: &'static [&'static str],
 }
 
 const fn fixed(
@@ -60,7 +64,7 @@ const fn fixed(
     owner: Option<(&'static str, &'static str)>,
     columns: &'static [(&'static str, Derived)],
 ) -> VerifiedTable {
-    VerifiedTable { table, entity, agency: true, owner, columns, name_field: None, born: &[], now: &[] }
+    VerifiedTable { table, entity, agency: true, owner, columns, name_field: None, born: &[], now: &[], rest: &[] }
 }
 
 impl VerifiedTable {
@@ -100,6 +104,7 @@ impl VerifiedTable {
         VerifiedTable {
             born: &[("number", "case_number")],
             now: &[("stage", "current_stage"), ("due_on", "current_due_on")],
+            rest: &["word", "year", "seq", "closed"],
             ..fixed(
                 "cases",
                 "case",
@@ -171,6 +176,18 @@ pub struct VerifiedRow {
     pub derived: Vec<Option<String>>,
     /// The columns of [`VerifiedTable::born`] and then [`VerifiedTable::now`], as text.
     pub named: Vec<Option<String>>,
+    /// The columns of [`VerifiedTable::rest`], as text.
+    pub rest: Vec<Option<String>>,
+}
+
+impl VerifiedRow {
+    /// The value (as text) of `column`, if the table reads it beside the data.
+    pub fn value(&self, table: &VerifiedTable, column: &str) -> Option<&str> {
+        let derived = table.derived().map(|(c, _)| c).zip(&self.derived);
+        let named = table.born.iter().chain(table.now).map(|(c, _)| *c).zip(&self.named);
+        let rest = table.rest.iter().copied().zip(&self.rest);
+        derived.chain(named).chain(rest).find(|(c, _)| *c == column).and_then(|(_, v)| v.as_deref())
+    }
 }
 
 impl VerifiedTable {
@@ -180,7 +197,7 @@ impl VerifiedTable {
         let owner = self.owner.map_or("CAST(NULL AS BIGINT)", |(column, _)| column);
         let mut sql = format!("SELECT id, data, {agency}, version, created_us, updated_us, {owner}");
         let named = self.born.iter().chain(self.now).map(|(c, _)| *c);
-        for column in self.derived().map(|(c, _)| c).chain(named) {
+        for column in self.derived().map(|(c, _)| c).chain(named).chain(self.rest.iter().copied()) {
             sql.push_str(&format!(", CAST({column} AS TEXT)"));
         }
         sql.push_str(&format!(" FROM {}", self.table));

@@ -206,6 +206,9 @@ impl Store {
                     owner: r.try_get(6)?,
                     derived: (0..n).map(|k| r.try_get(7 + k)).collect::<std::result::Result<_, _>>()?,
                     named: (n..n + m).map(|k| r.try_get(7 + k)).collect::<std::result::Result<_, _>>()?,
+                    rest: (n + m..n + m + table.rest.len())
+                        .map(|k| r.try_get(7 + k))
+                        .collect::<std::result::Result<_, _>>()?,
                 })
             })
             .collect()
@@ -327,6 +330,7 @@ fn scan_registry_sqlite(path: &Path, table: VerifiedTable, tx: &mpsc::Sender<Res
             owner: row.get(6).map_err(sqlite_error)?,
             derived: (0..n).map(|k| get_text(7 + k)).collect::<Result<_>>()?,
             named: (n..n + m).map(|k| get_text(7 + k)).collect::<Result<_>>()?,
+            rest: (n + m..n + m + table.rest.len()).map(|k| get_text(7 + k)).collect::<Result<_>>()?,
         });
         if out.len() >= REGISTRY_BATCH {
             if tx.blocking_send(Ok(std::mem::take(&mut out))).is_err() {

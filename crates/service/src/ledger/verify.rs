@@ -5,7 +5,7 @@
 use super::internal;
 use crate::{Result, Service};
 use std::collections::HashMap;
-use zhifa_domain::records::canonical_json;
+use zhifa_domain::records::{canonical_json, raw_path};
 use zhifa_ledger::{Hash, HashAlg, RecordLeaf, Verifier};
 use zhifa_store::{CheckpointRow, LedgerMeta, VerifiedTable};
 
@@ -185,6 +185,14 @@ impl Service {
     ) -> Result<()> {
         let total = newest.len();
         let mut done = 0;
+        // The stages that end their procedure: a case there is closed.
+        let terminal: std::sync::Arc<std::collections::HashSet<(String, String)>> = std::sync::Arc::new(
+            self.procedures()
+                .all()
+                .iter()
+                .flat_map(|p| p.stages.iter().filter(|s| s.terminal).map(|s| (p.id.clone(), s.id.clone())))
+                .collect(),
+        );
         for (t, &table) in newest.tables.clone().iter().enumerate() {
             let name = table.table;
             let mut prints = std::mem::take(&mut newest.prints[t]);
@@ -195,6 +203,7 @@ impl Service {
                 done += rows.len() as u64;
                 report.rows += rows.len() as u64;
                 let key = newest.key.clone();
+                let terminal = terminal.clone();
                 let (back, doubts, wrong) = tokio::task::spawn_blocking(move || {
                     let mut doubts = Vec::new();
                     let mut wrong = Vec::new();
@@ -209,7 +218,9 @@ impl Service {
                             doubts.push(row.id);
                             continue;
                         }
-                        for (column, found, expected) in slot.differences(&key, &table, row) {
+                        let mut differences = slot.differences(&key, &table, row);
+                        differences.extend(rest_differences(&table, row, &terminal));
+                        for (column, found, expected) in differences {
                             wrong.push(problem(
                                 name,
                                 format!("id={}", row.id),
@@ -462,6 +473,35 @@ fn trailing_version(record_data: &[u8]) -> Option<i64> {
     let at = record_data.windows(11).rposition(|w| w == b",\"version\":")? + 11;
     let digits = record_data.get(at..record_data.len().checked_sub(1)?)?;
     std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// The columns of [`VerifiedTable::rest`] that break their table's rule: a
+/// case's `word`, `year` and `seq` are those of its number
+/// (`{prefix}{word}〔{year}〕{seq}号`), and it is `closed` exactly when its
+/// stage ends its procedure.
+fn rest_differences(
+    table: &VerifiedTable,
+    row: &zhifa_store::VerifiedRow,
+    terminal: &std::collections::HashSet<(String, String)>,
+) -> Vec<(String, String, String)> {
+    if table.table != "cases" {
+        return Vec::new();
+    }
+    let v = |c: &str| row.value(table, c).unwrap_or("");
+    let mut out = Vec::new();
+    let (number, word, year, seq) = (v("number"), v("word"), v("year"), v("seq"));
+    if !number.ends_with(&format!("{word}〔{year}〕{seq}号")) {
+        out.push(("word”“year”或“seq".to_owned(), format!("{word}、{year}、{seq}"), format!("案号“{number}”所含的值")));
+    }
+    let closed = if terminal.contains(&(v("procedure").to_owned(), v("stage").to_owned())) { "1" } else { "0" };
+    // Before 2026-12-05 a case entered whole was stored closed when its data
+    // had a closing day, whatever its stage: so it stands until its first step.
+    let closed_before =
+        if raw_path(row.data.as_bytes(), "closed_on").is_some_and(|v| v != b"null") { "1" } else { "0" };
+    if v("closed") != closed && !(row.version == 1 && v("closed") == closed_before) {
+        out.push(("closed".to_owned(), v("closed").to_owned(), closed.to_owned()));
+    }
+    out
 }
 
 /// The value at `key` of the record data as a column holds it: a string's
