@@ -253,6 +253,12 @@ impl Verifier {
         let (body, signatures) =
             note.split_once("\n\n").ok_or_else(|| LedgerError::BadCheckpoint("缺少签名部分".into()))?;
         let body = format!("{body}\n");
+        // A signed note ends its last signature line with a newline, and
+        // every line after the blank one is a signature (C2SP signed-note):
+        // anything else is no note, not text to be ignored.
+        if !signatures.ends_with('\n') || signatures.lines().any(|l| !l.starts_with("\u{2014} ")) {
+            return Err(LedgerError::BadCheckpoint("签名部分含有签名行以外的内容".into()));
+        }
         let prefix = format!("\u{2014} {} ", self.name);
         for line in signatures.lines() {
             let Some(blob) = line.strip_prefix(&prefix).and_then(|b| B64.decode(b).ok()) else { continue };

@@ -222,6 +222,10 @@ fn checkpoints_round_trip_and_refuse_forgery() {
             Verifier::from_public_key_pem("zhifa.example/test", &s.verifier().public_key_pem().unwrap()).unwrap();
         assert_eq!(verifier.open(&note).unwrap(), checkpoint);
         assert_eq!(verifier.open(&note.replace("\n123\n", "\n124\n")), Err(LedgerError::BadSignature));
+        // Text after the signatures, or a signature without its newline, is no note.
+        for bad in [format!("{note}x"), format!("{note}\n"), note.trim_end().to_owned()] {
+            assert!(matches!(verifier.open(&bad), Err(LedgerError::BadCheckpoint(_))), "{bad:?}");
+        }
         assert!(!format!("{s:?}").contains(&pem[40..60]), "Debug never shows the key");
     }
 }

@@ -69,18 +69,6 @@ impl Store {
         row.as_ref().map(upload_row).transpose()
     }
 
-    /// Complete uploads with `id > after`, in order, at most `limit`.
-    pub async fn evidence_after(&self, after: i64, limit: i64) -> Result<Vec<UploadRow>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLS} FROM uploads WHERE state = 'complete' AND id > $1 ORDER BY id LIMIT $2"
-        )))
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(upload_row).collect()
-    }
-
     /// `(id, content hash)` of complete uploads with `id > after`, in
     /// order, at most `limit`: what `verify` hashes again (read without the
     /// rest of the row, so that a damaged row does not stop it).

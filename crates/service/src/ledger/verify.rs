@@ -254,7 +254,10 @@ impl Service {
     pub async fn verify_against(&self, note: &str) -> Result<std::result::Result<u64, String>> {
         let meta = self.ledger_meta().await?;
         let verifier = Verifier::from_public_key_pem(&meta.origin, &meta.public_key).map_err(internal)?;
-        let old = match verifier.open(note) {
+        // A kept copy may have gained blank lines at its end (a shell's
+        // redirection, an editor): the note is what stands before them.
+        let note = format!("{}\n", note.trim_end());
+        let old = match verifier.open(&note) {
             Ok(c) => c,
             Err(e) => return Ok(Err(format!("检查点无法验证：{e}"))),
         };
