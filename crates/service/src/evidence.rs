@@ -9,7 +9,7 @@ use zhifa_domain::Invalid;
 use zhifa_domain::case::engine;
 use zhifa_domain::change::Change;
 use zhifa_domain::evidence::{EvidenceMeta, MAX_EVIDENCE_BYTES, rec_5_is_late};
-use zhifa_domain::ids::UploadId;
+use zhifa_domain::ids::{AgencyId, UploadId};
 use zhifa_ledger::{HashAlg, Hasher};
 use zhifa_store::{Blobs, UploadRow, UploadState};
 
@@ -91,8 +91,7 @@ impl Service {
         }
         // REC-5: it proves a stage of a case of the uploader's agency.
         let number = meta.case_number.trim();
-        let case = self.store.case_by_number(number).await?.filter(|c| c.agency_id == p.agency_id);
-        let Some(case) = case else {
+        let Some(case) = self.own_case(p.agency_id, number).await? else {
             return Err(Invalid::new("案件编号", format!("本机关没有编号为“{number}”的案件")).into());
         };
         engine::evidence_stage(self.procedure(&case.data.procedure)?, &case.data, &case.stage, &meta.step)?;
@@ -114,11 +113,15 @@ impl Service {
         number: &str,
     ) -> Result<Option<(Vec<(String, String)>, String)>> {
         let Actor::User(p) = actor else { return Ok(None) };
-        let case = self.store.case_by_number(number.trim()).await?.filter(|c| c.agency_id == p.agency_id);
-        let Some(case) = case else { return Ok(None) };
+        let Some(case) = self.own_case(p.agency_id, number).await? else { return Ok(None) };
         let procedure = self.procedure(&case.data.procedure)?;
         let stages = engine::stages_reached(procedure, &case.data, &case.stage);
         Ok(Some((stages.iter().map(|s| (s.id.clone(), s.name.clone())).collect(), case.stage)))
+    }
+
+    /// The case of `agency` numbered `number` (as typed, spaces aside).
+    async fn own_case(&self, agency: AgencyId, number: &str) -> Result<Option<zhifa_store::CaseRow>> {
+        Ok(self.store.case_by_number(number.trim()).await?.filter(|c| c.agency_id == agency))
     }
 
     /// The upload if the actor may see it: its uploader, or whoever may read

@@ -657,8 +657,8 @@ impl Slot {
     }
 }
 
-/// The record data of a record body (`{"actor":…,"data":{…},"entity":…}`),
-/// found as [`recorded_data`] finds it.
+/// The record data of a record body (`{"actor":…,"data":{…},"entity":…}`):
+/// from the first `,"data":{` to the last `},"entity":"` (see [`recorded_data`]).
 fn record_data(body: &[u8]) -> Option<&[u8]> {
     let start = body.windows(9).position(|w| w == b",\"data\":{")? + 8;
     let end = body.windows(12).rposition(|w| w == b"},\"entity\":\"")? + 1;
@@ -833,9 +833,7 @@ fn recorded_data(body: &[u8]) -> Option<&[u8]> {
     fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
         hay.windows(needle.len()).rposition(|w| w == needle)
     }
-    let start = find(body, b",\"data\":{")? + 8;
-    let end = rfind(body, b"},\"entity\":\"")? + 1;
-    let record_data = body.get(start..end)?;
+    let record_data = record_data(body)?;
     // {"agency":…,"data":X}, or a number after it: {"data":X,"user":N},
     // {"data":X,"version":N}.
     let inner = find(record_data, b"\"data\":")? + 7;
