@@ -289,14 +289,20 @@ impl CalendarBuilder {
                 swapped_workdays: swapped,
             });
         }
-        let (mut working_before, mut unknown_before) = (vec![0u32], vec![0u32]);
-        for cell in &cells {
-            let (w, u) = (working_before[working_before.len() - 1], unknown_before[unknown_before.len() - 1]);
-            working_before.push(w + u32::from(cell.kind.is_some_and(DayKind::is_working)));
-            unknown_before.push(u + u32::from(cell.kind.is_none()));
-        }
-        Ok(Calendar { base, cells, working_before, unknown_before, names, years })
+        let (working_before, unknown_before) = running_counts(&cells);
+        Ok(Calendar { base, cells, working_before, unknown_before, names, years, estimated: Vec::new() })
     }
+}
+
+/// Working days and days without data before each cell (and in all).
+fn running_counts(cells: &[Cell]) -> (Vec<u32>, Vec<u32>) {
+    let (mut working_before, mut unknown_before) = (vec![0u32], vec![0u32]);
+    for cell in cells {
+        let (w, u) = (working_before[working_before.len() - 1], unknown_before[unknown_before.len() - 1]);
+        working_before.push(w + u32::from(cell.kind.is_some_and(DayKind::is_working)));
+        unknown_before.push(u + u32::from(cell.kind.is_none()));
+    }
+    (working_before, unknown_before)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -321,9 +327,49 @@ pub struct Calendar {
     unknown_before: Vec<u32>,
     names: Vec<String>,
     years: Vec<YearInfo>,
+    /// Years filled in by [`Calendar::with_estimates`]: weekends only.
+    estimated: Vec<i16>,
 }
 
 impl Calendar {
+    /// This calendar with every year through `through` that has no data
+    /// filled in as Saturdays and Sundays off and nothing else: an estimate,
+    /// for a limit reaching a year whose holidays are not yet published.
+    /// Holidays and swapped working days may move the real due date either
+    /// way, so whatever it answers there is provisional.
+    pub fn with_estimates(&self, through: i16) -> Calendar {
+        let Some(last) = self.cells.last().map(|c| c.date) else { return self.clone() };
+        let mut cells = self.cells.clone();
+        if through > last.year() {
+            let end = day_number(jiff::civil::date(through, 12, 31));
+            let next = day_number(last) + 1;
+            cells.extend((next..=end).map(|n| Cell { date: date_of(n), kind: None, name: 0 }));
+        }
+        let mut estimated = Vec::new();
+        for cell in cells.iter_mut().filter(|c| c.kind.is_none()) {
+            let weekend = matches!(cell.date.weekday(), Weekday::Saturday | Weekday::Sunday);
+            cell.kind = Some(if weekend { DayKind::Weekend } else { DayKind::Workday });
+            if estimated.last() != Some(&cell.date.year()) {
+                estimated.push(cell.date.year());
+            }
+        }
+        let (working_before, unknown_before) = running_counts(&cells);
+        Calendar {
+            base: self.base,
+            cells,
+            working_before,
+            unknown_before,
+            names: self.names.clone(),
+            years: self.years.clone(),
+            estimated,
+        }
+    }
+
+    /// Whether `year` is only estimated here (see [`Calendar::with_estimates`]).
+    pub fn is_estimated(&self, year: i16) -> bool {
+        self.estimated.contains(&year)
+    }
+
     /// A builder holding the embedded years 2019–2026.
     pub fn builder() -> CalendarBuilder {
         let mut builder = CalendarBuilder::empty();

@@ -108,6 +108,25 @@ fn a_year_without_data_is_an_error_never_a_guess() {
 }
 
 #[test]
+fn rec_3_an_estimate_fills_years_without_data_with_weekends_only_and_says_so() {
+    let estimate = CALENDAR.with_estimates(2028);
+    // 2026 is as published: its days and due dates do not change.
+    assert!(!estimate.is_estimated(2026) && estimate.is_estimated(2027) && estimate.is_estimated(2028));
+    assert_eq!(estimate.due_date(date(2026, 12, 21), working(7)).unwrap(), date(2026, 12, 30));
+    assert_eq!(estimate.day(date(2026, 10, 1)).unwrap().kind, DayKind::Holiday);
+    // 2027: 1 January (a Friday) is a working day in the estimate; 24 Dec
+    // 2026 + 7 working days: 25, 28–31 Dec, 1, 4 Jan.
+    assert_eq!(estimate.day(date(2027, 1, 1)).unwrap().kind, DayKind::Workday);
+    assert_eq!(estimate.due_date(date(2026, 12, 24), working(7)).unwrap(), date(2027, 1, 4));
+    assert_eq!(estimate.deadline(date(2026, 12, 24), working(7)).unwrap().due, date(2027, 1, 4));
+    assert_eq!(estimate.due_date(date(2028, 12, 1), days(10)).unwrap(), date(2028, 12, 11));
+    // Beyond it, nothing is guessed; the calendar it came from is unchanged.
+    assert!(matches!(estimate.day(date(2029, 1, 2)), Err(CalendarError::MissingYear { year: 2029, .. })));
+    assert!(CALENDAR.day(date(2027, 1, 4)).is_err());
+    assert_eq!(estimate.years(), CALENDAR.years(), "the years with data are still those");
+}
+
+#[test]
 fn an_administrator_adds_a_year_from_a_file() {
     let mut builder = Calendar::builder();
     builder

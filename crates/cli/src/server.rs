@@ -10,6 +10,16 @@ pub(crate) async fn serve(service: Service, args: &ServeArgs) -> Result<()> {
     // keep following it (this server's writes and other servers').
     let follower = service.clone();
     tokio::spawn(async move { follower.follow_search().await });
+    // What was checked against estimated holidays is checked again against
+    // the years loaded now (REC-3); nothing changes while they are missing.
+    let rechecker = service.clone();
+    tokio::spawn(async move {
+        match rechecker.recheck_estimates().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(cases = n, "rechecked estimated limits against the holidays now loaded"),
+            Err(e) => tracing::error!(error = %e, "rechecking estimated limits failed"),
+        }
+    });
     let state = AppState::behind_proxy(service, args.secure_cookies, args.trust_forwarded_for);
     zhifa_web::serve(state, args.listen, |addr| {
         use std::io::Write;

@@ -61,11 +61,6 @@ impl Walk {
     }
 }
 
-/// Days from a demo case's opening within which all its deadlines fall:
-/// the longest, a penalty decision's 90 days from filing (art. 60), moved
-/// past a holiday, after the steps taken.
-const DEMO_HORIZON: i64 = 110;
-
 #[rustfmt::skip]
 const WALKS: &[Walk] = &[
     walk("penalty-general", false, 5_000, &[("file", Head, 2), ("notify", Officer, 9), ("defend", Officer, 10),
@@ -98,8 +93,13 @@ const WALKS: &[Walk] = &[
     walk("permit", false, 0, &[("accept", Officer, 0), ("deny", Head, 8)]),
     walk("inspection", false, 0, &[("start", Officer, 1), ("inspect", Officer, 1), ("close", Officer, 2),
         ("archive", Officer, 2)]),
-    walk("coercive-seizure", false, 0, &[("approve", Head, 0), ("seize", Officer, 0), ("release", Officer, 25),
-        ("close", Head, 26), ("archive", Officer, 27)]).overdue(2, 40),
+    // The demo's catalogues review every seizure (and a permit when its
+    // handling unit asks): problems found, answered, approved.
+    walk("coercive-seizure", false, 0, &[("submit_review", Officer, 0), ("assign_reviewer", Head, 0),
+        ("review_problems", Reviewer, 1), ("resubmit", Officer, 1), ("review", Reviewer, 2), ("approve", Head, 2),
+        ("seize", Officer, 2), ("release", Officer, 27), ("close", Head, 28), ("archive", Officer, 29)]).overdue(7, 40),
+    walk("permit", false, 0, &[("accept", Officer, 0), ("submit_review", Officer, 5), ("assign_reviewer", Head, 5),
+        ("review_problems", Reviewer, 6), ("resubmit", Officer, 7), ("review", Reviewer, 8), ("grant", Head, 9)]),
 ];
 
 /// What a demo step brings.
@@ -121,6 +121,11 @@ fn form_for(walk: &Walk, action: &str, on: Date, cast: &Cast) -> StepForm {
         "refuse" => f.reason = "申请事项依法不属于本机关职权范围".into(),
         "deny" => f.reason = "申请人不具备法定的经营场所条件".into(),
         "assign_reviewer" => f.reviewer = Some(cast.reviewer.user_id.0),
+        "submit_review" => match walk.procedure {
+            "permit" => f.decides = "grant".into(),
+            "coercive-seizure" => f.decides = "approve".into(),
+            _ => {}
+        },
         "return_materials" => f.reason = "送审材料缺少现场检查笔录的当事人签字页及抽样检验报告原件".into(),
         "review" => f.review = Some(demo_review(false)),
         "review_problems" => f.review = Some(demo_review(true)),
@@ -390,7 +395,7 @@ async fn demo_recording(
 /// of them overdue. Returns how many were opened.
 pub async fn create_cases_for(service: &Service, code: &str) -> Result<usize> {
     let cast = cast(service, code).await?;
-    let today = demo_today(service);
+    let today = service.today();
     let mut reached: HashSet<(&str, String)> = HashSet::new();
     let mut opened = 0;
     for (w, walk) in WALKS.iter().enumerate() {
@@ -419,23 +424,6 @@ pub async fn create_cases_for(service: &Service, code: &str) -> Result<usize> {
         }
     }
     Ok(opened)
-}
-
-/// The day the demo's cases are dated back from: today, unless the
-/// holidays of a year their deadlines reach are not loaded yet (in
-/// December, before the State Council's notice for the next year is
-/// added): then as many days before the end of the last loaded year as
-/// the longest deadline of a demo case runs, so that every deadline can
-/// be computed (the calendar never guesses).
-fn demo_today(service: &Service) -> Date {
-    let today = service.today();
-    if service.calendar().has_year((today + DEMO_HORIZON.days()).year()) {
-        return today;
-    }
-    match service.calendar().years().iter().map(|y| y.year).max() {
-        Some(last) => today.min(jiff::civil::date(last, 12, 31) - DEMO_HORIZON.days()),
-        None => today,
-    }
 }
 
 /// One demo case to make: the `n`th, opened on `base`, `walk`ed `k` steps
@@ -512,7 +500,7 @@ async fn bulk_cases(service: &Service, n: u64, last_year: bool, mut progress: im
     if casts.is_empty() {
         return Err(ServiceError::internal("no demo agency handles cases"));
     }
-    let today = demo_today(service);
+    let today = service.today();
     let periods = zhifa_calendar::legal_periods().unwrap_or_default();
     let mut changes = Vec::with_capacity(BATCH);
     for i in 0..n {
@@ -589,12 +577,14 @@ fn walk_in_memory(service: &Service, cast: &Cast, plan: Plan<'_>) -> Result<(Str
         let step = step_input(on, cast.who(*who), &form, handlers, reviewer)?;
         let facts = Facts {
             procedure,
+            action: "",
             case: &data,
             stage: &stage,
             step: &step,
             certificates: &lookup,
             recordings: &[],
             calendar: service.calendar(),
+            estimate: service.estimate(),
             review: &cast.review,
             amounts: cast.amounts.as_ref(),
         };

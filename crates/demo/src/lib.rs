@@ -213,6 +213,13 @@ pub const BELOW_FIVE_PERCENT: &[&str] = &["hzsc-zhzf", "nb-sthj"];
 /// A catalogue in the manner of the provinces' model catalogues; 海曙区
 /// 市场监督管理局 also reviews every general-procedure penalty.
 fn demo_catalogue(code: &str) -> Result<ReviewCatalogue> {
+    let of = |category: &str, name: &str, trigger: &str, basis: &str| CatalogueEntryForm {
+        name: name.into(),
+        category: category.into(),
+        trigger: trigger.into(),
+        basis: basis.into(),
+        ..Default::default()
+    };
     let line = |name: &str, trigger: &str, amount: &str, kinds: &str| CatalogueEntryForm {
         name: name.into(),
         category: "penalty".into(),
@@ -233,6 +240,13 @@ fn demo_catalogue(code: &str) -> Result<ReviewCatalogue> {
         ),
         line("经过听证程序作出的行政处罚决定", "hearing_held", "", ""),
         line("涉及重大公共利益的行政处罚决定", "major_public_interest", "", ""),
+        of(
+            "coercion",
+            "查封、扣押场所、设施或者财物",
+            "always",
+            "《中华人民共和国行政强制法》第二十二条；国办发〔2018〕118号",
+        ),
+        of("permit", "涉及重大公共利益的行政许可决定", "major_public_interest", "国办发〔2018〕118号"),
     ];
     let entries = forms.iter().map(CatalogueEntryForm::validate).collect::<std::result::Result<Vec<_>, _>>();
     Ok(ReviewCatalogue {

@@ -230,6 +230,12 @@ impl PublicationData {
         self.published_on <= self.due_on
     }
 
+    /// PUB-4: the day it must be withdrawn by, while it is still shown
+    /// after its decision was set aside.
+    pub fn withdrawal_pending(&self) -> Option<Date> {
+        self.withdrawal_due.filter(|_| self.withdrawal.is_none())
+    }
+
     /// PUB-4: withdrawn after its due date.
     pub fn withdrawn_late(&self) -> bool {
         matches!((&self.withdrawal, self.withdrawal_due), (Some(w), Some(due)) if w.on > due)
@@ -299,8 +305,21 @@ pub fn pub_4_withdraw(
     let mut next = data.clone();
     next.decision = None;
     next.withdrawal = Some(Notice { on, reason });
-    next.withdrawal_due = due;
+    // A withdrawal pending since the decision was set aside keeps its day.
+    next.withdrawal_due = data.withdrawal_due.or(due);
     Ok(next)
+}
+
+/// PUB-4: the decision of a shown publication was set aside (revoked,
+/// confirmed illegal or changed): it is due to be withdrawn by `due`, 3
+/// working days after. `None`: nothing to do (already withdrawn or pending).
+pub fn pub_4_withdrawal_due(data: &PublicationData, due: Date) -> Option<PublicationData> {
+    if data.withdrawal.is_some() || data.withdrawal_due.is_some() {
+        return None;
+    }
+    let mut next = data.clone();
+    next.withdrawal_due = Some(due);
+    Some(next)
 }
 
 /// PUB-5: a correction typed by the publicity officer is redacted again
@@ -473,6 +492,23 @@ mod tests {
         assert_eq!(gone.standing(date(2025, 5, 1)), Standing::Withdrawn);
         assert!(pub_4_withdraw(&gone, "再次", date(2025, 5, 2), None).is_err());
         assert!(pub_4_correct(&gone, data.decision.clone().unwrap(), "更正", date(2025, 5, 2)).is_err());
+    }
+
+    #[test]
+    fn pub_4_a_decision_set_aside_is_due_to_be_withdrawn_and_keeps_that_day() {
+        let (_, data) = published();
+        assert_eq!(data.withdrawal_pending(), None);
+        let pending = pub_4_withdrawal_due(&data, date(2025, 5, 8)).unwrap();
+        assert_eq!(pending.withdrawal_pending(), Some(date(2025, 5, 8)));
+        assert_eq!(pending.standing(date(2025, 5, 6)), Standing::Shown, "shown until withdrawn");
+        assert_eq!(pub_4_withdrawal_due(&pending, date(2025, 6, 1)), None, "the first day stays");
+        let gone = pub_4_withdraw(&pending, "原决定已被撤销", date(2025, 5, 9), Some(date(2025, 6, 1))).unwrap();
+        assert_eq!(gone.withdrawal_due, Some(date(2025, 5, 8)), "the pending day, not a later one typed");
+        assert!(gone.withdrawn_late());
+        assert_eq!(gone.withdrawal_pending(), None);
+        assert_eq!(pub_4_withdrawal_due(&gone, date(2025, 6, 1)), None, "nothing to withdraw");
+        let in_time = pub_4_withdraw(&pending, "原决定已被撤销", date(2025, 5, 8), None).unwrap();
+        assert!(!in_time.withdrawn_late());
     }
 
     #[test]

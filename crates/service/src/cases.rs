@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use zhifa_domain::Invalid;
 use zhifa_domain::case::engine::{self, CaseDeadline, Facts, RecordingRef, StepInput};
 use zhifa_domain::case::procedure::{Procedure, Transition};
+use zhifa_domain::case::recheck;
 use zhifa_domain::case::rules::{self, Refusal};
 use zhifa_domain::case::{CaseData, Handler, Opening, PartyForm, PenaltyForm, case_text};
 use zhifa_domain::change::Change;
@@ -87,6 +88,12 @@ pub struct StepForm {
     pub facts: Option<String>,
     pub legal_basis: Option<String>,
     pub flags: Option<ReviewFlags>,
+    /// `submit_review` of a decision other than a penalty: the action that
+    /// would make it (`grant`, `deny`, `approve`, `decide_no_penalty`).
+    pub decides: String,
+    /// `annul`: how the decision was set aside (`reconsideration`, `court`,
+    /// `agency`); the document and its conclusion go in `reason`.
+    pub annulled_by: String,
 }
 
 /// A case as its page shows it.
@@ -201,8 +208,10 @@ impl Service {
         };
         let on = self.step_date(&form.on)?;
         let today = self.today();
-        rules::rec_2_late_entry(on, today, &form.late_reason, agency.data.late_entry_days(), &self.calendar)
-            .map_err(late_entry)?;
+        // Where the calendar cannot tell (a year without data), the estimate decides.
+        let bound =
+            |calendar| rules::rec_2_late_entry(on, today, &form.late_reason, agency.data.late_entry_days(), calendar);
+        bound(&self.calendar).or_else(|_| bound(&self.estimate)).map_err(late_entry)?;
         let opening = Opening {
             matter: zhifa_domain::case::Matter {
                 item,
@@ -299,16 +308,22 @@ impl Service {
             };
             let mut step = StepInput::new(self.today().max(last_day(&case.data)), by, name);
             step.reviewer = reviewer;
-            let facts = around.facts(&procedure, &case, &step, &self.calendar);
+            let facts = around.facts(&procedure, &case, &step, (&self.calendar, &self.estimate));
             engine::available(&facts, &procedure).into_iter().map(|(t, refusals)| (t.clone(), refusals)).collect()
         };
         let deadlines = engine::deadlines(&procedure, &case.data, &self.calendar, &self.legal_periods(), self.today());
         let timeline = self.store.records_of("case", id.0).await?;
         let review = &around.review;
         let review_due = case.data.review.current().map(|r| self.round_due(r, review.catalogue.time_limit_days));
-        let review_required = match zhifa_domain::case::reviewed::draft_at_hand(&case.data) {
-            Some(draft) => zhifa_domain::case::reviewed::review_triggers(review, &case.data, Some(&draft.penalty)),
-            None => Vec::new(),
+        // A penalty needs review by its draft; other decisions by the catalogue.
+        let draft = zhifa_domain::case::reviewed::draft_at_hand(&case.data);
+        let review_required = match (&draft, case.data.category) {
+            (None, zhifa_domain::people::Category::Penalty) => Vec::new(),
+            _ => zhifa_domain::case::reviewed::review_triggers(
+                review,
+                &case.data,
+                draft.as_ref().and_then(|d| d.penalty()),
+            ),
         };
         Ok(CaseView {
             case,
@@ -383,18 +398,84 @@ impl Service {
         let mut step = step_input(self.step_date(&form.on)?, p, form, handlers, reviewer)?;
         step.recorded_on = self.today();
         step.late_entry_days = around.late_entry_days;
-        let (stage, mut data) = engine::take(&around.facts(&procedure, &case, &step, &self.calendar), action)
-            .map_err(ServiceError::Refused)?;
+        let (stage, mut data) =
+            engine::take(&around.facts(&procedure, &case, &step, (&self.calendar, &self.estimate)), action)
+                .map_err(ServiceError::Refused)?;
         let transition = procedure.transition(action).ok_or(ServiceError::NotFound)?;
         if transition.effect == "archive" {
             self.seal_archive(&case, &procedure, &mut data).await?;
         }
         let closed = procedure.stage(&stage).is_some_and(|s| s.terminal);
         let due_on = if closed { None } else { self.nearest_due(&procedure, &data) };
+        // PUB-4: a decision set aside is due to be withdrawn from publication.
+        let pending = match &data.annulled {
+            Some(a) if case.data.annulled.is_none() => self.withdrawal_pending(id, a.on).await?,
+            _ => None,
+        };
         let change =
             Change::UpdateCase { id, version, action: action.to_owned(), stage, due_on, closed, data: Box::new(data) };
-        self.commit_one(actor, &format!("{}：{}", case.number, transition.name), change).await?;
+        let changes = std::iter::once(change).chain(pending).collect();
+        self.commit(actor, &format!("{}：{}", case.number, transition.name), changes).await?;
         self.store.case(id).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// REC-3: check again what was checked against an estimated calendar,
+    /// now that the calendar may hold the year: each case that changes is
+    /// one command of the system, its handlers told of what moved or is
+    /// late (`CaseData::notices`). Returns how many cases changed.
+    pub async fn recheck_estimates(&self) -> Result<usize> {
+        let system = Actor::System("calendar");
+        let (mut after, mut changed) = (0, 0);
+        loop {
+            let batch = self.store.provisional_cases(after, 200).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.id.0;
+            for case in batch {
+                if let Some(change) = self.rechecked(&case).await? {
+                    let reason = format!("{}：按已载入的节假日安排复核暂估的期限", case.number);
+                    self.commit(&system, &reason, vec![change]).await?;
+                    changed += 1;
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    /// The change that records `case` checked again, if anything could be.
+    async fn rechecked(&self, case: &CaseRow) -> Result<Option<Change>> {
+        let procedure = self.procedure(&case.data.procedure)?;
+        // The case as it stood before each step: the data of its records.
+        let mut before = HashMap::new();
+        for record in self.store.records_of("case", case.id.0).await? {
+            let body: serde_json::Value =
+                serde_json::from_slice(&record.body).map_err(|e| ServiceError::caused("a case record", e))?;
+            if let Ok(data) = serde_json::from_value::<CaseData>(body["data"]["data"].clone()) {
+                before.insert(data.steps.len(), data);
+            }
+        }
+        let around = self.circumstances(case).await?;
+        let weighed = recheck::Weighed {
+            review: &around.review,
+            amounts: around.amounts.as_ref(),
+            late_entry_days: around.late_entry_days,
+        };
+        let calendars = (&*self.calendar, &*self.estimate);
+        let before = |k: usize| before.get(&k).cloned();
+        let Some(data) =
+            recheck::rec_3_recheck_estimates(procedure, &case.data, before, calendars, &weighed, self.today())
+        else {
+            return Ok(None);
+        };
+        let due_on = if case.closed { case.due_on } else { self.nearest_due(procedure, &data) };
+        Ok(Some(Change::UpdateCase {
+            id: case.id,
+            version: case.version,
+            action: "recheck_estimates".into(),
+            stage: case.stage.clone(),
+            due_on,
+            closed: case.closed,
+            data: Box::new(data),
+        }))
     }
 
     /// Cases the actor may read, by `filter` (its agency, or a supervisor's region).
@@ -434,16 +515,18 @@ impl Circumstances {
         procedure: &'a Procedure,
         case: &'a CaseRow,
         step: &'a StepInput,
-        calendar: &'a zhifa_calendar::Calendar,
+        (calendar, estimate): (&'a zhifa_calendar::Calendar, &'a zhifa_calendar::Calendar),
     ) -> Facts<'a> {
         Facts {
             procedure,
+            action: "",
             case: &case.data,
             stage: &case.stage,
             step,
             certificates: &*self.certificates,
             recordings: &self.recordings,
             calendar,
+            estimate,
             review: &self.review,
             amounts: self.amounts.as_ref(),
         }
@@ -465,6 +548,8 @@ pub fn opened(procedure: &Procedure, opening: Opening, by: (UserId, &str), recor
         note: String::new(),
         recorded_on: Some(recorded.0),
         late_reason: (on < recorded.0).then(|| recorded.1.trim().to_owned()),
+        estimated: Vec::new(),
+        rechecked: Vec::new(),
     });
     data
 }
@@ -515,6 +600,10 @@ pub fn step_input(
         step.legal_basis = Some(zhifa_domain::error::optional_text("法律依据", basis, 1000)?);
     }
     step.flags = form.flags;
+    step.decides = Some(form.decides.trim().to_owned()).filter(|d| !d.is_empty());
+    if !form.annulled_by.trim().is_empty() {
+        step.annulled_by = Some(zhifa_domain::case::AnnulledBy::parse(&form.annulled_by)?);
+    }
     Ok(step)
 }
 

@@ -199,6 +199,9 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 pub struct Service {
     store: Store,
     calendar: Arc<Calendar>,
+    /// `calendar` with the next years it lacks estimated (weekends only):
+    /// what a limit is checked against where the calendar cannot tell.
+    estimate: Arc<Calendar>,
     /// The checkpoint key; `None` for a read-only service (verification),
     /// which refuses commands.
     signer: Option<Arc<Signer>>,
@@ -265,8 +268,15 @@ impl Service {
 
     /// Everything but the signer.
     fn unsigned(store: Store, calendar: Calendar) -> Self {
+        let through = calendar
+            .years()
+            .last()
+            .map_or(0, |y| y.year)
+            .max(Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year())
+            + 3;
         Self {
             store,
+            estimate: Arc::new(calendar.with_estimates(through)),
             calendar: Arc::new(calendar),
             signer: None,
             blobs: None,
@@ -364,6 +374,11 @@ impl Service {
     /// The working-day calendar: public knowledge, so no actor is needed.
     pub fn calendar(&self) -> &Calendar {
         &self.calendar
+    }
+
+    /// The calendar with the next years it lacks estimated (REC-3).
+    pub fn estimate(&self) -> &Calendar {
+        &self.estimate
     }
 
     pub fn now(&self) -> Timestamp {

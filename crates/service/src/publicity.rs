@@ -87,11 +87,18 @@ impl Service {
 
     /// PUB-3's due date for a decision of `category` made on `decided_on`.
     pub fn publication_due(&self, category: zhifa_domain::people::Category, decided_on: Date) -> PublicationDue {
-        match rules::pub_3_publication_due(&self.calendar, &self.legal_periods(), category, decided_on) {
+        self.due_or_estimate(rules::pub_3_publication_period(category), decided_on)
+    }
+
+    /// The due date of the legal period `id` from `from`; in a year whose
+    /// holidays are not loaded, estimated (weekends only) and marked so.
+    fn due_or_estimate(&self, id: &str, from: Date) -> PublicationDue {
+        let periods = self.legal_periods();
+        match rules::due_by(&self.calendar, &periods, id, from) {
             Ok(d) => PublicationDue { due: d.due, trace: d.trace, provisional: false },
             Err(e) => {
-                let days = if rules::pub_3_publication_period(category) == "decision.publication" { 20 } else { 7 };
-                let due = zhifa_domain::case::engine::provisional_working_days(decided_on, days).unwrap_or(decided_on);
+                let period = periods.iter().find(|p| p.id == id).map(|p| p.period);
+                let due = period.and_then(|p| zhifa_domain::case::engine::provisional_due(from, p)).unwrap_or(from);
                 PublicationDue {
                     due, trace: vec![format!("{e}；暂按周六、周日休息估算为 {due}")], provisional: true
                 }
@@ -104,7 +111,7 @@ impl Service {
         self.publisher(actor, agency).await?;
         let today = self.today();
         let mut out = Vec::new();
-        for case in self.store.unpublished_decisions(agency).await? {
+        for case in self.unpublished_decisions(agency).await? {
             let Some(decided_on) = case.data.decided_on else { continue };
             let due = self.publication_due(case.data.category, decided_on);
             out.push(DueLine { overdue: today > due.due, decided_on, due, case });
@@ -129,7 +136,7 @@ impl Service {
             overdue: 0,
         };
         let today = self.today();
-        for case in self.store.unpublished_decisions(agency).await? {
+        for case in self.unpublished_decisions(agency).await? {
             if let Some(decided_on) = case.data.decided_on {
                 out.overdue += u32::from(today > self.publication_due(case.data.category, decided_on).due);
             }
@@ -137,9 +144,21 @@ impl Service {
         Ok(out)
     }
 
+    /// Decided cases of `agency` not published, but for decisions set
+    /// aside before they were: those are never published.
+    async fn unpublished_decisions(&self, agency: AgencyId) -> Result<Vec<CaseRow>> {
+        let mut cases = self.store.unpublished_decisions(agency).await?;
+        cases.retain(|c| c.data.annulled.is_none());
+        Ok(cases)
+    }
+
     async fn decided_case(&self, actor: &Actor, case: CaseId) -> Result<(CaseRow, DecisionInfo)> {
         let row = self.store.case(case).await?.ok_or(ServiceError::NotFound)?;
         self.publisher(actor, row.agency_id).await?;
+        if let Some(a) = &row.data.annulled {
+            let message = format!("本案决定已于 {}（{}）被撤销、确认违法或者变更，不再公示", a.on, a.by.label());
+            return Err(zhifa_domain::Invalid::new("公示", message).into());
+        }
         let agency = self.store.agency(row.agency_id).await?.ok_or(ServiceError::NotFound)?;
         let info = decision_info(&agency.data.name, &row.number, &row.data)
             .ok_or_else(|| zhifa_domain::Invalid::new("公示", "这一案件尚未作出决定，没有可公示的决定信息"))?;
@@ -211,7 +230,7 @@ impl Service {
         revoked_on: Option<Date>,
     ) -> Result<()> {
         let row = self.managed_publication(actor, id).await?;
-        let due = revoked_on.and_then(|d| self.withdrawal_due(d)).map(|d| d.due);
+        let due = revoked_on.map(|d| self.withdrawal_due(d).due);
         let data = rules::pub_4_withdraw(&row.data, reason, self.today(), due)?;
         let change = Change::UpdatePublication { id, version, action: "withdraw", data };
         self.commit_one(actor, &format!("撤下公示：{}", reason.trim()), change).await?;
@@ -220,8 +239,22 @@ impl Service {
     }
 
     /// PUB-4: the withdrawal due date for a decision revoked on `revoked_on`.
-    pub fn withdrawal_due(&self, revoked_on: Date) -> Option<rules::Due> {
-        rules::due_by(&self.calendar, &self.legal_periods(), rules::PUB_4_WITHDRAWAL_PERIOD, revoked_on).ok()
+    pub fn withdrawal_due(&self, revoked_on: Date) -> PublicationDue {
+        self.due_or_estimate(rules::PUB_4_WITHDRAWAL_PERIOD, revoked_on)
+    }
+
+    /// PUB-4: the change that makes the publication of `case` due to be
+    /// withdrawn, its decision having been set aside on `on`; `None` if it
+    /// has none shown.
+    pub(crate) async fn withdrawal_pending(&self, case: CaseId, on: Date) -> Result<Option<Change>> {
+        let Some(row) = self.store.publication_of_case(case).await? else { return Ok(None) };
+        let pending = rules::pub_4_withdrawal_due(&row.data, self.withdrawal_due(on).due);
+        Ok(pending.map(|data| Change::UpdatePublication {
+            id: row.id,
+            version: row.version,
+            action: "withdrawal_due",
+            data,
+        }))
     }
 
     /// What the public may list: shown today (not withdrawn, not expired).

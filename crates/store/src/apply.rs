@@ -443,8 +443,8 @@ async fn insert_case(
     let number = zhifa_domain::agency::case_number(prefix, word, year, seq);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO cases (agency_id, procedure, number, word, year, seq, stage, closed, party_key, party_name, \
-         title, opened_on, due_on, data, version, created_us, updated_us, decided_on) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16) RETURNING id",
+         title, opened_on, due_on, data, version, created_us, updated_us, decided_on, provisional) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16, $17) RETURNING id",
     )
     .bind(agency)
     .bind(&data.procedure)
@@ -462,6 +462,7 @@ async fn insert_case(
     .bind(json(data)?)
     .bind(now)
     .bind(data.decided_on.map(|d| d.to_string()))
+    .bind(i64::from(data.is_provisional()))
     .fetch_one(&mut **tx)
     .await
     .map_err(db("案号"))?;
@@ -480,6 +481,7 @@ async fn cases(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Written> {
                 ("title", Value::Text(data.matter.title.clone())),
                 ("due_on", Value::OptText(due_on.map(|d| d.to_string()))),
                 ("decided_on", Value::OptText(data.decided_on.map(|d| d.to_string()))),
+                ("provisional", Value::Int(i64::from(data.is_provisional()))),
             ];
             update(tx, ("cases", "案号"), (id.0, *version), columns, json(data.as_ref())?, now).await
         }

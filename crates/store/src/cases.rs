@@ -164,6 +164,19 @@ impl Store {
         rows.iter().map(case_row).collect()
     }
 
+    /// Cases something of which was only estimated (REC-3), after id
+    /// `after`, at most `limit`, in order of id.
+    pub async fn provisional_cases(&self, after: i64, limit: i64) -> Result<Vec<CaseRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM cases c WHERE c.provisional = 1 AND c.id > $1 ORDER BY c.id LIMIT $2"
+        )))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(case_row).collect()
+    }
+
     pub async fn case_count(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(&self.pool).await?)
     }

@@ -104,7 +104,7 @@ impl VerifiedTable {
         VerifiedTable {
             born: &[("number", "case_number")],
             now: &[("stage", "current_stage"), ("due_on", "current_due_on")],
-            rest: &["word", "year", "seq", "closed"],
+            rest: &["word", "year", "seq", "closed", "provisional"],
             ..fixed(
                 "cases",
                 "case",

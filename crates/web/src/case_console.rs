@@ -275,6 +275,8 @@ struct ActionView {
     amend: bool,
     draft: bool,
     extend_review: bool,
+    /// The decision set aside: how, by which document.
+    annul: bool,
 }
 
 fn action_view(t: &Transition, missing: &[zhifa_domain::case::rules::Refusal], me: &Principal) -> ActionView {
@@ -299,6 +301,7 @@ fn action_view(t: &Transition, missing: &[zhifa_domain::case::rules::Refusal], m
                 | "request_coordination"
                 | "coordinate"
                 | "refer_deliberation"
+                | "annul"
         ) || matches!(t.action.as_str(), "transfer" | "refuse" | "revoke"),
         first_minor: e == "decide_no_penalty",
         extend: matches!(e, "extend" | "extend_seizure"),
@@ -312,6 +315,7 @@ fn action_view(t: &Transition, missing: &[zhifa_domain::case::rules::Refusal], m
         amend: e == "amend",
         draft: matches!(e, "submit_review" | "resubmit" | "hold_hearing"),
         extend_review: e == "extend_review",
+        annul: e == "annul",
     }
 }
 
@@ -371,6 +375,8 @@ struct DeadlineView {
 struct StepView {
     on: String,
     late: String,
+    /// Rules checked against an estimated calendar (REC-3), in words.
+    estimated: String,
     by: String,
     action: String,
 }
@@ -417,6 +423,10 @@ struct CasePage {
     legal_basis: String,
     handlers: String,
     decision: String,
+    /// The decision set aside: when, how, by which document.
+    annulled: String,
+    /// What moved or was found late when holidays were loaded (REC-3).
+    notices: Vec<String>,
     deadlines: Vec<DeadlineView>,
     actions: Vec<ActionView>,
     own_agency: bool,
@@ -428,6 +438,11 @@ struct CasePage {
     limits: Vec<(String, String)>,
     today: String,
     no_penalty_grounds: &'static [(&'static str, &'static str)],
+    annulled_by: &'static [(&'static str, &'static str)],
+    /// Decisions other than a penalty that may be submitted for review: (action, name).
+    reviewed_decisions: Vec<(String, String)>,
+    /// The procedure decides penalties (its draft may be a penalty).
+    penalty_procedure: bool,
     error: Option<String>,
     refusals: Vec<RefusalOut>,
     rounds: Vec<RoundView>,
@@ -514,6 +529,12 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView) -> Result<Case
             .collect::<Vec<_>>()
             .join("、"),
         decision,
+        notices: data.notices.iter().map(|n| format!("{}：{}", n.on, n.text)).collect(),
+        annulled: data
+            .annulled
+            .as_ref()
+            .map(|a| format!("{}，{}：{}", a.on, a.by.label(), a.reason))
+            .unwrap_or_default(),
         deadlines: v
             .deadlines
             .iter()
@@ -552,6 +573,18 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView) -> Result<Case
                     .late()
                     .map(|r| format!("{r} 补录：{}", st.late_reason.as_deref().unwrap_or("未写明原因")))
                     .unwrap_or_default(),
+                estimated: st
+                    .estimated
+                    .iter()
+                    .map(|e| match &e.late {
+                        Some(said) => format!("按暂估日历已逾期，待节假日安排发布后复核：{said}"),
+                        None => format!(
+                            "按暂估日历（仅周六、周日休息）审查期限（{}），待节假日安排发布后复核",
+                            zhifa_domain::case::rules::article_of(&e.rule)
+                        ),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("；"),
                 by: st.by_name.clone(),
                 action: v.procedure.transition(&st.action).map_or_else(
                     || if st.action == "open" { "登记".to_owned() } else { st.action.clone() },
@@ -568,6 +601,15 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView) -> Result<Case
         limits: v.procedure.limits.iter().map(|l| (l.id.clone(), l.name.clone())).collect(),
         today: s.service.today().to_string(),
         no_penalty_grounds: zhifa_domain::penalty::NoPenaltyGround::CHOICES,
+        annulled_by: zhifa_domain::case::AnnulledBy::CHOICES,
+        reviewed_decisions: v
+            .procedure
+            .transitions
+            .iter()
+            .filter(|t| t.is_reviewed_decision())
+            .map(|t| (t.action.clone(), t.name.clone()))
+            .collect(),
+        penalty_procedure: v.procedure.category == zhifa_domain::people::Category::Penalty,
         error: None,
         refusals: Vec::new(),
         rounds: round_views(data),
@@ -677,6 +719,8 @@ pub async fn step(
             "limit" => form.limit = v,
             "days" => form.days = v.trim().parse().unwrap_or(0),
             "no_penalty_ground" => form.no_penalty_ground = v,
+            "annulled_by" => form.annulled_by = v,
+            "decides" => form.decides = v,
             "first_violation" => form.first_violation = true,
             "minor_harm" => form.minor_harm = true,
             "corrected" => form.corrected = true,

@@ -41,7 +41,7 @@ struct PublishedRow {
     published_on: String,
     due: String,
     on_time: bool,
-    standing: &'static str,
+    standing: String,
     version: i64,
 }
 
@@ -63,11 +63,14 @@ struct DeskPage {
     report_published: Option<String>,
 }
 
-fn standing_label(p: &PublicationRow, today: jiff::civil::Date) -> &'static str {
-    match p.data.standing(today) {
-        Standing::Shown => "公示中",
-        Standing::Withdrawn => "已撤下",
-        Standing::Expired => "已到期",
+fn standing_label(p: &PublicationRow, today: jiff::civil::Date) -> String {
+    match (p.data.standing(today), p.data.withdrawal_pending()) {
+        (Standing::Withdrawn, _) if p.data.withdrawn_late() => "已撤下（逾期撤下）".into(),
+        (Standing::Withdrawn, _) => "已撤下".into(),
+        (_, Some(due)) if today > due => format!("决定已被撤销，应于 {due} 前撤下，已超期"),
+        (_, Some(due)) => format!("决定已被撤销，应于 {due} 前撤下"),
+        (Standing::Shown, None) => "公示中".into(),
+        (Standing::Expired, None) => "已到期".into(),
     }
 }
 
@@ -258,7 +261,7 @@ struct ManagePage {
     me: Principal,
     csrf: String,
     p: PublicationRow,
-    standing: &'static str,
+    standing: String,
     decision: Option<PublishedDecision>,
     full_text: String,
     error: Option<String>,

@@ -5,7 +5,7 @@
 
 use super::procedure::{Procedure, Recording, Transition};
 use super::rules::{self, Refusal};
-use super::{CaseData, Extension, Step};
+use super::{CaseData, Estimated, Extension, Step};
 use crate::money::Money;
 use crate::people::Role;
 use crate::review::{Assignee, Coordination, Deliberation, ReviewRound, RoundOutcome, RoundResult};
@@ -53,6 +53,7 @@ pub const EFFECTS: &[&str] = &[
     "coordinate",
     "refer_deliberation",
     "deliberate_revise",
+    "annul",
 ];
 
 /// The engine's rule for recordings (applied to every stage marked mandatory).
@@ -108,6 +109,7 @@ pub fn evidence_stage<'p>(
 /// Decide `action` on a case standing at `stage`: the stage and data it
 /// moves to, or every reason it may not.
 pub fn take(facts: &Facts<'_>, action: &str) -> Result<(String, CaseData), Vec<Refusal>> {
+    let facts = &Facts { action, ..*facts };
     let procedure = facts.procedure;
     let Some(transition) = procedure.transition(action) else {
         return Err(vec![refusal("action", "", format!("“{}”中没有“{action}”这一步", procedure.name))]);
@@ -142,19 +144,30 @@ pub fn take(facts: &Facts<'_>, action: &str) -> Result<(String, CaseData), Vec<R
     {
         refusals.push(refusal(rules::STEP_BY_CERTIFIED_OFFICER_RULE, rules::PUB_2, message));
     }
-    if let Err(message) =
-        rules::rec_2_late_entry(step.on, step.recorded_on, &step.late_reason, step.late_entry_days, facts.calendar)
-    {
-        refusals.push(refusal(rules::LATE_ENTRY_RULE, rules::REC_2_TIMELY, message));
+    let mut estimated = Vec::new();
+    // The bound on late entries guards the record itself: where the calendar
+    // cannot tell, the estimate decides (and the step says so).
+    let late_entry = |f: &Facts<'_>| {
+        rules::rec_2_late_entry(step.on, step.recorded_on, &step.late_reason, step.late_entry_days, f.calendar)
+    };
+    match judged(facts, late_entry) {
+        Verdict::Holds => {}
+        Verdict::Estimated(None) => estimated.push(Estimated { rule: rules::LATE_ENTRY_RULE.into(), late: None }),
+        Verdict::Estimated(Some(message)) | Verdict::Fails(message) => {
+            refusals.push(refusal(rules::LATE_ENTRY_RULE, rules::REC_2_TIMELY, message));
+        }
     }
     if let Err(message) = check_input(transition, facts) {
         refusals.push(refusal("input", "", message));
     }
     for gate in &transition.gates {
-        if let Some((name, article, rule)) = rules::RULES.iter().find(|(n, _, _)| n == gate)
-            && let Err(message) = rule(facts)
-        {
-            refusals.push(refusal(name, article, message));
+        if let Some((name, article, rule)) = rules::RULES.iter().find(|(n, _, _)| n == gate) {
+            match judged(facts, rule) {
+                Verdict::Holds => {}
+                // A limit in a year without holiday data never blocks a step (REC-3).
+                Verdict::Estimated(late) => estimated.push(Estimated { rule: (*name).into(), late }),
+                Verdict::Fails(message) => refusals.push(refusal(name, article, message)),
+            }
         }
     }
     // REC-5: a stage that must be recorded is left only with its recording.
@@ -183,8 +196,32 @@ pub fn take(facts: &Facts<'_>, action: &str) -> Result<(String, CaseData), Vec<R
         note: facts.step.note.clone(),
         recorded_on: Some(facts.step.recorded_on),
         late_reason: (facts.step.on < facts.step.recorded_on).then(|| facts.step.late_reason.trim().to_owned()),
+        estimated,
+        rechecked: Vec::new(),
     });
     Ok((to, case))
+}
+
+/// What a rule says of a step.
+enum Verdict {
+    Holds,
+    /// The calendar could not tell (a year without holiday data); by the
+    /// estimate it holds (`None`) or the step is late (what it said).
+    Estimated(Option<String>),
+    Fails(String),
+}
+
+/// Apply `rule` with the calendar; if it fails, again with the estimate: a
+/// rule that fails only with the calendar, or says something else with the
+/// estimate, failed for want of holiday data.
+fn judged(facts: &Facts<'_>, rule: impl Fn(&Facts<'_>) -> Result<(), String>) -> Verdict {
+    let Err(message) = rule(facts) else { return Verdict::Holds };
+    let estimated = Facts { calendar: facts.estimate, ..*facts };
+    match rule(&estimated) {
+        Ok(()) => Verdict::Estimated(None),
+        Err(said) if said != message => Verdict::Estimated(Some(said)),
+        Err(_) => Verdict::Fails(message),
+    }
 }
 
 /// What each effect needs from the step.
@@ -198,7 +235,14 @@ fn check_input(t: &Transition, f: &Facts<'_>) -> Result<(), String> {
         "defer_payment" if s.days == 0 => Err("应填写延期缴纳的天数".into()),
         "defer_payment" if s.reason.trim().is_empty() => Err("应写明当事人的申请和批准延期（分期）缴纳的理由".into()),
         "submit_review" | "hold_hearing" | "resubmit" | "coordinate" if f.draft().is_none() => {
-            Err("未填写拟作出的处罚决定".into())
+            Err("未填写拟作出的决定".into())
+        }
+        "submit_review"
+            if s.decides
+                .as_deref()
+                .is_some_and(|a| f.procedure.transition(a).is_none_or(|t| !t.is_reviewed_decision())) =>
+        {
+            Err("拟作出的决定不是本程序中须经法制审核的决定".into())
         }
         "assign_reviewer" if s.reviewer.is_none() => Err("应选择法制审核人员".into()),
         "extend_review" if s.days == 0 => Err("应填写延长的工作日数".into()),
@@ -216,6 +260,11 @@ fn check_input(t: &Transition, f: &Facts<'_>) -> Result<(), String> {
         "deliberate" | "deliberate_revise" if s.deliberation.is_none() => {
             Err("应记录集体讨论的参加人员、各自意见和结论".into())
         }
+        "annul" if f.case.decided_on.is_none() => Err("本案尚未作出决定".into()),
+        "annul" if f.case.annulled.is_some() => Err("本案决定已记录为被撤销、确认违法或者变更".into()),
+        "annul" if s.annulled_by.is_none() => Err("应选择决定被撤销、确认违法或者变更的途径".into()),
+        "annul" if s.reason.trim().is_empty() => Err("应写明撤销、确认违法或者变更的文书及其结论".into()),
+        "annul" if f.case.decided_on.is_some_and(|d| s.on < d) => Err("撤销日期早于作出决定的日期".into()),
         "amend" if s.facts.is_none() && s.legal_basis.is_none() && s.flags.is_none() => {
             Err("没有需要修改的内容".into())
         }
@@ -365,7 +414,9 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
             let fine = c.decision.as_ref().map_or(Money::ZERO, |d| d.fine);
             if let Some(served) = c.served_on {
                 let deferred = (served, c.extended_days("payment"));
-                c.surcharge = rules::art_72_late_payment_surcharge(f.calendar, fine, deferred, on)?;
+                // Where the calendar cannot tell, the estimate counts (REC-3).
+                let surcharge = |calendar| rules::art_72_late_payment_surcharge(calendar, fine, deferred, on);
+                c.surcharge = surcharge(f.calendar).or_else(|_| surcharge(f.estimate))?;
             }
             c.paid = c.paid.saturating_add(s.amount);
             c.paid_on = Some(on);
@@ -418,6 +469,10 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
             }
         }
         "release" => c.released_on = Some(on),
+        "annul" => {
+            let by = s.annulled_by.ok_or("应选择决定被撤销、确认违法或者变更的途径")?;
+            c.annulled = Some(super::Annulment { on, by, reason: s.reason.trim().to_owned() });
+        }
         // The result of an inspection is its decision (PUB-3, 20 working days).
         "inspect" => c.decided_on = Some(on),
         "none" => {}
@@ -428,14 +483,14 @@ fn apply(t: &Transition, f: &Facts<'_>) -> Result<CaseData, String> {
 
 /// A new review round of the draft `f` submits, on the case as it is in `c`.
 fn new_round(f: &Facts<'_>, c: &CaseData) -> Result<ReviewRound, String> {
-    let draft = f.draft().ok_or("未填写拟作出的处罚决定")?;
+    let draft = f.draft().ok_or("未填写拟作出的决定")?;
     let number = u16::try_from(c.review.rounds.len() + 1).unwrap_or(u16::MAX);
     Ok(ReviewRound {
         number,
         submitted_on: f.step.on,
         submitted_by: f.step.by,
         submitted_by_name: f.step.by_name.clone(),
-        triggers: super::reviewed::review_triggers(f.review, c, Some(&draft.penalty)),
+        triggers: super::reviewed::review_triggers(f.review, c, draft.penalty()),
         draft,
         answers: Vec::new(),
         extension_days: 0,
@@ -535,7 +590,7 @@ pub fn provisional_working_days(from: Date, days: u16) -> Option<Date> {
 /// The due date of `period` after `from` counting Saturdays and Sundays as
 /// rest days and nothing else: shown, marked provisional, while a year's
 /// holidays are not yet published.
-fn provisional_due(from: Date, period: zhifa_calendar::Period) -> Option<Date> {
+pub fn provisional_due(from: Date, period: zhifa_calendar::Period) -> Option<Date> {
     use jiff::civil::Weekday;
     let length = period.length();
     match period.unit() {
@@ -628,6 +683,8 @@ mod tests {
             note: String::new(),
             recorded_on: Some(on),
             late_reason: None,
+            estimated: Vec::new(),
+            rechecked: Vec::new(),
         });
         (procedure, case)
     }
@@ -692,6 +749,256 @@ mod tests {
         assert_eq!((until, provisional), (from + jiff::Span::new().days(31), true));
         // Within a published year: exact. 2025-09-20 + 30 days = 20 October, a Monday.
         assert_eq!(seizure_end(&calendar, date(2025, 9, 20), 30).unwrap(), (date(2025, 10, 20), false));
+    }
+
+    #[test]
+    fn pub_4_a_decision_set_aside_is_recorded_on_its_case() {
+        let calendar = Calendar::embedded().unwrap();
+        let (procedure, mut case) = filed_on(date(2025, 3, 3));
+        let certificates = |_: UserId| Vec::new();
+        let review = crate::review::ReviewContext::default();
+        let annul = |case: &CaseData, stage: &str, step: &StepInput| {
+            let facts = Facts {
+                procedure: &procedure,
+                action: "",
+                case,
+                stage,
+                step,
+                certificates: &certificates,
+                recordings: &[],
+                calendar: &calendar,
+                estimate: &calendar,
+                review: &review,
+                amounts: None,
+            };
+            take(&facts, "annul")
+        };
+        let mut step = StepInput::new(date(2025, 6, 2), UserId(9), "负责人");
+        step.role = Some(Role::Head);
+        step.annulled_by = Some(super::super::AnnulledBy::Court);
+        step.reason = "杭州市西湖区人民法院（2025）浙0106行初1号判决撤销".into();
+        // Not before a decision: the stage does not offer it, nor does an undecided case allow it.
+        assert!(annul(&case, "investigation", &step).is_err());
+        let refused = annul(&case, "execution", &step).unwrap_err();
+        assert!(refused.iter().any(|r| r.message.contains("尚未作出决定")), "{refused:?}");
+        case.decided_on = Some(date(2025, 5, 6));
+        let mut officer = step.clone();
+        officer.role = Some(Role::Officer);
+        assert!(annul(&case, "execution", &officer).unwrap_err().iter().any(|r| r.rule == "role"));
+        let mut bare = step.clone();
+        bare.annulled_by = None;
+        assert!(annul(&case, "execution", &bare).is_err(), "the way it was set aside is chosen");
+        bare = step.clone();
+        bare.reason = " ".into();
+        assert!(annul(&case, "execution", &bare).is_err(), "the document is named");
+        // Recorded at any stage after the decision, the archive too; the stage stays.
+        let (stage, data) = annul(&case, "archived", &step).unwrap();
+        assert_eq!(stage, "archived");
+        let annulled = data.annulled.clone().unwrap();
+        assert_eq!((annulled.on, annulled.by), (date(2025, 6, 2), super::super::AnnulledBy::Court));
+        assert!(annul(&data, "archived", &step).is_err(), "once");
+    }
+
+    /// A case of `procedure` opened on `on`, and the engine applied to it.
+    struct Walk {
+        procedure: Procedure,
+        case: CaseData,
+        stage: String,
+        review: crate::review::ReviewContext,
+        calendar: Calendar,
+        estimate: Calendar,
+    }
+
+    impl Walk {
+        fn new(procedure: &str, stage: &str, catalogue: Vec<crate::review::CatalogueEntryForm>) -> Self {
+            let (_, opened) = filed_on(date(2025, 3, 3));
+            let procedure = Procedures::embedded().unwrap().get(procedure).unwrap().clone();
+            let (procedure_id, category) = (procedure.id.clone(), procedure.category);
+            let (accepted_on, filed_on) = (Some(opened.opened_on), Some(opened.opened_on));
+            let case = CaseData { procedure: procedure_id, category, accepted_on, filed_on, ..opened };
+            let entries = catalogue.iter().map(|e| e.validate().unwrap()).collect();
+            let catalogue = crate::review::ReviewCatalogue { entries, ..Default::default() };
+            let review = crate::review::ReviewContext { catalogue, ..Default::default() };
+            let calendar = Calendar::embedded().unwrap();
+            let estimate = calendar.with_estimates(calendar.years().last().unwrap().year + 2);
+            Walk { procedure, case, stage: stage.into(), review, calendar, estimate }
+        }
+
+        fn try_step(&self, action: &str, step: &StepInput) -> Result<(String, CaseData), Vec<Refusal>> {
+            let certificates = |_: UserId| Vec::new();
+            let facts = Facts {
+                procedure: &self.procedure,
+                action: "",
+                case: &self.case,
+                stage: &self.stage,
+                step,
+                certificates: &certificates,
+                recordings: &[],
+                calendar: &self.calendar,
+                estimate: &self.estimate,
+                review: &self.review,
+                amounts: None,
+            };
+            take(&facts, action)
+        }
+
+        fn step(&mut self, action: &str, step: &StepInput) {
+            let (stage, case) = self.try_step(action, step).unwrap_or_else(|r| panic!("{action}: {r:?}"));
+            (self.stage, self.case) = (stage, case);
+        }
+
+        /// The rules that refuse `action`.
+        fn refused(&self, action: &str, step: &StepInput) -> Vec<&'static str> {
+            self.try_step(action, step).err().unwrap_or_default().iter().map(|r| r.rule).collect()
+        }
+    }
+
+    fn by(role: Role, user: i64, on: Date) -> StepInput {
+        let mut step = StepInput::new(on, UserId(user), "某人");
+        step.role = Some(role);
+        step
+    }
+
+    fn reviewed(on: Date, approve: bool) -> StepInput {
+        let mut step = by(Role::Reviewer, 7, on);
+        step.reviewer = Some(crate::review::ReviewerInfo {
+            user: UserId(7),
+            name: "审核员".into(),
+            is_reviewer: true,
+            legal_qualification: true,
+            prior_penalty_reviews: 3,
+        });
+        let mut form = crate::review::ReviewForm::default();
+        for p in crate::review::ReviewPoint::ALL {
+            let finding = if approve || *p != crate::review::ReviewPoint::Law { "conforms" } else { "problem" };
+            form.findings.insert(p.code().into(), finding.into());
+            if finding == "problem" {
+                form.comments.insert(p.code().into(), "未引用具体条款".into());
+            }
+        }
+        form.opinion = if approve { "approve" } else { "problems" }.into();
+        form.problems = if approve { String::new() } else { "法律依据引用不全".into() };
+        step.review = Some(form.validate().unwrap());
+        step
+    }
+
+    fn entry(category: &str, trigger: &str) -> crate::review::CatalogueEntryForm {
+        crate::review::CatalogueEntryForm {
+            name: format!("{category} {trigger}"),
+            category: category.into(),
+            trigger: trigger.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn rev_2_a_permit_is_reviewed_when_the_catalogue_says_so_and_only_the_decision_reviewed_is_made() {
+        let on = date(2025, 3, 10);
+        // No catalogue line: the head decides without review.
+        let free = Walk::new("permit", "review", vec![]);
+        assert_eq!(free.refused("grant", &by(Role::Head, 2, on)), Vec::<&str>::new());
+        // Every permit reviewed: refused until a review approves that decision.
+        let mut w = Walk::new("permit", "review", vec![entry("permit", "always")]);
+        assert_eq!(w.refused("grant", &by(Role::Head, 2, on)), vec!["catalogue_review"]);
+        let mut submit = by(Role::Head, 2, on);
+        assert!(w.try_step("submit_review", &submit).is_err(), "a permit's draft names the decision");
+        submit.decides = Some("refuse".into());
+        assert!(w.try_step("submit_review", &submit).is_err(), "not a reviewed decision");
+        submit.decides = Some("grant".into());
+        w.step("submit_review", &submit);
+        assert_eq!(w.stage, "legal_review");
+        assert_eq!(w.case.review.rounds[0].draft.summary(), "准予许可");
+        assert_eq!(w.case.review.rounds[0].triggers.len(), 1);
+        w.step("review", &reviewed(on, true));
+        assert_eq!(w.stage, "review");
+        // Reviewed to grant: the head may not deny on that review.
+        let denied = w.try_step("deny", &by(Role::Head, 2, on)).unwrap_err();
+        let m = &denied.iter().find(|r| r.rule == "catalogue_review").unwrap().message;
+        assert!(m.contains("准予许可") && m.contains("不予许可"), "{m}");
+        w.step("grant", &by(Role::Head, 2, on));
+        assert_eq!(w.stage, "decision");
+    }
+
+    #[test]
+    fn rev_2_a_seizure_and_a_decision_of_no_penalty_are_reviewed_when_the_catalogue_says_so() {
+        let on = date(2025, 3, 10);
+        let mut w = Walk::new("coercive-seizure", "approval", vec![entry("coercion", "always")]);
+        assert!(w.refused("approve", &by(Role::Head, 2, on)).contains(&"catalogue_review"));
+        let mut submit = by(Role::Head, 2, on);
+        submit.decides = Some("approve".into());
+        w.step("submit_review", &submit);
+        w.step("review_problems", &reviewed(on, false));
+        assert_eq!(w.stage, "review_returned");
+        let mut answer = by(Role::Head, 2, on);
+        answer.answers = vec!["已补充法律依据".into()];
+        w.step("resubmit", &answer);
+        assert_eq!(w.case.review.rounds[1].draft.summary(), "负责人批准实施", "the draft at hand is resubmitted");
+        w.step("review", &reviewed(on, true));
+        assert_eq!(w.stage, "approval");
+        assert!(!w.refused("approve", &by(Role::Head, 2, on)).contains(&"catalogue_review"));
+
+        // A decision of no penalty, when the catalogue names it, on its ground.
+        let mut w = Walk::new("penalty-general", "investigation", vec![entry("penalty", "no_penalty")]);
+        let mut decide = by(Role::Head, 2, on);
+        decide.no_penalty_ground = Some(crate::penalty::NoPenaltyGround::NoFault);
+        decide.reason = "当事人有证据足以证明没有主观过错".into();
+        assert_eq!(w.refused("decide_no_penalty", &decide), vec!["legal_review"]);
+        let threshold =
+            crate::review::CatalogueEntryForm { amount: "10000".into(), ..entry("penalty", "fine_at_least") };
+        let free = Walk::new("penalty-general", "investigation", vec![threshold]);
+        assert_eq!(
+            free.refused("decide_no_penalty", &decide),
+            Vec::<&str>::new(),
+            "a fine's threshold is not met by no fine"
+        );
+        let mut submit = by(Role::Head, 2, on);
+        submit.decides = Some("decide_no_penalty".into());
+        submit.no_penalty_ground = Some(crate::penalty::NoPenaltyGround::MinorCorrected);
+        w.step("submit_review", &submit);
+        w.step("review", &reviewed(on, true));
+        w.step("skip_deliberation", &by(Role::Head, 2, on));
+        let m = w.try_step("decide_no_penalty", &decide).unwrap_err();
+        assert!(m.iter().any(|r| r.rule == "legal_review"), "reviewed on another ground: {m:?}");
+        decide.no_penalty_ground = Some(crate::penalty::NoPenaltyGround::MinorCorrected);
+        decide.reason = "违法行为轻微并及时改正".into();
+        decide.first_minor = Some([false, true, true]);
+        w.step("decide_no_penalty", &decide);
+        assert_eq!(w.stage, "no_penalty");
+    }
+
+    #[test]
+    fn rec_3_a_limit_in_a_year_without_holidays_never_blocks_a_step_and_the_step_says_so() {
+        let w = Walk::new("penalty-general", "notice", vec![]);
+        let last = w.calendar.years().last().unwrap().year;
+        let mut w = w;
+        // Notified on 28 December of the last year with data: the 5 working
+        // days to ask for a hearing (art. 64) end in the next year.
+        let notified = date(last, 12, 28);
+        w.case.notified_on = Some(notified);
+        w.case.proposed = Some(crate::penalty::Penalty {
+            kinds: vec![crate::penalty::PenaltyKind::Fine],
+            fine: crate::money::Money::yuan(100_000),
+            ..Default::default()
+        });
+        let mut estimated_end = notified;
+        for _ in 0..5 {
+            estimated_end = provisional_working_days(estimated_end, 1).unwrap();
+        }
+        // Within the estimate: taken, marked as checked against it.
+        let asked = by(Role::Head, 2, estimated_end);
+        let (_, case) = w.try_step("request_hearing", &asked).unwrap();
+        let step = case.steps.last().unwrap();
+        assert_eq!(step.estimated, vec![super::super::Estimated { rule: "hearing_request_window".into(), late: None }]);
+        // Late by the estimate: still taken (the real holidays may allow it),
+        // and the step keeps what the estimate said.
+        let late = by(Role::Head, 2, estimated_end.tomorrow().unwrap().tomorrow().unwrap());
+        let (_, case) = w.try_step("request_hearing", &late).unwrap();
+        let said = case.steps.last().unwrap().estimated[0].late.clone().unwrap();
+        assert!(said.contains("逾期") && said.contains(&estimated_end.to_string()), "{said}");
+        // Without an estimate, the same step was refused for want of data.
+        let bare = Walk { estimate: Calendar::embedded().unwrap(), ..w };
+        let refused = bare.try_step("request_hearing", &asked).unwrap_err();
+        assert!(refused.iter().any(|r| r.message.contains("尚未载入")), "{refused:?}");
     }
 
     #[test]

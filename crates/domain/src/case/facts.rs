@@ -61,6 +61,11 @@ pub struct StepInput {
     pub facts: Option<String>,
     pub legal_basis: Option<String>,
     pub flags: Option<ReviewFlags>,
+    /// `submit_review` of a decision that is not a penalty: the action that
+    /// would make it (`grant`, `deny`, `approve`, `decide_no_penalty` …).
+    pub decides: Option<String>,
+    /// `annul`: who set the decision aside (the document is in `reason`).
+    pub annulled_by: Option<super::AnnulledBy>,
 }
 
 impl StepInput {
@@ -91,6 +96,8 @@ impl StepInput {
             facts: None,
             legal_basis: None,
             flags: None,
+            decides: None,
+            annulled_by: None,
         }
     }
 }
@@ -106,12 +113,17 @@ pub struct RecordingRef {
 /// Everything a gate may look at.
 pub struct Facts<'a> {
     pub procedure: &'a Procedure,
+    /// The action asked for (set by [`super::engine::take`]).
+    pub action: &'a str,
     pub case: &'a CaseData,
     pub stage: &'a str,
     pub step: &'a StepInput,
     pub certificates: &'a CertificatesOf<'a>,
     pub recordings: &'a [RecordingRef],
     pub calendar: &'a Calendar,
+    /// The calendar with the years it lacks estimated (weekends only): what
+    /// a rule is checked against when `calendar` cannot tell (REC-3).
+    pub estimate: &'a Calendar,
     /// The agency's catalogue and what it is matched on.
     pub review: &'a ReviewContext,
     /// The amounts of the agency's province (`None`: not loaded).
@@ -131,13 +143,24 @@ impl Facts<'_> {
     /// The draft a step submits for review: its penalty, else the last
     /// round's, else the one proposed in the notice; with the case's basis and facts.
     pub fn draft(&self) -> Option<Draft> {
-        match &self.step.penalty {
-            Some(p) => Some(Draft {
-                penalty: p.clone(),
-                legal_basis: self.case.matter.legal_basis.clone(),
-                facts: self.case.matter.facts.clone(),
-            }),
+        let (legal_basis, facts) = (&self.case.matter.legal_basis, &self.case.matter.facts);
+        if let Some(p) = &self.step.penalty {
+            let (legal_basis, facts) = (legal_basis.clone(), facts.clone());
+            return Some(Draft { penalty: p.clone(), legal_basis, facts, decision: String::new() });
+        }
+        let reviewed = |action: &str| self.procedure.transition(action).filter(|t| t.is_reviewed_decision());
+        match reviewed(self.action).or_else(|| self.step.decides.as_deref().and_then(reviewed)) {
+            Some(t) => Some(Draft::of_decision(self.decision_in_words(t), legal_basis, facts)),
             None => draft_at_hand(self.case),
+        }
+    }
+
+    /// A decision other than a penalty, as a draft and the document name
+    /// it: the action's name, and the ground of a decision of no penalty.
+    fn decision_in_words(&self, t: &super::procedure::Transition) -> String {
+        match self.step.no_penalty_ground {
+            Some(ground) if t.effect == "decide_no_penalty" => format!("{}（{}）", t.name, ground.label()),
+            _ => t.name.clone(),
         }
     }
 

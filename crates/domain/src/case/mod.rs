@@ -5,6 +5,7 @@
 pub mod engine;
 pub mod facts;
 pub mod procedure;
+pub mod recheck;
 pub mod reviewed;
 pub mod rules;
 
@@ -138,6 +139,45 @@ pub struct Step {
     /// Why a step was recorded after the day it happened (补录原因).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub late_reason: Option<String>,
+    /// Rules checked against an estimate, because a day they count lies in
+    /// a year whose holidays were not published (REC-3): never a reason to
+    /// refuse, rechecked when the year's file is added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub estimated: Vec<Estimated>,
+    /// The same rules checked again once the year's holidays were loaded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rechecked: Vec<Rechecked>,
+}
+
+/// A rule of a step checked again against the published holidays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rechecked {
+    pub rule: String,
+    /// What the estimate had said (a late step), if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_late: Option<String>,
+    /// The day it was checked again.
+    pub on: Date,
+    /// What the rule says now: `None`, it holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+}
+
+/// Something the handlers are told about their case without a step: a
+/// date that moved when a year's holidays were loaded (REC-3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseNotice {
+    pub on: Date,
+    pub text: String,
+}
+
+/// A rule a step was checked against by an estimated calendar (weekends
+/// only): which, and what the estimate said if the step was late by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Estimated {
+    pub rule: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<String>,
 }
 
 impl Step {
@@ -230,9 +270,40 @@ pub struct CaseData {
     /// Collective deliberations (集体讨论).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deliberations: Vec<Deliberation>,
+    /// The decision revoked, confirmed illegal or changed after it was made
+    /// (its publication is then withdrawn, PUB-4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annulled: Option<Annulment>,
+    /// Dates that moved, and steps found late, when holidays were loaded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<CaseNotice>,
+}
+
+crate::coded_enum!(
+    /// Who set a decision aside (撤销、确认违法或者变更).
+    AnnulledBy, "决定被撤销的途径" {
+        Reconsideration = "reconsideration", "行政复议决定撤销、确认违法或者变更";
+        Court = "court", "人民法院判决撤销或者确认违法";
+        Agency = "agency", "本机关依法自行撤销或者变更";
+    }
+);
+
+/// A decision set aside: when, by which way, and on what document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Annulment {
+    pub on: Date,
+    pub by: AnnulledBy,
+    /// The deciding document and what it decided.
+    pub reason: String,
 }
 
 impl CaseData {
+    /// Something in it was only estimated (a year without holiday data):
+    /// a step checked against an estimate, or a seizure's end (REC-3).
+    pub fn is_provisional(&self) -> bool {
+        self.seizure_until_provisional || self.steps.iter().any(|s| !s.estimated.is_empty())
+    }
+
     /// A new case at the start of `procedure`.
     pub fn new(procedure: &procedure::Procedure, opening: Opening) -> Self {
         Self {
@@ -273,6 +344,8 @@ impl CaseData {
             flags: opening.flags,
             review: ReviewFile::default(),
             deliberations: Vec::new(),
+            annulled: None,
+            notices: Vec::new(),
         }
     }
 

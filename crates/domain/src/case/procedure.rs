@@ -71,6 +71,16 @@ pub struct Transition {
     pub effect: String,
 }
 
+impl Transition {
+    /// A decision other than a penalty that may need legal review (its
+    /// gates name `legal_review` or `catalogue_review`; a penalty's draft is
+    /// its penalty).
+    pub fn is_reviewed_decision(&self) -> bool {
+        self.gates.iter().any(|g| matches!(g.as_str(), "legal_review" | "catalogue_review"))
+            && !matches!(self.effect.as_str(), "decide" | "decide_on_site")
+    }
+}
+
 /// A time limit: from entering `from` until reaching one of `until`, a legal
 /// period of the calendar (`penalty.decision`, …).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -12,8 +12,12 @@ use serde::{Deserialize, Serialize};
 /// The draft at hand: the last round's penalty, else the one proposed in the
 /// notice; with the case's basis and facts as they are now.
 pub fn draft_at_hand(case: &CaseData) -> Option<Draft> {
-    let penalty = case.review.current().map(|r| r.draft.penalty.clone()).or_else(|| case.proposed.clone())?;
-    Some(Draft { penalty, legal_basis: case.matter.legal_basis.clone(), facts: case.matter.facts.clone() })
+    let (legal_basis, facts) = (case.matter.legal_basis.clone(), case.matter.facts.clone());
+    match (case.review.current(), &case.proposed) {
+        (Some(round), _) => Some(Draft { legal_basis, facts, ..round.draft.clone() }),
+        (None, Some(penalty)) => Some(Draft { penalty: penalty.clone(), legal_basis, facts, decision: String::new() }),
+        (None, None) => None,
+    }
 }
 
 /// Art. 58 ¶2 counts a person's earlier penalty reviews: the rounds of

@@ -384,6 +384,22 @@ fn within(length: u16, unit: Unit, from: Date, on: Date) -> bool {
     Period::new(length, unit).is_ok_and(|p| p.certainly_within(from, on))
 }
 
+/// No decision the catalogue (or art. 58) names without a review that
+/// cleared this very decision (in a dry run, the draft at hand).
+fn decision_reviewed(f: &Facts<'_>) -> Result<(), String> {
+    let Some(draft) = f.draft() else { return Ok(()) };
+    let triggers = super::reviewed::review_triggers(f.review, f.case, draft.penalty());
+    review::art_58_no_decision_without_review(&triggers, super::reviewed::cleared_draft(f.case), &draft)
+}
+
+/// The article a gate (or the late-entry rule) applies, by its name.
+pub fn article_of(rule: &str) -> &'static str {
+    if rule == LATE_ENTRY_RULE {
+        return REC_2_TIMELY;
+    }
+    RULES.iter().find(|(name, _, _)| *name == rule).map_or("", |(_, article, _)| article)
+}
+
 /// A gate: applies a rule to the facts of one step.
 pub type Gate = fn(&Facts<'_>) -> Result<(), String>;
 
@@ -399,7 +415,13 @@ pub const RULES: &[(&str, &str, Gate)] = &[
     ("simple_procedure_limits", ART_51, |f| {
         art_51_simple_procedure_limits(f.penalty()?, f.case.matter.party.is_person())
     }),
-    ("notice_before_decision", ART_44, |f| art_44_notice_before_decision(f.case.notified_on, f.step.on)),
+    ("notice_before_decision", ART_44, |f| {
+        // Art. 44 is of penalties: a decision of no penalty is not noticed.
+        if f.draft().is_some_and(|d| d.penalty().is_none()) {
+            return Ok(());
+        }
+        art_44_notice_before_decision(f.case.notified_on, f.step.on)
+    }),
     ("no_heavier_after_defence", ART_45, |f| match &f.case.proposed {
         Some(proposed) => art_45_no_heavier_after_defence(proposed, f.penalty()?, f.case.defended),
         None => Ok(()),
@@ -454,12 +476,10 @@ pub const RULES: &[(&str, &str, Gate)] = &[
     ("collective_deliberation", ART_57, |f| {
         art_57_collective_deliberation(f.case.matter.serious, f.case.deliberated_on)
     }),
-    ("legal_review", ART_58, |f| {
-        // The decision being issued (or, in a dry run, the draft at hand).
-        let Some(draft) = f.draft() else { return Ok(()) };
-        let triggers = super::reviewed::review_triggers(f.review, f.case, Some(&draft.penalty));
-        review::art_58_no_decision_without_review(&triggers, super::reviewed::cleared_draft(f.case), &draft)
-    }),
+    ("legal_review", ART_58, decision_reviewed),
+    // The same gate for decisions other than penalties, which the agency's
+    // catalogue names (国办发〔2018〕118号 item 14).
+    ("catalogue_review", review::GUIDELINE, decision_reviewed),
     ("review_separation", review::GUIDELINE, |f| {
         let r = f.step.reviewer.as_ref().ok_or("未指明法制审核人员")?;
         review::guideline_separation_of_handling_and_review(r.user, &f.case.matter.handlers, &f.handling_steps_by())

@@ -22,6 +22,7 @@ coded_enum!(
         SeveralLegalRelationships = "several_legal_relationships", "涉及多个法律关系";
         ComplexFacts = "complex_facts", "案件情况疑难复杂";
         RequiredByLaw = "required_by_law", "法律、法规规定应当进行法制审核";
+        NoPenalty = "no_penalty", "决定不予行政处罚";
         Always = "always", "该类决定一律审核";
     }
 );
@@ -273,7 +274,9 @@ impl std::fmt::Display for ReviewTrigger {
 pub fn art_58_review_required(catalogue: &ReviewCatalogue, s: &ReviewSubject<'_>) -> Vec<ReviewTrigger> {
     let mut out = Vec::new();
     let law = |item: &str, reason: &str| ReviewTrigger { source: format!("{ART_58_1}{item}"), reason: reason.into() };
-    if s.category == Category::Penalty {
+    // Art. 58 is of decisions that impose a penalty; other decisions are
+    // reviewed as the catalogue says (国办发〔2018〕118号 item 14).
+    if s.category == Category::Penalty && s.penalty.is_some() {
         if s.flags.major_public_interest {
             out.push(law("第（一）项", "涉及重大公共利益"));
         }
@@ -305,6 +308,7 @@ pub fn art_58_review_required(catalogue: &ReviewCatalogue, s: &ReviewSubject<'_>
             Trigger::ConfiscationAtLeast => confiscation >= e.amount,
             Trigger::PenaltyKinds => s.penalty.is_some_and(|p| p.kinds.iter().any(|k| e.kinds.contains(k))),
             Trigger::HearingHeld => s.hearing_held,
+            Trigger::NoPenalty => s.category == Category::Penalty && s.penalty.is_none(),
             Trigger::Always => true,
             t => s.flags.has(t),
         };

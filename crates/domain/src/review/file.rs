@@ -135,15 +135,24 @@ pub fn guideline_seven_points(r: &ReviewInput) -> Result<(), String> {
 /// and facts. A review passes for one draft only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Draft {
+    /// The penalty of a penalty decision; none (the default) for other decisions.
+    #[serde(default)]
     pub penalty: Penalty,
     pub legal_basis: String,
     pub facts: String,
+    /// A decision that imposes no penalty, in words (准予许可, 不予许可,
+    /// 实施查封扣押, 不予行政处罚 on its ground …); empty for a penalty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub decision: String,
 }
 
 impl Draft {
     /// What differs from `other`, in words.
     pub fn differences(&self, other: &Draft) -> Vec<String> {
         let mut out = Vec::new();
+        if self.decision != other.decision {
+            out.push(format!("拟作出的决定由“{}”改为“{}”", self.summary(), other.summary()));
+        }
         let (a, b) = (&self.penalty, &other.penalty);
         if a.kinds != b.kinds {
             out.push(format!("处罚种类由“{}”改为“{}”", a.kinds_label(), b.kinds_label()));
@@ -166,7 +175,20 @@ impl Draft {
         out
     }
 
+    /// A decision other than a penalty, with its basis and facts.
+    pub fn of_decision(decision: String, legal_basis: &str, facts: &str) -> Self {
+        Self { penalty: Penalty::default(), legal_basis: legal_basis.to_owned(), facts: facts.to_owned(), decision }
+    }
+
+    /// The penalty, for a penalty decision.
+    pub fn penalty(&self) -> Option<&Penalty> {
+        self.decision.is_empty().then_some(&self.penalty)
+    }
+
     pub fn summary(&self) -> String {
+        if !self.decision.is_empty() {
+            return self.decision.clone();
+        }
         let p = &self.penalty;
         let parts: Vec<String> = p
             .kinds

@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn art_58_no_decision_but_on_the_draft_that_passed() {
-        let a = Draft { penalty: fine(30_000), legal_basis: "b".into(), facts: "f".into() };
+        let a = Draft { penalty: fine(30_000), legal_basis: "b".into(), facts: "f".into(), decision: String::new() };
         let t = vec![ReviewTrigger { source: "s".into(), reason: "r".into() }];
         assert!(art_58_no_decision_without_review(&[], None, &a).is_ok());
         assert!(art_58_no_decision_without_review(&t, None, &a).unwrap_err().contains("不得作出决定"));
@@ -224,19 +224,20 @@ mod tests {
     fn a_draft_in_words() {
         let mut p = fine(30_000);
         assert_eq!(
-            Draft { penalty: p.clone(), legal_basis: String::new(), facts: String::new() }.summary(),
+            Draft { penalty: p.clone(), legal_basis: String::new(), facts: String::new(), decision: String::new() }
+                .summary(),
             "罚款 30,000.00 元"
         );
         p.kinds.insert(0, PenaltyKind::Warning);
         assert_eq!(
-            Draft { penalty: p, legal_basis: String::new(), facts: String::new() }.summary(),
+            Draft { penalty: p, legal_basis: String::new(), facts: String::new(), decision: String::new() }.summary(),
             "警告，罚款 30,000.00 元"
         );
     }
 
     #[test]
     fn a_changed_draft_says_what_changed() {
-        let a = Draft { penalty: fine(30_000), legal_basis: "b".into(), facts: "f".into() };
+        let a = Draft { penalty: fine(30_000), legal_basis: "b".into(), facts: "f".into(), decision: String::new() };
         let b = Draft { penalty: fine(25_000), ..a.clone() };
         assert_eq!(a.differences(&b), vec!["罚款由 30,000.00 元改为 25,000.00 元".to_owned()]);
         assert!(a.differences(&a).is_empty());

@@ -480,8 +480,8 @@ fn trailing_version(record_data: &[u8]) -> Option<i64> {
 
 /// The columns of [`VerifiedTable::rest`] that break their table's rule: a
 /// case's `word`, `year` and `seq` are those of its number
-/// (`{prefix}{word}〔{year}〕{seq}号`), and it is `closed` exactly when its
-/// stage ends its procedure.
+/// (`{prefix}{word}〔{year}〕{seq}号`), it is `closed` exactly when its
+/// stage ends its procedure, and `provisional` when its data holds an estimate.
 fn rest_differences(
     table: &VerifiedTable,
     row: &zhifa_store::VerifiedRow,
@@ -503,6 +503,15 @@ fn rest_differences(
         if raw_path(row.data.as_bytes(), "closed_on").is_some_and(|v| v != b"null") { "1" } else { "0" };
     if v("closed") != closed && !(row.version == 1 && v("closed") == closed_before) {
         out.push(("closed".to_owned(), v("closed").to_owned(), closed.to_owned()));
+    }
+    // Something estimated: a step's `estimated` list (never written empty)
+    // or an estimated seizure end (REC-3).
+    let data = row.data.as_bytes();
+    let estimated = data.windows(13).any(|w| w == b"\"estimated\":[")
+        || raw_path(data, "seizure_until_provisional") == Some(b"true".as_slice());
+    let provisional = if estimated { "1" } else { "0" };
+    if v("provisional") != provisional {
+        out.push(("provisional".to_owned(), v("provisional").to_owned(), provisional.to_owned()));
     }
     out
 }

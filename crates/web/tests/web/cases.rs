@@ -1132,3 +1132,175 @@ async fn art_61_late_service_needs_a_reason_and_art_67_payment_may_be_deferred()
     })
     .await;
 }
+
+/// REC-3: in a December before next year's holidays are published, a
+/// limit that ends in the next year never stops a step: the step is taken
+/// and says it was checked against an estimate. When the year's file is
+/// added, the service checks it again: a request the real holidays make
+/// late, and a seizure end they move, are told on the case; nothing is
+/// estimated any more, and the ledger verifies.
+#[tokio::test]
+async fn rec_3_limits_in_a_year_without_holidays_are_estimated_then_checked_again() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        let last = app.service.calendar().years().last().unwrap().year;
+        let next = last + 1;
+        let day = |y: i16, m: i8, d: i8| jiff::civil::date(y, m, d).to_string();
+
+        // Notified on 28 December: five working days to ask for a hearing.
+        let (penalty, _) =
+            open(&app, &o.officer, "penalty-general", company(), handlers.clone(), &day(last, 12, 1)).await;
+        ok(&app, &o.head, penalty, "file", &day(last, 12, 1), json!({})).await;
+        ok(&app, &o.officer, penalty, "notify", &day(last, 12, 28), fine(150_000)).await;
+        // The estimate's fifth working day (weekends only).
+        let mut fifth = jiff::civil::date(last, 12, 28);
+        for _ in 0..5 {
+            fifth = zhifa_domain::case::engine::provisional_working_days(fifth, 1).unwrap();
+        }
+        ok(&app, &o.officer, penalty, "request_hearing", &fifth.to_string(), json!({})).await;
+        let v = case(&app, &o.officer, penalty).await;
+        let estimated = &v["data"]["steps"].as_array().unwrap().last().unwrap()["estimated"];
+        assert_eq!(estimated[0]["rule"], "hearing_request_window", "{v}");
+
+        // A seizure whose 30 days end in the next year: an estimated end.
+        let (seizure, number) =
+            open(&app, &o.officer, "coercive-seizure", company(), handlers, &day(last, 12, 20)).await;
+        ok(&app, &o.head, seizure, "approve", &day(last, 12, 20), json!({})).await;
+        record(&app, &o.officer, &number, "实施查封扣押").await;
+        ok(&app, &o.officer, seizure, "seize", &day(last, 12, 20), json!({})).await;
+        let v = case(&app, &o.officer, seizure).await;
+        assert_eq!(v["data"]["seizure_until_provisional"], true, "{v}");
+        let until: jiff::civil::Date = v["data"]["seizure_until"].as_str().unwrap().parse().unwrap();
+        let store = app.service.store();
+        let provisional: Vec<i64> = store.provisional_cases(0, 10).await.unwrap().iter().map(|c| c.id.0).collect();
+        assert_eq!(provisional, vec![penalty, seizure]);
+        assert_eq!(app.service.recheck_estimates().await.unwrap(), 0, "nothing to say while the year is missing");
+
+        // The year's file, as the State Council might publish it: the first
+        // Saturday a working day (the five days end on it), the seizure's
+        // last day a holiday (it ends the day after).
+        let saturday = (1..=7)
+            .map(|d| jiff::civil::date(next, 1, d))
+            .find(|d| d.weekday() == jiff::civil::Weekday::Saturday)
+            .unwrap();
+        assert!(saturday < fifth, "the real fifth working day comes earlier");
+        let mut builder = zhifa_calendar::Calendar::builder();
+        let text =
+            format!("year {next}\nsource 测试用通知\nworkday {saturday} 调休\nholiday {until}..{until} 测试假日\n");
+        builder.add_file(&format!("{next}.txt"), &text).unwrap();
+        let loaded =
+            zhifa_service::Service::new(store.clone(), builder.build().unwrap(), zhifa_store::testing::test_signer());
+        let records = store.record_count().await.unwrap();
+        assert_eq!(loaded.recheck_estimates().await.unwrap(), 2);
+        assert_eq!(store.record_count().await.unwrap(), records + 2, "one command per case");
+        assert!(store.provisional_cases(0, 10).await.unwrap().is_empty());
+
+        let v = case(&app, &o.officer, penalty).await;
+        let step = v["data"]["steps"].as_array().unwrap().last().unwrap().clone();
+        assert!(step.get("estimated").is_none(), "{step}");
+        let found = step["rechecked"][0]["found"].as_str().unwrap();
+        assert!(found.contains(&saturday.to_string()), "{found}");
+        assert!(v["data"]["notices"][0]["text"].as_str().unwrap().contains("当事人要求听证"), "{v}");
+        let v = case(&app, &o.officer, seizure).await;
+        assert_eq!(v["data"]["seizure_until"], until.tomorrow().unwrap().to_string());
+        assert_eq!(v["data"]["seizure_until_provisional"], Value::Null, "{v}");
+        assert!(v["data"]["notices"][0]["text"].as_str().unwrap().contains("延至"), "{v}");
+        // Said on the case page, once.
+        let page = Browser::open(&app, "officer-1").await.get(&format!("/console/cases/{penalty}")).await.text();
+        assert!(page.contains("期限复核提示") && page.contains(&saturday.to_string()), "{page}");
+        assert_eq!(loaded.recheck_estimates().await.unwrap(), 0);
+        assert_eq!(loaded.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}
+
+/// Issue 25's attacker: every hole tried through the API. Each refused
+/// attempt leaves the ledger as it was; what cannot be refused (a decision
+/// nobody publishes, a withdrawal made late, a permit decided without the
+/// review the catalogue asks for) is refused or flagged; `verify` is clean.
+#[tokio::test]
+async fn rec_2_an_attacker_tries_every_hole_and_each_is_refused_or_flagged() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let other = other_agency_officer(&app).await;
+        let store = app.service.store().clone();
+        let unchanged = |before: i64| {
+            let store = store.clone();
+            async move { assert_eq!(store.record_count().await.unwrap(), before, "a refused attempt recorded something") }
+        };
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        let (seizure, number) = open(&app, &o.officer, "coercive-seizure", company(), handlers.clone(), "2025-04-01").await;
+        ok(&app, &o.head, seizure, "approve", "2025-04-01", json!({})).await;
+
+        // Backdate past the agency's bound (3 working days), even with a reason.
+        let before = store.record_count().await.unwrap();
+        let backdated = app
+            .on_day(
+                "2025-04-10",
+                step_recorded_later(&app, &o.officer, seizure, "seize", "2025-04-01", json!({ "late_reason": "补录" })),
+            )
+            .await;
+        refused(&backdated, "late_entry", "国办发〔2018〕118号");
+        unchanged(before).await;
+        // Take a step as an officer whose certificate has expired.
+        refused(
+            &step(&app, &o.expired_officer, seizure, "seize", "2025-04-01", json!({})).await,
+            "step_by_certified_officer",
+            "第四十二条",
+        );
+        unchanged(before).await;
+        // Upload evidence for another agency's case.
+        assert!(upload(&app, &other, (&number, "实施查封扣押"), VIDEO).await.is_err());
+        unchanged(before).await;
+        // Satisfy the seizure's video gate with a text file called a video.
+        upload(&app, &o.officer, (&number, "实施查封扣押"), "不是视频".as_bytes()).await.unwrap();
+        let before = store.record_count().await.unwrap();
+        refused(&step(&app, &o.officer, seizure, "seize", "2025-04-01", json!({})).await, "mandatory_recordings", "118号");
+        unchanged(before).await;
+
+        // Publish nothing for a seizure: it is queued, and overdue is counted.
+        record(&app, &o.officer, &number, "实施查封扣押").await;
+        ok(&app, &o.officer, seizure, "seize", "2025-04-01", json!({})).await;
+        let sys = Actor::System("test");
+        let agency = zhifa_domain::ids::AgencyId(o.agency);
+        let queue = app.service.publication_queue(&sys, agency).await.unwrap();
+        assert!(queue.iter().any(|l| l.case.id.0 == seizure && l.overdue), "an unpublished seizure is flagged");
+        assert!(app.service.on_time(agency).await.unwrap().overdue >= 1);
+
+        // Withdraw late: published, set aside, withdrawn after its 3 working days.
+        let pid = app.on_day("2025-04-03", app.service.publish(&sys, zhifa_domain::ids::CaseId(seizure))).await.unwrap();
+        let annul = json!({ "annulled_by": "court", "reason": "人民法院判决撤销查封决定" });
+        ok(&app, &o.head, seizure, "annul", "2025-04-07", annul).await;
+        let row = store.publication(pid).await.unwrap().unwrap();
+        app.on_day(
+            "2025-04-30",
+            app.service.withdraw_publication(&sys, pid, row.version, "查封决定已被撤销", Some(jiff::civil::date(2025, 4, 29))),
+        )
+        .await
+        .unwrap();
+        let row = store.publication(pid).await.unwrap().unwrap();
+        assert!(row.data.withdrawn_late(), "due 3 working days after 7 April, whatever day is typed: {:?}", row.data);
+
+        // Decide a permit the catalogue has reviewed, without the review.
+        let r = app
+            .put_json(
+                &format!("/api/v1/agencies/{}/review-catalogue", o.agency),
+                &o.head,
+                json!({ "version": 0, "review_all_general": false, "time_limit_days": 7, "entries": [
+                    { "name": "行政许可决定", "category": "permit", "trigger": "always", "basis": "目录清单" }
+                ]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        let (permit, _) = open(&app, &o.officer, "permit", company(), handlers, "2025-04-01").await;
+        ok(&app, &o.officer, permit, "accept", "2025-04-01", json!({})).await;
+        let before = store.record_count().await.unwrap();
+        refused(&step(&app, &o.head, permit, "grant", "2025-04-02", json!({})).await, "catalogue_review", "118号");
+        unchanged(before).await;
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}

@@ -860,3 +860,71 @@ async fn pub_7_a_search_never_waits_for_the_index_writer() {
     })
     .await;
 }
+
+/// PUB-4: a decision set aside (revoked, confirmed illegal, changed) is
+/// recorded on its case; in the same commit its publication becomes due to
+/// be withdrawn within 3 working days, and a decision not yet published is
+/// never published. A withdrawal after that day is flagged late.
+#[tokio::test]
+async fn pub_4_a_decision_set_aside_is_due_to_be_withdrawn_within_3_working_days() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let sys = Actor::System("test");
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        let mut decided = Vec::new();
+        for _ in 0..2 {
+            let (id, number) = open(&app, &o.officer, "penalty-simple", person(), handlers.clone(), "2025-09-30").await;
+            ok(&app, &o.officer, id, "notify", "2025-09-30", fine(200)).await;
+            ok(&app, &o.officer, id, "decide_on_site", "2025-09-30", fine(200)).await;
+            decided.push((id, number));
+        }
+        let [(published, number), (unpublished, other)] = decided.try_into().unwrap();
+        let pid = app
+            .on_day("2025-10-09", app.service.publish(&sys, zhifa_domain::ids::CaseId(published)))
+            .await
+            .unwrap();
+
+        let annul = json!({ "annulled_by": "reconsideration", "reason": "杭州市西湖区人民政府行政复议决定书（西政复〔2025〕9号）撤销原处罚决定" });
+        let records = app.service.store().record_count().await.unwrap();
+        // Only the head records it, and only with how and by which document.
+        let r = super::cases::step(&app, &o.officer, published, "annul", "2025-10-10", annul.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        let r = super::cases::step(&app, &o.head, published, "annul", "2025-10-10", json!({ "reason": "撤销" })).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert_eq!(app.service.store().record_count().await.unwrap(), records, "refused: nothing recorded");
+        // Set aside on Friday 10 October 2025: withdrawn by Tuesday 14th
+        // (Saturday 11th was a working day after the National Day holiday).
+        ok(&app, &o.head, published, "annul", "2025-10-10", annul.clone()).await;
+        assert_eq!(app.service.store().record_count().await.unwrap(), records + 2, "the case and its publication");
+        let row = app.service.store().publication(zhifa_domain::ids::PublicationId(pid.0)).await.unwrap().unwrap();
+        assert_eq!(row.data.withdrawal_pending(), Some(jiff::civil::date(2025, 10, 14)));
+        assert!(row.data.withdrawal.is_none(), "shown until the publicity officer withdraws it");
+        let case: Value = super::cases::case(&app, &o.head, published).await;
+        assert_eq!(case["data"]["annulled"]["by"], "reconsideration", "{case}");
+
+        // Not yet published: it leaves the queue and is never published.
+        ok(&app, &o.head, unpublished, "annul", "2025-10-10", annul).await;
+        let queue = app.service.publication_queue(&sys, zhifa_domain::ids::AgencyId(o.agency)).await.unwrap();
+        assert!(queue.is_empty(), "{:?}", queue.iter().map(|l| &l.case.number).collect::<Vec<_>>());
+        let refused = app.service.publish(&sys, zhifa_domain::ids::CaseId(unpublished)).await.unwrap_err();
+        assert!(refused.to_string().contains("不再公示"), "{refused}");
+        assert!(app.service.store().publication_of_case(zhifa_domain::ids::CaseId(unpublished)).await.unwrap().is_none());
+
+        // The desk and the publication's page say by when; withdrawn on the
+        // 16th, later than due, it is flagged (a later day typed does not move it).
+        let head = Browser::open(&app, "head").await;
+        let desk = app.on_day("2025-10-15", head.get("/console/publications")).await.text();
+        assert!(desk.contains("应于 2025-10-14 前撤下，已超期") && !desk.contains(&other), "{desk}");
+        let manage_path = format!("/console/publications/{}", pid.0);
+        let page = head.get(&manage_path).await.text();
+        assert!(page.contains("应于 <strong>2025-10-14</strong> 前撤下"), "{page}");
+        let withdrawal = [("op", "withdraw"), ("version", "2"), ("reason", "原处罚决定已被行政复议撤销"), ("revoked_on", "2025-10-20")];
+        let withdrawn = app.on_day("2025-10-16", head.post(&page, &manage_path, &withdrawal)).await;
+        assert!(withdrawn.text().contains("应于 2025-10-14 前撤下") && withdrawn.text().contains("逾期撤下"), "{}", withdrawn.text());
+        assert!(!get_public(&app, &format!("/decisions/{}", pid.0)).await.text().contains("罚款人民币 200.00 元"));
+        let _ = number;
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}

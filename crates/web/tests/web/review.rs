@@ -499,3 +499,72 @@ async fn rev_console_queue_catalogue_rounds_responsibility_and_staffing() {
     })
     .await;
 }
+
+/// REV-2: the gate holds every category the catalogue names, not only
+/// penalties: a permit, a seizure and a decision of no penalty wait for a
+/// review of that very decision; refused steps record nothing.
+#[tokio::test]
+async fn rev_2_permits_seizures_and_decisions_of_no_penalty_are_reviewed_as_the_catalogue_says() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let line = |name: &str, category: &str, trigger: &str| {
+            json!({ "name": name, "category": category, "trigger": trigger, "basis": "本机关重大执法决定法制审核目录清单" })
+        };
+        let r = app
+            .put_json(
+                &format!("/api/v1/agencies/{}/review-catalogue", o.agency),
+                &o.head,
+                json!({ "version": 0, "review_all_general": false, "time_limit_days": 7, "entries": [
+                    line("行政许可决定", "permit", "always"),
+                    line("查封、扣押", "coercion", "always"),
+                    line("不予行政处罚决定", "penalty", "no_penalty"),
+                ]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        let records = || async { app.service.store().record_count().await.unwrap() };
+
+        // A permit: no grant before a review of the grant.
+        let (permit, _) = open(&app, &o.officer, "permit", company(), handlers.clone(), "2025-03-03").await;
+        ok(&app, &o.officer, permit, "accept", "2025-03-03", json!({})).await;
+        let before = records().await;
+        let r = step(&app, &o.head, permit, "grant", "2025-03-10", json!({})).await;
+        let m = refused(&r, "catalogue_review", "118号");
+        assert!(m.contains("行政许可决定"), "{m}");
+        assert_eq!(records().await, before, "refused: nothing recorded");
+        ok(&app, &o.officer, permit, "submit_review", "2025-03-10", json!({ "decides": "grant" })).await;
+        ok(&app, &o.head, permit, "assign_reviewer", "2025-03-10", json!({ "reviewer": o.reviewer_id })).await;
+        ok(&app, &o.reviewer, permit, "review", "2025-03-11", super::review::approve()).await;
+        let r = step(&app, &o.head, permit, "deny", "2025-03-12", json!({ "reason": "不具备条件" })).await;
+        let m = refused(&r, "catalogue_review", "118号");
+        assert!(m.contains("准予许可") && m.contains("不予许可"), "reviewed to grant, not to deny: {m}");
+        ok(&app, &o.head, permit, "grant", "2025-03-12", json!({})).await;
+        let v = case(&app, &o.head, permit).await;
+        assert_eq!(v["data"]["review"]["rounds"][0]["draft"]["decision"], "准予许可", "{v}");
+
+        // A seizure: the head's approval waits for the review.
+        let (seizure, _) = open(&app, &o.officer, "coercive-seizure", company(), handlers.clone(), "2025-03-03").await;
+        let before = records().await;
+        refused(&step(&app, &o.head, seizure, "approve", "2025-03-03", json!({})).await, "catalogue_review", "118号");
+        assert_eq!(records().await, before);
+        ok(&app, &o.officer, seizure, "submit_review", "2025-03-03", json!({ "decides": "approve" })).await;
+        ok(&app, &o.reviewer, seizure, "review", "2025-03-04", super::review::approve()).await;
+        ok(&app, &o.head, seizure, "approve", "2025-03-04", json!({})).await;
+
+        // No penalty, when the catalogue says so: reviewed on its ground.
+        let (id, _) = open(&app, &o.officer, "penalty-general", company(), handlers, "2025-03-03").await;
+        ok(&app, &o.head, id, "file", "2025-03-03", json!({})).await;
+        let no_penalty = json!({ "no_penalty_ground": "no_fault", "reason": "当事人有证据足以证明没有主观过错" });
+        refused(&step(&app, &o.head, id, "decide_no_penalty", "2025-03-05", no_penalty.clone()).await, "legal_review", "第五十八条");
+        let submit = json!({ "decides": "decide_no_penalty", "no_penalty_ground": "no_fault" });
+        ok(&app, &o.officer, id, "submit_review", "2025-03-05", submit).await;
+        ok(&app, &o.reviewer, id, "review", "2025-03-06", super::review::approve()).await;
+        ok(&app, &o.head, id, "skip_deliberation", "2025-03-06", json!({})).await;
+        ok(&app, &o.head, id, "decide_no_penalty", "2025-03-07", no_penalty).await;
+        assert_eq!(case(&app, &o.head, id).await["stage"], "no_penalty");
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}
