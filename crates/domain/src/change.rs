@@ -15,6 +15,7 @@ use crate::ids::{
 };
 use crate::people::{CertificateData, UserData};
 use crate::publication::PublicationData;
+use crate::records::secret_fingerprint;
 use crate::region::RegionCode;
 use crate::registry::{Registry, RegistryInfo, Validated, validated};
 use crate::report::AnnualFigures;
@@ -281,11 +282,15 @@ impl Change {
             Change::Retrieve { what, id, .. } => json!({ "what": what, "id": id }),
             Change::CreateAgency { data } => json!({ "data": data }),
             Change::UpdateAgency { version, data, .. } => json!({ "version": version, "data": data }),
-            Change::CreateUser { agency, data, certificates, .. } => {
-                json!({ "agency": agency, "data": data, "certificates": certificates })
+            Change::CreateUser { agency, data, certificates, password_hash } => {
+                // `credential_sha256`: named to stand before `data` in canonical order.
+                let password = password_hash.as_deref().map(secret_fingerprint);
+                json!({ "agency": agency, "data": data, "certificates": certificates, "credential_sha256": password })
             }
             Change::UpdateUser { version, data, .. } => json!({ "version": version, "data": data }),
-            Change::SetPassword { .. } => json!({}),
+            Change::SetPassword { password_hash, .. } => {
+                json!({ "credential_sha256": secret_fingerprint(password_hash) })
+            }
             Change::CreateCertificate { user, data } => json!({ "user": user, "data": data }),
             Change::UpdateCertificate { version, data, .. } => json!({ "version": version, "data": data }),
             Change::CreateEntry { agency, entry, .. } => json!({ "agency": agency, "data": entry.data }),
@@ -300,9 +305,16 @@ impl Change {
             Change::UpdateComplaint { version, data, .. } => json!({ "data": data, "version": version }),
             Change::CreateAnnualReport { agency, data } => json!({ "agency": agency, "data": data }),
             Change::UpdateAnnualReport { version, data, .. } => json!({ "data": data, "version": version }),
-            Change::CreateToken { user, name, .. } => json!({ "user": user, "name": name }),
+            Change::CreateToken { user, name, token_hash } => {
+                json!({ "user": user, "name": name, "token_sha256": secret_fingerprint(token_hash) })
+            }
             Change::RevokeToken { .. } => json!({}),
-            Change::SignIn { user, expires_at, .. } => json!({ "user": user, "expires_at": expires_at }),
+            Change::SignIn { user, expires_at, session_hash, csrf_token } => json!({
+                "user": user,
+                "expires_at": expires_at,
+                "session_sha256": secret_fingerprint(session_hash),
+                "csrf_sha256": secret_fingerprint(csrf_token),
+            }),
             Change::SignOut { .. } => json!({}),
             Change::SignInFailed { username, client } => json!({ "username": username, "client": client }),
         }

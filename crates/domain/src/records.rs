@@ -210,9 +210,26 @@ fn skip_value(s: &[u8], i: usize) -> Option<usize> {
     }
 }
 
+/// What a record keeps of a secret it must not hold (a password's hash, a
+/// token's, a session's): the lower-case hex SHA-256 of its text, so that
+/// `verify` can tell the column was not changed and nobody learns the secret.
+pub fn secret_fingerprint(secret: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rec_9_a_secret_is_kept_as_its_sha_256() {
+        assert_eq!(
+            secret_fingerprint("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            "the FIPS 180-2 test vector"
+        );
+    }
 
     #[test]
     fn raw_fields_of_canonical_json() {

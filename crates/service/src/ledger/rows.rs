@@ -8,7 +8,7 @@ use serde_json::Value;
 use zhifa_store::{RecordedRow, RecordedTable};
 
 /// The tables, with the columns compared and the record kinds read.
-const TABLES: [RecordedTable; 5] = [
+const TABLES: [RecordedTable; 6] = [
     RecordedTable {
         table: "uploads",
         key: "id",
@@ -31,16 +31,24 @@ const TABLES: [RecordedTable; 5] = [
     RecordedTable {
         table: "api_tokens",
         key: "id",
-        columns: &["user_id", "name", "created_us", "revoked_us"],
+        columns: &["user_id", "name", "created_us", "revoked_us", "token_hash"],
         entity: "token",
         kinds: &["token.create", "token.revoke"],
     },
     RecordedTable {
         table: "sessions",
         key: "id",
-        columns: &["user_id", "created_us", "expires_us"],
+        columns: &["user_id", "created_us", "expires_us", "session_hash", "csrf_token"],
         entity: "session",
         kinds: &["session.sign_in"],
+    },
+    // A user's password hash (the rest of the row is the users table's data).
+    RecordedTable {
+        table: "users",
+        key: "id",
+        columns: &["password_hash"],
+        entity: "user",
+        kinds: &["user.create", "user.set_password"],
     },
     RecordedTable {
         table: "login_failures",
@@ -57,6 +65,23 @@ const TABLES: [RecordedTable; 5] = [
         kinds: &["region.put"],
     },
 ];
+
+/// Columns that hold a secret: the records keep its SHA-256
+/// ([`zhifa_domain::records::secret_fingerprint`]), compared with the
+/// column's.
+const SECRETS: [&str; 4] = ["password_hash", "token_hash", "session_hash", "csrf_token"];
+
+/// What a record said of a secret column it did not fingerprint (one made
+/// before 2026-12-05): the column is left unchecked.
+const UNCHECKED: &str = "\u{0}unchecked";
+
+/// The fingerprint of a secret a record names at `key`.
+fn secret(record: &Value, key: &str) -> Option<String> {
+    match record.get(key) {
+        None => Some(UNCHECKED.to_owned()),
+        Some(v) => text(Some(v)),
+    }
+}
 
 /// A record as read: when, and its record data.
 type Read = Option<(i64, Value)>;
@@ -110,13 +135,20 @@ fn expected(table: &str, key: &str, records: &[Read]) -> Option<Vec<Option<Strin
             text(created.get("name")),
             us(created_at),
             records[1].as_ref().and_then(|(at, _)| us(at)),
+            secret(created, "token_sha256"),
         ],
         "sessions" => {
             let expires = text(created.get("expires_at"))
                 .and_then(|t| t.parse::<jiff::Timestamp>().ok())
                 .map(|t| t.as_microsecond().to_string());
-            vec![text(created.get("user")), us(created_at), expires]
+            let secrets = [secret(created, "session_sha256"), secret(created, "csrf_sha256")];
+            [vec![text(created.get("user")), us(created_at), expires], secrets.to_vec()].concat()
         }
+        // The newest password: set after the user was made, or made with it.
+        "users" => match &records[1] {
+            Some((_, set)) => vec![secret(set, "credential_sha256")],
+            None => vec![secret(created, "credential_sha256")],
+        },
         "login_failures" => {
             vec![text(created.get("username")), Some(text(created.get("client")).unwrap_or_default()), us(created_at)]
         }
@@ -149,6 +181,16 @@ fn check(t: &RecordedTable, row: &RecordedRow) -> Vec<Problem> {
         {
             continue;
         }
+        let hidden;
+        let found = if SECRETS.contains(column) {
+            if want.as_deref() == Some(UNCHECKED) {
+                continue;
+            }
+            hidden = found.as_deref().map(zhifa_domain::records::secret_fingerprint);
+            &hidden
+        } else {
+            found
+        };
         if *found != want {
             let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "NULL".into());
             out.push(problem(
