@@ -27,7 +27,7 @@ pub use ledger::{CheckpointRow, LeafRow, LedgerMeta, VerifiedRow, VerifiedTable}
 pub use publications::{PublicationFilter, PublicationRow};
 pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};
 pub use reports::{AnnualReportRow, CaseFactsRow};
-pub use scan::{CompletedNodes, LedgerBatch, RecordedRow, RecordedTable, RegistryRow};
+pub use scan::{CompletedNodes, EventRow, LedgerBatch, RecordedRow, RecordedTable, RegistryRow};
 pub use uploads::{UploadRow, UploadState};
 
 use jiff::Timestamp;

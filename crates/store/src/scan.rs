@@ -23,7 +23,22 @@ pub struct LedgerBatch {
     pub end: u64,
     pub entries: Vec<(LeafRow, Option<RecordRow>)>,
     pub nodes: CompletedNodes,
+    /// The outbox events of the records the leaves name (by record id,
+    /// from the lowest to the highest), in order of record id.
+    pub events: Vec<EventRow>,
 }
+
+/// A record's outbox event, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub record_id: i64,
+    pub topic: String,
+    pub created_us: i64,
+    pub done_us: Option<i64>,
+}
+
+/// The outbox events of records `low..=high`, in order of record id.
+const EVENTS: &str = "SELECT record_id, topic, created_us, done_us FROM outbox WHERE record_id >= $1 AND record_id <= $2 ORDER BY record_id";
 
 /// The stored subtrees completed by the leaves `start..end`: at each level
 /// `k`, indices `start >> k .. end >> k` (as `start` is a multiple of the
@@ -281,7 +296,34 @@ impl Store {
                 nodes.put(level, index, Slot::Hash(hash));
             }
         }
-        Ok(LedgerBatch { start, end, entries, nodes })
+        let low = entries.iter().map(|(l, _)| l.record_id).min().unwrap_or_default();
+        let high = entries.iter().map(|(l, _)| l.record_id).max().unwrap_or_default();
+        let rows = sqlx::query(EVENTS).bind(low).bind(high).fetch_all(&self.pool).await?;
+        let events = rows
+            .iter()
+            .map(|r| {
+                Ok(EventRow {
+                    record_id: r.try_get(0)?,
+                    topic: r.try_get(1)?,
+                    created_us: r.try_get(2)?,
+                    done_us: r.try_get(3)?,
+                })
+            })
+            .collect::<std::result::Result<_, sqlx::Error>>()?;
+        Ok(LedgerBatch { start, end, entries, nodes, events })
+    }
+
+    /// How many outbox events name a record id below `low` or above
+    /// `high` that no record has (both ends read by the index).
+    pub async fn outbox_orphans_outside(&self, low: i64, high: i64) -> Result<i64> {
+        const ORPHANS: &str = "SELECT COUNT(*) FROM outbox o WHERE o.record_id {} $1 \
+             AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = o.record_id)";
+        let mut n = 0;
+        for (op, bound) in [("<", low), (">", high)] {
+            let sql = ORPHANS.replace("{}", op);
+            n += sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(bound).fetch_one(&self.pool).await?;
+        }
+        Ok(n)
     }
 }
 
@@ -363,6 +405,7 @@ fn scan_sqlite(path: &Path, size: u64, batch: u64, tx: &mpsc::Sender<Result<Ledg
     let mut level_nodes = snapshot
         .prepare("SELECT idx, hash FROM ledger_nodes WHERE level = ?1 AND idx >= ?2 AND idx < ?3")
         .map_err(sqlite_error)?;
+    let mut events = snapshot.prepare(&EVENTS.replace('$', "?")).map_err(sqlite_error)?;
     let mut start = 0;
     while start < size {
         let end = (start + batch).min(size);
@@ -371,6 +414,7 @@ fn scan_sqlite(path: &Path, size: u64, batch: u64, tx: &mpsc::Sender<Result<Ledg
             end,
             entries: Vec::with_capacity((end - start) as usize),
             nodes: CompletedNodes::new(start, end),
+            events: Vec::with_capacity((end - start) as usize),
         };
         let mut read: Vec<LeafRow> = Vec::with_capacity((end - start) as usize);
         let mut rows = leaves.query((i64_of(start), i64_of(end))).map_err(sqlite_error)?;
@@ -379,6 +423,15 @@ fn scan_sqlite(path: &Path, size: u64, batch: u64, tx: &mpsc::Sender<Result<Ledg
         }
         let low = read.iter().map(|l| l.record_id).min().unwrap_or_default();
         let high = read.iter().map(|l| l.record_id).max().unwrap_or_default();
+        let mut rows = events.query((low, high)).map_err(sqlite_error)?;
+        while let Some(row) = rows.next().map_err(sqlite_error)? {
+            out.events.push(EventRow {
+                record_id: row.get(0).map_err(sqlite_error)?,
+                topic: row.get(1).map_err(sqlite_error)?,
+                created_us: row.get(2).map_err(sqlite_error)?,
+                done_us: row.get(3).map_err(sqlite_error)?,
+            });
+        }
         // Records are numbered as their leaves are; a batch whose leaves
         // name records far apart (a damaged log) is looked up one by one.
         let span = usize::try_from(high - low + 1).unwrap_or(usize::MAX);

@@ -114,6 +114,7 @@ impl Service {
         let mut checkpoints = CheckpointQueue::default();
         let mut appender = zhifa_ledger::Appender::new(alg, 0, &HashMap::new()).map_err(internal)?;
         let mut scan = self.store.scan_ledger(size, BATCH);
+        let mut span: Option<(i64, i64)> = None;
         while let Some(batch) = scan.recv().await {
             let batch = batch?;
             let due = checkpoints.up_to(&self.store, batch.end).await?;
@@ -128,6 +129,10 @@ impl Service {
             let (back, found, end) = checked.await.map_err(internal)?;
             appender = back;
             report.leaves += found.leaves;
+            span = match (span, found.span) {
+                (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+                (s, t) => s.or(t),
+            };
             report.problems.extend(found.problems);
             for (table, entity_id, seen) in found.newest {
                 newest.put(table, entity_id, seen);
@@ -136,6 +141,13 @@ impl Service {
         }
         if appender.size() < size {
             return Err(internal(format!("读取日志在第 {} 个叶子处中断", appender.size())));
+        }
+        // Events outside the records read, of no record at all (a record
+        // committed since the scan began has its event, and is left alone).
+        let (low, high) = span.unwrap_or((1, 0));
+        let orphans = self.store.outbox_orphans_outside(low, high).await?;
+        if orphans > 0 {
+            report.problems.push(problem("outbox", String::new(), format!("{orphans} 个事件所指的记录不存在")));
         }
         // Checkpoints the leaves did not reach: of an empty log, or beyond it.
         let rest = checkpoints.up_to(&self.store, u64::MAX).await?;
@@ -305,6 +317,8 @@ impl CheckpointQueue {
 /// What one batch of leaves showed.
 struct Found {
     leaves: u64,
+    /// The lowest and highest id of the records read (none: `None`).
+    span: Option<(i64, i64)>,
     problems: Vec<Problem>,
     /// `(table, entity id, what it says)` of each record that writes a row
     /// of a verified table, in the order of the leaves.
@@ -702,6 +716,7 @@ fn check_batch(
                 )),
                 Some(r) => {
                     check_record(alg, r, leaf, &mut scratch, &mut problems);
+                    check_event(r, &batch.events, &mut problems);
                     if let Some((table, how)) = table_of(tables, &r.entity, &r.kind) {
                         newest.push((table, r.entity_id, seen(key, &tables[table], r, how)));
                     }
@@ -760,8 +775,40 @@ fn check_batch(
         for (c, root) in checkpoints.iter().zip(roots) {
             all.extend(check_checkpoint(c, keys, Some(root), batch.end));
         }
-        Found { leaves: batch.entries.len() as u64, problems: all, newest }
+        // Events of records the batch does not hold, and a record's second event.
+        let mut ids: Vec<i64> = batch.entries.iter().filter_map(|(_, r)| r.as_ref().map(|r| r.id.0)).collect();
+        ids.sort_unstable();
+        for e in batch.events.iter().filter(|e| ids.binary_search(&e.record_id).is_err()) {
+            all.push(problem("outbox", format!("record_id={}", e.record_id), "事件所指的记录不在日志中"));
+        }
+        for pair in batch.events.windows(2).filter(|p| p[0].record_id == p[1].record_id) {
+            all.push(problem("outbox", format!("record_id={}", pair[0].record_id), "同一记录有多个事件"));
+        }
+        let span = ids.first().copied().zip(ids.last().copied());
+        Found { leaves: batch.entries.len() as u64, span, problems: all, newest }
     })
+}
+
+/// A record's outbox event (`events` in order of record id): there is one,
+/// of the record's kind and time, and nothing marked it done.
+fn check_event(r: &zhifa_store::RecordRow, events: &[zhifa_store::EventRow], problems: &mut Vec<Problem>) {
+    let row = || format!("record_id={}", r.id.0);
+    let Ok(i) = events.binary_search_by_key(&r.id.0, |e| e.record_id) else {
+        problems.push(problem("outbox", row(), "记录没有对应的事件"));
+        return;
+    };
+    let e = &events[i];
+    let at_us = r.at.as_microsecond();
+    if e.topic != r.kind || e.created_us != at_us || e.done_us.is_some() {
+        problems.push(problem(
+            "outbox",
+            row(),
+            format!(
+                "事件为（{}，{}，{:?}），按记录应为（{}，{at_us}，未处理）",
+                e.topic, e.created_us, e.done_us, r.kind
+            ),
+        ));
+    }
 }
 
 /// A checkpoint's signature (with the log's key), and its size and root
