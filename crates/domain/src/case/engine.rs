@@ -644,35 +644,12 @@ pub fn available<'a>(facts: &Facts<'_>, procedure: &'a Procedure) -> Vec<(&'a Tr
 mod tests {
     use super::*;
     use crate::case::procedure::Procedures;
-    use crate::case::{Opening, PartyForm};
     use crate::ids::UserId;
-    use crate::review::ReviewFlags;
     use jiff::civil::date;
 
     fn filed_on(on: Date) -> (Procedure, CaseData) {
         let procedure = Procedures::embedded().unwrap().get("penalty-general").unwrap().clone();
-        let party = PartyForm {
-            kind: "person".into(),
-            name: "张三".into(),
-            number: "11010519491231002X".into(),
-            ..Default::default()
-        };
-        let opening = Opening {
-            matter: crate::case::Matter {
-                item: None,
-                title: "t".into(),
-                legal_basis: "b".into(),
-                party: party.validate().unwrap(),
-                handlers: vec![],
-                facts: "f".into(),
-                violation_on: None,
-                health_or_finance: false,
-                serious: false,
-            },
-            flags: ReviewFlags::default(),
-            on,
-        };
-        let mut case = CaseData::new(&procedure, opening);
+        let mut case = crate::case::test_case(&procedure, on);
         case.steps.push(Step {
             action: "file".into(),
             from: "filing".into(),

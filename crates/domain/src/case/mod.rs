@@ -409,6 +409,30 @@ pub fn case_text(title: &str, facts: &str, basis: &str) -> Result<(String, Strin
     ))
 }
 
+/// A case of `procedure` opened on `on` against 张三, for the tests of the
+/// engine and the rules.
+#[cfg(test)]
+pub(crate) fn test_case(procedure: &procedure::Procedure, on: Date) -> CaseData {
+    let party = PartyForm {
+        kind: "person".into(),
+        name: "张三".into(),
+        number: "11010519491231002X".into(),
+        ..Default::default()
+    };
+    let matter = Matter {
+        item: None,
+        title: "t".into(),
+        legal_basis: "b".into(),
+        party: party.validate().unwrap_or_else(|e| panic!("{e:?}")),
+        handlers: vec![],
+        facts: "f".into(),
+        violation_on: None,
+        health_or_finance: false,
+        serious: false,
+    };
+    CaseData::new(procedure, Opening { matter, flags: ReviewFlags::default(), on })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,35 +124,9 @@ mod tests {
     use super::*;
     use crate::case::engine::{provisional_working_days, take};
     use crate::case::procedure::Procedures;
-    use crate::case::{Opening, PartyForm};
     use crate::ids::UserId;
     use crate::people::Role;
     use jiff::civil::date;
-
-    fn opened(procedure: &Procedure, on: Date) -> CaseData {
-        let party = PartyForm {
-            kind: "person".into(),
-            name: "张三".into(),
-            number: "11010519491231002X".into(),
-            ..Default::default()
-        };
-        let opening = Opening {
-            matter: crate::case::Matter {
-                item: None,
-                title: "t".into(),
-                legal_basis: "b".into(),
-                party: party.validate().unwrap(),
-                handlers: vec![],
-                facts: "f".into(),
-                violation_on: None,
-                health_or_finance: false,
-                serious: false,
-            },
-            flags: crate::review::ReviewFlags::default(),
-            on,
-        };
-        CaseData::new(procedure, opening)
-    }
 
     /// A year file for the year after the embedded ones, as the State
     /// Council might publish it: New Year's Day off, nothing else.
@@ -170,7 +144,7 @@ mod tests {
         let last = calendar.years().last().unwrap().year;
         let estimate = calendar.with_estimates(last + 2);
         let procedure = Procedures::embedded().unwrap().get("penalty-general").unwrap().clone();
-        let mut case = opened(&procedure, date(last, 12, 1));
+        let mut case = crate::case::test_case(&procedure, date(last, 12, 1));
         let notified = date(last, 12, 28);
         case.notified_on = Some(notified);
         case.proposed = Some(crate::penalty::Penalty {
@@ -237,7 +211,7 @@ mod tests {
         let calendar = Calendar::embedded().unwrap();
         let last = calendar.years().last().unwrap().year;
         let procedure = Procedures::embedded().unwrap().get("coercive-seizure").unwrap().clone();
-        let mut case = opened(&procedure, date(last, 12, 1));
+        let mut case = crate::case::test_case(&procedure, date(last, 12, 1));
         // Seized so that the 30 days end on a day the next year makes a holiday.
         let mut seized = date(last, 12, 2);
         while (seized + jiff::Span::new().days(30)).weekday() != jiff::civil::Weekday::Monday {
