@@ -147,10 +147,7 @@ pub fn take(facts: &Facts<'_>, action: &str) -> Result<(String, CaseData), Vec<R
     let mut estimated = Vec::new();
     // The bound on late entries guards the record itself: where the calendar
     // cannot tell, the estimate decides (and the step says so).
-    let late_entry = |f: &Facts<'_>| {
-        rules::rec_2_late_entry(step.on, step.recorded_on, &step.late_reason, step.late_entry_days, f.calendar)
-    };
-    match judged(facts, late_entry) {
+    match judged(facts, rules::late_entry) {
         Verdict::Holds => {}
         Verdict::Estimated(None) => estimated.push(Estimated { rule: rules::LATE_ENTRY_RULE.into(), late: None }),
         Verdict::Estimated(Some(message)) | Verdict::Fails(message) => {
@@ -264,7 +261,6 @@ fn check_input(t: &Transition, f: &Facts<'_>) -> Result<(), String> {
         "annul" if f.case.annulled.is_some() => Err("本案决定已记录为被撤销、确认违法或者变更".into()),
         "annul" if s.annulled_by.is_none() => Err("应选择决定被撤销、确认违法或者变更的途径".into()),
         "annul" if s.reason.trim().is_empty() => Err("应写明撤销、确认违法或者变更的文书及其结论".into()),
-        "annul" if f.case.decided_on.is_some_and(|d| s.on < d) => Err("撤销日期早于作出决定的日期".into()),
         "amend" if s.facts.is_none() && s.legal_basis.is_none() && s.flags.is_none() => {
             Err("没有需要修改的内容".into())
         }
@@ -957,10 +953,7 @@ mod tests {
             fine: crate::money::Money::yuan(100_000),
             ..Default::default()
         });
-        let mut estimated_end = notified;
-        for _ in 0..5 {
-            estimated_end = provisional_working_days(estimated_end, 1).unwrap();
-        }
+        let estimated_end = provisional_working_days(notified, 5).unwrap();
         // Within the estimate: taken, marked as checked against it.
         let asked = by(Role::Head, 2, estimated_end);
         let (_, case) = w.try_step("request_hearing", &asked).unwrap();

@@ -59,18 +59,11 @@ pub fn rec_3_recheck_estimates(
             review: weighed.review,
             amounts: weighed.amounts,
         };
-        let rule = |name: &str, f: &Facts<'_>| -> Result<(), String> {
-            if name == rules::LATE_ENTRY_RULE {
-                let s = f.step;
-                return rules::rec_2_late_entry(s.on, s.recorded_on, &s.late_reason, s.late_entry_days, f.calendar);
-            }
-            rules::RULES.iter().find(|(n, _, _)| *n == name).map_or(Ok(()), |(_, _, gate)| gate(f))
-        };
         let mut still = Vec::new();
         for e in &step.estimated {
-            let found = rule(&e.rule, &facts).err();
+            let found = rules::check(&e.rule, &facts).err();
             // Still a year without data: the estimate would say otherwise.
-            if found.is_some() && rule(&e.rule, &Facts { calendar: estimate, ..facts }).err() != found {
+            if found.is_some() && rules::check(&e.rule, &Facts { calendar: estimate, ..facts }).err() != found {
                 still.push(e.clone());
                 continue;
             }
@@ -153,10 +146,7 @@ mod tests {
             ..Default::default()
         });
         // The estimate's fifth working day after the notice, a weekday of the next year.
-        let mut fifth = notified;
-        for _ in 0..5 {
-            fifth = provisional_working_days(fifth, 1).unwrap();
-        }
+        let fifth = provisional_working_days(notified, 5).unwrap();
         let review = ReviewContext::default();
         let certificates = |_: UserId| Vec::new();
         let mut step = StepInput::new(fifth, UserId(2), "负责人");

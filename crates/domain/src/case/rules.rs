@@ -392,6 +392,21 @@ fn decision_reviewed(f: &Facts<'_>) -> Result<(), String> {
     review::art_58_no_decision_without_review(&triggers, super::reviewed::cleared_draft(f.case), &draft)
 }
 
+/// REC-2: the bound on late entries, applied to the step of `f`.
+pub fn late_entry(f: &Facts<'_>) -> Result<(), String> {
+    let s = f.step;
+    rec_2_late_entry(s.on, s.recorded_on, &s.late_reason, s.late_entry_days, f.calendar)
+}
+
+/// Apply the gate (or the late-entry rule) named `rule` to `f`; a name of
+/// no rule holds.
+pub fn check(rule: &str, f: &Facts<'_>) -> Result<(), String> {
+    if rule == LATE_ENTRY_RULE {
+        return late_entry(f);
+    }
+    RULES.iter().find(|(name, _, _)| *name == rule).map_or(Ok(()), |(_, _, gate)| gate(f))
+}
+
 /// The article a gate (or the late-entry rule) applies, by its name.
 pub fn article_of(rule: &str) -> &'static str {
     if rule == LATE_ENTRY_RULE {

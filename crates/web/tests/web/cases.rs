@@ -1155,10 +1155,7 @@ async fn rec_3_limits_in_a_year_without_holidays_are_estimated_then_checked_agai
         ok(&app, &o.head, penalty, "file", &day(last, 12, 1), json!({})).await;
         ok(&app, &o.officer, penalty, "notify", &day(last, 12, 28), fine(150_000)).await;
         // The estimate's fifth working day (weekends only).
-        let mut fifth = jiff::civil::date(last, 12, 28);
-        for _ in 0..5 {
-            fifth = zhifa_domain::case::engine::provisional_working_days(fifth, 1).unwrap();
-        }
+        let fifth = zhifa_domain::case::engine::provisional_working_days(jiff::civil::date(last, 12, 28), 5).unwrap();
         ok(&app, &o.officer, penalty, "request_hearing", &fifth.to_string(), json!({})).await;
         let v = case(&app, &o.officer, penalty).await;
         let estimated = &v["data"]["steps"].as_array().unwrap().last().unwrap()["estimated"];
