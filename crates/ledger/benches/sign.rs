@@ -6,7 +6,7 @@ use std::time::Instant;
 use zhifa_ledger::{Checkpoint, HashAlg, Signer, SignerAlg};
 
 fn main() {
-    let checkpoint = Checkpoint { origin: "zhifa.local/ledger/bench".into(), size: 1_000_000, root: [7; 32] };
+    let checkpoint = Checkpoint::new("zhifa.local/ledger/bench", 1_000_000, [7; 32]);
     for alg in [SignerAlg::Sm2, SignerAlg::Ed25519] {
         let Ok(signer) = Signer::from_seed(alg, "zhifa.local/ledger/bench", &[9; 32]) else { return };
         let verifier = signer.verifier();

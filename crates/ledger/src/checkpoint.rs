@@ -5,6 +5,7 @@
 //! <origin>
 //! <tree size>
 //! <root hash, base64>
+//! [<extension line>…]
 //!
 //! — <key name> <base64(key id ‖ signature)>
 //! ```
@@ -26,18 +27,35 @@ use sha2::Digest;
 /// empty one by default; GM/T 0009 specifies this one).
 pub const DISTID: &str = "1234567812345678";
 
-/// A tree head: the log's name, its size and its root.
+/// A tree head: the log's name, its size and its root, and the log's own
+/// extension lines (C2SP tlog-checkpoint: non-empty lines after the root,
+/// which a client that does not know them ignores).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
     pub origin: String,
     pub size: u64,
     pub root: Hash,
+    pub extensions: Vec<String>,
 }
 
 impl Checkpoint {
-    /// The signed text: three lines, each ending in a newline.
+    pub fn new(origin: impl Into<String>, size: u64, root: Hash) -> Self {
+        Self { origin: origin.into(), size, root, extensions: Vec::new() }
+    }
+
+    /// The signed text: three lines and the extension lines, each ending in a newline.
     pub fn body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root))
+        let mut body = format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root));
+        for line in &self.extensions {
+            body.push_str(line);
+            body.push('\n');
+        }
+        body
+    }
+
+    /// The value of the extension line `<key> <value>`, if there is one.
+    pub fn extension(&self, key: &str) -> Option<&str> {
+        self.extensions.iter().find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
     }
 
     pub fn parse_body(body: &str) -> Result<Self, LedgerError> {
@@ -50,7 +68,15 @@ impl Checkpoint {
             .and_then(|r| B64.decode(r).ok())
             .and_then(|r| <Hash>::try_from(r.as_slice()).ok())
             .ok_or_else(|| bad("第三行应为 base64 编码的根哈希"))?;
-        Ok(Self { origin: origin.to_owned(), size, root })
+        // The body ends in a newline, so the last piece is empty.
+        let mut extensions: Vec<String> = lines.map(str::to_owned).collect();
+        if extensions.pop().is_none_or(|last| !last.is_empty()) {
+            return Err(bad("应以换行结束"));
+        }
+        if extensions.iter().any(|l| l.is_empty()) {
+            return Err(bad("扩展行不得为空"));
+        }
+        Ok(Self { origin: origin.to_owned(), size, root, extensions })
     }
 }
 

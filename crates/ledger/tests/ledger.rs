@@ -175,7 +175,7 @@ fn signer(alg: SignerAlg) -> Signer {
 #[test]
 fn a_sm2_checkpoint_verifies_with_openssl() {
     let s = signer(SignerAlg::Sm2);
-    let checkpoint = Checkpoint { origin: "zhifa.example/test".into(), size: 8, root: [9u8; 32] };
+    let checkpoint = Checkpoint::new("zhifa.example/test", 8, [9u8; 32]);
     let note = s.sign_checkpoint(&checkpoint);
     assert_eq!(s.verifier().open(&note).unwrap(), checkpoint);
 
@@ -216,12 +216,20 @@ fn checkpoints_round_trip_and_refuse_forgery() {
         let pem = s.to_pkcs8_pem().unwrap();
         let again = Signer::from_pkcs8_pem("zhifa.example/test", &pem).unwrap();
         assert_eq!(again.alg(), alg);
-        let checkpoint = Checkpoint { origin: "zhifa.example/test".into(), size: 123, root: [1u8; 32] };
+        let checkpoint = Checkpoint {
+            extensions: vec!["time 2026-12-06T00:02:44.5Z".into(), "log-created 2026-01-01T00:00:00Z".into()],
+            ..Checkpoint::new("zhifa.example/test", 123, [1u8; 32])
+        };
         let note = again.sign_checkpoint(&checkpoint);
+        assert!(note.contains("\ntime 2026-12-06T00:02:44.5Z\nlog-created 2026-01-01T00:00:00Z\n\n"), "{note}");
         let verifier =
             Verifier::from_public_key_pem("zhifa.example/test", &s.verifier().public_key_pem().unwrap()).unwrap();
         assert_eq!(verifier.open(&note).unwrap(), checkpoint);
+        assert_eq!(verifier.open(&note).unwrap().extension("time"), Some("2026-12-06T00:02:44.5Z"));
+        assert_eq!(verifier.open(&note).unwrap().extension("log"), None);
         assert_eq!(verifier.open(&note.replace("\n123\n", "\n124\n")), Err(LedgerError::BadSignature));
+        // An extension line is signed like the rest.
+        assert_eq!(verifier.open(&note.replace("44.5Z", "44.6Z")), Err(LedgerError::BadSignature));
         // Text after the signatures, or a signature without its newline, is no note.
         for bad in [format!("{note}x"), format!("{note}\n"), note.trim_end().to_owned()] {
             assert!(matches!(verifier.open(&bad), Err(LedgerError::BadCheckpoint(_))), "{bad:?}");

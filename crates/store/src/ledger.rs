@@ -217,6 +217,38 @@ pub struct LedgerMeta {
     pub created_at: Timestamp,
 }
 
+/// The tree head the log signs: with two extension lines, `time <signed at>`
+/// and `log-created <the log's creation>`, both RFC 3339 to the
+/// microsecond, so that the times kept beside the note in
+/// `ledger_checkpoints.created_us` and `ledger_meta.created_us` are vouched
+/// for by its signature.
+pub fn checkpoint_of(meta: &LedgerMeta, size: u64, root: Hash, signed_at: Timestamp) -> Checkpoint {
+    let line = |key: &str, t: Timestamp| format!("{key} {}", from_us(to_us(t)));
+    Checkpoint {
+        extensions: vec![line(SIGNED_AT, signed_at), line(LOG_CREATED, meta.created_at)],
+        ..Checkpoint::new(meta.origin.clone(), size, root)
+    }
+}
+
+const SIGNED_AT: &str = "time";
+const LOG_CREATED: &str = "log-created";
+
+/// The times a checkpoint vouches for (see [`checkpoint_of`]); `None` for a
+/// line it does not carry (a checkpoint signed before they were added) or
+/// cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointTimes {
+    pub signed_at: Option<Timestamp>,
+    pub log_created: Option<Timestamp>,
+}
+
+impl CheckpointTimes {
+    pub fn of(checkpoint: &Checkpoint) -> Self {
+        let read = |key| checkpoint.extension(key).and_then(|t| t.parse::<Timestamp>().ok());
+        Self { signed_at: read(SIGNED_AT), log_created: read(LOG_CREATED) }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckpointRow {
     pub size: u64,
@@ -373,7 +405,7 @@ pub(crate) struct Mark {
 /// statements by [`LedgerTx::flush`], just before the commit.
 pub(crate) struct LedgerTx {
     alg: HashAlg,
-    origin: String,
+    meta: LedgerMeta,
     /// The size when the transaction began.
     start: u64,
     next_record: i64,
@@ -397,7 +429,7 @@ impl LedgerTx {
         };
         Ok(Self {
             alg: meta.hash,
-            origin: meta.origin.clone(),
+            meta: meta.clone(),
             start: size,
             next_record: last_record + 1,
             appender,
@@ -498,7 +530,7 @@ impl LedgerTx {
         let note;
         let root = self.appender.root();
         if let Some(signer) = signer.filter(|_| size > self.start) {
-            note = signer.sign_checkpoint(&Checkpoint { origin: self.origin.clone(), size, root });
+            note = signer.sign_checkpoint(&checkpoint_of(&self.meta, size, root, at));
             out.push(
                 "ledger_checkpoints (size, root, note, created_us)",
                 [Arg::Int(i64_of(size)), Arg::Blob(&root), Arg::Text(&note), Arg::Int(to_us(at))].into_iter(),
@@ -704,7 +736,7 @@ impl Store {
         tx.commit().await?;
         let root =
             zhifa_ledger::root_at(meta.hash, size, &nodes).map_err(|e| corrupt("ledger_nodes", e.to_string()))?;
-        let note = signer.sign_checkpoint(&Checkpoint { origin: meta.origin.clone(), size, root });
+        let note = signer.sign_checkpoint(&checkpoint_of(&meta, size, root, now));
         insert_checkpoint(&self.pool, size, &root, &note, now).await?;
         Ok(Some(CheckpointRow { size, root, note, created_at: now }))
     }

@@ -23,7 +23,7 @@ mod walmark;
 pub use blobs::{BlobStream, Blobs};
 pub use cases::{CaseFilter, CaseRow};
 pub use complaints::ComplaintRow;
-pub use ledger::{CheckpointRow, LeafRow, LedgerMeta, VerifiedRow, VerifiedTable};
+pub use ledger::{CheckpointRow, CheckpointTimes, LeafRow, LedgerMeta, VerifiedRow, VerifiedTable};
 pub use publications::{PublicationFilter, PublicationRow};
 pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};
 pub use reports::{AnnualReportRow, CaseFactsRow};

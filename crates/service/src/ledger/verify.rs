@@ -7,7 +7,7 @@ use crate::{Result, Service};
 use std::collections::HashMap;
 use zhifa_domain::records::{canonical_json, raw_path};
 use zhifa_ledger::{Hash, HashAlg, RecordLeaf, Verifier};
-use zhifa_store::{CheckpointRow, LedgerMeta, VerifiedTable};
+use zhifa_store::{CheckpointRow, CheckpointTimes, LedgerMeta, VerifiedTable};
 
 /// One thing `verify` found wrong, naming the row, file or checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +148,15 @@ impl Service {
         let orphans = self.store.outbox_orphans_outside(low, high).await?;
         if orphans > 0 {
             report.problems.push(problem("outbox", String::new(), format!("{orphans} 个事件所指的记录不存在")));
+        }
+        // When the log was made, as its newest checkpoint signed it.
+        if let (Some(v), Some(newest)) = (verifier.as_deref(), self.store.latest_checkpoint().await?)
+            && let Ok(cp) = v.open(&newest.note)
+            && let Some(t) = CheckpointTimes::of(&cp).log_created
+            && t.as_microsecond() != meta.created_at.as_microsecond()
+        {
+            let found = format!("创建时间 {} 与检查点（大小 {}）签名所载的 {t} 不符", meta.created_at, newest.size);
+            report.problems.push(problem("ledger_meta", "id=1", found));
         }
         // Checkpoints the leaves did not reach: of an empty log, or beyond it.
         let rest = checkpoints.up_to(&self.store, u64::MAX).await?;
@@ -819,7 +828,18 @@ fn check_checkpoint(c: &CheckpointRow, keys: Option<(&Verifier, &str)>, root: Op
     let row = format!("size={}", c.size);
     if let Some((verifier, origin)) = keys {
         match verifier.open(&c.note) {
-            Ok(cp) if cp.size == c.size && cp.root == c.root && cp.origin == origin => {}
+            Ok(cp) if cp.size == c.size && cp.root == c.root && cp.origin == origin => {
+                // The time kept beside the note is the one it signed.
+                if let Some(t) = CheckpointTimes::of(&cp).signed_at
+                    && t.as_microsecond() != c.created_at.as_microsecond()
+                {
+                    problems.push(problem(
+                        "ledger_checkpoints",
+                        row.clone(),
+                        format!("所存签名时间 {} 与签名所载的 {t} 不符", c.created_at),
+                    ));
+                }
+            }
             Ok(_) => problems.push(problem("ledger_checkpoints", row.clone(), "签名内容与所存的大小或根哈希不符")),
             Err(e) => problems.push(problem(
                 "ledger_checkpoints",
