@@ -12,6 +12,9 @@ pub(crate) async fn serve(service: Service, args: &ServeArgs) -> Result<()> {
     tokio::spawn(async move { follower.follow_search().await });
     // What was checked against estimated holidays is checked again against
     // the years loaded now (REC-3); nothing changes while they are missing.
+    // Early warnings (SUP-1) follow the outbox, with a whole pass each day.
+    let watcher = service.clone();
+    tokio::spawn(async move { watcher.follow_warnings().await });
     let rechecker = service.clone();
     tokio::spawn(async move {
         match rechecker.recheck_estimates().await {

@@ -11,7 +11,7 @@ use crate::complaint::ComplaintData;
 use crate::evidence::EvidenceMeta;
 use crate::ids::{
     AgencyId, AnnualReportId, CaseId, CertificateId, ComplaintId, PublicationId, ReviewCatalogueId, TokenId, UploadId,
-    UserId,
+    UserId, WarningId,
 };
 use crate::people::{CertificateData, UserData};
 use crate::publication::PublicationData;
@@ -20,6 +20,7 @@ use crate::region::RegionCode;
 use crate::registry::{Registry, RegistryInfo, Validated, validated};
 use crate::report::AnnualFigures;
 use crate::review::ReviewCatalogue;
+use crate::warning::WarningData;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::{Value, json};
@@ -180,6 +181,19 @@ pub enum Change {
         version: i64,
         data: AnnualFigures,
     },
+    /// An early warning opened on an agency's subject (SUP-1).
+    CreateWarning {
+        agency: AgencyId,
+        data: WarningData,
+    },
+    /// A warning escalated, updated, resolved or handled; `action` says which
+    /// (`escalate`, `update`, `resolve`, `cause_gone`, or a handling step).
+    UpdateWarning {
+        id: WarningId,
+        version: i64,
+        action: &'static str,
+        data: WarningData,
+    },
     /// `token_hash` is the SHA-256 of the token; the token itself is shown once.
     CreateToken {
         user: UserId,
@@ -241,6 +255,8 @@ impl Change {
             Change::UpdateComplaint { .. } => "complaint.update",
             Change::CreateAnnualReport { .. } => "annual_report.create",
             Change::UpdateAnnualReport { .. } => "annual_report.update",
+            Change::CreateWarning { .. } => "warning.create",
+            Change::UpdateWarning { .. } => "warning.update",
             Change::CreateToken { .. } => "token.create",
             Change::RevokeToken { .. } => "token.revoke",
             Change::SignIn { .. } => "session.sign_in",
@@ -305,6 +321,10 @@ impl Change {
             Change::UpdateComplaint { version, data, .. } => json!({ "data": data, "version": version }),
             Change::CreateAnnualReport { agency, data } => json!({ "agency": agency, "data": data }),
             Change::UpdateAnnualReport { version, data, .. } => json!({ "data": data, "version": version }),
+            Change::CreateWarning { agency, data } => json!({ "agency": agency, "data": data }),
+            Change::UpdateWarning { version, action, data, .. } => {
+                json!({ "action": action, "data": data, "version": version })
+            }
             Change::CreateToken { user, name, token_hash } => {
                 json!({ "user": user, "name": name, "token_sha256": secret_fingerprint(token_hash) })
             }

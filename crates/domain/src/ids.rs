@@ -70,4 +70,6 @@ id_type!(
     ComplaintId,
     /// An agency's published annual report of a year (统计年报).
     AnnualReportId,
+    /// An early warning (预警) and its handling.
+    WarningId,
 );

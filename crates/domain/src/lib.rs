@@ -24,5 +24,6 @@ pub mod report;
 pub mod review;
 pub mod sign_in;
 pub mod uscc;
+pub mod warning;
 
 pub use error::Invalid;

@@ -20,6 +20,7 @@ pub mod retrieval;
 pub mod review;
 pub mod search;
 pub mod system;
+pub mod warnings;
 
 pub use auth::{Principal, SignedIn};
 pub use entries::RawEntry;
@@ -30,7 +31,7 @@ pub use zhifa_ledger::{HashAlg, Signer, SignerAlg, hex};
 pub use zhifa_store::{
     BlobStream, Blobs, CaseFilter, CaseRow, ComplaintRow, PublicationFilter, PublicationRow, UploadRow, UploadState,
 };
-pub use zhifa_store::{CertificateRow, CheckpointRow, Entry, LedgerMeta, Store, TokenRow, UserRow};
+pub use zhifa_store::{CertificateRow, CheckpointRow, Entry, LedgerMeta, Store, TokenRow, UserRow, WarningRow};
 
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -183,6 +184,14 @@ fn embedded_amounts() -> zhifa_domain::amounts::Amounts {
     })
 }
 
+/// The warning rules shipped in the binary (checked by tests).
+fn embedded_warning_rules() -> zhifa_domain::warning::RuleBook {
+    zhifa_domain::warning::RuleBook::embedded().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "embedded warning rules");
+        zhifa_domain::warning::RuleBook::default()
+    })
+}
+
 /// A key of this process alone (until `with_form_key` gives the deployment's).
 fn random_key() -> [u8; 32] {
     let mut key = [0u8; 32];
@@ -243,6 +252,12 @@ pub struct Service {
     retention: zhifa_domain::publication::Retention,
     /// The registries served: the built-in ones and any `with_registry` adds.
     registries: Arc<[&'static zhifa_domain::registry::RegistryInfo]>,
+    /// The warning rules (SUP-1).
+    warning_rules: Arc<zhifa_domain::warning::RuleBook>,
+    /// One evaluation of the warnings at a time.
+    warnings_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The newest outbox id the warnings were evaluated up to (0: none yet).
+    warnings_checked: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl std::fmt::Debug for Service {
@@ -298,6 +313,9 @@ impl Service {
             font_dirs: Arc::new(zhifa_docs::pdf::SYSTEM_FONT_DIRS.iter().map(std::path::PathBuf::from).collect()),
             fonts: Arc::default(),
             registries: Arc::new(zhifa_domain::registry::BUILT_IN),
+            warning_rules: Arc::new(embedded_warning_rules()),
+            warnings_lock: Arc::default(),
+            warnings_checked: Arc::default(),
         }
     }
 

@@ -232,6 +232,9 @@ impl Service {
             "certificate" => {
                 self.store.certificate(CertificateId(id)).await?.ok_or(ServiceError::NotFound)?.cert.agency_id
             }
+            "warning" => {
+                self.store.warning(zhifa_domain::ids::WarningId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id
+            }
             entity => {
                 let registry = self.registry_of_entity(entity).ok_or(ServiceError::NotFound)?;
                 self.store.registry_entry(registry, id).await?.ok_or(ServiceError::NotFound)?.agency_id

@@ -299,6 +299,28 @@ impl Service {
         Ok((case.number.clone(), zhifa_domain::case::reviewed::responsibility(&case.data, role_of, name_of)))
     }
 
+    /// REV-4: the working days the agency's catalogue gives a round of review.
+    pub(crate) async fn review_time_limit(&self, agency: AgencyId) -> Result<u16> {
+        Ok(self.catalogue_of(agency).await?.catalogue.time_limit_days)
+    }
+
+    /// REV-6: an agency's active reviewers, and its active people with a
+    /// certificate valid on `today`.
+    pub(crate) async fn staff_counts(&self, agency: AgencyId, today: Date) -> Result<(u32, u32)> {
+        let users = self.store.users(agency).await?;
+        let certificates = self.store.certificates(agency).await?;
+        let active = |u: UserId| users.iter().any(|x| x.user.id == u && x.user.data.active);
+        let mut certified: Vec<UserId> = certificates
+            .iter()
+            .filter(|c| c.cert.data.valid_from <= today && today <= c.cert.data.valid_to && active(c.user_id))
+            .map(|c| c.user_id)
+            .collect();
+        certified.sort();
+        certified.dedup();
+        let reviewers = users.iter().filter(|u| u.user.data.active && u.user.data.role == Role::Reviewer).count();
+        Ok((u32::try_from(reviewers).unwrap_or(u32::MAX), u32::try_from(certified.len()).unwrap_or(u32::MAX)))
+    }
+
     /// REV-6: each agency the actor may read, with its reviewers' share of
     /// its certified officers; `below_only` keeps those under 5%.
     pub async fn staffing(&self, actor: &Actor, below_only: bool) -> Result<Vec<StaffingLine>> {
@@ -310,19 +332,7 @@ impl Service {
         let today = self.today();
         let mut out = Vec::new();
         for a in agencies {
-            let users = self.store.users(a.id).await?;
-            let certificates = self.store.certificates(a.id).await?;
-            let active = |u: UserId| users.iter().any(|x| x.user.id == u && x.user.data.active);
-            let mut certified: Vec<UserId> = certificates
-                .iter()
-                .filter(|c| c.cert.data.valid_from <= today && today <= c.cert.data.valid_to && active(c.user_id))
-                .map(|c| c.user_id)
-                .collect();
-            certified.sort();
-            certified.dedup();
-            let reviewers =
-                users.iter().filter(|u| u.user.data.active && u.user.data.role == Role::Reviewer).count() as u32;
-            let certified = certified.len() as u32;
+            let (reviewers, certified) = self.staff_counts(a.id, today).await?;
             let below = guideline_reviewers_below_five_percent(reviewers, certified);
             if below_only && !below {
                 continue;

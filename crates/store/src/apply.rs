@@ -190,6 +190,7 @@ pub(crate) async fn apply(
         | Change::UpdateComplaint { .. }
         | Change::CreateAnnualReport { .. }
         | Change::UpdateAnnualReport { .. } => publicity(tx, change, now).await?,
+        Change::CreateWarning { .. } | Change::UpdateWarning { .. } => supervision(tx, change, now).await?,
     };
 
     let record_id = record(ledger, cmd, change, record_data, entity_id, agency_id)?;
@@ -526,6 +527,38 @@ async fn cases(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Written> {
             Ok((id.0, Some(agency.ok_or(StoreError::Conflict("uploads"))?)))
         }
         Change::Retrieve { agency, id, .. } => Ok((*id, Some(agency.0))),
+        _ => Err(misrouted(change)),
+    }
+}
+
+/// Warnings and their handling.
+async fn supervision(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Written> {
+    match change {
+        Change::CreateWarning { agency, data } => {
+            let insert = sqlx::query_scalar(
+                "INSERT INTO warnings (agency_id, rule, severity, status, subject_kind, subject_id, answer_due, \
+                 data, version, created_us, updated_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING id",
+            )
+            .bind(agency.0)
+            .bind(&data.rule)
+            .bind(data.severity.code())
+            .bind(data.status.code())
+            .bind(data.subject.kind.code())
+            .bind(data.subject.id)
+            .bind(data.answer_due.map(|d| d.to_string()))
+            .bind(json(data)?)
+            .bind(now);
+            inserted(tx, "预警", agency.0, insert).await
+        }
+        Change::UpdateWarning { id, version, data, .. } => {
+            let columns = vec![
+                ("rule", Value::Text(data.rule.clone())),
+                ("severity", Value::Text(data.severity.code().to_owned())),
+                ("status", Value::Text(data.status.code().to_owned())),
+                ("answer_due", Value::OptText(data.answer_due.map(|d| d.to_string()))),
+            ];
+            update(tx, ("warnings", "预警"), (id.0, *version), columns, json(data)?, now).await
+        }
         _ => Err(misrouted(change)),
     }
 }

@@ -69,7 +69,7 @@ const fn fixed(
 
 impl VerifiedTable {
     /// The versioned tables that are not registries.
-    pub const FIXED: [VerifiedTable; 8] = [
+    pub const FIXED: [VerifiedTable; 9] = [
         VerifiedTable {
             agency: false,
             ..fixed(
@@ -146,6 +146,19 @@ impl VerifiedTable {
             ],
         ),
         fixed("annual_reports", "annual_report", None, &[("year", Derived::Number("year"))]),
+        fixed(
+            "warnings",
+            "warning",
+            None,
+            &[
+                ("rule", Derived::Text("rule")),
+                ("severity", Derived::Text("severity")),
+                ("status", Derived::Text("status")),
+                ("subject_kind", Derived::Text("subject.kind")),
+                ("subject_id", Derived::Number("subject.id")),
+                ("answer_due", Derived::Text("answer_due")),
+            ],
+        ),
     ];
 
     pub fn of(registry: &zhifa_domain::registry::RegistryInfo) -> Self {

@@ -19,6 +19,7 @@ mod scan;
 pub mod testing;
 mod uploads;
 mod walmark;
+mod warnings;
 
 pub use blobs::{BlobStream, Blobs};
 pub use cases::{CaseFilter, CaseRow};
@@ -29,6 +30,7 @@ pub use read::{CertificateRow, Entry, RecordRow, SessionRow, TokenRow, UserRow};
 pub use reports::{AnnualReportRow, CaseFactsRow};
 pub use scan::{CompletedNodes, EventRow, LedgerBatch, RecordedRow, RecordedTable, RegistryRow};
 pub use uploads::{UploadRow, UploadState};
+pub use warnings::{SubjectEvent, WarningFilter, WarningRow};
 
 use jiff::Timestamp;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use zhifa_domain::ids::AgencyId;
-use zhifa_domain::people::categories_label;
+use zhifa_domain::people::{Role, categories_label};
 use zhifa_domain::registry::{Field, FieldKind, RegistryInfo, Values};
 use zhifa_service::{Agency, Principal};
 
@@ -103,14 +103,25 @@ struct HomePage {
     agencies: Vec<Agency>,
     /// For administrators, from 1 November: next year, if its holidays are not loaded.
     missing_year: Option<i16>,
+    /// For supervisors and heads: the newest open warnings of their scope.
+    warnings: Vec<crate::warning_api::WarningOut>,
 }
 
 pub async fn home(State(s): State<AppState>, ConsoleUser(user): ConsoleUser) -> PageResult {
     let agencies = s.service.agencies(&user.actor()).await?;
-    let missing_year = (user.principal.role == zhifa_domain::people::Role::Administrator)
+    let missing_year = (user.principal.role == Role::Administrator)
         .then(|| s.service.calendar().next_year_missing(s.service.today()))
         .flatten();
-    Ok(render(&HomePage { me: user.principal.clone(), csrf: user.csrf().to_owned(), agencies, missing_year }))
+    let role = user.principal.role;
+    let warnings = if matches!(role, Role::Supervisor | Role::Head | Role::Administrator) {
+        let q = zhifa_service::warnings::WarningQuery { status: Some("open".into()), limit: 10, ..Default::default() };
+        let today = s.service.today();
+        let rows = s.service.warnings(&user.actor(), &q).await?;
+        rows.iter().map(|w| crate::warning_api::WarningOut::of(w, s.service.warning_rules(), today)).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(render(&HomePage { me: user.principal.clone(), csrf: user.csrf().to_owned(), agencies, missing_year, warnings }))
 }
 
 #[derive(Template)]

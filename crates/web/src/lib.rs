@@ -21,6 +21,8 @@ pub mod registry_api;
 pub mod review_api;
 pub mod review_console;
 pub mod tus;
+pub mod warning_api;
+pub mod warning_console;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -106,6 +108,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/reviews", get(review_api::queue))
         .route("/staffing", get(review_api::staffing))
+        .route("/warnings", get(warning_api::list))
+        .route("/warnings/{id}", get(warning_api::get))
+        .route("/warnings/{id}/{action}", post(warning_api::handle))
         .route("/evidence/{id}", get(api::get_evidence))
         .route("/evidence/{id}/file", get(api::get_evidence_file))
         .route("/evidence/{id}/retrieval", post(api::retrieve_evidence))
@@ -154,6 +159,8 @@ pub fn router(state: AppState) -> Router {
         .route("/review-catalogue", get(review_console::catalogue).post(review_console::catalogue_post))
         .route("/cases/{id}/responsibility", get(review_console::responsibility))
         .route("/staffing", get(review_console::staffing))
+        .route("/warnings", get(warning_console::list))
+        .route("/warnings/{id}", get(warning_console::show).post(warning_console::handle))
         .route("/evidence/upload", get(console::upload_page))
         .route("/complaints", get(publicity_console::complaints))
         .route("/complaints/{id}", post(publicity_console::answer))

@@ -27,3 +27,10 @@ pub struct ErrorPage {
     pub status: u16,
     pub message: String,
 }
+
+/// A page shown again with a refused write's message, under the refusal's
+/// status: a program (or a test) sees the write failed.
+pub fn with_status(mut page: Response, status: StatusCode) -> Response {
+    *page.status_mut() = status;
+    page
+}

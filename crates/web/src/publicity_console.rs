@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::auth::{ConsoleForm, ConsoleUser, CurrentUser};
 use crate::error::{AppError, PageError};
 use crate::extract::{Path, Query};
-use crate::page::render;
+use crate::page::{render, with_status};
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -170,13 +170,6 @@ struct PreviewPage {
     fields: Vec<Compared>,
     hits: Vec<HitRow>,
     error: Option<String>,
-}
-
-/// A page shown again with a refused write's message, under the refusal's
-/// status: a program (or a test) sees the write failed.
-fn with_status(mut page: Response, status: axum::http::StatusCode) -> Response {
-    *page.status_mut() = status;
-    page
 }
 
 async fn preview_page(

@@ -22,6 +22,8 @@ mod publicity;
 mod registries;
 #[path = "web/review.rs"]
 mod review;
+#[path = "web/warnings.rs"]
+mod warnings;
 
 const PASSWORD: &str = "correct horse battery";
 

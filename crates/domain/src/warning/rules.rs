@@ -1,0 +1,535 @@
+//! The warning rules (SUP-1): one function per rule, named as its id in
+//! `warnings.toml`, each given the rule's data, the subject's facts and the
+//! day, answering with what it finds (nothing, for a subject it is not
+//! about). Adding a rule is a function here, a line in [`RULES`] and a
+//! `[[rule]]` in `warnings.toml`.
+
+use super::{Finding, RuleInfo};
+use crate::case::CaseData;
+use crate::case::engine::{CaseDeadline, recordings_of};
+use crate::case::facts::RecordingRef;
+use crate::case::procedure::{Procedure, Recording};
+use crate::ids::{AgencyId, UserId};
+use crate::publication::PublicationData;
+use jiff::civil::Date;
+use zhifa_calendar::{Calendar, Period};
+
+/// What a rule may look at: the day, the calendar (with next years
+/// estimated), and the subject.
+pub struct Facts<'a> {
+    pub today: Date,
+    pub calendar: &'a Calendar,
+    pub subject: SubjectFacts<'a>,
+}
+
+/// The facts of one subject.
+pub enum SubjectFacts<'a> {
+    Case(CaseFacts<'a>),
+    Publication(&'a PublicationData),
+    Complaint {
+        submitted_on: Date,
+        answered: bool,
+    },
+    Certificate {
+        number: &'a str,
+        holder: &'a str,
+        valid_to: Date,
+        holder_active: bool,
+    },
+    Agency {
+        reviewers: u32,
+        certified_officers: u32,
+    },
+    /// A market entity and its inspections (by which agency, on which
+    /// day): asked of its newest inspection case, the warning's subject.
+    Party {
+        name: &'a str,
+        inspections: &'a [(AgencyId, Date)],
+    },
+}
+
+/// A case as the rules see it.
+pub struct CaseFacts<'a> {
+    pub case: &'a CaseData,
+    pub procedure: &'a Procedure,
+    pub stage: &'a str,
+    pub closed: bool,
+    /// Its time limits ([`crate::case::engine::deadlines`]).
+    pub deadlines: &'a [CaseDeadline],
+    /// The day its decision must be published by, while it is not
+    /// (`None`: published, set aside, or nothing to publish).
+    pub publication_due: Option<Date>,
+    /// The day the current round of legal review must be answered by, while it is not.
+    pub review_due: Option<Date>,
+    pub recordings: &'a [RecordingRef],
+    /// The certificates of the agency's people: holder, valid from, valid to.
+    pub certificates: &'a [(UserId, Date, Date)],
+}
+
+type Check = fn(&RuleInfo, &Facts<'_>) -> Vec<Finding>;
+
+/// Every rule, by its id.
+pub const RULES: &[(&str, Check)] = &[
+    ("case_near_time_limit", case_near_time_limit),
+    ("case_past_time_limit", case_past_time_limit),
+    ("publication_overdue", publication_overdue),
+    ("withdrawal_overdue", withdrawal_overdue),
+    ("recording_missing", recording_missing),
+    ("review_overdue", review_overdue),
+    ("certificate_expired_acting", certificate_expired_acting),
+    ("certificate_expiring", certificate_expiring),
+    ("reviewer_ratio_below_5_percent", reviewer_ratio_below_5_percent),
+    ("complaint_unanswered", complaint_unanswered),
+    ("repeat_inspection", repeat_inspection),
+];
+
+fn case<'a>(facts: &'a Facts<'_>) -> Option<&'a CaseFacts<'a>> {
+    match &facts.subject {
+        SubjectFacts::Case(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// The limits of an open case not yet met.
+fn running<'a>(facts: &'a Facts<'_>) -> impl Iterator<Item = &'a CaseDeadline> {
+    case(facts).filter(|c| !c.closed).into_iter().flat_map(|c| c.deadlines.iter().filter(|d| d.met_on.is_none()))
+}
+
+fn estimated(d: &CaseDeadline) -> &'static str {
+    if d.provisional { "（暂估）" } else { "" }
+}
+
+/// 行政处罚法 art. 60 and every limit of the procedure: a limit not met
+/// that falls within the rule's working days from today (the day itself too).
+pub fn case_near_time_limit(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
+    let days = rule.days.unwrap_or(3);
+    let Ok(horizon) = Period::working_days(days).and_then(|p| facts.calendar.due_date(facts.today, p)) else {
+        return Vec::new();
+    };
+    running(facts)
+        .filter(|d| facts.today <= d.due && d.due <= horizon)
+        .map(|d| {
+            let text = format!("{}将于 {}{} 届满（{}）", d.name, d.due, estimated(d), d.basis);
+            Finding::new(rule, &d.limit, text, Some(d.due))
+        })
+        .collect()
+}
+
+/// 行政处罚法 art. 60 and every limit of the procedure: a limit not met
+/// whose last day has passed.
+pub fn case_past_time_limit(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
+    running(facts)
+        .filter(|d| facts.today > d.due)
+        .map(|d| {
+            let text = format!("{}已于 {}{} 届满，尚未办结（{}）", d.name, d.due, estimated(d), d.basis);
+            Finding::new(rule, &d.limit, text, Some(d.due))
+        })
+        .collect()
+}
+
+/// PUB-3: a decision still unpublished the day after its due date.
+pub fn publication_overdue(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
+    let Some(due) = case(facts).and_then(|c| c.publication_due) else { return Vec::new() };
+    if facts.today <= due {
+        return Vec::new();
+    }
+    vec![Finding::new(rule, "publication", format!("决定应于 {due} 前公示，至今未公示"), Some(due))]
+}
+
+/// PUB-4: a publication whose decision was set aside, still shown the day
+/// after its withdrawal was due.
+pub fn withdrawal_overdue(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
+    let SubjectFacts::Publication(p) = &facts.subject else { return Vec::new() };
+    match p.withdrawal_pending() {
+        Some(due) if facts.today > due => vec![Finding::new(
+            rule,
+            "withdrawal",
+            format!("{}的公示应于 {due} 前撤下，至今仍在公示", p.document_number),
+            Some(due),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// REC-5: a stage that must be recorded on audio or video, left without a
+/// recording, or stood in since before today without one.
+pub fn recording_missing(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
+    let Some(c) = case(facts) else { return Vec::new() };
+    let entered = |stage: &str| c.case.steps.iter().rev().find(|s| s.to == stage && s.from != s.to).map(|s| s.on);
+    crate::case::engine::stages_reached(c.procedure, c.case, c.stage)
+        .into_iter()
+        .filter(|s| s.recording == Recording::Mandatory && recordings_of(c.recordings, s) == 0)
+        .filter(|s| s.id != c.stage || entered(&s.id).is_some_and(|on| on < facts.today))
+        .map(|s| {
+            let text = if s.id == c.stage {
+                format!("“{}”环节应当全程音像记录，至今没有音像记录", s.name)
+            } else {
+                format!("“{}”环节应当全程音像记录，没有音像记录即已办理完毕", s.name)
+            };
+            Finding::new(rule, &s.id, text, None)
+        })
+        .collect()
+}
+
+/// REV-4: a round of legal review unanswered the day after its limit.
+pub fn review_overdue(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
+    let Some(c) = case(facts) else { return Vec::new() };
+    match (c.review_due, c.case.review.rounds.last()) {
+        (Some(due), Some(round)) if facts.today > due => vec![Finding::new(
+            rule,
+            format!("round-{}", round.number),
+            format!("第 {} 轮法制审核应于 {due} 前出具意见，至今未出具", round.number),
+            Some(due),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// 行政处罚法 art. 42: a step taken by one of the case's handlers on a day
+/// none of their certificates was valid.
+pub fn certificate_expired_acting(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
+    let Some(c) = case(facts) else { return Vec::new() };
+    let valid =
+        |user: UserId, on: Date| c.certificates.iter().any(|(u, from, to)| *u == user && *from <= on && on <= *to);
+    let handler = |user: UserId| c.case.matter.handlers.iter().any(|h| h.user == user);
+    c.case
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| handler(s.by) && !valid(s.by, s.on))
+        .map(|(i, s)| {
+            let text = format!("{}于 {} 办理“{}”时没有有效的执法证件", s.by_name, s.on, s.action);
+            Finding::new(rule, format!("step-{i}"), text, Some(s.on))
+        })
+        .collect()
+}
+
+/// A certificate of an active officer that expires within the rule's days
+/// (calendar days, the last day counted).
+pub fn certificate_expiring(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
+    let SubjectFacts::Certificate { number, holder, valid_to, holder_active } = &facts.subject else {
+        return Vec::new();
+    };
+    let days = i64::from(rule.days.unwrap_or(30));
+    let left = (*valid_to - facts.today).get_days();
+    if !*holder_active || left < 0 || i64::from(left) > days {
+        return Vec::new();
+    }
+    let text = format!("{holder}的执法证件 {number} 将于 {valid_to} 到期（还有 {left} 日）");
+    vec![Finding::new(rule, "expiry", text, Some(*valid_to))]
+}
+
+/// REV-6 (国办发〔2018〕118号): reviewers fewer than 5% of the certified officers.
+pub fn reviewer_ratio_below_5_percent(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
+    let SubjectFacts::Agency { reviewers, certified_officers } = facts.subject else { return Vec::new() };
+    if !crate::review::guideline_reviewers_below_five_percent(reviewers, certified_officers) {
+        return Vec::new();
+    }
+    let text = format!("法制审核人员 {reviewers} 名，执法人员 {certified_officers} 名，不足 5%");
+    vec![Finding::new(rule, "ratio", text, None)]
+}
+
+/// SUP-6: a complaint unanswered the day after its answer limit (the
+/// rule's working days after it was submitted).
+pub fn complaint_unanswered(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
+    let SubjectFacts::Complaint { submitted_on, answered: false } = facts.subject else { return Vec::new() };
+    let days = rule.days.unwrap_or(15);
+    let Ok(due) = Period::working_days(days).and_then(|p| facts.calendar.due_date(submitted_on, p)) else {
+        return Vec::new();
+    };
+    if facts.today <= due {
+        return Vec::new();
+    }
+    vec![Finding::new(rule, "answer", format!("{submitted_on} 收到的投诉举报应于 {due} 前答复，至今未答复"), Some(due))]
+}
+
+/// 国办发〔2024〕54号: a market entity inspected, within the rule's days
+/// up to today, by more than one agency, or more often than its limit.
+pub fn repeat_inspection(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
+    let SubjectFacts::Party { name, inspections } = &facts.subject else { return Vec::new() };
+    let since = facts.today - jiff::Span::new().days(i64::from(rule.days.unwrap_or(365)));
+    let mut within: Vec<&(AgencyId, Date)> =
+        inspections.iter().filter(|(_, on)| *on > since && *on <= facts.today).collect();
+    within.sort_by_key(|(_, on)| *on);
+    let mut agencies: Vec<AgencyId> = within.iter().map(|(a, _)| *a).collect();
+    agencies.sort();
+    agencies.dedup();
+    let limit = usize::from(rule.limit.unwrap_or(2));
+    if agencies.len() < 2 && within.len() <= limit {
+        return Vec::new();
+    }
+    let text = format!(
+        "{name}自 {} 起被 {} 个机关检查 {} 次（年度上限 {limit} 次）",
+        within.first().map_or(facts.today, |(_, on)| *on),
+        agencies.len(),
+        within.len()
+    );
+    vec![Finding::new(rule, "inspections", text, None)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{RuleBook, Severity};
+    use super::*;
+    use crate::case::Step;
+    use crate::case::procedure::Procedures;
+    use jiff::civil::date;
+
+    fn book() -> RuleBook {
+        RuleBook::embedded().unwrap()
+    }
+
+    fn calendar() -> Calendar {
+        Calendar::embedded().unwrap()
+    }
+
+    fn run(rule: &str, subject: SubjectFacts<'_>, today: Date) -> Vec<Finding> {
+        let calendar = calendar();
+        let book = book();
+        let check = RULES.iter().find(|(id, _)| *id == rule).unwrap().1;
+        check(book.get(rule).unwrap(), &Facts { today, calendar: &calendar, subject })
+    }
+
+    fn deadline(due: Date, met_on: Option<Date>) -> CaseDeadline {
+        CaseDeadline {
+            limit: "decision".into(),
+            name: "作出处罚决定期限".into(),
+            basis: "《行政处罚法》第六十条".into(),
+            started: date(2026, 9, 1),
+            due,
+            trace: vec![],
+            met_on,
+            overdue: false,
+            provisional: false,
+        }
+    }
+
+    fn step(by: i64, on: Date, to: &str) -> Step {
+        Step {
+            action: "x".into(),
+            from: "a".into(),
+            to: to.into(),
+            by: UserId(by),
+            by_name: format!("人员{by}"),
+            on,
+            note: String::new(),
+            recorded_on: None,
+            late_reason: None,
+            estimated: vec![],
+            rechecked: vec![],
+        }
+    }
+
+    /// A case of `procedure` opened on 1 September 2026.
+    fn with_case<T>(procedure: &str, f: impl FnOnce(&mut CaseData, &Procedure) -> T) -> T {
+        let procedures = Procedures::embedded().unwrap();
+        let procedure = procedures.get(procedure).unwrap();
+        let mut case = crate::case::test_case(procedure, date(2026, 9, 1));
+        f(&mut case, procedure)
+    }
+
+    fn case_facts<'a>(
+        case: &'a CaseData,
+        procedure: &'a Procedure,
+        stage: &'a str,
+        deadlines: &'a [CaseDeadline],
+    ) -> CaseFacts<'a> {
+        CaseFacts {
+            case,
+            procedure,
+            stage,
+            closed: false,
+            deadlines,
+            publication_due: None,
+            review_due: None,
+            recordings: &[],
+            certificates: &[],
+        }
+    }
+
+    #[test]
+    fn art_60_case_near_its_time_limit_three_working_days_before() {
+        // Due Wednesday 9 December 2026: 4 December (Friday) is 3 working days before.
+        let limits = [deadline(date(2026, 12, 9), None)];
+        with_case("penalty-general", |case, p| {
+            let at = |today| {
+                run("case_near_time_limit", SubjectFacts::Case(case_facts(case, p, "investigation", &limits)), today)
+            };
+            assert!(at(date(2026, 12, 3)).is_empty(), "the day before yellow");
+            let found = at(date(2026, 12, 4));
+            assert_eq!(found.len(), 1, "the day yellow begins");
+            assert_eq!((found[0].severity, found[0].key.as_str()), (Severity::Yellow, "decision"));
+            assert_eq!(at(date(2026, 12, 9)).len(), 1, "its last day is still near, not past");
+            assert!(at(date(2026, 12, 10)).is_empty(), "past it, it is no longer near");
+        });
+    }
+
+    #[test]
+    fn art_60_case_open_past_its_time_limit() {
+        let limits = [deadline(date(2026, 12, 9), None)];
+        with_case("penalty-general", |case, p| {
+            let at = |today| {
+                run("case_past_time_limit", SubjectFacts::Case(case_facts(case, p, "investigation", &limits)), today)
+            };
+            assert!(at(date(2026, 12, 9)).is_empty(), "its last day");
+            let found = at(date(2026, 12, 10));
+            assert_eq!(found.len(), 1, "the day red begins");
+            assert_eq!((found[0].severity, found[0].family.as_str()), (Severity::Red, "case_time_limit"));
+            // Met, or the case closed: no warning.
+            let met = [deadline(date(2026, 12, 9), Some(date(2026, 12, 8)))];
+            let f = SubjectFacts::Case(case_facts(case, p, "investigation", &met));
+            assert!(run("case_past_time_limit", f, date(2026, 12, 10)).is_empty());
+            let closed = CaseFacts { closed: true, ..case_facts(case, p, "investigation", &limits) };
+            assert!(run("case_past_time_limit", SubjectFacts::Case(closed), date(2026, 12, 10)).is_empty());
+        });
+    }
+
+    #[test]
+    fn pub_3_publication_overdue_the_day_after_its_due_date() {
+        with_case("penalty-general", |case, p| {
+            let at = |due: Option<Date>, today| {
+                let facts = CaseFacts { publication_due: due, ..case_facts(case, p, "decided", &[]) };
+                run("publication_overdue", SubjectFacts::Case(facts), today)
+            };
+            assert!(at(Some(date(2026, 12, 9)), date(2026, 12, 9)).is_empty(), "its last day");
+            assert_eq!(at(Some(date(2026, 12, 9)), date(2026, 12, 10))[0].severity, Severity::Red);
+            assert!(at(None, date(2027, 1, 10)).is_empty(), "published, or nothing to publish");
+        });
+    }
+
+    #[test]
+    fn pub_4_withdrawal_overdue_the_day_after_its_due_date() {
+        let data = PublicationData {
+            agency: "某局".into(),
+            document_number: "杭西市监罚〔2026〕7号".into(),
+            category: crate::people::Category::Penalty,
+            decided_on: date(2026, 11, 2),
+            due_on: date(2026, 11, 11),
+            due_trace: vec![],
+            published_on: date(2026, 11, 3),
+            expires_on: date(2029, 11, 3),
+            decision: None,
+            corrections: vec![],
+            withdrawal: None,
+            withdrawal_due: Some(date(2026, 12, 4)),
+        };
+        assert!(run("withdrawal_overdue", SubjectFacts::Publication(&data), date(2026, 12, 4)).is_empty());
+        assert_eq!(run("withdrawal_overdue", SubjectFacts::Publication(&data), date(2026, 12, 5)).len(), 1);
+        let withdrawn = PublicationData {
+            withdrawal: Some(crate::publication::Notice { on: date(2026, 12, 7), reason: "撤销".into() }),
+            ..data
+        };
+        assert!(run("withdrawal_overdue", SubjectFacts::Publication(&withdrawn), date(2026, 12, 8)).is_empty());
+    }
+
+    #[test]
+    fn rec_5_recording_missing_at_a_stage_that_must_be_recorded() {
+        with_case("coercive-seizure", |case, p| {
+            let seizure = p.stages.iter().find(|s| s.recording == Recording::Mandatory).unwrap().id.clone();
+            case.steps.push(step(1, date(2026, 12, 3), &seizure));
+            let at = |case: &CaseData, recordings: &[RecordingRef], today| {
+                let facts = CaseFacts { recordings, ..case_facts(case, p, &seizure, &[]) };
+                run("recording_missing", SubjectFacts::Case(facts), today)
+            };
+            assert!(at(case, &[], date(2026, 12, 3)).is_empty(), "the day the stage began");
+            assert_eq!(at(case, &[], date(2026, 12, 4)).len(), 1, "a day later, still none");
+            let video = [RecordingRef { step: seizure.clone(), kind: crate::evidence::MediaKind::Video }];
+            assert!(at(case, &video, date(2026, 12, 4)).is_empty());
+            let photo = [RecordingRef { step: seizure.clone(), kind: crate::evidence::MediaKind::Image }];
+            assert_eq!(at(case, &photo, date(2026, 12, 4)).len(), 1, "a photo is not a recording");
+        });
+    }
+
+    #[test]
+    fn rev_4_review_overdue_the_day_after_its_limit() {
+        with_case("penalty-general", |case, p| {
+            case.review.rounds.push(crate::review::ReviewRound {
+                number: 1,
+                submitted_on: date(2026, 12, 1),
+                submitted_by: UserId(1),
+                submitted_by_name: "甲".into(),
+                draft: crate::review::Draft::of_decision(String::new(), "", ""),
+                triggers: vec![],
+                answers: vec![],
+                extension_days: 0,
+                outcome: None,
+            });
+            let at = |today| {
+                let facts =
+                    CaseFacts { review_due: Some(date(2026, 12, 8)), ..case_facts(case, p, "legal_review", &[]) };
+                run("review_overdue", SubjectFacts::Case(facts), today)
+            };
+            assert!(at(date(2026, 12, 8)).is_empty());
+            assert_eq!(at(date(2026, 12, 9))[0].key, "round-1");
+        });
+    }
+
+    #[test]
+    fn art_42_certificate_expired_acting() {
+        with_case("penalty-general", |case, p| {
+            case.matter.handlers =
+                vec![crate::penalty::Handler { user: UserId(5), name: "李四".into(), certificate: "c".into() }];
+            case.steps.push(step(5, date(2026, 12, 1), "investigation"));
+            case.steps.push(step(9, date(2026, 12, 2), "investigation"));
+            let at = |certificates: &[(UserId, Date, Date)]| {
+                let facts = CaseFacts { certificates, ..case_facts(case, p, "investigation", &[]) };
+                run("certificate_expired_acting", SubjectFacts::Case(facts), date(2026, 12, 6))
+            };
+            assert!(at(&[(UserId(5), date(2024, 1, 1), date(2026, 12, 1))]).is_empty(), "valid to its last day");
+            let found = at(&[(UserId(5), date(2024, 1, 1), date(2026, 11, 30))]);
+            assert_eq!(found.len(), 1, "expired the day before; the head's step (user 9) is not a handler's");
+            assert_eq!(found[0].key, "step-0");
+        });
+    }
+
+    #[test]
+    fn art_42_certificate_expiring_within_30_days() {
+        let at = |valid_to, active| {
+            let subject =
+                SubjectFacts::Certificate { number: "330100001", holder: "李四", valid_to, holder_active: active };
+            run("certificate_expiring", subject, date(2026, 12, 6))
+        };
+        assert!(at(date(2027, 1, 6), true).is_empty(), "31 days left");
+        assert_eq!(at(date(2027, 1, 5), true)[0].severity, Severity::Yellow, "30 days left");
+        assert_eq!(at(date(2026, 12, 6), true).len(), 1, "its last day");
+        assert!(at(date(2026, 12, 5), true).is_empty(), "expired: no longer expiring");
+        assert!(at(date(2027, 1, 5), false).is_empty(), "a holder who left");
+    }
+
+    #[test]
+    fn rev_6_reviewer_ratio_below_5_percent() {
+        let at = |reviewers, certified_officers| {
+            run(
+                "reviewer_ratio_below_5_percent",
+                SubjectFacts::Agency { reviewers, certified_officers },
+                date(2026, 12, 6),
+            )
+        };
+        assert!(at(1, 20).is_empty(), "exactly 5%");
+        assert_eq!(at(1, 21).len(), 1, "below 5%");
+        assert!(at(0, 0).is_empty(), "no officers");
+    }
+
+    #[test]
+    fn sup_6_complaint_unanswered_past_its_answer_limit() {
+        // Submitted Tuesday 10 November 2026: 15 working days later is 1 December.
+        let at = |answered, today| {
+            run("complaint_unanswered", SubjectFacts::Complaint { submitted_on: date(2026, 11, 10), answered }, today)
+        };
+        assert!(at(false, date(2026, 12, 1)).is_empty(), "its last day");
+        assert_eq!(at(false, date(2026, 12, 2)).len(), 1, "the day after");
+        assert!(at(true, date(2026, 12, 2)).is_empty(), "answered");
+    }
+
+    #[test]
+    fn guideline_2024_54_repeat_inspection() {
+        let at = |inspections: &[(AgencyId, Date)]| {
+            run("repeat_inspection", SubjectFacts::Party { name: "某公司", inspections }, date(2026, 12, 6))
+        };
+        let a = AgencyId(1);
+        assert!(at(&[(a, date(2026, 3, 1)), (a, date(2026, 9, 1))]).is_empty(), "twice by one agency: the limit");
+        assert_eq!(at(&[(a, date(2026, 3, 1)), (a, date(2026, 9, 1)), (a, date(2026, 12, 1))]).len(), 1, "three times");
+        assert_eq!(at(&[(a, date(2026, 3, 1)), (AgencyId(2), date(2026, 9, 1))]).len(), 1, "two agencies");
+        assert!(at(&[(a, date(2025, 12, 6)), (AgencyId(2), date(2026, 9, 1))]).is_empty(), "a year and a day ago");
+    }
+}

@@ -1,0 +1,483 @@
+//! Early warnings (预警, SUP-1): kept current from the outbox as things
+//! change ([`Service::catch_up_warnings`]) and by a pass once a day for the
+//! limits that pass while nobody writes ([`Service::warnings_daily_pass`]);
+//! read in the reader's scope; handled by supervisors and agencies through
+//! the command path. No request evaluates them: a page reads the table.
+
+use crate::authz;
+use crate::{Actor, Result, Service, ServiceError};
+use jiff::civil::Date;
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use zhifa_domain::case::engine;
+use zhifa_domain::change::Change;
+use zhifa_domain::ids::{AgencyId, CaseId, CertificateId, ComplaintId, PublicationId, UploadId, UserId, WarningId};
+use zhifa_domain::people::Role;
+use zhifa_domain::region::RegionCode;
+use zhifa_domain::warning::handling::{HandlingAction, HandlingStep, sup_1_handle, sup_1_may_handle};
+use zhifa_domain::warning::rules::{CaseFacts, Facts, SubjectFacts};
+use zhifa_domain::warning::{Finding, Reconciled, RuleBook, Subject, SubjectKind, reconcile};
+use zhifa_store::{WarningFilter, WarningRow};
+
+/// Who commits what the rules find.
+const SYSTEM: &str = "warnings";
+/// The procedure whose cases are inspections of a market entity.
+const INSPECTION: &str = "inspection";
+/// Events read at a time.
+const EVENTS: i64 = 1_000;
+
+/// What a pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// Subjects evaluated.
+    pub subjects: usize,
+    pub opened: usize,
+    /// Escalated, updated or closed.
+    pub changed: usize,
+}
+
+/// Which warnings a reader asks for (each within the reader's scope).
+#[derive(Debug, Clone, Default)]
+pub struct WarningQuery {
+    /// A region code: its subtree.
+    pub region: Option<String>,
+    pub agency: Option<AgencyId>,
+    pub rule: Option<String>,
+    pub severity: Option<String>,
+    /// A status, or `open` for those not ended.
+    pub status: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A handling step as asked for.
+#[derive(Debug, Clone, Default)]
+pub struct HandlingForm {
+    /// The warning's version the asker saw.
+    pub version: i64,
+    pub text: String,
+    /// A request's time to answer, in working days.
+    pub due_working_days: Option<u16>,
+    /// Evidence files of the agency an answer points to.
+    pub attachments: Vec<i64>,
+}
+
+type Key = (SubjectKind, i64);
+
+impl Service {
+    /// The warning rules in force.
+    pub fn warning_rules(&self) -> &RuleBook {
+        &self.warning_rules
+    }
+
+    /// Evaluate the subjects the outbox named since the last catch-up (the
+    /// first one, in a process that has not made one, is a whole pass).
+    pub async fn catch_up_warnings(&self) -> Result<PassReport> {
+        let _one = self.warnings_lock.lock().await;
+        let mut mark = self.warnings_checked.load(Ordering::Acquire);
+        if mark == 0 {
+            let newest = self.store.last_outbox_id().await?;
+            let report = self.whole_pass().await?;
+            self.warnings_checked.fetch_max(newest.max(1), Ordering::AcqRel);
+            return Ok(report);
+        }
+        let mut report = PassReport::default();
+        loop {
+            let events = self.store.subject_events_after(mark, EVENTS).await?;
+            let Some(last) = events.last().map(|e| e.outbox_id) else { break };
+            let mut subjects = BTreeSet::new();
+            for e in &events {
+                let agency = e.agency_id.map(AgencyId);
+                match e.entity.as_str() {
+                    "case" => {
+                        subjects.insert((SubjectKind::Case, e.entity_id));
+                    }
+                    "publication" => {
+                        subjects.insert((SubjectKind::Publication, e.entity_id));
+                    }
+                    "complaint" => {
+                        subjects.insert((SubjectKind::Complaint, e.entity_id));
+                    }
+                    "certificate" => {
+                        subjects.insert((SubjectKind::Certificate, e.entity_id));
+                        subjects.extend(agency.map(|a| (SubjectKind::Agency, a.0)));
+                    }
+                    "user" => {
+                        subjects.extend(agency.map(|a| (SubjectKind::Agency, a.0)));
+                    }
+                    "agency" => {
+                        subjects.insert((SubjectKind::Agency, e.entity_id));
+                    }
+                    "upload" => {
+                        if let Some(case) = self.case_of_upload(UploadId(e.entity_id)).await? {
+                            subjects.insert((SubjectKind::Case, case.0));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            self.evaluate_all(subjects, &mut report).await?;
+            mark = last;
+            self.warnings_checked.fetch_max(mark, Ordering::AcqRel);
+        }
+        Ok(report)
+    }
+
+    /// The pass of a day: every subject a limit may have reached since
+    /// yesterday, and every subject with a warning still open.
+    pub async fn warnings_daily_pass(&self) -> Result<PassReport> {
+        let _one = self.warnings_lock.lock().await;
+        self.whole_pass().await
+    }
+
+    /// Keep the warnings following the outbox until the process ends, with
+    /// a whole pass when the day changes. For `serve`.
+    pub async fn follow_warnings(&self) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut day = None;
+        loop {
+            tick.tick().await;
+            let today = self.today();
+            let result = if day.is_some_and(|d| d != today) {
+                self.warnings_daily_pass().await
+            } else {
+                self.catch_up_warnings().await
+            };
+            match result {
+                Ok(_) => day = Some(today),
+                Err(e) => tracing::error!(error = %e, "evaluating warnings"),
+            }
+        }
+    }
+
+    async fn whole_pass(&self) -> Result<PassReport> {
+        let today = self.today();
+        let mut subjects: BTreeSet<Key> = BTreeSet::new();
+        // Cases whose nearest limit is near or past.
+        let near = self.warning_rules.get("case_near_time_limit").and_then(|r| r.days).unwrap_or(3);
+        let horizon =
+            zhifa_calendar::Period::working_days(near).and_then(|p| self.estimate.due_date(today, p)).unwrap_or(today);
+        let mut after = 0;
+        loop {
+            let page = self.store.cases_due_by(horizon, after, 10_000).await?;
+            let Some(&last) = page.last() else { break };
+            subjects.extend(page.into_iter().map(|id| (SubjectKind::Case, id)));
+            after = last;
+        }
+        // Cases waiting for review, or in a stage that must be recorded.
+        let mut stages: Vec<String> = vec!["legal_review".into()];
+        for p in self.procedures.all() {
+            let recorded =
+                p.stages.iter().filter(|s| s.recording == zhifa_domain::case::procedure::Recording::Mandatory);
+            stages.extend(recorded.map(|s| s.id.clone()));
+        }
+        stages.sort();
+        stages.dedup();
+        for stage in stages {
+            let filter = zhifa_store::CaseFilter {
+                stage: Some(stage),
+                open: Some(true),
+                limit: 1_000_000,
+                ..Default::default()
+            };
+            subjects.extend(self.store.cases(&filter).await?.into_iter().map(|c| (SubjectKind::Case, c.id.0)));
+        }
+        subjects.extend(self.store.unpublished_decided_cases().await?.into_iter().map(|id| (SubjectKind::Case, id)));
+        subjects.extend(self.store.withdrawals_pending().await?.into_iter().map(|id| (SubjectKind::Publication, id)));
+        let days = self.warning_rules.get("certificate_expiring").and_then(|r| r.days).unwrap_or(30);
+        let until = today + jiff::Span::new().days(i64::from(days));
+        let expiring = self.store.certificates_expiring(today, until).await?;
+        subjects.extend(expiring.into_iter().map(|id| (SubjectKind::Certificate, id)));
+        subjects.extend(self.store.unanswered_complaints().await?.into_iter().map(|id| (SubjectKind::Complaint, id)));
+        subjects.extend(self.store.agency_ids().await?.into_iter().map(|id| (SubjectKind::Agency, id)));
+        for kind in SubjectKind::ALL {
+            let open = self.store.subjects_with_open_warnings(*kind).await?;
+            subjects.extend(open.into_iter().map(|id| (*kind, id)));
+        }
+        let mut report = PassReport::default();
+        self.evaluate_all(subjects, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Evaluate `subjects`, and what their evaluation names (a
+    /// publication's case).
+    async fn evaluate_all(&self, mut subjects: BTreeSet<Key>, report: &mut PassReport) -> Result<()> {
+        let mut done = BTreeSet::new();
+        while let Some(key) = subjects.pop_first() {
+            if !done.insert(key) {
+                continue;
+            }
+            let (opened, changed, also) = self.evaluate(key).await?;
+            report.subjects += 1;
+            report.opened += opened;
+            report.changed += changed;
+            subjects.extend(also.into_iter().filter(|k| !done.contains(k)));
+        }
+        Ok(())
+    }
+
+    /// Run the rules over one subject and commit what changes, as one
+    /// command. Returns what opened, what changed, and subjects to
+    /// evaluate as well.
+    async fn evaluate(&self, (kind, id): Key) -> Result<(usize, usize, Vec<Key>)> {
+        let today = self.today();
+        let found = match kind {
+            SubjectKind::Case => self.case_findings(CaseId(id), today).await?,
+            SubjectKind::Publication => self.publication_findings(PublicationId(id), today).await?,
+            SubjectKind::Complaint => self.complaint_findings(ComplaintId(id), today).await?,
+            SubjectKind::Certificate => self.certificate_findings(CertificateId(id), today).await?,
+            SubjectKind::Agency => self.agency_findings(AgencyId(id), today).await?,
+        };
+        let open = self.store.open_warnings_of(kind, id).await?;
+        let (agency, subject, findings, also) = match found {
+            Some(f) => f,
+            // Gone: whatever is open on it has lost its cause.
+            None => match open.first() {
+                Some(w) => (w.agency_id, w.data.subject.clone(), Vec::new(), Vec::new()),
+                None => return Ok((0, 0, Vec::new())),
+            },
+        };
+        let pairs: Vec<(i64, _)> = open.iter().map(|w| (w.id.0, w.data.clone())).collect();
+        let mut changes = Vec::new();
+        let (mut opened, mut changed) = (0, 0);
+        for r in reconcile(&pairs, &findings, &subject, today) {
+            match r {
+                Reconciled::Open(data) => {
+                    opened += 1;
+                    changes.push(Change::CreateWarning { agency, data });
+                }
+                Reconciled::Change { id, action, data } => {
+                    changed += 1;
+                    let version = open.iter().find(|w| w.id.0 == id).map_or(0, |w| w.version);
+                    changes.push(Change::UpdateWarning { id: WarningId(id), version, action, data });
+                }
+            }
+        }
+        if !changes.is_empty() {
+            self.commit(&Actor::System(SYSTEM), "预警规则评估", changes).await?;
+        }
+        Ok((opened, changed, also))
+    }
+
+    fn run_rules(&self, today: Date, subject: SubjectFacts<'_>) -> Vec<Finding> {
+        self.warning_rules.evaluate(&Facts { today, calendar: &self.estimate, subject })
+    }
+
+    async fn case_findings(&self, id: CaseId, today: Date) -> Result<Option<Found>> {
+        let Some(case) = self.store.case(id).await? else { return Ok(None) };
+        let procedure = self.procedure(&case.data.procedure)?.clone();
+        let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
+        let deadlines = engine::deadlines(&procedure, &case.data, &self.calendar, &self.legal_periods(), today);
+        let publication_due = match case.data.decided_on {
+            Some(decided_on)
+                if case.data.annulled.is_none()
+                    && zhifa_domain::publication::decision_info(&agency.data.name, &case.number, &case.data)
+                        .is_some()
+                    && self.store.publication_of_case(id).await?.is_none() =>
+            {
+                Some(self.publication_due(case.data.category, decided_on).due)
+            }
+            _ => None,
+        };
+        let review_due = match case.data.review.current() {
+            Some(round) if round.outcome.is_none() && !case.closed => {
+                let limit = self.review_time_limit(case.agency_id).await?;
+                Some(self.round_due(round, limit).due)
+            }
+            _ => None,
+        };
+        let uploads = self.store.case_recordings(case.agency_id, &case.number).await?;
+        let recordings = crate::cases::recording_refs(&uploads);
+        let certificates: Vec<(UserId, Date, Date)> = self
+            .store
+            .certificates(case.agency_id)
+            .await?
+            .into_iter()
+            .map(|c| (c.user_id, c.cert.data.valid_from, c.cert.data.valid_to))
+            .collect();
+        let facts = CaseFacts {
+            case: &case.data,
+            procedure: &procedure,
+            stage: &case.stage,
+            closed: case.closed,
+            deadlines: &deadlines,
+            publication_due,
+            review_due,
+            recordings: &recordings,
+            certificates: &certificates,
+        };
+        let mut findings = self.run_rules(today, SubjectFacts::Case(facts));
+        // An inspection: the entity's inspections, asked of its newest.
+        if procedure.id == INSPECTION {
+            let party = &case.data.matter.party;
+            let all = self.store.inspections_of(party.key(), INSPECTION).await?;
+            let mut inspections = Vec::with_capacity(all.len());
+            for (agency, on, _) in &all {
+                inspections.push((*agency, on.parse::<Date>().map_err(|e| ServiceError::caused("opened_on", e))?));
+            }
+            if all.last().is_some_and(|(_, _, newest)| *newest == id.0) {
+                findings.extend(
+                    self.run_rules(today, SubjectFacts::Party { name: party.name(), inspections: &inspections }),
+                );
+            }
+        }
+        let subject = Subject { kind: SubjectKind::Case, id: id.0, label: case.number.clone() };
+        Ok(Some((case.agency_id, subject, findings, Vec::new())))
+    }
+
+    async fn publication_findings(&self, id: PublicationId, today: Date) -> Result<Option<Found>> {
+        let Some(p) = self.store.publication(id).await? else { return Ok(None) };
+        let findings = self.run_rules(today, SubjectFacts::Publication(&p.data));
+        let subject = Subject { kind: SubjectKind::Publication, id: id.0, label: p.data.document_number.clone() };
+        Ok(Some((p.agency_id, subject, findings, vec![(SubjectKind::Case, p.case_id.0)])))
+    }
+
+    async fn complaint_findings(&self, id: ComplaintId, today: Date) -> Result<Option<Found>> {
+        let Some(c) = self.store.complaint(id).await? else { return Ok(None) };
+        let facts = SubjectFacts::Complaint { submitted_on: c.data.submitted_on, answered: c.data.answer.is_some() };
+        let findings = self.run_rules(today, facts);
+        let subject = Subject { kind: SubjectKind::Complaint, id: id.0, label: c.data.tracking_number.clone() };
+        Ok(Some((c.agency_id, subject, findings, Vec::new())))
+    }
+
+    async fn certificate_findings(&self, id: CertificateId, today: Date) -> Result<Option<Found>> {
+        let Some(c) = self.store.certificate(id).await? else { return Ok(None) };
+        let holder = self.store.user(c.user_id).await?;
+        let (name, active) = holder.map_or((String::new(), false), |u| (u.user.data.name, u.user.data.active));
+        let facts = SubjectFacts::Certificate {
+            number: &c.cert.data.number,
+            holder: &name,
+            valid_to: c.cert.data.valid_to,
+            holder_active: active,
+        };
+        let findings = self.run_rules(today, facts);
+        let subject = Subject { kind: SubjectKind::Certificate, id: id.0, label: c.cert.data.number.clone() };
+        Ok(Some((c.cert.agency_id, subject, findings, Vec::new())))
+    }
+
+    async fn agency_findings(&self, id: AgencyId, today: Date) -> Result<Option<Found>> {
+        let Some(a) = self.store.agency(id).await? else { return Ok(None) };
+        let (reviewers, certified_officers) = self.staff_counts(id, today).await?;
+        let findings = self.run_rules(today, SubjectFacts::Agency { reviewers, certified_officers });
+        let subject = Subject { kind: SubjectKind::Agency, id: id.0, label: a.data.name.clone() };
+        Ok(Some((id, subject, findings, Vec::new())))
+    }
+
+    /// The case an evidence file names, if it is one of its agency's.
+    async fn case_of_upload(&self, id: UploadId) -> Result<Option<CaseId>> {
+        let Some(upload) = self.store.upload(id).await? else { return Ok(None) };
+        let case = self.store.case_by_number(&upload.meta.case_number).await?;
+        Ok(case.filter(|c| c.agency_id == upload.agency_id).map(|c| c.id))
+    }
+
+    /// Warnings `q` asks for, within the reader's scope: a supervisor's
+    /// region subtree, or the reader's own agency. A region or agency
+    /// outside it is not found.
+    pub async fn warnings(&self, actor: &Actor, q: &WarningQuery) -> Result<Vec<WarningRow>> {
+        let mut filter = WarningFilter {
+            rule: q.rule.clone(),
+            severity: q.severity.clone(),
+            status: q.status.clone(),
+            limit: q.limit.clamp(1, 1_000),
+            offset: q.offset.max(0),
+            ..Default::default()
+        };
+        if let Some(a) = q.agency {
+            filter.agency = Some(self.readable_agency(actor, a).await?.id);
+        }
+        match (authz::listing_region(actor), actor) {
+            (Some(mine), _) => {
+                let prefix = match &q.region {
+                    Some(r) => {
+                        let asked = RegionCode::parse(r).map_err(|_| ServiceError::NotFound)?;
+                        let asked = asked.subtree_prefix().to_owned();
+                        if !asked.starts_with(&mine) {
+                            return Err(ServiceError::NotFound);
+                        }
+                        asked
+                    }
+                    None => mine,
+                };
+                filter.region_prefix = Some(prefix);
+            }
+            (None, Actor::User(p)) => {
+                if q.region.is_some() {
+                    return Err(ServiceError::NotFound);
+                }
+                filter.agency = Some(p.agency_id);
+            }
+            (None, Actor::System(_)) => {}
+        }
+        Ok(self.store.warnings(&filter).await?)
+    }
+
+    /// A warning, if the reader may see it.
+    pub async fn warning(&self, actor: &Actor, id: WarningId) -> Result<WarningRow> {
+        let w = self.store.warning(id).await?.ok_or(ServiceError::NotFound)?;
+        self.readable_agency(actor, w.agency_id).await?;
+        Ok(w)
+    }
+
+    /// Take a handling step of a warning (SUP-1): a supervisor of the
+    /// agency's region sends, returns and accepts; the agency's head answers.
+    pub async fn handle_warning(
+        &self,
+        actor: &Actor,
+        id: WarningId,
+        action: &str,
+        form: &HandlingForm,
+    ) -> Result<WarningRow> {
+        let w = self.warning(actor, id).await?;
+        let Actor::User(p) = actor else { return Err(ServiceError::Forbidden) };
+        let action = HandlingAction::parse(action).map_err(|_| ServiceError::NotFound)?;
+        let agency = self.store.agency(w.agency_id).await?.ok_or(ServiceError::NotFound)?;
+        let supervisor = p.role == Role::Supervisor && p.agency_region.contains(&agency.data.region);
+        let head = p.role == Role::Head && p.agency_id == w.agency_id;
+        sup_1_may_handle(action, supervisor, head).map_err(|r| ServiceError::Refused(vec![r]))?;
+        if form.version != w.version {
+            return Err(ServiceError::Conflict);
+        }
+        let today = self.today();
+        let due_on = match form.due_working_days {
+            Some(n) if (1..=60).contains(&n) => {
+                let period = zhifa_calendar::Period::working_days(n)?;
+                Some(self.estimate.due_date(today, period)?)
+            }
+            Some(_) => return Err(zhifa_domain::Invalid::new("反馈期限", "应为 1 至 60 个工作日").into()),
+            None => None,
+        };
+        let mut attachments = Vec::with_capacity(form.attachments.len());
+        for a in &form.attachments {
+            let upload = self.store.upload(UploadId(*a)).await?;
+            match upload {
+                Some(u) if u.agency_id == w.agency_id && u.state == zhifa_store::UploadState::Complete => {
+                    attachments.push(u.id);
+                }
+                _ => {
+                    return Err(
+                        zhifa_domain::Invalid::new("附件", format!("第 {a} 号材料不是本机关已上传的材料")).into()
+                    );
+                }
+            }
+        }
+        let step = HandlingStep {
+            action,
+            by: p.user_id,
+            by_name: p.name.clone(),
+            on: today,
+            text: form.text.clone(),
+            due_on,
+            attachments,
+        };
+        let data = sup_1_handle(&w.data, step).map_err(|r| ServiceError::Refused(vec![r]))?;
+        let reason = format!("预警{}：{}", action.label(), form.text.trim());
+        let change = Change::UpdateWarning { id, version: w.version, action: action.code(), data };
+        self.commit(actor, &reason, vec![change]).await?;
+        self.store.warning(id).await?.ok_or(ServiceError::NotFound)
+    }
+}
+
+/// A subject's agency, its reference, what the rules found on it, and
+/// subjects to evaluate as well.
+type Found = (AgencyId, Subject, Vec<Finding>, Vec<Key>);

@@ -1,0 +1,224 @@
+//! Reading warnings (written by `commit` only), and what the warnings'
+//! evaluation reads: the subjects the outbox names and the subjects a day's
+//! pass must look at.
+
+use crate::{Entry, Result, Store, StoreError, from_us};
+use jiff::civil::Date;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use zhifa_domain::ids::{AgencyId, WarningId};
+use zhifa_domain::warning::{SubjectKind, WarningData};
+
+pub type WarningRow = Entry<WarningId, WarningData>;
+
+const COLS: &str = "w.id, w.agency_id, w.version, w.created_us, w.updated_us, w.data";
+
+/// Statuses that end a warning, as SQL.
+const CLOSED: &str = "('accepted', 'resolved')";
+
+fn warning_row(row: &AnyRow) -> Result<WarningRow> {
+    let data: String = row.try_get("data")?;
+    Ok(Entry {
+        id: WarningId(row.try_get("id")?),
+        agency_id: AgencyId(row.try_get("agency_id")?),
+        version: row.try_get("version")?,
+        created_at: from_us(row.try_get("created_us")?),
+        updated_at: from_us(row.try_get("updated_us")?),
+        data: serde_json::from_str(&data)
+            .map_err(|e| StoreError::Corrupt { table: "warnings", message: e.to_string() })?,
+    })
+}
+
+/// Which warnings to list.
+#[derive(Debug, Clone, Default)]
+pub struct WarningFilter {
+    pub agency: Option<AgencyId>,
+    /// Agencies whose region code starts with this (a supervisor's subtree).
+    pub region_prefix: Option<String>,
+    pub rule: Option<String>,
+    pub severity: Option<String>,
+    /// A status, or `open` for every status that has not ended.
+    pub status: Option<String>,
+    pub subject: Option<(SubjectKind, i64)>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// An event of the outbox as the warnings read it: its id, and the entity
+/// (and its agency) of the record it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectEvent {
+    pub outbox_id: i64,
+    pub entity: String,
+    pub entity_id: i64,
+    pub agency_id: Option<i64>,
+}
+
+impl Store {
+    pub async fn warning(&self, id: WarningId) -> Result<Option<WarningRow>> {
+        let sql = format!("SELECT {COLS} FROM warnings w WHERE w.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(&self.pool).await?;
+        row.as_ref().map(warning_row).transpose()
+    }
+
+    /// The warnings of a subject that have not ended.
+    pub async fn open_warnings_of(&self, kind: SubjectKind, id: i64) -> Result<Vec<WarningRow>> {
+        let sql = format!(
+            "SELECT {COLS} FROM warnings w WHERE w.subject_kind = $1 AND w.subject_id = $2 \
+             AND w.status NOT IN {CLOSED} ORDER BY w.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind.code()).bind(id).fetch_all(&self.pool).await?;
+        rows.iter().map(warning_row).collect()
+    }
+
+    /// Warnings as `filter` says, the newest first.
+    pub async fn warnings(&self, filter: &WarningFilter) -> Result<Vec<WarningRow>> {
+        let mut sql = format!("SELECT {COLS} FROM warnings w JOIN agencies a ON a.id = w.agency_id WHERE 1 = 1");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if filter.agency.is_some() {
+            sql.push_str(&format!(" AND w.agency_id = {}", next()));
+        }
+        if filter.region_prefix.is_some() {
+            sql.push_str(&format!(" AND a.region_code LIKE {}", next()));
+        }
+        if filter.rule.is_some() {
+            sql.push_str(&format!(" AND w.rule = {}", next()));
+        }
+        if filter.severity.is_some() {
+            sql.push_str(&format!(" AND w.severity = {}", next()));
+        }
+        match filter.status.as_deref() {
+            Some("open") => sql.push_str(&format!(" AND w.status NOT IN {CLOSED}")),
+            Some(_) => sql.push_str(&format!(" AND w.status = {}", next())),
+            None => {}
+        }
+        if filter.subject.is_some() {
+            sql.push_str(&format!(" AND w.subject_kind = {} AND w.subject_id = {}", next(), next()));
+        }
+        sql.push_str(&format!(" ORDER BY w.id DESC LIMIT {} OFFSET {}", next(), next()));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(a) = filter.agency {
+            query = query.bind(a.0);
+        }
+        if let Some(p) = &filter.region_prefix {
+            query = query.bind(format!("{p}%"));
+        }
+        if let Some(r) = &filter.rule {
+            query = query.bind(r.clone());
+        }
+        if let Some(s) = &filter.severity {
+            query = query.bind(s.clone());
+        }
+        if let Some(s) = filter.status.as_deref().filter(|s| *s != "open") {
+            query = query.bind(s.to_owned());
+        }
+        if let Some((kind, id)) = filter.subject {
+            query = query.bind(kind.code()).bind(id);
+        }
+        let rows = query.bind(filter.limit).bind(filter.offset).fetch_all(&self.pool).await?;
+        rows.iter().map(warning_row).collect()
+    }
+
+    /// Events after outbox id `after`, at most `limit`, with the entity of
+    /// each one's record, in order.
+    pub async fn subject_events_after(&self, after: i64, limit: i64) -> Result<Vec<SubjectEvent>> {
+        let rows = sqlx::query(
+            "SELECT o.id, r.entity, r.entity_id, r.agency_id FROM outbox o JOIN records r ON r.id = o.record_id \
+             WHERE o.id > $1 ORDER BY o.id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SubjectEvent {
+                    outbox_id: r.try_get(0)?,
+                    entity: r.try_get(1)?,
+                    entity_id: r.try_get(2)?,
+                    agency_id: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The subjects of a kind with warnings that have not ended (for a
+    /// day's pass: one whose cause went away with time).
+    pub async fn subjects_with_open_warnings(&self, kind: SubjectKind) -> Result<Vec<i64>> {
+        let sql = format!(
+            "SELECT DISTINCT subject_id FROM warnings WHERE subject_kind = $1 AND status NOT IN {CLOSED} \
+             ORDER BY subject_id"
+        );
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(kind.code()).fetch_all(&self.pool).await?)
+    }
+
+    /// Open cases whose nearest limit falls on or before `by`, after id
+    /// `after`, at most `limit`, by id (a day's pass over the cases).
+    pub async fn cases_due_by(&self, by: Date, after: i64, limit: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM cases WHERE closed = 0 AND due_on IS NOT NULL AND due_on <= $1 AND id > $2 \
+             ORDER BY id LIMIT $3",
+        )
+        .bind(by.to_string())
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Certificates whose last day falls between `from` and `to`.
+    pub async fn certificates_expiring(&self, from: Date, to: Date) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM certificates WHERE valid_to >= $1 AND valid_to <= $2 ORDER BY id")
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Complaints not answered yet.
+    pub async fn unanswered_complaints(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM complaints WHERE answered = 0 ORDER BY id").fetch_all(&self.pool).await?)
+    }
+
+    /// Every agency's id.
+    pub async fn agency_ids(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM agencies ORDER BY id").fetch_all(&self.pool).await?)
+    }
+
+    /// The cases of `procedure` of a party (by its USCC or identity card
+    /// number): agency, the day each was opened and its id, oldest first.
+    pub async fn inspections_of(&self, party_key: &str, procedure: &str) -> Result<Vec<(AgencyId, String, i64)>> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT agency_id, opened_on, id FROM cases WHERE party_key = $1 AND procedure = $2 \
+             ORDER BY opened_on, id",
+        )
+        .bind(party_key)
+        .bind(procedure)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(a, d, id)| (AgencyId(a), d, id)).collect())
+    }
+
+    /// Decided cases without a publication (of any agency).
+    pub async fn unpublished_decided_cases(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT c.id FROM cases c WHERE c.decided_on IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM publications p WHERE p.case_id = c.id) ORDER BY c.id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Publications still shown whose withdrawal is due (PUB-4).
+    pub async fn withdrawals_pending(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM publications WHERE withdrawn = 0 AND data LIKE '%\"withdrawal_due\":%' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

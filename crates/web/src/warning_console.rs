@@ -1,0 +1,131 @@
+//! Early warnings in the console (SUP-1): the list a supervisor or an
+//! agency works from, and a warning's page with its handling.
+
+use crate::AppState;
+use crate::auth::{ConsoleForm, ConsoleUser, CurrentUser};
+use crate::error::{AppError, PageError};
+use crate::extract::{Path, Query};
+use crate::page::{render, with_status};
+use crate::warning_api::{WarningOut, WarningsQuery};
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use zhifa_domain::ids::WarningId;
+use zhifa_domain::people::Role;
+use zhifa_domain::warning::{Severity, WarningStatus};
+use zhifa_service::Principal;
+use zhifa_service::warnings::HandlingForm;
+
+type PageResult = Result<Response, PageError>;
+
+#[derive(Template)]
+#[template(path = "warnings.html")]
+struct ListPage {
+    me: Principal,
+    csrf: String,
+    warnings: Vec<WarningOut>,
+    q: WarningsQuery,
+    statuses: &'static [(&'static str, &'static str)],
+    severities: &'static [(&'static str, &'static str)],
+}
+
+/// The warnings of the reader's scope, open ones by default.
+pub async fn list(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Query(mut q): Query<WarningsQuery>,
+) -> PageResult {
+    if q.status.is_none() {
+        q.status = Some("open".into());
+    }
+    let rows = s.service.warnings(&user.actor(), &q.query()).await?;
+    let today = s.service.today();
+    let warnings = rows.iter().map(|w| WarningOut::of(w, s.service.warning_rules(), today)).collect();
+    Ok(render(&ListPage {
+        me: user.principal.clone(),
+        csrf: user.csrf().to_owned(),
+        warnings,
+        q,
+        statuses: WarningStatus::CHOICES,
+        severities: Severity::CHOICES,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "warning.html")]
+struct WarningPage {
+    me: Principal,
+    csrf: String,
+    w: WarningOut,
+    /// The steps the reader may take now: `(action, label)`.
+    actions: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+/// What `me` may do with the warning now (the service decides again).
+fn actions(me: &Principal, w: &WarningOut) -> Vec<(&'static str, &'static str)> {
+    let supervisor = me.role == Role::Supervisor;
+    let head = me.role == Role::Head && me.agency_id.0 == w.agency;
+    match w.status.as_str() {
+        "open" if supervisor => vec![("send", "督办")],
+        "sent" | "returned" if head => vec![("answer", "反馈")],
+        "answered" if supervisor => vec![("accept", "审核通过"), ("return", "退回")],
+        _ => Vec::new(),
+    }
+}
+
+async fn page(
+    s: &AppState,
+    user: &CurrentUser,
+    id: WarningId,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, AppError> {
+    let row = s.service.warning(&user.actor(), id).await?;
+    let w = WarningOut::of(&row, s.service.warning_rules(), s.service.today());
+    let actions = actions(&user.principal, &w);
+    Ok(render(&WarningPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), w, actions, error, notice }))
+}
+
+pub async fn show(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(id): Path<WarningId>) -> PageResult {
+    Ok(page(&s, &user, id, None, None).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct HandleForm {
+    action: String,
+    version: i64,
+    text: String,
+    due_working_days: String,
+}
+
+/// A handling step from the warning's page.
+pub async fn handle(
+    State(s): State<AppState>,
+    Path(id): Path<WarningId>,
+    ConsoleForm { user, form }: ConsoleForm<HandleForm>,
+) -> PageResult {
+    let due = form.due_working_days.trim();
+    let due_working_days = if due.is_empty() {
+        None
+    } else {
+        match due.parse::<u16>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let e = AppError::bad_request("反馈期限应为工作日天数");
+                return Ok(with_status(page(&s, &user, id, Some(e.message), None).await?, e.status));
+            }
+        }
+    };
+    let handling = HandlingForm { version: form.version, text: form.text, due_working_days, attachments: Vec::new() };
+    match s.service.handle_warning(&user.actor(), id, &form.action, &handling).await {
+        Ok(w) => Ok(page(&s, &user, id, None, Some(format!("已{}", w.data.status.label()))).await?),
+        Err(e) => {
+            let e = AppError::from(e);
+            Ok(with_status(page(&s, &user, id, Some(e.message), None).await?, e.status))
+        }
+    }
+}
