@@ -242,9 +242,17 @@ async fn two_servers_on_one_postgres_extend_one_log() {
     });
     assert_eq!(created, 200, "every request was acknowledged");
     drop(servers);
-    assert_eq!(db.store.ledger_size().await.unwrap(), before + 200, "one leaf per command, no fork");
+    // Besides the requests' commands, each server's warnings evaluation
+    // records how far it got (and whatever it found).
+    let sql =
+        format!("SELECT CAST(COUNT(*) AS TEXT) FROM records WHERE id > {before} AND actor_name = 'system:warnings'");
+    let warnings: u64 = zhifa_store::testing::query_text(&db.store, &sql).await.unwrap().parse().unwrap();
+    let items = format!("SELECT CAST(COUNT(*) AS TEXT) FROM records WHERE id > {before} AND kind = 'item.create'");
+    let after = db.store.ledger_size().await.unwrap();
+    assert_eq!(after, before + 200 + warnings, "one leaf per command, no fork");
+    assert_eq!(zhifa_store::testing::query_text(&db.store, &items).await.as_deref(), Some("200"));
     let report = verify_is_clean(&db);
-    assert!(report.contains(&format!("已校验 {} 个叶子", before + 200)), "{report}");
+    assert!(report.contains(&format!("已校验 {after} 个叶子")), "{report}");
     db.remove().await;
 }
 
@@ -731,6 +739,38 @@ async fn the_portal_in_a_real_browser_with_screenshots() {
         let file = shots.join(format!("{name}.png"));
         let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{name}: {e}; {listed}"));
         assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{name}: {} bytes", bytes.len());
+    }
+    eprintln!("screenshots in {}", shots.display());
+    drop(server);
+    db.remove().await;
+}
+
+/// The supervisors' pages in Chromium (SUP-1, REC-8): the demo's city
+/// supervisor sees the open warnings on the console home, the list, a
+/// warning returned to its agency with every handling step, and the
+/// retrieval log; screenshots at 1280 and 390 px.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_supervisors_pages_in_a_real_browser_with_screenshots() {
+    let Some(node_path) = browser() else { return };
+    let db = TestDb::new(Backend::Sqlite).await;
+    let (_, _) = demo(&db);
+    let server = Server::start(&db);
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("supervision-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/supervision-screenshots.cjs"))
+        .args([format!("http://{}", server.addr), "hz-sfj-jiandu".into(), "zhifa-demo-2026".into()])
+        .arg(&shots)
+        .env("NODE_PATH", &node_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    for name in ["supervisor-home", "warnings", "warning", "retrievals"] {
+        for file in [format!("{name}.png"), format!("{name}-phone.png")] {
+            let bytes = std::fs::read(shots.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{file}: {} bytes", bytes.len());
+        }
     }
     eprintln!("screenshots in {}", shots.display());
     drop(server);

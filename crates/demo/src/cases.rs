@@ -70,6 +70,8 @@ const WALKS: &[Walk] = &[
         ("hold_hearing", Officer, 12), ("review", Reviewer, 13), ("skip_deliberation", Head, 14),
         ("decide", Head, 15)]),
     walk("penalty-general", true, 0, &[("file", Head, 1), ("decide_no_penalty", Head, 4), ("close", Head, 6)]),
+    // Filed 88 days ago: the decision is due within days (a yellow warning).
+    walk("penalty-general", false, 3_000, &[("file", Head, 0)]).overdue(1, 88),
     walk("penalty-general", false, 0, &[("file", Head, 1), ("transfer", Head, 5)]),
     walk("penalty-general", true, 0, &[("revoke", Head, 2)]),
     // Legal review above the catalogue's threshold: materials sent back,
@@ -472,7 +474,7 @@ async fn walk_case(service: &Service, cast: &Cast, plan: Plan<'_>) -> Result<()>
 
 /// The service as on `day` (15:00 in Beijing), so that a walked step is
 /// recorded on the day it happens, as officers record theirs.
-fn as_of(service: &Service, day: Date) -> Service {
+pub(crate) fn as_of(service: &Service, day: Date) -> Service {
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
     let at = day.at(15, 0, 0, 0).to_zoned(tz).map(|z| z.timestamp()).unwrap_or_else(|_| service.now());
     service.clone().with_clock(std::sync::Arc::new(move || at))

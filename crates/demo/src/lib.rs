@@ -6,6 +6,7 @@
 
 mod cases;
 mod publish;
+mod supervision;
 
 pub use cases::{create_bulk_cases, create_cases_for};
 
@@ -458,7 +459,7 @@ pub async fn create(service: &Service) -> Result<Vec<DemoUser>> {
     for agency in service.store().agencies_in("").await? {
         service.publish_annual_report(&actor, agency.id, year).await?;
     }
-    // The warnings the demo's data call for (SUP-1), as a server finds them.
-    service.catch_up_warnings().await?;
+    // The warnings the demo's data call for (SUP-1), and their handling.
+    supervision::create(service).await?;
     Ok(printed)
 }

@@ -194,6 +194,12 @@ pub enum Change {
         action: &'static str,
         data: WarningData,
     },
+    /// The warnings were evaluated for every event of the outbox up to
+    /// `through` (SUP-1): where their evaluation goes on after a restart,
+    /// and, in the ledger, how current supervision was. A record only.
+    WarningsEvaluated {
+        through: i64,
+    },
     /// `token_hash` is the SHA-256 of the token; the token itself is shown once.
     CreateToken {
         user: UserId,
@@ -257,6 +263,7 @@ impl Change {
             Change::UpdateAnnualReport { .. } => "annual_report.update",
             Change::CreateWarning { .. } => "warning.create",
             Change::UpdateWarning { .. } => "warning.update",
+            Change::WarningsEvaluated { .. } => "warning_cursor.advance",
             Change::CreateToken { .. } => "token.create",
             Change::RevokeToken { .. } => "token.revoke",
             Change::SignIn { .. } => "session.sign_in",
@@ -325,6 +332,7 @@ impl Change {
             Change::UpdateWarning { version, action, data, .. } => {
                 json!({ "action": action, "data": data, "version": version })
             }
+            Change::WarningsEvaluated { through } => json!({ "through": through }),
             Change::CreateToken { user, name, token_hash } => {
                 json!({ "user": user, "name": name, "token_sha256": secret_fingerprint(token_hash) })
             }

@@ -25,13 +25,15 @@ pub mod warnings;
 pub use auth::{Principal, SignedIn};
 pub use entries::RawEntry;
 pub use registry::{Agency, History, HistoryEntry, ImportReport, PersonnelRow};
-pub use retrieval::{RETRIEVAL_HOURS, Retrieval};
+pub use retrieval::{RETRIEVAL_HOURS, Retrieval, RetrievalEntry};
 pub use zhifa_calendar::{Calendar, CalendarError};
 pub use zhifa_ledger::{HashAlg, Signer, SignerAlg, hex};
 pub use zhifa_store::{
     BlobStream, Blobs, CaseFilter, CaseRow, ComplaintRow, PublicationFilter, PublicationRow, UploadRow, UploadState,
 };
-pub use zhifa_store::{CertificateRow, CheckpointRow, Entry, LedgerMeta, Store, TokenRow, UserRow, WarningRow};
+pub use zhifa_store::{
+    CertificateRow, CheckpointRow, Entry, LedgerMeta, RecordRow, Store, TokenRow, UserRow, WarningRow,
+};
 
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -256,7 +258,8 @@ pub struct Service {
     warning_rules: Arc<zhifa_domain::warning::RuleBook>,
     /// One evaluation of the warnings at a time.
     warnings_lock: Arc<tokio::sync::Mutex<()>>,
-    /// The newest outbox id the warnings were evaluated up to (0: none yet).
+    /// The newest outbox id the warnings were evaluated up to (-1: not yet
+    /// read from the ledger).
     warnings_checked: Arc<std::sync::atomic::AtomicI64>,
 }
 
@@ -315,7 +318,7 @@ impl Service {
             registries: Arc::new(zhifa_domain::registry::BUILT_IN),
             warning_rules: Arc::new(embedded_warning_rules()),
             warnings_lock: Arc::default(),
-            warnings_checked: Arc::default(),
+            warnings_checked: Arc::new(std::sync::atomic::AtomicI64::new(-1)),
         }
     }
 

@@ -12,6 +12,7 @@ use zhifa_domain::change::Change;
 use zhifa_domain::ids::{AgencyId, CertificateId, UserId};
 use zhifa_domain::people::{CertificateData, CertificateForm, Role, UserForm, check_password_strength};
 use zhifa_domain::records::RecordBody;
+use zhifa_domain::region::RegionCode;
 use zhifa_store::{CertificateRow, Entry, UserRow};
 
 pub type Agency = Entry<AgencyId, AgencyData>;
@@ -28,6 +29,15 @@ pub struct HistoryEntry {
 }
 
 pub type History = Vec<HistoryEntry>;
+
+/// The part of the agencies a list covers ([`Service::listing_scope`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ListingScope {
+    /// Agencies whose region code starts with this.
+    pub region_prefix: Option<String>,
+    /// This agency alone.
+    pub agency: Option<AgencyId>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImportReport {
@@ -79,6 +89,43 @@ impl Service {
             return Err(ServiceError::NotFound);
         }
         Ok(agency)
+    }
+
+    /// What a list of the actor's scope may cover, given the `region` (a
+    /// region code: its subtree) and `agency` asked for: a supervisor's or
+    /// administrator's region subtree, anyone else's own agency. A region
+    /// or an agency outside it is not found.
+    pub(crate) async fn listing_scope(
+        &self,
+        actor: &Actor,
+        region: Option<&str>,
+        agency: Option<AgencyId>,
+    ) -> Result<ListingScope> {
+        let agency = match agency {
+            Some(a) => Some(self.readable_agency(actor, a).await?.id),
+            None => None,
+        };
+        match (authz::listing_region(actor), actor) {
+            (Some(mine), _) => {
+                let prefix = match region {
+                    Some(r) => {
+                        let asked = RegionCode::parse(r).map_err(|_| ServiceError::NotFound)?;
+                        let asked = asked.subtree_prefix().to_owned();
+                        if !asked.starts_with(&mine) {
+                            return Err(ServiceError::NotFound);
+                        }
+                        asked
+                    }
+                    None => mine,
+                };
+                Ok(ListingScope { region_prefix: Some(prefix), agency })
+            }
+            (None, Actor::User(p)) if region.is_none() => {
+                Ok(ListingScope { region_prefix: None, agency: Some(p.agency_id) })
+            }
+            (None, Actor::User(_)) => Err(ServiceError::NotFound),
+            (None, Actor::System(_)) => Ok(ListingScope { region_prefix: None, agency }),
+        }
     }
 
     pub(crate) async fn list_editor(&self, actor: &Actor, id: AgencyId) -> Result<Agency> {

@@ -4,7 +4,6 @@
 //! read in the reader's scope; handled by supervisors and agencies through
 //! the command path. No request evaluates them: a page reads the table.
 
-use crate::authz;
 use crate::{Actor, Result, Service, ServiceError};
 use jiff::civil::Date;
 use std::collections::BTreeSet;
@@ -13,7 +12,6 @@ use zhifa_domain::case::engine;
 use zhifa_domain::change::Change;
 use zhifa_domain::ids::{AgencyId, CaseId, CertificateId, ComplaintId, PublicationId, UploadId, UserId, WarningId};
 use zhifa_domain::people::Role;
-use zhifa_domain::region::RegionCode;
 use zhifa_domain::warning::handling::{HandlingAction, HandlingStep, sup_1_handle, sup_1_may_handle};
 use zhifa_domain::warning::rules::{CaseFacts, Facts, SubjectFacts};
 use zhifa_domain::warning::{Finding, Reconciled, RuleBook, Subject, SubjectKind, reconcile};
@@ -70,18 +68,30 @@ impl Service {
         &self.warning_rules
     }
 
-    /// Evaluate the subjects the outbox named since the last catch-up (the
-    /// first one, in a process that has not made one, is a whole pass).
+    /// Evaluate the subjects the outbox named since the last catch-up, and
+    /// record how far that went. A process starts where the ledger says
+    /// the last one stopped; a log never evaluated gets a whole pass first.
     pub async fn catch_up_warnings(&self) -> Result<PassReport> {
         let _one = self.warnings_lock.lock().await;
-        let mut mark = self.warnings_checked.load(Ordering::Acquire);
-        if mark == 0 {
-            let newest = self.store.last_outbox_id().await?;
-            let report = self.whole_pass().await?;
-            self.warnings_checked.fetch_max(newest.max(1), Ordering::AcqRel);
-            return Ok(report);
-        }
         let mut report = PassReport::default();
+        let mut mark = self.warnings_checked.load(Ordering::Acquire);
+        if mark < 0 {
+            mark = match self.store.warnings_cursor().await? {
+                Some(through) => through,
+                None => {
+                    let newest = self.store.last_outbox_id().await?;
+                    report = self.pass(true).await?;
+                    self.commit(
+                        &Actor::System(SYSTEM),
+                        "预警规则评估进度",
+                        vec![Change::WarningsEvaluated { through: newest }],
+                    )
+                    .await?;
+                    newest
+                }
+            };
+            self.warnings_checked.store(mark, Ordering::Release);
+        }
         loop {
             let events = self.store.subject_events_after(mark, EVENTS).await?;
             let Some(last) = events.last().map(|e| e.outbox_id) else { break };
@@ -117,8 +127,14 @@ impl Service {
                 }
             }
             self.evaluate_all(subjects, &mut report).await?;
+            // Only the warnings' own events: nothing to note (noting it
+            // would be an event again).
+            if events.iter().any(|e| !e.entity.starts_with("warning")) {
+                let change = Change::WarningsEvaluated { through: last };
+                self.commit(&Actor::System(SYSTEM), "预警规则评估进度", vec![change]).await?;
+            }
             mark = last;
-            self.warnings_checked.fetch_max(mark, Ordering::AcqRel);
+            self.warnings_checked.store(mark, Ordering::Release);
         }
         Ok(report)
     }
@@ -127,7 +143,7 @@ impl Service {
     /// yesterday, and every subject with a warning still open.
     pub async fn warnings_daily_pass(&self) -> Result<PassReport> {
         let _one = self.warnings_lock.lock().await;
-        self.whole_pass().await
+        self.pass(false).await
     }
 
     /// Keep the warnings following the outbox until the process ends, with
@@ -151,9 +167,22 @@ impl Service {
         }
     }
 
-    async fn whole_pass(&self) -> Result<PassReport> {
+    /// Every subject a limit may have reached, and every subject with a
+    /// warning open; with `all`, every case and certificate as well (the
+    /// first evaluation of a log).
+    async fn pass(&self, all: bool) -> Result<PassReport> {
         let today = self.today();
         let mut subjects: BTreeSet<Key> = BTreeSet::new();
+        if all {
+            let mut after = 0;
+            loop {
+                let page = self.store.case_ids_after(after, 10_000).await?;
+                let Some(&last) = page.last() else { break };
+                subjects.extend(page.into_iter().map(|id| (SubjectKind::Case, id)));
+                after = last;
+            }
+            subjects.extend(self.store.certificate_ids().await?.into_iter().map(|id| (SubjectKind::Certificate, id)));
+        }
         // Cases whose nearest limit is near or past.
         let near = self.warning_rules.get("case_near_time_limit").and_then(|r| r.days).unwrap_or(3);
         let horizon =
@@ -383,33 +412,18 @@ impl Service {
             offset: q.offset.max(0),
             ..Default::default()
         };
-        if let Some(a) = q.agency {
-            filter.agency = Some(self.readable_agency(actor, a).await?.id);
-        }
-        match (authz::listing_region(actor), actor) {
-            (Some(mine), _) => {
-                let prefix = match &q.region {
-                    Some(r) => {
-                        let asked = RegionCode::parse(r).map_err(|_| ServiceError::NotFound)?;
-                        let asked = asked.subtree_prefix().to_owned();
-                        if !asked.starts_with(&mine) {
-                            return Err(ServiceError::NotFound);
-                        }
-                        asked
-                    }
-                    None => mine,
-                };
-                filter.region_prefix = Some(prefix);
-            }
-            (None, Actor::User(p)) => {
-                if q.region.is_some() {
-                    return Err(ServiceError::NotFound);
-                }
-                filter.agency = Some(p.agency_id);
-            }
-            (None, Actor::System(_)) => {}
-        }
+        let scope = self.listing_scope(actor, q.region.as_deref(), q.agency).await?;
+        filter.region_prefix = scope.region_prefix;
+        filter.agency = scope.agency;
         Ok(self.store.warnings(&filter).await?)
+    }
+
+    /// How many warnings of the reader's scope are open: `(red, yellow)`.
+    pub async fn open_warning_counts(&self, actor: &Actor) -> Result<(i64, i64)> {
+        let scope = self.listing_scope(actor, None, None).await?;
+        let counts = self.store.open_warning_counts(scope.region_prefix.as_deref(), scope.agency).await?;
+        let of = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+        Ok((of("red"), of("yellow")))
     }
 
     /// A warning, if the reader may see it.

@@ -191,6 +191,8 @@ pub(crate) async fn apply(
         | Change::CreateAnnualReport { .. }
         | Change::UpdateAnnualReport { .. } => publicity(tx, change, now).await?,
         Change::CreateWarning { .. } | Change::UpdateWarning { .. } => supervision(tx, change, now).await?,
+        // A record of how far the warnings were evaluated; no row.
+        Change::WarningsEvaluated { .. } => (0, None),
     };
 
     let record_id = record(ledger, cmd, change, record_data, entity_id, agency_id)?;
@@ -537,7 +539,8 @@ async fn supervision(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Writt
         Change::CreateWarning { agency, data } => {
             let insert = sqlx::query_scalar(
                 "INSERT INTO warnings (agency_id, rule, severity, status, subject_kind, subject_id, answer_due, \
-                 data, version, created_us, updated_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING id",
+                 data, version, created_us, updated_us, family, cause_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10, $11) RETURNING id",
             )
             .bind(agency.0)
             .bind(&data.rule)
@@ -547,7 +550,9 @@ async fn supervision(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Writt
             .bind(data.subject.id)
             .bind(data.answer_due.map(|d| d.to_string()))
             .bind(json(data)?)
-            .bind(now);
+            .bind(now)
+            .bind(&data.family)
+            .bind(&data.key);
             inserted(tx, "预警", agency.0, insert).await
         }
         Change::UpdateWarning { id, version, data, .. } => {

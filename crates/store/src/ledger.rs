@@ -157,6 +157,8 @@ impl VerifiedTable {
                 ("subject_kind", Derived::Text("subject.kind")),
                 ("subject_id", Derived::Number("subject.id")),
                 ("answer_due", Derived::Text("answer_due")),
+                ("family", Derived::Text("family")),
+                ("cause_key", Derived::Text("key")),
             ],
         ),
     ];

@@ -337,6 +337,31 @@ impl Store {
             .collect())
     }
 
+    /// Retrievals (调阅) of things of the agencies whose region code starts
+    /// with `region_prefix` (or of `agency` alone), newest first.
+    pub async fn retrievals(
+        &self,
+        region_prefix: Option<&str>,
+        agency: Option<AgencyId>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<RecordRow>> {
+        let mut sql = "SELECT r.* FROM records r JOIN agencies a ON a.id = r.agency_id \
+                       WHERE r.entity = 'retrieval' AND r.kind = 'retrieval.read' AND a.region_code LIKE $1"
+            .to_owned();
+        if agency.is_some() {
+            sql.push_str(" AND r.agency_id = $4");
+        }
+        sql.push_str(" ORDER BY r.id DESC LIMIT $2 OFFSET $3");
+        let mut query =
+            sqlx::query(AssertSqlSafe(sql)).bind(format!("{}%", region_prefix.unwrap_or(""))).bind(limit).bind(offset);
+        if let Some(a) = agency {
+            query = query.bind(a.0);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(record_row).collect()
+    }
+
     /// Records with ids above `after`, oldest first, at most `limit`.
     pub async fn records_after(&self, after: i64, limit: i64) -> Result<Vec<RecordRow>> {
         let rows = sqlx::query("SELECT * FROM records WHERE id > $1 ORDER BY id LIMIT $2")

@@ -123,6 +123,28 @@ impl Store {
         rows.iter().map(warning_row).collect()
     }
 
+    /// Warnings not ended, by severity (`(severity, count)`), of agencies
+    /// whose region code starts with `region_prefix` (or of `agency`).
+    pub async fn open_warning_counts(
+        &self,
+        region_prefix: Option<&str>,
+        agency: Option<AgencyId>,
+    ) -> Result<Vec<(String, i64)>> {
+        let mut sql = format!(
+            "SELECT w.severity, COUNT(*) FROM warnings w JOIN agencies a ON a.id = w.agency_id \
+             WHERE w.status NOT IN {CLOSED} AND a.region_code LIKE $1"
+        );
+        if agency.is_some() {
+            sql.push_str(" AND w.agency_id = $2");
+        }
+        sql.push_str(" GROUP BY w.severity ORDER BY w.severity");
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(format!("{}%", region_prefix.unwrap_or("")));
+        if let Some(a) = agency {
+            query = query.bind(a.0);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+
     /// Events after outbox id `after`, at most `limit`, with the entity of
     /// each one's record, in order.
     pub async fn subject_events_after(&self, after: i64, limit: i64) -> Result<Vec<SubjectEvent>> {
@@ -144,6 +166,34 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// How far the warnings were evaluated: the outbox id of the newest
+    /// `warning_cursor.advance` record, if any.
+    pub async fn warnings_cursor(&self) -> Result<Option<i64>> {
+        let body: Option<Vec<u8>> = sqlx::query_scalar(
+            "SELECT body FROM records WHERE entity = 'warning_cursor' AND entity_id = 0 ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(body) = body else { return Ok(None) };
+        let v: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| StoreError::Corrupt { table: "records", message: e.to_string() })?;
+        Ok(v["data"]["through"].as_i64())
+    }
+
+    /// Ids of every case, after `after`, at most `limit`, in order (a whole pass).
+    pub async fn case_ids_after(&self, after: i64, limit: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM cases WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Ids of every certificate.
+    pub async fn certificate_ids(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar("SELECT id FROM certificates ORDER BY id").fetch_all(&self.pool).await?)
     }
 
     /// The subjects of a kind with warnings that have not ended (for a

@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::ApiUser;
 use crate::bodies::{Created, ImportOut, RetrievalRequest, created};
 use crate::error::{AppError, ErrorBody};
-use crate::extract::Path;
+use crate::extract::{Path, Query};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -361,10 +361,7 @@ pub struct DaysOut {
 }
 
 #[utoipa::path(get, path = "/api/v1/calendar/days", params(DaysQuery), security(()), responses((status = 200, body = DaysOut), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn calendar_days(
-    State(s): State<AppState>,
-    crate::extract::Query(q): crate::extract::Query<DaysQuery>,
-) -> ApiResult<Json<DaysOut>> {
+pub async fn calendar_days(State(s): State<AppState>, Query(q): Query<DaysQuery>) -> ApiResult<Json<DaysOut>> {
     let (from, to) = (parse_date("from", &q.from)?, parse_date("to", &q.to)?);
     if (to - from).get_days() >= MAX_CALENDAR_DAYS {
         return Err(AppError::bad_request(format!("一次最多查询 {MAX_CALENDAR_DAYS} 天")));
@@ -433,7 +430,7 @@ pub struct DeadlineOut {
 #[utoipa::path(get, path = "/api/v1/calendar/deadline", params(DeadlineQuery), security(()), responses((status = 200, body = DeadlineOut), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn calendar_deadline(
     State(s): State<AppState>,
-    crate::extract::Query(q): crate::extract::Query<DeadlineQuery>,
+    Query(q): Query<DeadlineQuery>,
 ) -> ApiResult<Json<DeadlineOut>> {
     use zhifa_calendar::Period;
     let from = parse_date("from", &q.from)?;
@@ -541,10 +538,7 @@ pub struct LeavesOut {
 }
 
 #[utoipa::path(get, path = "/api/v1/ledger/leaves", params(LeavesQuery), security(()), responses((status = 200, body = LeavesOut), (status = 400, body = ErrorBody)))]
-pub async fn ledger_leaves(
-    State(s): State<AppState>,
-    crate::extract::Query(q): crate::extract::Query<LeavesQuery>,
-) -> ApiResult<Json<LeavesOut>> {
+pub async fn ledger_leaves(State(s): State<AppState>, Query(q): Query<LeavesQuery>) -> ApiResult<Json<LeavesOut>> {
     let leaves = s.service.leaves(q.start, q.end).await?;
     Ok(Json(LeavesOut { leaves: leaves.iter().map(|l| b64(l)).collect() }))
 }
@@ -570,7 +564,7 @@ pub struct InclusionOut {
 #[utoipa::path(get, path = "/api/v1/ledger/proof/inclusion", params(InclusionQuery), security(()), responses((status = 200, body = InclusionOut), (status = 400, body = ErrorBody)))]
 pub async fn ledger_inclusion(
     State(s): State<AppState>,
-    crate::extract::Query(q): crate::extract::Query<InclusionQuery>,
+    Query(q): Query<InclusionQuery>,
 ) -> ApiResult<Json<InclusionOut>> {
     let p = s.service.inclusion_proof(q.index, q.size).await?;
     Ok(Json(InclusionOut {
@@ -601,7 +595,7 @@ pub struct ConsistencyOut {
 #[utoipa::path(get, path = "/api/v1/ledger/proof/consistency", params(ConsistencyQuery), security(()), responses((status = 200, body = ConsistencyOut), (status = 400, body = ErrorBody)))]
 pub async fn ledger_consistency(
     State(s): State<AppState>,
-    crate::extract::Query(q): crate::extract::Query<ConsistencyQuery>,
+    Query(q): Query<ConsistencyQuery>,
 ) -> ApiResult<Json<ConsistencyOut>> {
     let p = s.service.consistency_proof(q.first, q.second).await?;
     Ok(Json(ConsistencyOut {
@@ -653,6 +647,33 @@ pub async fn retrieve_evidence(
     let target = zhifa_service::Retrieval::Upload(id);
     s.service.retrieve(&user.actor(), target, &req.reason).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams, Default)]
+#[serde(default)]
+pub struct RetrievalsQuery {
+    /// A region code: the retrievals of its agencies' things (within the reader's region).
+    pub region: Option<String>,
+    pub agency: Option<i64>,
+    /// At most 1,000 (default 100).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// REC-8: who read which case or evidence record of the reader's scope,
+/// when and why, newest first.
+#[utoipa::path(get, path = "/api/v1/retrievals", params(RetrievalsQuery), responses((status = 200, body = Vec<zhifa_service::RetrievalEntry>), (status = 404, body = ErrorBody)))]
+pub async fn retrievals(
+    State(s): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<RetrievalsQuery>,
+) -> ApiResult<Json<Vec<zhifa_service::RetrievalEntry>>> {
+    let region = q.region.as_deref().filter(|r| !r.trim().is_empty());
+    let log = s
+        .service
+        .retrieval_log(&user.actor(), region, q.agency.map(AgencyId), q.limit.unwrap_or(100), q.offset.unwrap_or(0))
+        .await?;
+    Ok(Json(log))
 }
 
 #[utoipa::path(get, path = "/api/v1/evidence/{id}", params(("id" = i64, Path)), responses((status = 200, body = EvidenceOut), (status = 403, description = "another agency's: retrieve it first (POST …/retrieval)", body = ErrorBody), (status = 404, body = ErrorBody)))]

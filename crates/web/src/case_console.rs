@@ -387,6 +387,21 @@ struct TimelineView {
     reason: String,
 }
 
+/// The case's records and its retrievals (REC-8), in time order.
+fn timeline(records: &[zhifa_service::RecordRow], retrievals: &[zhifa_service::RetrievalEntry]) -> Vec<TimelineView> {
+    let mut all: Vec<(jiff::Timestamp, TimelineView)> = records
+        .iter()
+        .map(|r| (r.at, TimelineView { at: local_time(r.at), actor: r.actor_name.clone(), reason: r.reason.clone() }))
+        .collect();
+    for e in retrievals {
+        let Ok(at) = e.at.parse::<jiff::Timestamp>() else { continue };
+        let reason = format!("调阅：{}", e.reason);
+        all.push((at, TimelineView { at: local_time(at), actor: e.reader.clone(), reason }));
+    }
+    all.sort_by_key(|(at, _)| *at);
+    all.into_iter().map(|(_, t)| t).collect()
+}
+
 struct DocumentView {
     kind: String,
     name: &'static str,
@@ -592,11 +607,7 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView) -> Result<Case
                 ),
             })
             .collect(),
-        timeline: v
-            .timeline
-            .iter()
-            .map(|r| TimelineView { at: local_time(r.at), actor: r.actor_name.clone(), reason: r.reason.clone() })
-            .collect(),
+        timeline: timeline(&v.timeline, &s.service.case_retrievals(&user.actor(), v.case.id).await?),
         officers: if own_agency { officers(s, user).await? } else { Vec::new() },
         limits: v.procedure.limits.iter().map(|l| (l.id.clone(), l.name.clone())).collect(),
         today: s.service.today().to_string(),

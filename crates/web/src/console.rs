@@ -103,8 +103,10 @@ struct HomePage {
     agencies: Vec<Agency>,
     /// For administrators, from 1 November: next year, if its holidays are not loaded.
     missing_year: Option<i16>,
-    /// For supervisors and heads: the newest open warnings of their scope.
+    /// For supervisors and heads: the newest open warnings of their scope,
+    /// and how many are open, red and yellow.
     warnings: Vec<crate::warning_api::WarningOut>,
+    open_warnings: (i64, i64),
 }
 
 pub async fn home(State(s): State<AppState>, ConsoleUser(user): ConsoleUser) -> PageResult {
@@ -113,15 +115,17 @@ pub async fn home(State(s): State<AppState>, ConsoleUser(user): ConsoleUser) -> 
         .then(|| s.service.calendar().next_year_missing(s.service.today()))
         .flatten();
     let role = user.principal.role;
-    let warnings = if matches!(role, Role::Supervisor | Role::Head | Role::Administrator) {
+    let (warnings, open_warnings) = if matches!(role, Role::Supervisor | Role::Head | Role::Administrator) {
         let q = zhifa_service::warnings::WarningQuery { status: Some("open".into()), limit: 10, ..Default::default() };
         let today = s.service.today();
         let rows = s.service.warnings(&user.actor(), &q).await?;
-        rows.iter().map(|w| crate::warning_api::WarningOut::of(w, s.service.warning_rules(), today)).collect()
+        let shown = rows.iter().map(|w| crate::warning_api::WarningOut::of(w, s.service.warning_rules(), today));
+        (shown.collect(), s.service.open_warning_counts(&user.actor()).await?)
     } else {
-        Vec::new()
+        (Vec::new(), (0, 0))
     };
-    Ok(render(&HomePage { me: user.principal.clone(), csrf: user.csrf().to_owned(), agencies, missing_year, warnings }))
+    let me = user.principal.clone();
+    Ok(render(&HomePage { me, csrf: user.csrf().to_owned(), agencies, missing_year, warnings, open_warnings }))
 }
 
 #[derive(Template)]
@@ -468,6 +472,49 @@ pub async fn history(
         .map(|e| (e.record_id, local_time(e.at), e.actor, e.kind, e.reason, e.data.to_string()))
         .collect();
     Ok(render(&HistoryPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), entries }))
+}
+
+#[derive(Template)]
+#[template(path = "retrievals.html")]
+struct RetrievalsPage {
+    me: Principal,
+    csrf: String,
+    region: String,
+    /// Time, reader, agency, what was read (with its link), reason.
+    rows: Vec<(String, String, String, String, String, String)>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct RetrievalsForm {
+    region: String,
+}
+
+/// REC-8: the retrieval log of the reader's scope.
+pub async fn retrievals(
+    State(s): State<AppState>,
+    ConsoleUser(user): ConsoleUser,
+    Query(q): Query<RetrievalsForm>,
+) -> PageResult {
+    let actor = user.actor();
+    let region = Some(q.region.trim()).filter(|r| !r.is_empty());
+    let log = s.service.retrieval_log(&actor, region, None, 500, 0).await?;
+    let names: std::collections::HashMap<i64, String> =
+        s.service.agencies(&actor).await?.into_iter().map(|a| (a.id.0, a.data.name)).collect();
+    let rows = log
+        .into_iter()
+        .map(|e| {
+            let at = e.at.parse::<jiff::Timestamp>().map(local_time).unwrap_or(e.at);
+            let (what, link) = match e.what.as_str() {
+                "case" => ("案件".to_owned(), format!("/console/cases/{}", e.id)),
+                "upload" => ("音像记录".to_owned(), format!("/api/v1/evidence/{}", e.id)),
+                other => (other.to_owned(), String::new()),
+            };
+            let agency = names.get(&e.agency_id).cloned().unwrap_or_else(|| e.agency_id.to_string());
+            (at, e.reader, agency, format!("{what} {}", e.id), link, e.reason)
+        })
+        .collect();
+    Ok(render(&RetrievalsPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), region: q.region, rows }))
 }
 
 #[derive(Template)]

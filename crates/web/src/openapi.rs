@@ -18,7 +18,7 @@ use utoipa::OpenApi;
         api::history, api::export_personnel, api::import_personnel,
         api::list_tokens, api::create_token, api::revoke_token,
         api::calendar_days, api::calendar_deadline, api::calendar_periods, api::calendar_years,
-        api::get_evidence, api::get_evidence_file, api::retrieve_evidence,
+        api::get_evidence, api::get_evidence_file, api::retrieve_evidence, api::retrievals,
         case_api::procedures, case_api::flowchart, case_api::list_cases,
         case_api::open_case, case_api::get_case, case_api::retrieve_case, case_api::take_step,
         case_api::document, case_api::archive, case_api::party_cases,

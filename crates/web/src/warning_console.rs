@@ -25,6 +25,8 @@ struct ListPage {
     me: Principal,
     csrf: String,
     warnings: Vec<WarningOut>,
+    /// The agencies' names, by id.
+    agencies: std::collections::HashMap<i64, String>,
     q: WarningsQuery,
     statuses: &'static [(&'static str, &'static str)],
     severities: &'static [(&'static str, &'static str)],
@@ -42,10 +44,12 @@ pub async fn list(
     let rows = s.service.warnings(&user.actor(), &q.query()).await?;
     let today = s.service.today();
     let warnings = rows.iter().map(|w| WarningOut::of(w, s.service.warning_rules(), today)).collect();
+    let agencies = s.service.agencies(&user.actor()).await?.into_iter().map(|a| (a.id.0, a.data.name)).collect();
     Ok(render(&ListPage {
         me: user.principal.clone(),
         csrf: user.csrf().to_owned(),
         warnings,
+        agencies,
         q,
         statuses: WarningStatus::CHOICES,
         severities: Severity::CHOICES,
@@ -58,6 +62,7 @@ struct WarningPage {
     me: Principal,
     csrf: String,
     w: WarningOut,
+    agency: String,
     /// The steps the reader may take now: `(action, label)`.
     actions: Vec<(&'static str, &'static str)>,
     error: Option<String>,
@@ -83,10 +88,13 @@ async fn page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, AppError> {
-    let row = s.service.warning(&user.actor(), id).await?;
+    let actor = user.actor();
+    let row = s.service.warning(&actor, id).await?;
+    let agency = s.service.agency(&actor, row.agency_id).await?.data.name;
     let w = WarningOut::of(&row, s.service.warning_rules(), s.service.today());
     let actions = actions(&user.principal, &w);
-    Ok(render(&WarningPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), w, actions, error, notice }))
+    let (me, csrf) = (user.principal.clone(), user.csrf().to_owned());
+    Ok(render(&WarningPage { me, csrf, w, agency, actions, error, notice }))
 }
 
 pub async fn show(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Path(id): Path<WarningId>) -> PageResult {

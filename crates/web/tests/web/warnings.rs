@@ -4,7 +4,7 @@
 //! wrong role or on a closed warning are refused and change nothing; a
 //! supervisor of another city finds nothing.
 
-use super::cases::{city_supervisor, company, fine, office, ok, open};
+use super::cases::{Browser, PHOTO, city_supervisor, company, fine, office, ok, open, upload};
 use super::{App, PASSWORD};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -171,6 +171,59 @@ async fn sup_1_a_warning_closes_by_itself_when_the_overdue_decision_is_published
         let again = app.service.warnings_daily_pass().await.unwrap();
         assert_eq!(again.opened, 0, "{again:?}");
         assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rec_8_the_retrieval_log_shows_who_read_which_case_and_evidence_and_why() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let supervisor = city_supervisor(&app).await;
+        let elsewhere = other_city_supervisor(&app).await;
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        let (id, number) = open(&app, &o.officer, "penalty-general", company(), handlers, "2026-08-03").await;
+        let evidence = match upload(&app, &o.officer, (&number, "立案"), PHOTO).await {
+            Ok(e) => e,
+            Err(r) => panic!("{} {}", r.status, r.text()),
+        };
+        let r =
+            app.post_json(&format!("/api/v1/cases/{id}/retrieval"), &supervisor, json!({ "reason": "抽查案卷" })).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+        let path = format!("/api/v1/evidence/{evidence}/retrieval");
+        let r = app.post_json(&path, &supervisor, json!({ "reason": "核对现场照片" })).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+
+        // The supervisor's log and the agency's own: both reads, newest first.
+        for token in [&supervisor, &o.head] {
+            let r = app.get("/api/v1/retrievals", token).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            let log = r.json();
+            let seen: Vec<(&str, i64, &str, &str)> = log
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    let what = e["what"].as_str().unwrap();
+                    (what, e["id"].as_i64().unwrap(), e["reason"].as_str().unwrap(), e["reader"].as_str().unwrap())
+                })
+                .collect();
+            assert_eq!(seen, [("upload", evidence, "核对现场照片", "jiandu"), ("case", id, "抽查案卷", "jiandu")]);
+            assert!(log.as_array().unwrap().iter().all(|e| e["agency_id"] == o.agency));
+        }
+        // Another city's supervisor finds none of it.
+        let r = app.get("/api/v1/retrievals", &elsewhere).await;
+        assert_eq!(r.json().as_array().map(Vec::len), Some(0), "{}", r.text());
+        assert_eq!(app.get("/api/v1/retrievals?region=330100", &elsewhere).await.status, StatusCode::NOT_FOUND);
+        let other_agency = format!("/api/v1/retrievals?agency={}", o.agency);
+        assert_eq!(app.get(&other_agency, &elsewhere).await.status, StatusCode::NOT_FOUND);
+        // The case's own timeline shows its retrieval; the console lists both.
+        let head = Browser::open(&app, "head").await;
+        let page = head.get(&format!("/console/cases/{id}")).await;
+        assert!(page.text().contains("调阅：抽查案卷"), "{}", page.text());
+        let page = head.get("/console/retrievals").await.text();
+        assert!(page.contains("抽查案卷") && page.contains("核对现场照片"), "{page}");
     })
     .await;
 }
