@@ -132,6 +132,17 @@ pub(crate) enum Command {
     /// The tamper-evident ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Run the quarterly online inspection (网上巡查, SUP-2) of every agency,
+    /// or of a region's: each agency's report is kept, or updated if its
+    /// findings changed.
+    Inspect {
+        /// The quarter, e.g. 2026Q3.
+        #[arg(long)]
+        quarter: String,
+        /// A region code: only its agencies.
+        #[arg(long)]
+        region: Option<String>,
+    },
     /// Rebuild this server's search indexes (published decisions, public lists) from the database.
     Reindex,
     /// Reports.

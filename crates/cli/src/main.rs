@@ -89,6 +89,16 @@ async fn main() -> Result<()> {
         Command::Serve(args) => serve(service, &args).await?,
         Command::Migrate => println!("数据库已是最新版本"),
         Command::Reindex => reindex(&service).await?,
+        Command::Inspect { quarter, region } => {
+            let quarter =
+                zhifa_domain::warning::inspection::Quarter::parse(&quarter).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let done = service.run_inspections(&CLI, quarter, region.as_deref()).await.context("网上巡查失败")?;
+            println!("{}网上巡查：{} 个执法主体", quarter.label(), done.len());
+            for d in done {
+                let changed = if d.changed { "（已更新）" } else { "" };
+                println!("{:<24} {:>3} 分  发现 {} 项{changed}", d.name, d.score, d.findings);
+            }
+        }
         Command::Report(ReportCommand::Annual { year, agency, out }) => {
             annual_report(&service, year, agency.as_deref(), out.as_deref()).await?;
         }

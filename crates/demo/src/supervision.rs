@@ -79,8 +79,11 @@ pub(crate) async fn create(service: &Service) -> Result<()> {
     let change = Change::CreateComplaint { agency: agency.id, data };
     as_of(service, submitted).commit_as_system("portal", "公众投诉举报", vec![change]).await?;
 
-    // The warnings all this calls for.
+    // The warnings all this calls for, and last quarter's online inspection
+    // of every agency (SUP-2).
     service.catch_up_warnings().await?;
+    let quarter = zhifa_domain::warning::inspection::Quarter::of(today).previous();
+    service.run_inspections(&sys, quarter, None).await?;
 
     // Two red warnings of the agency handled by the city's supervisor.
     let supervisor = user(service, SUPERVISOR).await?;

@@ -10,8 +10,8 @@ use crate::case::CaseData;
 use crate::complaint::ComplaintData;
 use crate::evidence::EvidenceMeta;
 use crate::ids::{
-    AgencyId, AnnualReportId, CaseId, CertificateId, ComplaintId, PublicationId, ReviewCatalogueId, TokenId, UploadId,
-    UserId, WarningId,
+    AgencyId, AnnualReportId, CaseId, CertificateId, ComplaintId, InspectionId, PublicationId, ReviewCatalogueId,
+    TokenId, UploadId, UserId, WarningId,
 };
 use crate::people::{CertificateData, UserData};
 use crate::publication::PublicationData;
@@ -21,6 +21,7 @@ use crate::registry::{Registry, RegistryInfo, Validated, validated};
 use crate::report::AnnualFigures;
 use crate::review::ReviewCatalogue;
 use crate::warning::WarningData;
+use crate::warning::inspection::InspectionData;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::{Value, json};
@@ -194,6 +195,19 @@ pub enum Change {
         action: &'static str,
         data: WarningData,
     },
+    /// An agency's report of a quarter's online inspection (SUP-2).
+    CreateInspection {
+        agency: AgencyId,
+        data: InspectionData,
+    },
+    /// The report run again, a finding added by hand, or a handling step
+    /// (`rerun`, `add_finding`, `send`, `answer`, `accept`, `return`).
+    UpdateInspection {
+        id: InspectionId,
+        version: i64,
+        action: &'static str,
+        data: InspectionData,
+    },
     /// The warnings were evaluated for every event of the outbox up to
     /// `through` (SUP-1): where their evaluation goes on after a restart,
     /// and, in the ledger, how current supervision was. A record only.
@@ -264,6 +278,8 @@ impl Change {
             Change::CreateWarning { .. } => "warning.create",
             Change::UpdateWarning { .. } => "warning.update",
             Change::WarningsEvaluated { .. } => "warning_cursor.advance",
+            Change::CreateInspection { .. } => "inspection.create",
+            Change::UpdateInspection { .. } => "inspection.update",
             Change::CreateToken { .. } => "token.create",
             Change::RevokeToken { .. } => "token.revoke",
             Change::SignIn { .. } => "session.sign_in",
@@ -333,6 +349,10 @@ impl Change {
                 json!({ "action": action, "data": data, "version": version })
             }
             Change::WarningsEvaluated { through } => json!({ "through": through }),
+            Change::CreateInspection { agency, data } => json!({ "agency": agency, "data": data }),
+            Change::UpdateInspection { version, action, data, .. } => {
+                json!({ "action": action, "data": data, "version": version })
+            }
             Change::CreateToken { user, name, token_hash } => {
                 json!({ "user": user, "name": name, "token_sha256": secret_fingerprint(token_hash) })
             }

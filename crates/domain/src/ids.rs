@@ -72,4 +72,6 @@ id_type!(
     AnnualReportId,
     /// An early warning (预警) and its handling.
     WarningId,
+    /// An agency's online inspection report of a quarter (网上巡查).
+    InspectionId,
 );

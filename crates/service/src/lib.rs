@@ -12,6 +12,7 @@ pub mod cases;
 pub mod complaints;
 pub mod entries;
 pub mod evidence;
+pub mod inspections;
 pub mod ledger;
 pub mod publicity;
 mod registry;
@@ -32,7 +33,7 @@ pub use zhifa_store::{
     BlobStream, Blobs, CaseFilter, CaseRow, ComplaintRow, PublicationFilter, PublicationRow, UploadRow, UploadState,
 };
 pub use zhifa_store::{
-    CertificateRow, CheckpointRow, Entry, LedgerMeta, RecordRow, Store, TokenRow, UserRow, WarningRow,
+    CertificateRow, CheckpointRow, Entry, InspectionRow, LedgerMeta, RecordRow, Store, TokenRow, UserRow, WarningRow,
 };
 
 use jiff::Timestamp;

@@ -282,6 +282,10 @@ impl Service {
             "warning" => {
                 self.store.warning(zhifa_domain::ids::WarningId(id)).await?.ok_or(ServiceError::NotFound)?.agency_id
             }
+            "inspection" => {
+                let id = zhifa_domain::ids::InspectionId(id);
+                self.store.inspection(id).await?.ok_or(ServiceError::NotFound)?.agency_id
+            }
             entity => {
                 let registry = self.registry_of_entity(entity).ok_or(ServiceError::NotFound)?;
                 self.store.registry_entry(registry, id).await?.ok_or(ServiceError::NotFound)?.agency_id

@@ -443,15 +443,35 @@ impl Service {
         form: &HandlingForm,
     ) -> Result<WarningRow> {
         let w = self.warning(actor, id).await?;
-        let Actor::User(p) = actor else { return Err(ServiceError::Forbidden) };
         let action = HandlingAction::parse(action).map_err(|_| ServiceError::NotFound)?;
-        let agency = self.store.agency(w.agency_id).await?.ok_or(ServiceError::NotFound)?;
-        let supervisor = p.role == Role::Supervisor && p.agency_region.contains(&agency.data.region);
-        let head = p.role == Role::Head && p.agency_id == w.agency_id;
-        sup_1_may_handle(action, supervisor, head).map_err(|r| ServiceError::Refused(vec![r]))?;
+        let step = self.handling_step(actor, w.agency_id, action, form).await?;
         if form.version != w.version {
             return Err(ServiceError::Conflict);
         }
+        let mut data = w.data.clone();
+        data.handled = sup_1_handle(&w.data.handled, step).map_err(|r| ServiceError::Refused(vec![r]))?;
+        let reason = format!("预警{}：{}", action.label(), form.text.trim());
+        let change = Change::UpdateWarning { id, version: w.version, action: action.code(), data };
+        self.commit(actor, &reason, vec![change]).await?;
+        self.store.warning(id).await?.ok_or(ServiceError::NotFound)
+    }
+
+    /// A handling step of something of `agency` (a warning, an inspection
+    /// report) as `form` asks: whether `actor` may take it (a supervisor of
+    /// the agency's region sends, returns and accepts; its head answers),
+    /// the request's due day, the answer's attachments.
+    pub(crate) async fn handling_step(
+        &self,
+        actor: &Actor,
+        agency: AgencyId,
+        action: HandlingAction,
+        form: &HandlingForm,
+    ) -> Result<HandlingStep> {
+        let Actor::User(p) = actor else { return Err(ServiceError::Forbidden) };
+        let region = self.store.agency(agency).await?.ok_or(ServiceError::NotFound)?.data.region;
+        let supervisor = p.role == Role::Supervisor && p.agency_region.contains(&region);
+        let head = p.role == Role::Head && p.agency_id == agency;
+        sup_1_may_handle(action, supervisor, head).map_err(|r| ServiceError::Refused(vec![r]))?;
         let today = self.today();
         let due_on = match form.due_working_days {
             Some(n) if (1..=60).contains(&n) => {
@@ -463,19 +483,17 @@ impl Service {
         };
         let mut attachments = Vec::with_capacity(form.attachments.len());
         for a in &form.attachments {
-            let upload = self.store.upload(UploadId(*a)).await?;
-            match upload {
-                Some(u) if u.agency_id == w.agency_id && u.state == zhifa_store::UploadState::Complete => {
+            match self.store.upload(UploadId(*a)).await? {
+                Some(u) if u.agency_id == agency && u.state == zhifa_store::UploadState::Complete => {
                     attachments.push(u.id);
                 }
                 _ => {
-                    return Err(
-                        zhifa_domain::Invalid::new("附件", format!("第 {a} 号材料不是本机关已上传的材料")).into()
-                    );
+                    let message = format!("第 {a} 号材料不是本机关已上传的材料");
+                    return Err(zhifa_domain::Invalid::new("附件", message).into());
                 }
             }
         }
-        let step = HandlingStep {
+        Ok(HandlingStep {
             action,
             by: p.user_id,
             by_name: p.name.clone(),
@@ -483,12 +501,7 @@ impl Service {
             text: form.text.clone(),
             due_on,
             attachments,
-        };
-        let data = sup_1_handle(&w.data, step).map_err(|r| ServiceError::Refused(vec![r]))?;
-        let reason = format!("预警{}：{}", action.label(), form.text.trim());
-        let change = Change::UpdateWarning { id, version: w.version, action: action.code(), data };
-        self.commit(actor, &reason, vec![change]).await?;
-        self.store.warning(id).await?.ok_or(ServiceError::NotFound)
+        })
     }
 }
 

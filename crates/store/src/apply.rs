@@ -190,7 +190,10 @@ pub(crate) async fn apply(
         | Change::UpdateComplaint { .. }
         | Change::CreateAnnualReport { .. }
         | Change::UpdateAnnualReport { .. } => publicity(tx, change, now).await?,
-        Change::CreateWarning { .. } | Change::UpdateWarning { .. } => supervision(tx, change, now).await?,
+        Change::CreateWarning { .. }
+        | Change::UpdateWarning { .. }
+        | Change::CreateInspection { .. }
+        | Change::UpdateInspection { .. } => supervision(tx, change, now).await?,
         // A record of how far the warnings were evaluated; no row.
         Change::WarningsEvaluated { .. } => (0, None),
     };
@@ -533,7 +536,7 @@ async fn cases(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Written> {
     }
 }
 
-/// Warnings and their handling.
+/// Warnings, online inspections and their handling.
 async fn supervision(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Written> {
     match change {
         Change::CreateWarning { agency, data } => {
@@ -545,10 +548,10 @@ async fn supervision(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Writt
             .bind(agency.0)
             .bind(&data.rule)
             .bind(data.severity.code())
-            .bind(data.status.code())
+            .bind(data.handled.status.code())
             .bind(data.subject.kind.code())
             .bind(data.subject.id)
-            .bind(data.answer_due.map(|d| d.to_string()))
+            .bind(data.handled.answer_due.map(|d| d.to_string()))
             .bind(json(data)?)
             .bind(now)
             .bind(&data.family)
@@ -559,10 +562,32 @@ async fn supervision(tx: &mut Tx<'_>, change: &Change, now: i64) -> Result<Writt
             let columns = vec![
                 ("rule", Value::Text(data.rule.clone())),
                 ("severity", Value::Text(data.severity.code().to_owned())),
-                ("status", Value::Text(data.status.code().to_owned())),
-                ("answer_due", Value::OptText(data.answer_due.map(|d| d.to_string()))),
+                ("status", Value::Text(data.handled.status.code().to_owned())),
+                ("answer_due", Value::OptText(data.handled.answer_due.map(|d| d.to_string()))),
             ];
             update(tx, ("warnings", "预警"), (id.0, *version), columns, json(data)?, now).await
+        }
+        Change::CreateInspection { agency, data } => {
+            let insert = sqlx::query_scalar(
+                "INSERT INTO inspections (agency_id, quarter, score, status, answer_due, data, version, \
+                 created_us, updated_us) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id",
+            )
+            .bind(agency.0)
+            .bind(&data.quarter)
+            .bind(i64::from(data.score))
+            .bind(data.handled.status.code())
+            .bind(data.handled.answer_due.map(|d| d.to_string()))
+            .bind(json(data)?)
+            .bind(now);
+            inserted(tx, "该季度的巡查报告", agency.0, insert).await
+        }
+        Change::UpdateInspection { id, version, data, .. } => {
+            let columns = vec![
+                ("score", Value::Int(i64::from(data.score))),
+                ("status", Value::Text(data.handled.status.code().to_owned())),
+                ("answer_due", Value::OptText(data.handled.answer_due.map(|d| d.to_string()))),
+            ];
+            update(tx, ("inspections", "该季度的巡查报告"), (id.0, *version), columns, json(data)?, now).await
         }
         _ => Err(misrouted(change)),
     }

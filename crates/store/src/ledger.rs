@@ -69,7 +69,7 @@ const fn fixed(
 
 impl VerifiedTable {
     /// The versioned tables that are not registries.
-    pub const FIXED: [VerifiedTable; 9] = [
+    pub const FIXED: [VerifiedTable; 10] = [
         VerifiedTable {
             agency: false,
             ..fixed(
@@ -159,6 +159,17 @@ impl VerifiedTable {
                 ("answer_due", Derived::Text("answer_due")),
                 ("family", Derived::Text("family")),
                 ("cause_key", Derived::Text("key")),
+            ],
+        ),
+        fixed(
+            "inspections",
+            "inspection",
+            None,
+            &[
+                ("quarter", Derived::Text("quarter")),
+                ("score", Derived::Number("score")),
+                ("status", Derived::Text("status")),
+                ("answer_due", Derived::Text("answer_due")),
             ],
         ),
     ];

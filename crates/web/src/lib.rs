@@ -13,6 +13,8 @@ pub mod error;
 pub mod evidence_file;
 pub mod extract;
 pub mod headers;
+pub mod inspection_api;
+pub mod inspection_console;
 pub mod openapi;
 pub mod page;
 pub mod portal;
@@ -109,6 +111,10 @@ pub fn router(state: AppState) -> Router {
         .route("/reviews", get(review_api::queue))
         .route("/staffing", get(review_api::staffing))
         .route("/retrievals", get(api::retrievals))
+        .route("/inspections", get(inspection_api::list))
+        .route("/inspections/{id}", get(inspection_api::get))
+        .route("/inspections/{id}/findings", post(inspection_api::add_finding))
+        .route("/inspections/{id}/{action}", post(inspection_api::handle))
         .route("/warnings", get(warning_api::list))
         .route("/warnings/{id}", get(warning_api::get))
         .route("/warnings/{id}/{action}", post(warning_api::handle))
@@ -161,6 +167,8 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/responsibility", get(review_console::responsibility))
         .route("/staffing", get(review_console::staffing))
         .route("/retrievals", get(console::retrievals))
+        .route("/inspections", get(inspection_console::list).post(inspection_console::run))
+        .route("/inspections/{id}", get(inspection_console::show).post(inspection_console::post))
         .route("/warnings", get(warning_console::list))
         .route("/warnings/{id}", get(warning_console::show).post(warning_console::handle))
         .route("/evidence/upload", get(console::upload_page))

@@ -72,6 +72,26 @@ pub struct WarningOut {
     pub handling: Vec<HandlingOut>,
 }
 
+impl SubjectOut {
+    pub fn of(s: &zhifa_domain::warning::Subject) -> Self {
+        Self { kind: s.kind.code().into(), id: s.id, label: s.label.clone() }
+    }
+}
+
+impl HandlingOut {
+    pub fn of(h: &zhifa_domain::warning::handling::HandlingStep) -> Self {
+        Self {
+            action: h.action.code().into(),
+            by: h.by.0,
+            by_name: h.by_name.clone(),
+            on: h.on.to_string(),
+            text: h.text.clone(),
+            due_on: text(h.due_on),
+            attachments: h.attachments.iter().map(|a| a.0).collect(),
+        }
+    }
+}
+
 fn text<T: ToString>(v: Option<T>) -> Option<String> {
     v.map(|d| d.to_string())
 }
@@ -96,24 +116,12 @@ impl WarningOut {
             opened_on: d.opened_on.to_string(),
             escalated_on: text(d.escalated_on),
             cause_gone_on: text(d.cause_gone_on),
-            status: d.status.code().into(),
-            status_label: d.status.label().into(),
-            answer_due: text(d.answer_due),
-            answer_overdue: d.answer_overdue(today),
+            status: d.handled.status.code().into(),
+            status_label: d.handled.status.label().into(),
+            answer_due: text(d.handled.answer_due),
+            answer_overdue: d.handled.answer_overdue(today),
             version: w.version,
-            handling: d
-                .handling
-                .iter()
-                .map(|h| HandlingOut {
-                    action: h.action.code().into(),
-                    by: h.by.0,
-                    by_name: h.by_name.clone(),
-                    on: h.on.to_string(),
-                    text: h.text.clone(),
-                    due_on: text(h.due_on),
-                    attachments: h.attachments.iter().map(|a| a.0).collect(),
-                })
-                .collect(),
+            handling: d.handled.handling.iter().map(HandlingOut::of).collect(),
         }
     }
 }

@@ -69,11 +69,12 @@ struct WarningPage {
     notice: Option<String>,
 }
 
-/// What `me` may do with the warning now (the service decides again).
-fn actions(me: &Principal, w: &WarningOut) -> Vec<(&'static str, &'static str)> {
+/// What `me` may do now with a warning or report of `agency` standing at
+/// `status` (the service decides again).
+pub(crate) fn actions_for(me: &Principal, agency: i64, status: &str) -> Vec<(&'static str, &'static str)> {
     let supervisor = me.role == Role::Supervisor;
-    let head = me.role == Role::Head && me.agency_id.0 == w.agency;
-    match w.status.as_str() {
+    let head = me.role == Role::Head && me.agency_id.0 == agency;
+    match status {
         "open" if supervisor => vec![("send", "督办")],
         "sent" | "returned" if head => vec![("answer", "反馈")],
         "answered" if supervisor => vec![("accept", "审核通过"), ("return", "退回")],
@@ -92,7 +93,7 @@ async fn page(
     let row = s.service.warning(&actor, id).await?;
     let agency = s.service.agency(&actor, row.agency_id).await?.data.name;
     let w = WarningOut::of(&row, s.service.warning_rules(), s.service.today());
-    let actions = actions(&user.principal, &w);
+    let actions = actions_for(&user.principal, w.agency, &w.status);
     let (me, csrf) = (user.principal.clone(), user.csrf().to_owned());
     Ok(render(&WarningPage { me, csrf, w, agency, actions, error, notice }))
 }
@@ -116,24 +117,25 @@ pub async fn handle(
     Path(id): Path<WarningId>,
     ConsoleForm { user, form }: ConsoleForm<HandleForm>,
 ) -> PageResult {
-    let due = form.due_working_days.trim();
-    let due_working_days = if due.is_empty() {
-        None
-    } else {
-        match due.parse::<u16>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                let e = AppError::bad_request("反馈期限应为工作日天数");
-                return Ok(with_status(page(&s, &user, id, Some(e.message), None).await?, e.status));
-            }
-        }
+    let due_working_days = match due_days(&form.due_working_days) {
+        Ok(d) => d,
+        Err(e) => return Ok(with_status(page(&s, &user, id, Some(e.message), None).await?, e.status)),
     };
     let handling = HandlingForm { version: form.version, text: form.text, due_working_days, attachments: Vec::new() };
     match s.service.handle_warning(&user.actor(), id, &form.action, &handling).await {
-        Ok(w) => Ok(page(&s, &user, id, None, Some(format!("已{}", w.data.status.label()))).await?),
+        Ok(w) => Ok(page(&s, &user, id, None, Some(format!("已{}", w.data.handled.status.label()))).await?),
         Err(e) => {
             let e = AppError::from(e);
             Ok(with_status(page(&s, &user, id, Some(e.message), None).await?, e.status))
         }
     }
+}
+
+/// The time to answer typed on a form, in working days (empty: none).
+pub(crate) fn due_days(typed: &str) -> Result<Option<u16>, AppError> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    typed.parse::<u16>().map(Some).map_err(|_| AppError::bad_request("反馈期限应为工作日天数"))
 }

@@ -5,7 +5,7 @@
 //! agency answers again. Each step is one function here; the service checks
 //! who may take it and commits it.
 
-use super::{WarningData, WarningStatus};
+use super::WarningStatus;
 use crate::case::rules::Refusal;
 use crate::coded_enum;
 use crate::error::required_text;
@@ -79,6 +79,30 @@ pub fn sup_1_may_handle(
     }
 }
 
+/// Where the handling of a warning or a report stands: its status, by
+/// when the agency must answer, and its steps (kept flat in their data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handled {
+    pub status: WarningStatus,
+    /// By when the agency must answer (the last request's due date).
+    pub answer_due: Option<Date>,
+    pub handling: Vec<HandlingStep>,
+}
+
+impl Default for Handled {
+    fn default() -> Self {
+        Self { status: WarningStatus::Open, answer_due: None, handling: Vec::new() }
+    }
+}
+
+impl Handled {
+    /// The agency's answer is due and not given: it is overdue itself.
+    pub fn answer_overdue(&self, today: Date) -> bool {
+        matches!(self.status, WarningStatus::Sent | WarningStatus::Returned)
+            && self.answer_due.is_some_and(|d| today > d)
+    }
+}
+
 /// The statuses `action` may be taken from, and the status it leads to.
 fn order(action: HandlingAction) -> (&'static [WarningStatus], WarningStatus) {
     use WarningStatus as S;
@@ -93,7 +117,7 @@ fn order(action: HandlingAction) -> (&'static [WarningStatus], WarningStatus) {
 /// SUP-1: take `step` on `data`, in its order: send an open warning, answer
 /// one sent or returned, accept or return an answer. A request needs a due
 /// date after the day it is sent; every step needs its text.
-pub fn sup_1_handle(data: &WarningData, step: HandlingStep) -> Result<WarningData, Refusal> {
+pub fn sup_1_handle(data: &Handled, step: HandlingStep) -> Result<Handled, Refusal> {
     let (from, to) = order(step.action);
     if data.status.is_closed() {
         return Err(refuse(format!("预警{}，不能再{}", data.status.label(), step.action.label())));
@@ -129,11 +153,11 @@ mod tests {
     use super::*;
     use jiff::civil::date;
 
-    fn warning() -> WarningData {
+    fn warning() -> Handled {
         let book = RuleBook::embedded().unwrap();
         let finding = Finding::new(book.get("case_past_time_limit").unwrap(), "decision", "超期", None);
         let subject = Subject { kind: SubjectKind::Case, id: 1, label: "案".into() };
-        WarningData::open(&finding, subject, date(2026, 12, 1))
+        super::super::WarningData::open(&finding, subject, date(2026, 12, 1)).handled
     }
 
     fn step(action: HandlingAction, due_on: Option<Date>) -> HandlingStep {

@@ -11,6 +11,7 @@
 //! (整改台账) that online inspection and case-file evaluation reuse.
 
 pub mod handling;
+pub mod inspection;
 pub mod rules;
 
 pub use rules::Facts;
@@ -192,10 +193,9 @@ pub struct WarningData {
     /// When its cause was gone (a warning already sent to the agency stays
     /// open until its handling ends).
     pub cause_gone_on: Option<Date>,
-    pub status: WarningStatus,
-    /// By when the agency must answer (the last request's due date).
-    pub answer_due: Option<Date>,
-    pub handling: Vec<handling::HandlingStep>,
+    /// Its status, the agency's due day and the steps of its handling.
+    #[serde(flatten)]
+    pub handled: handling::Handled,
 }
 
 impl WarningData {
@@ -212,16 +212,8 @@ impl WarningData {
             opened_on: today,
             escalated_on: (finding.severity == Severity::Red).then_some(today),
             cause_gone_on: None,
-            status: WarningStatus::Open,
-            answer_due: None,
-            handling: Vec::new(),
+            handled: handling::Handled::default(),
         }
-    }
-
-    /// The agency's answer is due and not given: it is overdue itself.
-    pub fn answer_overdue(&self, today: Date) -> bool {
-        matches!(self.status, WarningStatus::Sent | WarningStatus::Returned)
-            && self.answer_due.is_some_and(|d| today > d)
     }
 }
 
@@ -266,13 +258,13 @@ pub fn reconcile(open: &[(i64, WarningData)], findings: &[Finding], subject: &Su
         }
     }
     for (id, w) in open {
-        if w.status.is_closed() || w.cause_gone_on.is_some() || findings.iter().any(|f| same(w, f)) {
+        if w.handled.status.is_closed() || w.cause_gone_on.is_some() || findings.iter().any(|f| same(w, f)) {
             continue;
         }
         let mut data = w.clone();
         data.cause_gone_on = Some(today);
-        if w.status == WarningStatus::Open {
-            data.status = WarningStatus::Resolved;
+        if w.handled.status == WarningStatus::Open {
+            data.handled.status = WarningStatus::Resolved;
             out.push(Reconciled::Change { id: *id, action: "resolve", data });
         } else {
             out.push(Reconciled::Change { id: *id, action: "cause_gone", data });
@@ -316,7 +308,7 @@ mod tests {
         let near = finding(&book, "case_near_time_limit", "decision");
         let opened = reconcile(&[], std::slice::from_ref(&near), &subject(), today);
         let [Reconciled::Open(w)] = opened.as_slice() else { panic!("{opened:?}") };
-        assert_eq!((w.severity, w.status, w.escalated_on), (Severity::Yellow, WarningStatus::Open, None));
+        assert_eq!((w.severity, w.handled.status, w.escalated_on), (Severity::Yellow, WarningStatus::Open, None));
         // Nothing changed: nothing to do.
         assert!(reconcile(&[(1, w.clone())], &[near], &subject(), today).is_empty());
         // Past the limit: the same warning turns red.
@@ -335,15 +327,15 @@ mod tests {
         let [Reconciled::Change { action: "resolve", data: resolved, .. }] = gone.as_slice() else {
             panic!("{gone:?}")
         };
-        assert_eq!((resolved.status, resolved.cause_gone_on), (WarningStatus::Resolved, Some(later)));
+        assert_eq!((resolved.handled.status, resolved.cause_gone_on), (WarningStatus::Resolved, Some(later)));
         // … and kept open, marked, while the agency handles it.
         let mut sent = data.clone();
-        sent.status = WarningStatus::Sent;
+        sent.handled.status = WarningStatus::Sent;
         let gone = reconcile(&[(1, sent)], &[], &subject(), later);
         let [Reconciled::Change { action: "cause_gone", data: marked, .. }] = gone.as_slice() else {
             panic!("{gone:?}")
         };
-        assert_eq!((marked.status, marked.cause_gone_on), (WarningStatus::Sent, Some(later)));
+        assert_eq!((marked.handled.status, marked.cause_gone_on), (WarningStatus::Sent, Some(later)));
         // Another cause of the same subject is another warning.
         let other = finding(&book, "case_near_time_limit", "service");
         assert!(matches!(

@@ -12,7 +12,7 @@ use zhifa_service::Actor;
 use zhifa_store::testing::each_backend;
 
 /// A supervisor of Ningbo (330200), another city than the office's.
-async fn other_city_supervisor(app: &App) -> String {
+pub(super) async fn other_city_supervisor(app: &App) -> String {
     use zhifa_domain::people::UserForm;
     let sys = Actor::System("test");
     let bureau = zhifa_store::testing::build::agency("nb-sfj", "330200", 8);
