@@ -81,6 +81,7 @@ pub const RULES: &[(&str, Check)] = &[
     ("reviewer_ratio_below_5_percent", reviewer_ratio_below_5_percent),
     ("complaint_unanswered", complaint_unanswered),
     ("repeat_inspection", repeat_inspection),
+    ("estimate_found_late", estimate_found_late),
 ];
 
 fn case<'a>(facts: &'a Facts<'_>) -> Option<&'a CaseFacts<'a>> {
@@ -241,6 +242,22 @@ pub fn complaint_unanswered(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> 
         return Vec::new();
     }
     vec![Finding::new(rule, "answer", format!("{submitted_on} 收到的投诉举报应于 {due} 前答复，至今未答复"), Some(due))]
+}
+
+/// REC-3: a step taken by an estimated limit (a year whose holidays were
+/// not yet published) that the published holidays show was late.
+pub fn estimate_found_late(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
+    let Some(c) = case(facts) else { return Vec::new() };
+    let mut out = Vec::new();
+    for (i, step) in c.case.steps.iter().enumerate() {
+        for r in &step.rechecked {
+            let Some(found) = &r.found else { continue };
+            let name = c.procedure.transition(&step.action).map_or(step.action.as_str(), |t| t.name.as_str());
+            let text = format!("{} 的“{name}”于 {} 按公布的节假日安排复核：{found}", step.on, r.on);
+            out.push(Finding::new(rule, format!("recheck-{i}-{}", r.rule), text, Some(step.on)));
+        }
+    }
+    out
 }
 
 /// 国办发〔2024〕54号: a market entity inspected, within the rule's days
@@ -519,6 +536,29 @@ mod tests {
         assert!(at(false, date(2026, 12, 1)).is_empty(), "its last day");
         assert_eq!(at(false, date(2026, 12, 2)).len(), 1, "the day after");
         assert!(at(true, date(2026, 12, 2)).is_empty(), "answered");
+    }
+
+    #[test]
+    fn rec_3_a_step_found_late_once_the_years_holidays_were_loaded() {
+        with_case("penalty-general", |case, p| {
+            let mut s = step(1, date(2027, 1, 4), "service");
+            s.action = "decide".into();
+            s.rechecked.push(crate::case::Rechecked {
+                rule: "decision_time_limit".into(),
+                estimated_late: None,
+                on: date(2027, 1, 20),
+                found: None,
+            });
+            case.steps.push(s);
+            let at = |case: &CaseData| {
+                run("estimate_found_late", SubjectFacts::Case(case_facts(case, p, "service", &[])), date(2027, 1, 21))
+            };
+            assert!(at(case).is_empty(), "rechecked and still on time");
+            case.steps[0].rechecked[0].found = Some("超过九十日".into());
+            let found = at(case);
+            assert_eq!(found.len(), 1);
+            assert!(found[0].text.contains("作出行政处罚决定") && found[0].text.contains("超过九十日"), "{found:?}");
+        });
     }
 
     #[test]
