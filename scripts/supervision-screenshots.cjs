@@ -1,7 +1,8 @@
 // The supervisors' pages in headless Chromium (playwright-core, Debian's
 // chromium): sign in as a city's justice bureau supervisor, see the console
 // home with its open warnings, the list of warnings, one warning with its
-// handling, and the retrieval log; each photographed at 1280 and 390 px.
+// handling, the retrieval log, and last quarter's online inspection reports
+// with the one of most findings; each photographed at 1280 and 390 px.
 // node scripts/supervision-screenshots.cjs BASE_URL USERNAME PASSWORD OUT_DIR
 // Prints one line per screenshot: NAME PATH.
 'use strict';
@@ -63,6 +64,15 @@ async function visit(page, name, url, expect) {
   if (!href) throw new Error('no returned warning listed');
   await visit(page, 'warning', `${base}${href}`, '已退回');
   await visit(page, 'retrievals', `${base}/console/retrievals`, '调阅记录');
+  // Last quarter's online inspection: the list, and the report with the most findings.
+  await visit(page, 'inspections', `${base}/console/inspections`, '网上巡查');
+  const reports = await page.$$eval('tbody tr', (rows) => rows.map((r) => {
+    const a = r.querySelector('a');
+    return { href: a && a.getAttribute('href'), findings: Number(r.children[3].textContent) };
+  }));
+  const worst = reports.filter((r) => r.href).sort((a, b) => b.findings - a.findings)[0];
+  if (!worst || worst.findings === 0) throw new Error('no inspection report with findings');
+  await visit(page, 'inspection', `${base}${worst.href}`, '网上巡查报告');
   await browser.close();
 })().catch((e) => {
   console.error(e.stack || String(e));

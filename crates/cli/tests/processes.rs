@@ -747,8 +747,9 @@ async fn the_portal_in_a_real_browser_with_screenshots() {
 
 /// The supervisors' pages in Chromium (SUP-1, REC-8): the demo's city
 /// supervisor sees the open warnings on the console home, the list, a
-/// warning returned to its agency with every handling step, and the
-/// retrieval log; screenshots at 1280 and 390 px.
+/// warning returned to its agency with every handling step, the retrieval
+/// log and last quarter's online inspection (SUP-2) with a report of
+/// findings; screenshots at 1280 and 390 px.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_supervisors_pages_in_a_real_browser_with_screenshots() {
     let Some(node_path) = browser() else { return };
@@ -766,7 +767,7 @@ async fn the_supervisors_pages_in_a_real_browser_with_screenshots() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
-    for name in ["supervisor-home", "warnings", "warning", "retrievals"] {
+    for name in ["supervisor-home", "warnings", "warning", "retrievals", "inspections", "inspection"] {
         for file in [format!("{name}.png"), format!("{name}-phone.png")] {
             let bytes = std::fs::read(shots.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
             assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{file}: {} bytes", bytes.len());

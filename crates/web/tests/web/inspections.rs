@@ -4,8 +4,8 @@
 //! supervisor accepts; another city's supervisor finds nothing.
 
 use super::App;
-use super::cases::{city_supervisor, company, fine, office, ok, open};
-use super::warnings::other_city_supervisor;
+use super::cases::{city_supervisor, office};
+use super::warnings::{decided_on_25_august, other_city_supervisor};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use zhifa_service::Actor;
@@ -25,12 +25,7 @@ async fn sup_2_a_quarters_online_inspection_finds_late_publicity_and_is_handled(
         let supervisor = city_supervisor(&app).await;
         let elsewhere = other_city_supervisor(&app).await;
         // Decided 25 August 2026 (due by 3 September), published on 10 September.
-        let handlers = vec![o.o1.clone(), o.o2.clone()];
-        let (id, _) = open(&app, &o.officer, "penalty-general", company(), handlers, "2026-08-03").await;
-        ok(&app, &o.head, id, "file", "2026-08-03", json!({})).await;
-        ok(&app, &o.officer, id, "notify", "2026-08-10", fine(2_000)).await;
-        ok(&app, &o.officer, id, "prepare_decision", "2026-08-24", json!({})).await;
-        ok(&app, &o.head, id, "decide", "2026-08-25", fine(2_000)).await;
+        let id = decided_on_25_august(&app, &o).await;
         app.on_day("2026-09-10", app.service.publish(&Actor::System("test"), zhifa_domain::ids::CaseId(id)))
             .await
             .unwrap();

@@ -4,7 +4,7 @@
 //! wrong role or on a closed warning are refused and change nothing; a
 //! supervisor of another city finds nothing.
 
-use super::cases::{Browser, PHOTO, city_supervisor, company, fine, office, ok, open, upload};
+use super::cases::{Browser, Office, PHOTO, city_supervisor, company, fine, office, ok, open, upload};
 use super::{App, PASSWORD};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -25,6 +25,18 @@ pub(super) async fn other_city_supervisor(app: &App) -> String {
     };
     let id = app.service.create_user(&sys, bureau, &form, Some(PASSWORD)).await.unwrap();
     app.service.create_token(&sys, id, "测试").await.unwrap().1
+}
+
+/// A penalty case of the office filed on 3 August 2026 and decided (a fine
+/// of 2,000 yuan) on 25 August: to be published by 3 September.
+pub(super) async fn decided_on_25_august(app: &App, o: &Office) -> i64 {
+    let handlers = vec![o.o1.clone(), o.o2.clone()];
+    let (id, _) = open(app, &o.officer, "penalty-general", company(), handlers, "2026-08-03").await;
+    ok(app, &o.head, id, "file", "2026-08-03", json!({})).await;
+    ok(app, &o.officer, id, "notify", "2026-08-10", fine(2_000)).await;
+    ok(app, &o.officer, id, "prepare_decision", "2026-08-24", json!({})).await;
+    ok(app, &o.head, id, "decide", "2026-08-25", fine(2_000)).await;
+    id
 }
 
 /// The warnings `token` lists with `query`.
@@ -147,12 +159,7 @@ async fn sup_1_a_warning_closes_by_itself_when_the_overdue_decision_is_published
         let app = App::new(&db);
         let o = office(&app).await;
         let supervisor = city_supervisor(&app).await;
-        let handlers = vec![o.o1.clone(), o.o2.clone()];
-        let (id, _) = open(&app, &o.officer, "penalty-general", company(), handlers, "2026-08-03").await;
-        ok(&app, &o.head, id, "file", "2026-08-03", json!({})).await;
-        ok(&app, &o.officer, id, "notify", "2026-08-10", fine(2_000)).await;
-        ok(&app, &o.officer, id, "prepare_decision", "2026-08-24", json!({})).await;
-        ok(&app, &o.head, id, "decide", "2026-08-25", fine(2_000)).await;
+        let id = decided_on_25_august(&app, &o).await;
         app.service.catch_up_warnings().await.unwrap();
         // Decided 25 August: to be published within 7 working days, by 3 September.
         let w = warning_of(&app, &supervisor, "publication_overdue", id).await;
