@@ -5,6 +5,7 @@
 use crate::authz::{self, Scope};
 use crate::{Actor, Result, Service, ServiceError};
 use serde_json::Value;
+use std::collections::HashMap;
 use zhifa_docs::excel::{self, ExcelError};
 use zhifa_domain::Invalid;
 use zhifa_domain::agency::{AgencyData, AgencyForm};
@@ -187,6 +188,21 @@ impl Service {
     pub async fn users(&self, actor: &Actor, agency: AgencyId) -> Result<Vec<UserRow>> {
         self.readable_agency(actor, agency).await?;
         Ok(self.store.users(agency).await?)
+    }
+
+    /// The names of the people `ids` (for timelines and logs, which keep
+    /// who acted by login name and id); a person no longer found is left out.
+    pub async fn names_of(&self, ids: Vec<UserId>) -> Result<HashMap<UserId, String>> {
+        let mut out = HashMap::new();
+        for id in ids {
+            if out.contains_key(&id) {
+                continue;
+            }
+            if let Some(u) = self.store.user(id).await? {
+                out.insert(id, u.user.data.name);
+            }
+        }
+        Ok(out)
     }
 
     pub async fn user(&self, actor: &Actor, id: UserId) -> Result<UserRow> {

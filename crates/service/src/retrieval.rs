@@ -37,9 +37,10 @@ pub struct RetrievalEntry {
     /// The record that keeps it.
     pub record_id: i64,
     pub at: String,
-    /// Who read, and their user id.
+    /// Who read: login name, user id and name.
     pub reader: String,
     pub reader_id: Option<i64>,
+    pub reader_name: String,
     /// The agency whose thing was read.
     pub agency_id: i64,
     /// `case` or `upload` (an evidence record).
@@ -57,6 +58,7 @@ impl RetrievalEntry {
             at: r.at.to_string(),
             reader: r.actor_name.clone(),
             reader_id: r.actor_id.map(|u| u.0),
+            reader_name: r.actor_name.clone(),
             agency_id: r.agency_id?.0,
             what: body["data"]["what"].as_str()?.to_owned(),
             id: r.entity_id,
@@ -82,18 +84,28 @@ impl Service {
             .store
             .retrievals(scope.region_prefix.as_deref(), scope.agency, limit.clamp(1, 1_000), offset.max(0))
             .await?;
-        Ok(rows.iter().filter_map(RetrievalEntry::of).collect())
+        self.named(rows.iter().filter_map(RetrievalEntry::of).collect()).await
+    }
+
+    /// `entries` with their readers' names.
+    async fn named(&self, mut entries: Vec<RetrievalEntry>) -> Result<Vec<RetrievalEntry>> {
+        let ids = entries.iter().filter_map(|e| e.reader_id.map(zhifa_domain::ids::UserId)).collect();
+        let names = self.names_of(ids).await?;
+        for e in &mut entries {
+            if let Some(name) = e.reader_id.and_then(|id| names.get(&zhifa_domain::ids::UserId(id))) {
+                e.reader_name.clone_from(name);
+            }
+        }
+        Ok(entries)
     }
 
     /// REC-8: the retrievals of a case, oldest first (for its timeline).
     pub async fn case_retrievals(&self, actor: &Actor, id: CaseId) -> Result<Vec<RetrievalEntry>> {
         let case = self.readable_case(actor, id).await?;
         let rows = self.store.records_of("retrieval", id.0).await?;
-        Ok(rows
-            .iter()
-            .filter_map(RetrievalEntry::of)
-            .filter(|e| e.what == "case" && e.agency_id == case.agency_id.0)
-            .collect())
+        let entries =
+            rows.iter().filter_map(RetrievalEntry::of).filter(|e| e.what == "case" && e.agency_id == case.agency_id.0);
+        self.named(entries.collect()).await
     }
 
     /// Open another agency's case or evidence record to `actor`, stating why:

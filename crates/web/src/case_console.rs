@@ -388,15 +388,25 @@ struct TimelineView {
 }
 
 /// The case's records and its retrievals (REC-8), in time order.
-fn timeline(records: &[zhifa_service::RecordRow], retrievals: &[zhifa_service::RetrievalEntry]) -> Vec<TimelineView> {
+/// People by their names (the records keep login names); the system as 系统.
+fn timeline(
+    records: &[zhifa_service::RecordRow],
+    retrievals: &[zhifa_service::RetrievalEntry],
+    names: &std::collections::HashMap<zhifa_domain::ids::UserId, String>,
+) -> Vec<TimelineView> {
+    let who = |r: &zhifa_service::RecordRow| match r.actor_id.and_then(|id| names.get(&id)) {
+        Some(name) => name.clone(),
+        None if r.actor_name.starts_with("system:") => "系统".to_owned(),
+        None => r.actor_name.clone(),
+    };
     let mut all: Vec<(jiff::Timestamp, TimelineView)> = records
         .iter()
-        .map(|r| (r.at, TimelineView { at: local_time(r.at), actor: r.actor_name.clone(), reason: r.reason.clone() }))
+        .map(|r| (r.at, TimelineView { at: local_time(r.at), actor: who(r), reason: r.reason.clone() }))
         .collect();
     for e in retrievals {
         let Ok(at) = e.at.parse::<jiff::Timestamp>() else { continue };
         let reason = format!("调阅：{}", e.reason);
-        all.push((at, TimelineView { at: local_time(at), actor: e.reader.clone(), reason }));
+        all.push((at, TimelineView { at: local_time(at), actor: e.reader_name.clone(), reason }));
     }
     all.sort_by_key(|(at, _)| *at);
     all.into_iter().map(|(_, t)| t).collect()
@@ -607,7 +617,11 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView) -> Result<Case
                 ),
             })
             .collect(),
-        timeline: timeline(&v.timeline, &s.service.case_retrievals(&user.actor(), v.case.id).await?),
+        timeline: timeline(
+            &v.timeline,
+            &s.service.case_retrievals(&user.actor(), v.case.id).await?,
+            &s.service.names_of(v.timeline.iter().filter_map(|r| r.actor_id).collect()).await?,
+        ),
         officers: if own_agency { officers(s, user).await? } else { Vec::new() },
         limits: v.procedure.limits.iter().map(|l| (l.id.clone(), l.name.clone())).collect(),
         today: s.service.today().to_string(),

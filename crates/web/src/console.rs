@@ -511,7 +511,7 @@ pub async fn retrievals(
                 other => (other.to_owned(), String::new()),
             };
             let agency = names.get(&e.agency_id).cloned().unwrap_or_else(|| e.agency_id.to_string());
-            (at, e.reader, agency, format!("{what} {}", e.id), link, e.reason)
+            (at, e.reader_name, agency, format!("{what} {}", e.id), link, e.reason)
         })
         .collect();
     Ok(render(&RetrievalsPage { me: user.principal.clone(), csrf: user.csrf().to_owned(), region: q.region, rows }))

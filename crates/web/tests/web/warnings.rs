@@ -217,7 +217,9 @@ async fn rec_8_the_retrieval_log_shows_who_read_which_case_and_evidence_and_why(
                 })
                 .collect();
             assert_eq!(seen, [("upload", evidence, "核对现场照片", "jiandu"), ("case", id, "抽查案卷", "jiandu")]);
-            assert!(log.as_array().unwrap().iter().all(|e| e["agency_id"] == o.agency));
+            assert!(
+                log.as_array().unwrap().iter().all(|e| e["agency_id"] == o.agency && e["reader_name"] == "测试监督")
+            );
         }
         // Another city's supervisor finds none of it.
         let r = app.get("/api/v1/retrievals", &elsewhere).await;
@@ -228,7 +230,9 @@ async fn rec_8_the_retrieval_log_shows_who_read_which_case_and_evidence_and_why(
         // The case's own timeline shows its retrieval; the console lists both.
         let head = Browser::open(&app, "head").await;
         let page = head.get(&format!("/console/cases/{id}")).await;
-        assert!(page.text().contains("调阅：抽查案卷"), "{}", page.text());
+        let page = page.text();
+        assert!(page.contains("调阅：抽查案卷") && page.contains("测试监督"), "{page}");
+        assert!(!page.contains(">officer-1<"), "people by their names, not login names: {page}");
         let page = head.get("/console/retrievals").await.text();
         assert!(page.contains("抽查案卷") && page.contains("核对现场照片"), "{page}");
     })
