@@ -58,7 +58,7 @@ impl Service {
         }
         let users = self.store.users(agency).await?;
         let certificates = self.store.certificates(agency).await?;
-        let uncertified: Vec<(i64, &str)> = users
+        let uncertified: Vec<&str> = users
             .iter()
             .filter(|u| u.user.data.active && u.user.data.role == Role::Officer)
             .filter(|u| {
@@ -66,7 +66,7 @@ impl Service {
                     .iter()
                     .any(|c| c.user_id == u.user.id && c.cert.data.valid_from <= last && last <= c.cert.data.valid_to)
             })
-            .map(|u| (u.user.id.0, u.user.data.name.as_str()))
+            .map(|u| u.user.data.name.as_str())
             .collect();
         let all = PublicationFilter { agency: Some(agency), limit: 1_000_000, ..Default::default() };
         let (publications, _) = self.store.publications(&all).await?;

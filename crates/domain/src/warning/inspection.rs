@@ -119,8 +119,8 @@ pub struct InspectionFacts<'a> {
     /// Each public list (PUB-1): its title and how many entries it has.
     pub lists: &'a [(&'a str, usize)],
     /// Active people whose role needs a certificate and who held none valid
-    /// on the quarter's last day: their id and name.
-    pub uncertified: &'a [(i64, &'a str)],
+    /// on the quarter's last day: their names.
+    pub uncertified: &'a [&'a str],
     /// Publications of the decisions made in the quarter: id and data.
     pub publications: &'a [(i64, &'a PublicationData)],
     /// Decisions of the quarter not published at all, with the day they
@@ -149,10 +149,9 @@ pub fn sup_2_inspect(f: &InspectionFacts<'_>) -> Vec<InspectionFinding> {
             found(Check::Lists, format!("未公开{title}"), None);
         }
     }
-    for (id, name) in f.uncertified {
+    for name in f.uncertified {
         let text = format!("执法人员{name}在 {} 没有有效的执法证件", f.quarter.last_day());
         found(Check::Certificates, text, None);
-        let _ = id;
     }
     for (id, p) in f.publications {
         if !p.on_time() {
@@ -160,13 +159,13 @@ pub fn sup_2_inspect(f: &InspectionFacts<'_>) -> Vec<InspectionFinding> {
             found(Check::Publication, text, subject(SubjectKind::Publication, *id, &p.document_number));
         }
         if let Some(decision) = &p.decision {
-            let texts = [&decision.conclusion, &decision.title]
+            let hits = [&decision.conclusion, &decision.title]
                 .into_iter()
                 .chain(decision.full_text.as_ref())
                 .map(|t| crate::redaction::redact(t, &crate::redaction::Known::default()).hits.len())
                 .sum::<usize>();
-            if texts > 0 {
-                let text = format!("{}的公示内容中有 {texts} 处疑似未脱敏的个人信息", p.document_number);
+            if hits > 0 {
+                let text = format!("{}的公示内容中有 {hits} 处疑似未脱敏的个人信息", p.document_number);
                 found(Check::Redaction, text, subject(SubjectKind::Publication, *id, &p.document_number));
             }
         }
@@ -324,7 +323,7 @@ mod tests {
             quarter: Quarter::parse("2026Q3").unwrap(),
             calendar: &calendar,
             lists: &[("权责清单", 12), ("服务指南", 0)],
-            uncertified: &[(7, "李四")],
+            uncertified: &["李四"],
             publications: &[(1, &late), (2, &on_time)],
             unpublished: &[
                 (9, "杭西市监罚〔2026〕9号", date(2026, 9, 30)),
