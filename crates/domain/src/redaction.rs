@@ -519,6 +519,9 @@ mod tests {
             let birth = jiff::civil::date(1930, 1, 1) + jiff::Span::new().days(born);
             let first17 = format!("{area}{}{seq:03}", birth.strftime("%Y%m%d"));
             let id = format!("{first17}{}", char::from(check_character(first17.as_bytes()).unwrap()));
+            // A unit of money right after the digits makes them an amount
+            // (`amount_follows`), which `pub_5_ordinary_numbers_survive` covers.
+            proptest::prop_assume!(!before.starts_with(['元', '角', '分', '万', '亿']));
             let text = format!("{before}{id}{after}{mobile}{before}");
             let r = redact(&text, &Known::default());
             proptest::prop_assert!(!r.text.contains(&id), "{}", r.text);
