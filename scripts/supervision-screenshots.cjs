@@ -1,6 +1,6 @@
 // The supervisors' pages in headless Chromium (playwright-core, Debian's
 // chromium): sign in as a city's justice bureau supervisor, see the console
-// home with its open warnings, the list of warnings, one warning with its
+// home (the dashboard) and one agency's dashboard, the list of warnings, one warning with its
 // handling, the retrieval log, and last quarter's online inspection reports
 // with the one of most findings; each photographed at 1280 and 390 px.
 // node scripts/supervision-screenshots.cjs BASE_URL USERNAME PASSWORD OUT_DIR
@@ -55,7 +55,15 @@ async function visit(page, name, url, expect) {
   await page.fill('input[name=username]', username);
   await page.fill('input[name=password]', password);
   await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]:has-text("登录")')]);
-  await visit(page, 'supervisor-home', `${base}/console`, '待处置的预警');
+  // A supervisor's home is the dashboard: figures, the monthly trend, the ranking.
+  await visit(page, 'supervisor-home', `${base}/console`, '执法监督数据中心');
+  const svg = await page.$('svg.trend rect.bar');
+  if (!svg) throw new Error('the dashboard has no trend chart');
+  // One agency's dashboard, from the ranking.
+  const agency = await page.$$eval('#ranking ~ div a', (as) => as.map((a) => a.getAttribute('href'))
+    .find((h) => h && h.startsWith('/console/dashboard?agency=')));
+  if (!agency) throw new Error('the ranking links no agency');
+  await visit(page, 'dashboard-agency', `${base}${agency}`, '执法监督数据中心');
   await visit(page, 'warnings', `${base}/console/warnings?status=`, '执法监督预警');
   // A warning handled and returned to the agency: its page shows every step.
   await page.goto(`${base}/console/warnings?status=returned`);

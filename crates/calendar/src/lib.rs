@@ -430,6 +430,16 @@ impl Calendar {
         Ok(self.cell(n)?.kind.is_some_and(DayKind::is_working))
     }
 
+    /// Working days after `from` up to and including `to` (the first day
+    /// not counted, as a period is); 0 when `to` is not after `from`.
+    pub fn working_days_between(&self, from: Date, to: Date) -> Result<u32, CalendarError> {
+        let mut n = 0;
+        for d in day_number(from).saturating_add(1)..=day_number(to) {
+            n += u32::from(self.cell(d)?.kind.is_some_and(DayKind::is_working));
+        }
+        Ok(n)
+    }
+
     /// Every day from `from` to `to`, both included.
     pub fn days(&self, from: Date, to: Date) -> Result<Vec<Day<'_>>, CalendarError> {
         if to < from {

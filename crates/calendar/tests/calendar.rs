@@ -236,6 +236,14 @@ fn publication_of_a_penalty_decided_on_2025_09_30_waits_out_national_day_and_mid
 }
 
 #[test]
+fn working_days_between_skips_the_2025_national_day_holiday() {
+    // 30 Sep (Tue) to 10 Oct (Fri): 1–8 Oct are the holiday, 11 Oct a 调休 Saturday.
+    assert_eq!(CALENDAR.working_days_between(date(2025, 9, 30), date(2025, 10, 10)).unwrap(), 2);
+    assert_eq!(CALENDAR.working_days_between(date(2025, 9, 30), date(2025, 10, 11)).unwrap(), 3);
+    assert!(CALENDAR.working_days_between(date(2025, 12, 1), date(2099, 1, 1)).is_err());
+}
+
+#[test]
 fn withdrawal_within_3_working_days_over_the_2024_spring_festival() {
     // Revoked on Thursday 8 February 2024. New Year's Eve (9 Feb) was a working
     // day; 10–17 Feb off; Sunday 18 Feb swapped to a working day.
@@ -311,6 +319,13 @@ proptest! {
         // Exactly n working days in (from, due].
         let counted = CALENDAR.days(from.tomorrow().unwrap(), due).unwrap().iter().filter(|d| d.kind.is_working()).count();
         prop_assert_eq!(counted, usize::from(n));
+    }
+
+    #[test]
+    fn working_days_between_undoes_adding_working_days(from in start(), n in 1u16..=90) {
+        let due = CALENDAR.due_date(from, working(n)).unwrap();
+        prop_assert_eq!(CALENDAR.working_days_between(from, due).unwrap(), u32::from(n));
+        prop_assert_eq!(CALENDAR.working_days_between(due, from).unwrap(), 0);
     }
 
     #[test]

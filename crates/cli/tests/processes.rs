@@ -767,7 +767,9 @@ async fn the_supervisors_pages_in_a_real_browser_with_screenshots() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
-    for name in ["supervisor-home", "warnings", "warning", "retrievals", "inspections", "inspection"] {
+    for name in
+        ["supervisor-home", "dashboard-agency", "warnings", "warning", "retrievals", "inspections", "inspection"]
+    {
         for file in [format!("{name}.png"), format!("{name}-phone.png")] {
             let bytes = std::fs::read(shots.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
             assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{file}: {} bytes", bytes.len());

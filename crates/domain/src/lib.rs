@@ -8,6 +8,7 @@ pub mod amounts;
 pub mod case;
 pub mod change;
 pub mod complaint;
+pub mod dashboard;
 pub mod error;
 pub mod evidence;
 pub mod idcard;

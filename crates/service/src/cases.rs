@@ -482,7 +482,13 @@ impl Service {
     pub async fn cases(&self, actor: &Actor, mut filter: CaseFilter) -> Result<Vec<CaseRow>> {
         let Actor::User(p) = actor else { return Err(ServiceError::Forbidden) };
         match authz::listing_region(actor) {
-            Some(prefix) => filter.region_prefix = Some(prefix),
+            // A narrower region asked for stays; an agency outside the
+            // subtree finds nothing.
+            Some(prefix) => {
+                if !filter.region_prefix.as_deref().is_some_and(|r| r.starts_with(&prefix)) {
+                    filter.region_prefix = Some(prefix);
+                }
+            }
             None => filter.agency = Some(p.agency_id),
         }
         Ok(self.store.cases(&filter).await?)

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod authz;
 pub mod cases;
 pub mod complaints;
+pub mod dashboard;
 pub mod entries;
 pub mod evidence;
 pub mod inspections;
@@ -262,6 +263,8 @@ pub struct Service {
     /// The newest outbox id the warnings were evaluated up to (-1: not yet
     /// read from the ledger).
     warnings_checked: Arc<std::sync::atomic::AtomicI64>,
+    /// Dashboards read, kept while `warnings_checked` stays where it was.
+    dashboards: Arc<dashboard::DashboardCache>,
 }
 
 impl std::fmt::Debug for Service {
@@ -320,6 +323,7 @@ impl Service {
             warning_rules: Arc::new(embedded_warning_rules()),
             warnings_lock: Arc::default(),
             warnings_checked: Arc::new(std::sync::atomic::AtomicI64::new(-1)),
+            dashboards: Arc::default(),
         }
     }
 

@@ -15,7 +15,7 @@ use zhifa_domain::people::Role;
 use zhifa_domain::warning::handling::{HandlingAction, HandlingStep, sup_1_handle, sup_1_may_handle};
 use zhifa_domain::warning::rules::{CaseFacts, Facts, SubjectFacts};
 use zhifa_domain::warning::{Finding, Reconciled, RuleBook, Subject, SubjectKind, reconcile};
-use zhifa_store::{WarningFilter, WarningRow};
+use zhifa_store::{FigureSource, WarningFilter, WarningRow};
 
 /// Who commits what the rules find.
 const SYSTEM: &str = "warnings";
@@ -23,6 +23,8 @@ const SYSTEM: &str = "warnings";
 const INSPECTION: &str = "inspection";
 /// Events read at a time.
 const EVENTS: i64 = 1_000;
+/// Sources of the dashboard's sums applied at a time.
+const FIGURES: usize = 1_000;
 
 /// What a pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,6 +78,12 @@ impl Service {
         let mut report = PassReport::default();
         let mut mark = self.warnings_checked.load(Ordering::Acquire);
         if mark < 0 {
+            // The dashboard's sums of a database that had cases before it
+            // had sums are counted once from everything.
+            if self.store.figure_source_count().await? == 0 && self.store.case_count().await? > 0 {
+                let counted = self.rebuild_figures(|_| {}).await?;
+                tracing::info!(counted, "the dashboard's sums counted from every case, publication and complaint");
+            }
             mark = match self.store.warnings_cursor().await? {
                 Some(through) => through,
                 None => {
@@ -233,23 +241,29 @@ impl Service {
     /// publication's case).
     async fn evaluate_all(&self, mut subjects: BTreeSet<Key>, report: &mut PassReport) -> Result<()> {
         let mut done = BTreeSet::new();
+        let mut figures = Vec::new();
         while let Some(key) = subjects.pop_first() {
             if !done.insert(key) {
                 continue;
             }
-            let (opened, changed, also) = self.evaluate(key).await?;
+            let (opened, changed, also, adds) = self.evaluate(key).await?;
             report.subjects += 1;
             report.opened += opened;
             report.changed += changed;
             subjects.extend(also.into_iter().filter(|k| !done.contains(k)));
+            figures.extend(adds);
+            if figures.len() >= FIGURES {
+                self.store.apply_figures(&std::mem::take(&mut figures)).await?;
+            }
         }
+        self.store.apply_figures(&figures).await?;
         Ok(())
     }
 
     /// Run the rules over one subject and commit what changes, as one
-    /// command. Returns what opened, what changed, and subjects to
-    /// evaluate as well.
-    async fn evaluate(&self, (kind, id): Key) -> Result<(usize, usize, Vec<Key>)> {
+    /// command. Returns what opened, what changed, subjects to evaluate as
+    /// well, and what the subject adds to the dashboard.
+    async fn evaluate(&self, (kind, id): Key) -> Result<(usize, usize, Vec<Key>, Option<FigureSource>)> {
         let today = self.today();
         let found = match kind {
             SubjectKind::Case => self.case_findings(CaseId(id), today).await?,
@@ -259,13 +273,24 @@ impl Service {
             SubjectKind::Agency => self.agency_findings(AgencyId(id), today).await?,
         };
         let open = self.store.open_warnings_of(kind, id).await?;
-        let (agency, subject, findings, also) = match found {
+        let (agency, subject, findings, also, figures) = match found {
             Some(f) => f,
-            // Gone: whatever is open on it has lost its cause.
-            None => match open.first() {
-                Some(w) => (w.agency_id, w.data.subject.clone(), Vec::new(), Vec::new()),
-                None => return Ok((0, 0, Vec::new())),
-            },
+            // Gone: whatever is open on it has lost its cause, and it adds
+            // nothing to the dashboard.
+            None => {
+                let gone = match kind {
+                    SubjectKind::Case => Some("case"),
+                    SubjectKind::Publication => Some("publication"),
+                    SubjectKind::Complaint => Some("complaint"),
+                    _ => None,
+                };
+                let figures =
+                    gone.map(|kind| FigureSource { kind, id, agency: AgencyId(0), contribution: Default::default() });
+                match open.first() {
+                    Some(w) => (w.agency_id, w.data.subject.clone(), Vec::new(), Vec::new(), figures),
+                    None => return Ok((0, 0, Vec::new(), figures)),
+                }
+            }
         };
         let pairs: Vec<(i64, _)> = open.iter().map(|w| (w.id.0, w.data.clone())).collect();
         let mut changes = Vec::new();
@@ -286,7 +311,7 @@ impl Service {
         if !changes.is_empty() {
             self.commit(&Actor::System(SYSTEM), "预警规则评估", changes).await?;
         }
-        Ok((opened, changed, also))
+        Ok((opened, changed, also, figures))
     }
 
     fn run_rules(&self, today: Date, subject: SubjectFacts<'_>) -> Vec<Finding> {
@@ -351,15 +376,17 @@ impl Service {
                 );
             }
         }
+        let figures = self.case_figures(&case, &deadlines, !uploads.is_empty());
         let subject = Subject { kind: SubjectKind::Case, id: id.0, label: case.number.clone() };
-        Ok(Some((case.agency_id, subject, findings, Vec::new())))
+        Ok(Some((case.agency_id, subject, findings, Vec::new(), Some(figures))))
     }
 
     async fn publication_findings(&self, id: PublicationId, today: Date) -> Result<Option<Found>> {
         let Some(p) = self.store.publication(id).await? else { return Ok(None) };
         let findings = self.run_rules(today, SubjectFacts::Publication(&p.data));
         let subject = Subject { kind: SubjectKind::Publication, id: id.0, label: p.data.document_number.clone() };
-        Ok(Some((p.agency_id, subject, findings, vec![(SubjectKind::Case, p.case_id.0)])))
+        let figures = Self::publication_figures(&p);
+        Ok(Some((p.agency_id, subject, findings, vec![(SubjectKind::Case, p.case_id.0)], Some(figures))))
     }
 
     async fn complaint_findings(&self, id: ComplaintId, today: Date) -> Result<Option<Found>> {
@@ -367,7 +394,7 @@ impl Service {
         let facts = SubjectFacts::Complaint { submitted_on: c.data.submitted_on, answered: c.data.answer.is_some() };
         let findings = self.run_rules(today, facts);
         let subject = Subject { kind: SubjectKind::Complaint, id: id.0, label: c.data.tracking_number.clone() };
-        Ok(Some((c.agency_id, subject, findings, Vec::new())))
+        Ok(Some((c.agency_id, subject, findings, Vec::new(), Some(self.complaint_figures(&c)))))
     }
 
     async fn certificate_findings(&self, id: CertificateId, today: Date) -> Result<Option<Found>> {
@@ -382,7 +409,7 @@ impl Service {
         };
         let findings = self.run_rules(today, facts);
         let subject = Subject { kind: SubjectKind::Certificate, id: id.0, label: c.cert.data.number.clone() };
-        Ok(Some((c.cert.agency_id, subject, findings, Vec::new())))
+        Ok(Some((c.cert.agency_id, subject, findings, Vec::new(), None)))
     }
 
     async fn agency_findings(&self, id: AgencyId, today: Date) -> Result<Option<Found>> {
@@ -390,7 +417,7 @@ impl Service {
         let (reviewers, certified_officers) = self.staff_counts(id, today).await?;
         let findings = self.run_rules(today, SubjectFacts::Agency { reviewers, certified_officers });
         let subject = Subject { kind: SubjectKind::Agency, id: id.0, label: a.data.name.clone() };
-        Ok(Some((id, subject, findings, Vec::new())))
+        Ok(Some((id, subject, findings, Vec::new(), None)))
     }
 
     /// The case an evidence file names, if it is one of its agency's.
@@ -507,4 +534,6 @@ impl Service {
 
 /// A subject's agency, its reference, what the rules found on it, and
 /// subjects to evaluate as well.
-type Found = (AgencyId, Subject, Vec<Finding>, Vec<Key>);
+/// What a subject's evaluation found: its agency, the subject, the rules'
+/// findings, subjects to evaluate as well, and what it adds to the dashboard.
+type Found = (AgencyId, Subject, Vec<Finding>, Vec<Key>, Option<FigureSource>);

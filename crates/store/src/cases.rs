@@ -36,6 +36,10 @@ pub struct CaseFilter {
     pub overdue_on: Option<Date>,
     /// In the number, the party's name or number, or the title.
     pub text: Option<String>,
+    /// Opened, decided or closed within these days (both included).
+    pub opened: Option<(Date, Date)>,
+    pub decided: Option<(Date, Date)>,
+    pub closed_between: Option<(Date, Date)>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -118,6 +122,19 @@ impl Store {
                  OR c.title LIKE {d} ESCAPE '\\')"
             ));
         }
+        if filter.opened.is_some() {
+            conditions.push(format!("c.opened_on >= {} AND c.opened_on <= {}", next(), next()));
+        }
+        if filter.decided.is_some() {
+            conditions.push(format!("c.decided_on >= {} AND c.decided_on <= {}", next(), next()));
+        }
+        if filter.closed_between.is_some() {
+            let closed_on = match self.dialect {
+                crate::Dialect::Sqlite => "json_extract(c.data, '$.closed_on')",
+                crate::Dialect::Postgres => "(c.data::jsonb ->> 'closed_on')",
+            };
+            conditions.push(format!("{closed_on} >= {} AND {closed_on} <= {}", next(), next()));
+        }
         let (limit, offset) = (next(), next());
         let sql = format!(
             "SELECT {COLS} FROM cases c JOIN agencies a ON a.id = c.agency_id WHERE {} \
@@ -147,6 +164,9 @@ impl Store {
             let pattern = like(t);
             query = query.bind(pattern.clone()).bind(pattern.clone()).bind(pattern.clone()).bind(pattern);
         }
+        for (from, to) in [filter.opened, filter.decided, filter.closed_between].into_iter().flatten() {
+            query = query.bind(from.to_string()).bind(to.to_string());
+        }
         let limit = if filter.limit <= 0 { 100 } else { filter.limit.min(1_000) };
         query = query.bind(limit).bind(filter.offset.max(0));
         query.fetch_all(&self.pool).await?.iter().map(case_row).collect()
@@ -169,6 +189,18 @@ impl Store {
     pub async fn provisional_cases(&self, after: i64, limit: i64) -> Result<Vec<CaseRow>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM cases c WHERE c.provisional = 1 AND c.id > $1 ORDER BY c.id LIMIT $2"
+        )))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(case_row).collect()
+    }
+
+    /// Cases after id `after`, at most `limit`, in order of id.
+    pub async fn cases_after(&self, after: i64, limit: i64) -> Result<Vec<CaseRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM cases c WHERE c.id > $1 ORDER BY c.id LIMIT $2"
         )))
         .bind(after)
         .bind(limit)

@@ -60,4 +60,11 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(agency.0).fetch_all(&self.pool).await?;
         rows.iter().map(complaint_row).collect()
     }
+
+    /// Complaints after id `after`, at most `limit`, in order of id.
+    pub async fn complaints_after(&self, after: i64, limit: i64) -> Result<Vec<ComplaintRow>> {
+        let sql = format!("SELECT {COLS} FROM complaints WHERE id > $1 ORDER BY id LIMIT $2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(complaint_row).collect()
+    }
 }

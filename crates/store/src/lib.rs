@@ -4,12 +4,15 @@
 //! [`Store::commit`], which applies a [`Command`]'s changes, appends one
 //! `records` row per change and one outbox event per record, all in one
 //! transaction. The functions that write rows (`apply`) are private to this
-//! crate and only reachable from `commit`.
+//! crate and only reachable from `commit`. The one exception is derived
+//! data no record makes: the dashboard's sums (`figures`), which an outbox
+//! reader keeps and can count again from nothing.
 
 mod apply;
 mod blobs;
 mod cases;
 mod complaints;
+mod figures;
 mod inspections;
 mod ledger;
 mod publications;
@@ -25,6 +28,7 @@ mod warnings;
 pub use blobs::{BlobStream, Blobs};
 pub use cases::{CaseFilter, CaseRow};
 pub use complaints::ComplaintRow;
+pub use figures::{FigureFilter, FigureRow, FigureSource};
 pub use inspections::InspectionRow;
 pub use ledger::{CheckpointRow, CheckpointTimes, LeafRow, LedgerMeta, VerifiedRow, VerifiedTable};
 pub use publications::{PublicationFilter, PublicationRow};

@@ -145,6 +145,29 @@ impl Store {
         Ok(query.fetch_all(&self.pool).await?)
     }
 
+    /// Warnings not ended, by agency, rule and severity, of agencies whose
+    /// region code starts with `region_prefix` (or of `agency`).
+    pub async fn open_warnings_by_rule(
+        &self,
+        region_prefix: Option<&str>,
+        agency: Option<AgencyId>,
+    ) -> Result<Vec<(AgencyId, String, String, i64)>> {
+        let mut sql = format!(
+            "SELECT w.agency_id, w.rule, w.severity, COUNT(*) FROM warnings w JOIN agencies a ON a.id = w.agency_id \
+             WHERE w.status NOT IN {CLOSED} AND a.region_code LIKE $1"
+        );
+        if agency.is_some() {
+            sql.push_str(" AND w.agency_id = $2");
+        }
+        sql.push_str(" GROUP BY w.agency_id, w.rule, w.severity");
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(format!("{}%", region_prefix.unwrap_or("")));
+        if let Some(a) = agency {
+            query = query.bind(a.0);
+        }
+        let rows: Vec<(i64, String, String, i64)> = query.fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|(a, r, s, n)| (AgencyId(a), r, s, n)).collect())
+    }
+
     /// Events after outbox id `after`, at most `limit`, with the entity of
     /// each one's record, in order.
     pub async fn subject_events_after(&self, after: i64, limit: i64) -> Result<Vec<SubjectEvent>> {

@@ -59,6 +59,36 @@ pub struct ListQuery {
     q: String,
     #[serde(default)]
     page: i64,
+    /// From the dashboard: a region code (its subtree), an agency, and the
+    /// days (`from`, `to`) within which the cases were `opened`, `decided`
+    /// or `closed` (`by`).
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    by: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+impl ListQuery {
+    /// The dashboard's part of the query, as a description and as hidden fields.
+    fn drill(&self) -> Option<String> {
+        let label = match self.by.as_str() {
+            "opened" => "立案",
+            "decided" => "作出决定",
+            "closed" => "办结",
+            _ => return None,
+        };
+        Some(format!("{}至{}{label}", self.from, self.to))
+    }
+
+    fn days(&self) -> Option<(jiff::civil::Date, jiff::civil::Date)> {
+        Some((self.from.parse().ok()?, self.to.parse().ok()?))
+    }
 }
 
 #[derive(Template)]
@@ -78,7 +108,17 @@ const PAGE: i64 = 50;
 
 fn page_link(q: &ListQuery, page: i64) -> String {
     let enc = |s: &str| url_escape(s);
-    format!("/console/cases?procedure={}&state={}&q={}&page={page}", enc(&q.procedure), enc(&q.state), enc(&q.q))
+    format!(
+        "/console/cases?procedure={}&state={}&q={}&region={}&agency={}&by={}&from={}&to={}&page={page}",
+        enc(&q.procedure),
+        enc(&q.state),
+        enc(&q.q),
+        enc(&q.region),
+        enc(&q.agency),
+        enc(&q.by),
+        enc(&q.from),
+        enc(&q.to)
+    )
 }
 
 /// Percent-encode a query value.
@@ -107,6 +147,11 @@ pub async fn list(State(s): State<AppState>, ConsoleUser(user): ConsoleUser, Que
         },
         overdue_on: (q.state == "overdue").then_some(today),
         text: Some(q.q.trim().to_owned()).filter(|t| !t.is_empty()),
+        region_prefix: Some(q.region.trim().to_owned()).filter(|r| !r.is_empty()),
+        agency: q.agency.trim().parse().ok().map(zhifa_domain::ids::AgencyId),
+        opened: q.days().filter(|_| q.by == "opened"),
+        decided: q.days().filter(|_| q.by == "decided"),
+        closed_between: q.days().filter(|_| q.by == "closed"),
         limit: PAGE + 1,
         offset: page * PAGE,
         ..Default::default()

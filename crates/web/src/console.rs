@@ -110,6 +110,10 @@ struct HomePage {
 }
 
 pub async fn home(State(s): State<AppState>, ConsoleUser(user): ConsoleUser) -> PageResult {
+    // A supervisor's home is the dashboard of its region, with its open warnings.
+    if user.principal.role == Role::Supervisor {
+        return Ok(Redirect::to("/console/dashboard").into_response());
+    }
     let agencies = s.service.agencies(&user.actor()).await?;
     let missing_year = (user.principal.role == Role::Administrator)
         .then(|| s.service.calendar().next_year_missing(s.service.today()))

@@ -8,6 +8,8 @@ pub mod bodies;
 pub mod case_api;
 pub mod case_console;
 pub mod console;
+pub mod dashboard_api;
+pub mod dashboard_console;
 pub mod download;
 pub mod error;
 pub mod evidence_file;
@@ -111,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reviews", get(review_api::queue))
         .route("/staffing", get(review_api::staffing))
         .route("/retrievals", get(api::retrievals))
+        .route("/dashboard", get(dashboard_api::get))
         .route("/inspections", get(inspection_api::list))
         .route("/inspections/{id}", get(inspection_api::get))
         .route("/inspections/{id}/findings", post(inspection_api::add_finding))
@@ -167,6 +170,8 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/responsibility", get(review_console::responsibility))
         .route("/staffing", get(review_console::staffing))
         .route("/retrievals", get(console::retrievals))
+        .route("/dashboard", get(dashboard_console::page))
+        .route("/dashboard.xlsx", get(dashboard_console::xlsx))
         .route("/inspections", get(inspection_console::list).post(inspection_console::run))
         .route("/inspections/{id}", get(inspection_console::show).post(inspection_console::post))
         .route("/warnings", get(warning_console::list))

@@ -3,7 +3,9 @@
 //! route in it) and every registry's, made from its fields.
 
 use crate::error::{AppError, ErrorCode};
-use crate::{AppState, api, case_api, inspection_api, portal, registry_api, review_api, tus, warning_api};
+use crate::{
+    AppState, api, case_api, dashboard_api, inspection_api, portal, registry_api, review_api, tus, warning_api,
+};
 use axum::Json;
 use axum::extract::State;
 use utoipa::OpenApi;
@@ -25,7 +27,7 @@ use utoipa::OpenApi;
         review_api::get_catalogue, review_api::put_catalogue, review_api::export_catalogue,
         review_api::import_catalogue, review_api::queue, review_api::responsibility,
         review_api::staffing,
-        warning_api::list, warning_api::get, warning_api::handle,
+        warning_api::list, warning_api::get, warning_api::handle, dashboard_api::get,
         inspection_api::list, inspection_api::get, inspection_api::add_finding, inspection_api::handle,
         portal::api_decisions, portal::api_lists, portal::api_decision, portal::api_verification,
         api::ledger_checkpoint, api::ledger_public_key, api::ledger_leaves, api::ledger_inclusion, api::ledger_consistency,

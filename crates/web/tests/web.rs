@@ -14,6 +14,8 @@ use zhifa_web::{AppState, router};
 
 #[path = "web/cases.rs"]
 mod cases;
+#[path = "web/dashboard.rs"]
+mod dashboard;
 #[path = "web/inspections.rs"]
 mod inspections;
 #[path = "web/integrity.rs"]

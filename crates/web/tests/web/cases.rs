@@ -653,7 +653,11 @@ pub(super) struct Browser<'a> {
 
 impl Browser<'_> {
     pub(super) async fn open<'a>(app: &'a App, username: &str) -> Browser<'a> {
-        let signed = app.sign_in(username, PASSWORD).await;
+        Self::open_with(app, username, PASSWORD).await
+    }
+
+    pub(super) async fn open_with<'a>(app: &'a App, username: &str, password: &str) -> Browser<'a> {
+        let signed = app.sign_in(username, password).await;
         assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text());
         let cookie = signed.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
         Browser { app, cookie }

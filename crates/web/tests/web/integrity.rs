@@ -10,8 +10,15 @@ use zhifa_service::Actor;
 use zhifa_store::testing::{Backend, SchemaColumn, each_backend, schema_columns, tamper};
 
 /// Tables `verify` does not read, each with why.
-const NOT_VERIFIED: &[(&str, &str)] =
-    &[("_sqlx_migrations", "the schema's own bookkeeping of applied migrations, no record makes it")];
+const NOT_VERIFIED: &[(&str, &str)] = &[
+    ("_sqlx_migrations", "the schema's own bookkeeping of applied migrations, no record makes it"),
+    (
+        "figure_sources",
+        "the dashboard's derived sums: an outbox reader counts them from the verified cases, publications and \
+         complaints and counts them again from nothing (`rebuild_figures`); no record makes them",
+    ),
+    ("figures", "as figure_sources: derived, counted again from nothing"),
+];
 
 /// Columns `verify` does not check yet (none since 2026-12-06): the test
 /// fails when one of them starts to be checked, so that the list only
