@@ -143,6 +143,18 @@ pub(crate) enum Command {
         #[arg(long)]
         region: Option<String>,
     },
+    /// Bring the early warnings and the dashboard's sums up to date with
+    /// everything recorded (as `serve` does every 2 s), printing how much
+    /// was evaluated and how fast.
+    Supervise {
+        /// Run the day's pass instead: every subject a limit may have
+        /// reached, and every subject with a warning open.
+        #[arg(long)]
+        daily: bool,
+        /// Count the dashboard's sums again from nothing first.
+        #[arg(long)]
+        rebuild_figures: bool,
+    },
     /// Rebuild this server's search indexes (published decisions, public lists) from the database.
     Reindex,
     /// Reports.

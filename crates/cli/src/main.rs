@@ -99,6 +99,27 @@ async fn main() -> Result<()> {
                 println!("{:<24} {:>3} 分  发现 {} 项{changed}", d.name, d.score, d.findings);
             }
         }
+        Command::Supervise { daily, rebuild_figures } => {
+            if rebuild_figures {
+                let started = std::time::Instant::now();
+                let n = service.rebuild_figures(|_| {}).await.context("统计汇总重算失败")?;
+                println!("统计汇总：重算 {n} 个来源，用时 {:.1} 秒", started.elapsed().as_secs_f64());
+            }
+            let started = std::time::Instant::now();
+            let report = if daily { service.warnings_daily_pass().await } else { service.catch_up_warnings().await }
+                .context("预警评估失败")?;
+            let secs = started.elapsed().as_secs_f64();
+            let what = if daily { "每日评估" } else { "跟进记录" };
+            println!(
+                "预警{what}：读取事件 {} 个，评估对象 {} 个，新开预警 {} 条，变更 {} 条，用时 {secs:.1} 秒（每秒 {:.0} 个事件、{:.0} 个对象）",
+                report.events,
+                report.subjects,
+                report.opened,
+                report.changed,
+                report.events as f64 / secs.max(1e-9),
+                report.subjects as f64 / secs.max(1e-9),
+            );
+        }
         Command::Report(ReportCommand::Annual { year, agency, out }) => {
             annual_report(&service, year, agency.as_deref(), out.as_deref()).await?;
         }

@@ -228,6 +228,20 @@ fn a_data_directory_of_2026_12_04_opens_and_verifies() {
         kinds.into_iter().collect::<Vec<_>>().join(" ")
     });
     assert_eq!(kinds, FIXTURE_KINDS);
+
+    // It had cases before the dashboard had sums: its warnings' reader
+    // counts them from everything, then goes on from there.
+    let caught_up = stdout(&zhifa(&["--data", data, "supervise"]));
+    assert!(caught_up.starts_with("预警跟进记录："), "{caught_up}");
+    let daily = stdout(&zhifa(&["--data", data, "supervise", "--daily", "--rebuild-figures"]));
+    assert!(daily.starts_with("统计汇总：重算 ") && daily.contains("预警每日评估："), "{daily}");
+    let sources = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+        let store = zhifa_store::Store::open_data_dir(&dir).await.unwrap();
+        (store.figure_source_count().await.unwrap(), store.case_count().await.unwrap())
+    });
+    assert!(sources.0 >= sources.1 && sources.1 > 0, "{sources:?}");
+    let report = stdout(&zhifa(&["--data", data, "verify"]));
+    assert!(report.contains("账本完好"), "{report}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

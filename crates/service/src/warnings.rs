@@ -29,6 +29,8 @@ const FIGURES: usize = 1_000;
 /// What a pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PassReport {
+    /// Outbox events read.
+    pub events: usize,
     /// Subjects evaluated.
     pub subjects: usize,
     pub opened: usize,
@@ -103,6 +105,7 @@ impl Service {
         loop {
             let events = self.store.subject_events_after(mark, EVENTS).await?;
             let Some(last) = events.last().map(|e| e.outbox_id) else { break };
+            report.events += events.len();
             let mut subjects = BTreeSet::new();
             for e in &events {
                 let agency = e.agency_id.map(AgencyId);

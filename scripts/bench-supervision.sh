@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The supervision figures (issue 20), each against its yardstick in the same run:
+#   1. the warnings' outbox reader catching up with the events the demo's
+#      cases left (`zhifa supervise`), against the rate the demo appended
+#      them at;
+#   2. the day's pass (`zhifa supervise --daily`) against a bare scan of the
+#      cases table by sqlite3 doing the same date comparisons;
+#   3. the province's dashboard over HTTP (wrk, 16 connections, p99).
+# bash scripts/bench-supervision.sh [CASES]   (default 1000000; DATA kept in
+# ${ZHIFA_BENCH_DIR:-/tmp/zhifa-bench-supervision} between runs, the demo
+# made once: delete it to measure the catch-up again)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cases="${1:-1000000}"
+dir="${ZHIFA_BENCH_DIR:-/tmp/zhifa-bench-supervision}"
+. scripts/bench-demo.sh
+bench_tools wrk sqlite3 bc curl
+fresh=0
+[ -f "$dir/done-$cases" ] || fresh=1
+start=$(date +%s.%N)
+bench_demo "$cases" "$dir"
+if [ "$fresh" = 1 ]; then
+  demo_s=$(echo "$(date +%s.%N) - $start" | bc)
+  events=$(sqlite3 "$dir/zhifa.db" "SELECT COUNT(*) FROM outbox")
+  echo "== demo: $events events in $demo_s s: $(echo "scale=0; $events / $demo_s" | bc) events/s appended"
+  # 1. The reader, from where the demo's own catch-up left it.
+  start=$(date +%s.%N)
+  "$zhifa" --data "$dir" supervise
+  catch_s=$(echo "$(date +%s.%N) - $start" | bc)
+  echo "== catch-up: $catch_s s"
+fi
+
+# 2. The day's pass, and the bare scan with its date comparisons.
+today=$(date +%F)
+horizon=$(date -d "+5 days" +%F)
+start=$(date +%s.%N)
+"$zhifa" --data "$dir" supervise --daily
+daily_s=$(echo "$(date +%s.%N) - $start" | bc)
+start=$(date +%s.%N)
+sqlite3 "$dir/zhifa.db" "SELECT COUNT(*) FROM cases NOT INDEXED WHERE
+  (closed = 0 AND due_on IS NOT NULL AND due_on <= '$horizon')
+  OR (closed = 0 AND stage = 'legal_review')
+  OR (decided_on IS NOT NULL AND decided_on <= '$today' AND json_extract(data, '$.annulled') IS NULL)
+  OR json_extract(data, '$.closed_on') > '$today'"
+scan_s=$(echo "$(date +%s.%N) - $start" | bc)
+echo "== daily pass $daily_s s; bare scan $scan_s s; ratio $(echo "scale=2; $daily_s / $scan_s" | bc) (goal <= 2)"
+
+# 3. The province's dashboard, as the province's supervisor reads it.
+port=18090
+"$zhifa" --data "$dir" serve --listen "127.0.0.1:$port" >"$dir/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+token=$("$zhifa" --data "$dir" token create --user zj-jiandu --name bench 2>/dev/null | tail -1)
+url="http://127.0.0.1:$port/api/v1/dashboard"
+start=$(date +%s.%N)
+curl -sf -H "Authorization: Bearer $token" "$url" -o "$dir/dashboard.json"
+echo "== the first read (from the sums): $(echo "$(date +%s.%N) - $start" | bc) s, $(wc -c <"$dir/dashboard.json") bytes"
+cat >"$dir/auth.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $token"
+LUA
+wrk -t2 -c16 -d10s --latency -s "$dir/auth.lua" "$url" | tee "$dir/wrk.txt"
+echo "== dashboard p99: $(awk '/ 99%/ {print $2}' "$dir/wrk.txt")"
