@@ -245,11 +245,12 @@ impl Service {
     async fn evaluate_all(&self, mut subjects: BTreeSet<Key>, report: &mut PassReport) -> Result<()> {
         let mut done = BTreeSet::new();
         let mut figures = Vec::new();
+        let mut shared = Shared::default();
         while let Some(key) = subjects.pop_first() {
             if !done.insert(key) {
                 continue;
             }
-            let (opened, changed, also, adds) = self.evaluate(key).await?;
+            let (opened, changed, also, adds) = self.evaluate(key, &mut shared).await?;
             report.subjects += 1;
             report.opened += opened;
             report.changed += changed;
@@ -266,10 +267,14 @@ impl Service {
     /// Run the rules over one subject and commit what changes, as one
     /// command. Returns what opened, what changed, subjects to evaluate as
     /// well, and what the subject adds to the dashboard.
-    async fn evaluate(&self, (kind, id): Key) -> Result<(usize, usize, Vec<Key>, Option<FigureSource>)> {
+    async fn evaluate(
+        &self,
+        (kind, id): Key,
+        shared: &mut Shared,
+    ) -> Result<(usize, usize, Vec<Key>, Option<FigureSource>)> {
         let today = self.today();
         let found = match kind {
-            SubjectKind::Case => self.case_findings(CaseId(id), today).await?,
+            SubjectKind::Case => self.case_findings(CaseId(id), today, shared).await?,
             SubjectKind::Publication => self.publication_findings(PublicationId(id), today).await?,
             SubjectKind::Complaint => self.complaint_findings(ComplaintId(id), today).await?,
             SubjectKind::Certificate => self.certificate_findings(CertificateId(id), today).await?,
@@ -321,11 +326,11 @@ impl Service {
         self.warning_rules.evaluate(&Facts { today, calendar: &self.estimate, subject })
     }
 
-    async fn case_findings(&self, id: CaseId, today: Date) -> Result<Option<Found>> {
+    async fn case_findings(&self, id: CaseId, today: Date, shared: &mut Shared) -> Result<Option<Found>> {
         let Some(case) = self.store.case(id).await? else { return Ok(None) };
         let procedure = self.procedure(&case.data.procedure)?.clone();
-        let agency = self.store.agency(case.agency_id).await?.ok_or(ServiceError::NotFound)?;
-        let deadlines = engine::deadlines(&procedure, &case.data, &self.calendar, &self.legal_periods(), today);
+        let agency = shared.agency(self, case.agency_id).await?;
+        let deadlines = engine::deadlines(&procedure, &case.data, &self.calendar, &shared.periods, today);
         let publication_due = match case.data.decided_on {
             Some(decided_on)
                 if case.data.annulled.is_none()
@@ -339,20 +344,14 @@ impl Service {
         };
         let review_due = match case.data.review.current() {
             Some(round) if round.outcome.is_none() && !case.closed => {
-                let limit = self.review_time_limit(case.agency_id).await?;
+                let limit = shared.review_limit(self, case.agency_id).await?;
                 Some(self.round_due(round, limit).due)
             }
             _ => None,
         };
         let uploads = self.store.case_recordings(case.agency_id, &case.number).await?;
         let recordings = crate::cases::recording_refs(&uploads);
-        let certificates: Vec<(UserId, Date, Date)> = self
-            .store
-            .certificates(case.agency_id)
-            .await?
-            .into_iter()
-            .map(|c| (c.user_id, c.cert.data.valid_from, c.cert.data.valid_to))
-            .collect();
+        let certificates = shared.certificates(self, case.agency_id).await?;
         let facts = CaseFacts {
             case: &case.data,
             procedure: &procedure,
@@ -362,7 +361,7 @@ impl Service {
             publication_due,
             review_due,
             recordings: &recordings,
-            certificates: &certificates,
+            certificates: certificates.as_slice(),
         };
         let mut findings = self.run_rules(today, SubjectFacts::Case(facts));
         // An inspection: the entity's inspections, asked of its newest.
@@ -537,6 +536,62 @@ impl Service {
 
 /// A subject's agency, its reference, what the rules found on it, and
 /// subjects to evaluate as well.
+/// An agency's certificates: holder, valid from, valid to.
+type Certificates = std::sync::Arc<Vec<(UserId, Date, Date)>>;
+
+/// What the evaluations of one batch read once per agency: its data, its
+/// certificates and its review time limit. A change to any of them is an
+/// event of its own, which the next batch reads afresh.
+struct Shared {
+    periods: Vec<zhifa_calendar::LegalPeriod>,
+    agencies: std::collections::HashMap<AgencyId, crate::Agency>,
+    certificates: std::collections::HashMap<AgencyId, Certificates>,
+    review_limits: std::collections::HashMap<AgencyId, u16>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self {
+            periods: zhifa_calendar::legal_periods().unwrap_or_default(),
+            agencies: Default::default(),
+            certificates: Default::default(),
+            review_limits: Default::default(),
+        }
+    }
+}
+
+impl Shared {
+    async fn agency(&mut self, service: &Service, id: AgencyId) -> Result<crate::Agency> {
+        if let Some(a) = self.agencies.get(&id) {
+            return Ok(a.clone());
+        }
+        let a = service.store.agency(id).await?.ok_or(ServiceError::NotFound)?;
+        self.agencies.insert(id, a.clone());
+        Ok(a)
+    }
+
+    async fn certificates(&mut self, service: &Service, id: AgencyId) -> Result<Certificates> {
+        if let Some(c) = self.certificates.get(&id) {
+            return Ok(c.clone());
+        }
+        let all = service.store.certificates(id).await?;
+        let c: std::sync::Arc<Vec<_>> = std::sync::Arc::new(
+            all.into_iter().map(|c| (c.user_id, c.cert.data.valid_from, c.cert.data.valid_to)).collect(),
+        );
+        self.certificates.insert(id, c.clone());
+        Ok(c)
+    }
+
+    async fn review_limit(&mut self, service: &Service, id: AgencyId) -> Result<u16> {
+        if let Some(l) = self.review_limits.get(&id) {
+            return Ok(*l);
+        }
+        let l = service.review_time_limit(id).await?;
+        self.review_limits.insert(id, l);
+        Ok(l)
+    }
+}
+
 /// What a subject's evaluation found: its agency, the subject, the rules'
 /// findings, subjects to evaluate as well, and what it adds to the dashboard.
 type Found = (AgencyId, Subject, Vec<Finding>, Vec<Key>, Option<FigureSource>);
