@@ -46,6 +46,9 @@ pub struct FigureFilter {
 
 type Key = (i64, Month, String);
 
+/// Sources whose stored contribution one query reads.
+const STORED_AT_ONCE: usize = 400;
+
 /// A contribution as stored: a list, since JSON keys are strings.
 fn encode(c: &Contribution) -> Result<String> {
     let list: Vec<(&Month, &String, &Tally)> = c.iter().map(|((m, p), t)| (m, p, t)).collect();
@@ -80,14 +83,33 @@ impl Store {
         }
         let mut conn = self.pool.acquire().await?;
         let mut tx = sqlx::Connection::begin_with(&mut *conn, begin_sql(self.dialect)).await?;
+        // What each source added before, read a few hundred at a time.
+        let mut stored: std::collections::HashMap<(&str, i64), (i64, String)> = Default::default();
+        for chunk in sources.chunks(STORED_AT_ONCE) {
+            let kinds: std::collections::BTreeSet<&str> = chunk.iter().map(|s| s.kind).collect();
+            for kind in kinds {
+                let ids: Vec<i64> = chunk.iter().filter(|s| s.kind == kind).map(|s| s.id).collect();
+                let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+                let sql = format!(
+                    "SELECT source_id, agency_id, data FROM figure_sources WHERE kind = $1 AND source_id IN ({})",
+                    marks.join(", ")
+                );
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(kind);
+                for id in &ids {
+                    query = query.bind(*id);
+                }
+                let rows: Vec<(i64, i64, String)> = query.fetch_all(&mut *tx).await?;
+                stored.extend(rows.into_iter().map(|(id, agency, data)| ((kind, id), (agency, data))));
+            }
+        }
         let mut delta: BTreeMap<Key, Tally> = BTreeMap::new();
         for s in sources {
-            let old: Option<(i64, String)> =
-                sqlx::query_as("SELECT agency_id, data FROM figure_sources WHERE kind = $1 AND source_id = $2")
-                    .bind(s.kind)
-                    .bind(s.id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            // A source named twice counts from what its first naming left.
+            let old = if s.contribution.is_empty() {
+                stored.remove(&(s.kind, s.id))
+            } else {
+                stored.insert((s.kind, s.id), (s.agency.0, encode(&s.contribution)?))
+            };
             let old_text = old.as_ref().map(|(_, d)| d.as_str());
             let new_text = encode(&s.contribution)?;
             if old_text == Some(new_text.as_str()) || (old.is_none() && s.contribution.is_empty()) {

@@ -211,3 +211,42 @@ async fn the_newest_outbox_id_shows_another_writers_commit_at_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn sup_1_figures_count_each_source_once_however_often_it_is_applied() {
+    use zhifa_domain::dashboard::{Contribution, Tally};
+    use zhifa_store::{FigureFilter, FigureSource};
+    each_backend(|db| async move {
+        let s = db.store;
+        let a = agency(&s, "a-one", 1).await;
+        let adds = |opened: i64, closed: i64| -> Contribution {
+            let mut c = Contribution::new();
+            c.insert((202603, "penalty-general".into()), Tally { opened, ..Default::default() });
+            if closed > 0 {
+                c.insert((202604, "penalty-general".into()), Tally { closed, ..Default::default() });
+            }
+            c
+        };
+        let source = |id: i64, contribution: Contribution| FigureSource { kind: "case", id, agency: a, contribution };
+        let sums = || async {
+            let filter = FigureFilter { from: 202601, to: 202612, ..Default::default() };
+            let rows = s.figures(&filter).await.unwrap();
+            let mut sums: Vec<_> = rows.iter().map(|r| (r.month, r.tally.opened, r.tally.closed)).collect();
+            sums.sort_unstable();
+            sums
+        };
+        // Two cases opened; the first named twice in one call, then again.
+        s.apply_figures(&[source(1, adds(1, 0)), source(2, adds(1, 0)), source(1, adds(1, 0))]).await.unwrap();
+        s.apply_figures(&[source(1, adds(1, 0))]).await.unwrap();
+        assert_eq!(sums().await, vec![(202603, 2, 0)]);
+        // The first closes in April: twice in one call, once more after.
+        s.apply_figures(&[source(1, adds(1, 1)), source(1, adds(1, 1))]).await.unwrap();
+        s.apply_figures(&[source(1, adds(1, 1))]).await.unwrap();
+        assert_eq!(sums().await, vec![(202603, 2, 0), (202604, 0, 1)]);
+        // The second is gone: what it added goes, and an empty sum's row too.
+        s.apply_figures(&[source(2, Contribution::new()), source(1, Contribution::new())]).await.unwrap();
+        assert_eq!(sums().await, vec![]);
+        assert_eq!(s.figure_source_count().await.unwrap(), 0);
+    })
+    .await;
+}
