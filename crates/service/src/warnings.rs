@@ -452,8 +452,8 @@ impl Service {
     /// How many warnings of the reader's scope are open: `(red, yellow)`.
     pub async fn open_warning_counts(&self, actor: &Actor) -> Result<(i64, i64)> {
         let scope = self.listing_scope(actor, None, None).await?;
-        let counts = self.store.open_warning_counts(scope.region_prefix.as_deref(), scope.agency).await?;
-        let of = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+        let counts = self.store.open_warnings_by_rule(scope.region_prefix.as_deref(), scope.agency).await?;
+        let of = |s: &str| counts.iter().filter(|(_, _, k, _)| k == s).map(|(.., n)| n).sum();
         Ok((of("red"), of("yellow")))
     }
 

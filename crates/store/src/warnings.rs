@@ -123,28 +123,6 @@ impl Store {
         rows.iter().map(warning_row).collect()
     }
 
-    /// Warnings not ended, by severity (`(severity, count)`), of agencies
-    /// whose region code starts with `region_prefix` (or of `agency`).
-    pub async fn open_warning_counts(
-        &self,
-        region_prefix: Option<&str>,
-        agency: Option<AgencyId>,
-    ) -> Result<Vec<(String, i64)>> {
-        let mut sql = format!(
-            "SELECT w.severity, COUNT(*) FROM warnings w JOIN agencies a ON a.id = w.agency_id \
-             WHERE w.status NOT IN {CLOSED} AND a.region_code LIKE $1"
-        );
-        if agency.is_some() {
-            sql.push_str(" AND w.agency_id = $2");
-        }
-        sql.push_str(" GROUP BY w.severity ORDER BY w.severity");
-        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(format!("{}%", region_prefix.unwrap_or("")));
-        if let Some(a) = agency {
-            query = query.bind(a.0);
-        }
-        Ok(query.fetch_all(&self.pool).await?)
-    }
-
     /// Warnings not ended, by agency, rule and severity, of agencies whose
     /// region code starts with `region_prefix` (or of `agency`).
     pub async fn open_warnings_by_rule(

@@ -259,6 +259,17 @@ async fn sup_1_the_dashboard_of_a_city_equals_the_tables_counted_by_sql() {
         let opened_row = sheet.rows.iter().find(|(_, r)| r.first().map(String::as_str) == Some("立案数")).unwrap();
         assert_eq!(opened_row.1[1], total["opened"].to_string());
 
+        // An agency's head finds its own open warnings counted on its home.
+        let head = Browser::open_with(&app, "hzxh-scjg-fzr", zhifa_demo::DEMO_PASSWORD).await;
+        let open = count(
+            &app,
+            "SELECT COUNT(*) FROM warnings w JOIN agencies a ON a.id = w.agency_id \
+             WHERE a.code = 'hzxh-scjg' AND w.status NOT IN ('accepted', 'resolved')",
+        )
+        .await;
+        let home = head.get("/console").await.text();
+        assert!(home.contains(&format!("未办结的预警共 {open} 条")), "{open} open warnings: {home}");
+
         // Another city's supervisor finds nothing of Hangzhou's.
         let ningbo = token_of(&app, "nb-sfj-jiandu").await;
         assert_eq!(app.get("/api/v1/dashboard?region=330100", &ningbo).await.status, StatusCode::NOT_FOUND);
