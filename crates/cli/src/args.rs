@@ -154,6 +154,10 @@ pub(crate) enum Command {
         /// Count the dashboard's sums again from nothing first.
         #[arg(long)]
         rebuild_figures: bool,
+        /// For benchmarks on a copy of the data: run as if today were this
+        /// later day (YYYY-MM-DD); what is found is recorded as found then.
+        #[arg(long, hide = true)]
+        as_of: Option<String>,
     },
     /// Rebuild this server's search indexes (published decisions, public lists) from the database.
     Reindex,

@@ -99,7 +99,16 @@ async fn main() -> Result<()> {
                 println!("{:<24} {:>3} 分  发现 {} 项{changed}", d.name, d.score, d.findings);
             }
         }
-        Command::Supervise { daily, rebuild_figures } => {
+        Command::Supervise { daily, rebuild_figures, as_of } => {
+            let service = match as_of {
+                Some(day) => {
+                    let day: jiff::civil::Date = day.parse().context("--as-of 应为 YYYY-MM-DD")?;
+                    anyhow::ensure!(day >= service.today(), "--as-of 不能早于今天");
+                    let at = day.at(12, 0, 0, 0).in_tz("Asia/Shanghai").context("--as-of")?.timestamp();
+                    service.with_clock(std::sync::Arc::new(move || at))
+                }
+                None => service,
+            };
             if rebuild_figures {
                 let started = std::time::Instant::now();
                 let n = service.rebuild_figures(|_| {}).await.context("统计汇总重算失败")?;

@@ -6,7 +6,7 @@
 
 use crate::{Actor, Result, Service, ServiceError};
 use jiff::civil::Date;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use zhifa_domain::case::engine;
 use zhifa_domain::change::Change;
@@ -23,8 +23,13 @@ const SYSTEM: &str = "warnings";
 const INSPECTION: &str = "inspection";
 /// Events read at a time.
 const EVENTS: i64 = 1_000;
-/// Sources of the dashboard's sums applied at a time.
+/// Cases read at a time.
+const AHEAD: usize = 400;
+/// Sources of the dashboard's sums (and clocks) written at a time.
 const FIGURES: usize = 1_000;
+/// The way clocks are counted: a new number makes the next day's pass
+/// count every clock again.
+const CLOCKS: u32 = 1;
 
 /// What a pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -90,7 +95,7 @@ impl Service {
                 Some(through) => through,
                 None => {
                     let newest = self.store.last_outbox_id().await?;
-                    report = self.pass(true).await?;
+                    report = self.whole_pass().await?;
                     self.commit(
                         &Actor::System(SYSTEM),
                         "预警规则评估进度",
@@ -121,13 +126,29 @@ impl Service {
                     }
                     "certificate" => {
                         subjects.insert((SubjectKind::Certificate, e.entity_id));
-                        subjects.extend(agency.map(|a| (SubjectKind::Agency, a.0)));
+                        if let Some(a) = agency {
+                            subjects.insert((SubjectKind::Agency, a.0));
+                            // A step found taken without a valid certificate
+                            // may have had one after all.
+                            let acting = self.store.open_warning_subjects(a, "certificate_expired_acting").await?;
+                            subjects.extend(acting);
+                        }
                     }
                     "user" => {
                         subjects.extend(agency.map(|a| (SubjectKind::Agency, a.0)));
                     }
                     "agency" => {
                         subjects.insert((SubjectKind::Agency, e.entity_id));
+                        // Its review time limit sets its reviews' due days.
+                        let filter = zhifa_store::CaseFilter {
+                            agency: Some(AgencyId(e.entity_id)),
+                            stage: Some("legal_review".into()),
+                            open: Some(true),
+                            limit: 1_000_000,
+                            ..Default::default()
+                        };
+                        let reviewed = self.store.cases(&filter).await?;
+                        subjects.extend(reviewed.into_iter().map(|c| (SubjectKind::Case, c.id.0)));
                     }
                     "upload" => {
                         if let Some(case) = self.case_of_upload(UploadId(e.entity_id)).await? {
@@ -150,15 +171,27 @@ impl Service {
         Ok(report)
     }
 
-    /// The pass of a day: every subject a limit may have reached since
-    /// yesterday, and every subject with a warning still open.
+    /// The pass of a day: every subject whose clock says a rule may find
+    /// otherwise today than when it was last evaluated, and every agency;
+    /// every subject when the clocks were counted on another calendar,
+    /// other procedures or other rules (or never).
     pub async fn warnings_daily_pass(&self) -> Result<PassReport> {
         let _one = self.warnings_lock.lock().await;
-        self.pass(false).await
+        if self.store.warning_clock_basis().await?.as_deref() != Some(self.clock_basis().as_str()) {
+            tracing::info!("the warnings' clocks were counted on another basis: evaluating every subject");
+            return self.whole_pass().await;
+        }
+        let mut subjects: BTreeSet<Key> = self.store.warning_clocks_due(self.today()).await?.into_iter().collect();
+        subjects.extend(self.store.agency_ids().await?.into_iter().map(|id| (SubjectKind::Agency, id)));
+        let mut report = PassReport::default();
+        // The day's pass leaves the dashboard's sums alone: no figure
+        // depends on the day, and every change is an event.
+        self.evaluate_all(subjects, &mut report, false).await?;
+        Ok(report)
     }
 
     /// Keep the warnings following the outbox until the process ends, with
-    /// a whole pass when the day changes. For `serve`.
+    /// a day's pass when the day changes. For `serve`.
     pub async fn follow_warnings(&self) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -178,57 +211,20 @@ impl Service {
         }
     }
 
-    /// Every subject a limit may have reached, and every subject with a
-    /// warning open; with `all`, every case and certificate as well (the
-    /// first evaluation of a log).
-    async fn pass(&self, all: bool) -> Result<PassReport> {
-        let today = self.today();
+    /// Every case, certificate, agency, publication to withdraw, complaint
+    /// unanswered and subject with a warning open, with its sums and its
+    /// clock; then the clocks' basis noted.
+    async fn whole_pass(&self) -> Result<PassReport> {
         let mut subjects: BTreeSet<Key> = BTreeSet::new();
-        if all {
-            let mut after = 0;
-            loop {
-                let page = self.store.case_ids_after(after, 10_000).await?;
-                let Some(&last) = page.last() else { break };
-                subjects.extend(page.into_iter().map(|id| (SubjectKind::Case, id)));
-                after = last;
-            }
-            subjects.extend(self.store.certificate_ids().await?.into_iter().map(|id| (SubjectKind::Certificate, id)));
-        }
-        // Cases whose nearest limit is near or past.
-        let near = self.warning_rules.get("case_near_time_limit").and_then(|r| r.days).unwrap_or(3);
-        let horizon =
-            zhifa_calendar::Period::working_days(near).and_then(|p| self.estimate.due_date(today, p)).unwrap_or(today);
         let mut after = 0;
         loop {
-            let page = self.store.cases_due_by(horizon, after, 10_000).await?;
+            let page = self.store.case_ids_after(after, 10_000).await?;
             let Some(&last) = page.last() else { break };
             subjects.extend(page.into_iter().map(|id| (SubjectKind::Case, id)));
             after = last;
         }
-        // Cases waiting for review, or in a stage that must be recorded.
-        let mut stages: Vec<String> = vec!["legal_review".into()];
-        for p in self.procedures.all() {
-            let recorded =
-                p.stages.iter().filter(|s| s.recording == zhifa_domain::case::procedure::Recording::Mandatory);
-            stages.extend(recorded.map(|s| s.id.clone()));
-        }
-        stages.sort();
-        stages.dedup();
-        for stage in stages {
-            let filter = zhifa_store::CaseFilter {
-                stage: Some(stage),
-                open: Some(true),
-                limit: 1_000_000,
-                ..Default::default()
-            };
-            subjects.extend(self.store.cases(&filter).await?.into_iter().map(|c| (SubjectKind::Case, c.id.0)));
-        }
-        subjects.extend(self.store.unpublished_decided_cases().await?.into_iter().map(|id| (SubjectKind::Case, id)));
+        subjects.extend(self.store.certificate_ids().await?.into_iter().map(|id| (SubjectKind::Certificate, id)));
         subjects.extend(self.store.withdrawals_pending().await?.into_iter().map(|id| (SubjectKind::Publication, id)));
-        let days = self.warning_rules.get("certificate_expiring").and_then(|r| r.days).unwrap_or(30);
-        let until = today + jiff::Span::new().days(i64::from(days));
-        let expiring = self.store.certificates_expiring(today, until).await?;
-        subjects.extend(expiring.into_iter().map(|id| (SubjectKind::Certificate, id)));
         subjects.extend(self.store.unanswered_complaints().await?.into_iter().map(|id| (SubjectKind::Complaint, id)));
         subjects.extend(self.store.agency_ids().await?.into_iter().map(|id| (SubjectKind::Agency, id)));
         for kind in SubjectKind::ALL {
@@ -236,10 +232,18 @@ impl Service {
             subjects.extend(open.into_iter().map(|id| (*kind, id)));
         }
         let mut report = PassReport::default();
-        // The day's pass leaves the dashboard's sums alone: no figure
-        // depends on the day, and every change is an event.
-        self.evaluate_all(subjects, &mut report, all).await?;
+        self.evaluate_all(subjects, &mut report, true).await?;
+        self.store.set_warning_clock_basis(&self.clock_basis()).await?;
         Ok(report)
+    }
+
+    /// What the clocks are counted with: the calendar (with its estimated
+    /// years), the procedures' limits and stages, and the rules' data, as
+    /// a digest. [`CLOCKS`] changes when the counting itself does.
+    fn clock_basis(&self) -> String {
+        use sha2::Digest;
+        let text = format!("{CLOCKS}\n{:?}\n{:?}\n{:?}", self.estimate, self.procedures, self.warning_rules);
+        sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Evaluate `subjects`, and what their evaluation names (a
@@ -247,33 +251,42 @@ impl Service {
     async fn evaluate_all(&self, mut subjects: BTreeSet<Key>, report: &mut PassReport, sums: bool) -> Result<()> {
         let mut done = BTreeSet::new();
         let mut figures = Vec::new();
+        let mut clocks = Vec::new();
         let mut shared = Shared::default();
         while let Some(key) = subjects.pop_first() {
             if !done.insert(key) {
                 continue;
             }
-            let (opened, changed, also, adds) = self.evaluate(key, &mut shared).await?;
+            if key.0 == SubjectKind::Case && !shared.ahead.contains_key(&key.1) {
+                let next = subjects.range(key..).take_while(|k| k.0 == SubjectKind::Case).take(AHEAD - 1);
+                let ids: Vec<i64> = std::iter::once(key.1).chain(next.map(|k| k.1)).collect();
+                shared.read_ahead(self, &ids).await?;
+            }
+            let e = self.evaluate(key, &mut shared).await?;
             report.subjects += 1;
-            report.opened += opened;
-            report.changed += changed;
-            subjects.extend(also.into_iter().filter(|k| !done.contains(k)));
-            figures.extend(adds.filter(|_| sums));
+            report.opened += e.opened;
+            report.changed += e.changed;
+            subjects.extend(e.also.into_iter().filter(|k| !done.contains(k)));
+            figures.extend(e.figures.filter(|_| sums));
+            // An agency is in every day's pass: it keeps no clock.
+            if key.0 != SubjectKind::Agency {
+                clocks.push((key, e.next));
+            }
             if figures.len() >= FIGURES {
                 self.store.apply_figures(&std::mem::take(&mut figures)).await?;
             }
+            if clocks.len() >= FIGURES {
+                self.store.set_warning_clocks(&std::mem::take(&mut clocks)).await?;
+            }
         }
         self.store.apply_figures(&figures).await?;
+        self.store.set_warning_clocks(&clocks).await?;
         Ok(())
     }
 
     /// Run the rules over one subject and commit what changes, as one
-    /// command. Returns what opened, what changed, subjects to evaluate as
-    /// well, and what the subject adds to the dashboard.
-    async fn evaluate(
-        &self,
-        (kind, id): Key,
-        shared: &mut Shared,
-    ) -> Result<(usize, usize, Vec<Key>, Option<FigureSource>)> {
+    /// command.
+    async fn evaluate(&self, (kind, id): Key, shared: &mut Shared) -> Result<Evaluated> {
         let today = self.today();
         let found = match kind {
             SubjectKind::Case => self.case_findings(CaseId(id), today, shared).await?,
@@ -282,8 +295,11 @@ impl Service {
             SubjectKind::Certificate => self.certificate_findings(CertificateId(id), today).await?,
             SubjectKind::Agency => self.agency_findings(AgencyId(id), today).await?,
         };
-        let open = self.store.open_warnings_of(kind, id).await?;
-        let (agency, subject, findings, also, figures) = match found {
+        let open = match shared.open.remove(&(kind, id)) {
+            Some(open) => open,
+            None => self.store.open_warnings_of(kind, id).await?,
+        };
+        let Found { agency, subject, findings, also, figures, next } = match found {
             Some(f) => f,
             // Gone: whatever is open on it has lost its cause, and it adds
             // nothing to the dashboard.
@@ -297,8 +313,15 @@ impl Service {
                 let figures =
                     gone.map(|kind| FigureSource { kind, id, agency: AgencyId(0), contribution: Default::default() });
                 match open.first() {
-                    Some(w) => (w.agency_id, w.data.subject.clone(), Vec::new(), Vec::new(), figures),
-                    None => return Ok((0, 0, Vec::new(), figures)),
+                    Some(w) => Found {
+                        agency: w.agency_id,
+                        subject: w.data.subject.clone(),
+                        findings: Vec::new(),
+                        also: Vec::new(),
+                        figures,
+                        next: None,
+                    },
+                    None => return Ok(Evaluated { figures, ..Default::default() }),
                 }
             }
         };
@@ -321,24 +344,38 @@ impl Service {
         if !changes.is_empty() {
             self.commit(&Actor::System(SYSTEM), "预警规则评估", changes).await?;
         }
-        Ok((opened, changed, also, figures))
+        Ok(Evaluated { opened, changed, also, figures, next })
     }
 
-    fn run_rules(&self, today: Date, subject: SubjectFacts<'_>) -> Vec<Finding> {
-        self.warning_rules.evaluate(&Facts { today, calendar: &self.estimate, subject })
+    /// What the rules find on `subject` today, and the first day they may
+    /// find otherwise.
+    fn run_rules(&self, today: Date, subject: SubjectFacts<'_>) -> (Vec<Finding>, Option<Date>) {
+        let facts = Facts { today, calendar: &self.estimate, subject };
+        (self.warning_rules.evaluate(&facts), self.warning_rules.next_change(&facts))
     }
 
     async fn case_findings(&self, id: CaseId, today: Date, shared: &mut Shared) -> Result<Option<Found>> {
-        let Some(case) = self.store.case(id).await? else { return Ok(None) };
-        let procedure = self.procedure(&case.data.procedure)?.clone();
+        let (case, published, uploads) = match shared.ahead.remove(&id.0) {
+            Some(a) => (a.case, a.published, a.uploads),
+            None => match self.store.case(id).await? {
+                Some(case) => {
+                    let published = self.store.publication_of_case(id).await?.is_some();
+                    let uploads = self.store.case_recordings(case.agency_id, &case.number).await?;
+                    (Some(case), published, uploads)
+                }
+                None => (None, false, Vec::new()),
+            },
+        };
+        let Some(case) = case else { return Ok(None) };
+        let procedure = self.procedure(&case.data.procedure)?;
         let agency = shared.agency(self, case.agency_id).await?;
-        let deadlines = engine::deadlines(&procedure, &case.data, &self.calendar, &shared.periods, today);
+        let deadlines = engine::deadlines(procedure, &case.data, &self.calendar, &shared.periods, today);
         let publication_due = match case.data.decided_on {
             Some(decided_on)
                 if case.data.annulled.is_none()
                     && zhifa_domain::publication::decision_info(&agency.data.name, &case.number, &case.data)
                         .is_some()
-                    && self.store.publication_of_case(id).await?.is_none() =>
+                    && !published =>
             {
                 Some(self.publication_due(case.data.category, decided_on).due)
             }
@@ -351,12 +388,11 @@ impl Service {
             }
             _ => None,
         };
-        let uploads = self.store.case_recordings(case.agency_id, &case.number).await?;
         let recordings = crate::cases::recording_refs(&uploads);
         let certificates = shared.certificates(self, case.agency_id).await?;
         let facts = CaseFacts {
             case: &case.data,
-            procedure: &procedure,
+            procedure,
             stage: &case.stage,
             closed: case.closed,
             deadlines: &deadlines,
@@ -365,7 +401,8 @@ impl Service {
             recordings: &recordings,
             certificates: certificates.as_slice(),
         };
-        let mut findings = self.run_rules(today, SubjectFacts::Case(facts));
+        let (mut findings, mut next) = self.run_rules(today, SubjectFacts::Case(facts));
+        let mut also = Vec::new();
         // An inspection: the entity's inspections, asked of its newest.
         if procedure.id == INSPECTION {
             let party = &case.data.matter.party;
@@ -375,30 +412,35 @@ impl Service {
                 inspections.push((*agency, on.parse::<Date>().map_err(|e| ServiceError::caused("opened_on", e))?));
             }
             if all.last().is_some_and(|(_, _, newest)| *newest == id.0) {
-                findings.extend(
-                    self.run_rules(today, SubjectFacts::Party { name: party.name(), inspections: &inspections }),
-                );
+                let facts = SubjectFacts::Party { name: party.name(), inspections: &inspections };
+                let (party_findings, party_next) = self.run_rules(today, facts);
+                findings.extend(party_findings);
+                next = next.into_iter().chain(party_next).min();
+                // What was asked of the newest before is asked of this one now.
+                also.extend(all.iter().filter(|(.., c)| *c != id.0).map(|(.., c)| (SubjectKind::Case, *c)));
             }
         }
         let figures = self.case_figures(&case, &deadlines, !uploads.is_empty());
         let subject = Subject { kind: SubjectKind::Case, id: id.0, label: case.number.clone() };
-        Ok(Some((case.agency_id, subject, findings, Vec::new(), Some(figures))))
+        Ok(Some(Found { agency: case.agency_id, subject, findings, also, figures: Some(figures), next }))
     }
 
     async fn publication_findings(&self, id: PublicationId, today: Date) -> Result<Option<Found>> {
         let Some(p) = self.store.publication(id).await? else { return Ok(None) };
-        let findings = self.run_rules(today, SubjectFacts::Publication(&p.data));
+        let (findings, next) = self.run_rules(today, SubjectFacts::Publication(&p.data));
         let subject = Subject { kind: SubjectKind::Publication, id: id.0, label: p.data.document_number.clone() };
-        let figures = Self::publication_figures(&p);
-        Ok(Some((p.agency_id, subject, findings, vec![(SubjectKind::Case, p.case_id.0)], Some(figures))))
+        let figures = Some(Self::publication_figures(&p));
+        let also = vec![(SubjectKind::Case, p.case_id.0)];
+        Ok(Some(Found { agency: p.agency_id, subject, findings, also, figures, next }))
     }
 
     async fn complaint_findings(&self, id: ComplaintId, today: Date) -> Result<Option<Found>> {
         let Some(c) = self.store.complaint(id).await? else { return Ok(None) };
         let facts = SubjectFacts::Complaint { submitted_on: c.data.submitted_on, answered: c.data.answer.is_some() };
-        let findings = self.run_rules(today, facts);
+        let (findings, next) = self.run_rules(today, facts);
         let subject = Subject { kind: SubjectKind::Complaint, id: id.0, label: c.data.tracking_number.clone() };
-        Ok(Some((c.agency_id, subject, findings, Vec::new(), Some(self.complaint_figures(&c)))))
+        let figures = Some(self.complaint_figures(&c));
+        Ok(Some(Found { agency: c.agency_id, subject, findings, also: Vec::new(), figures, next }))
     }
 
     async fn certificate_findings(&self, id: CertificateId, today: Date) -> Result<Option<Found>> {
@@ -411,17 +453,18 @@ impl Service {
             valid_to: c.cert.data.valid_to,
             holder_active: active,
         };
-        let findings = self.run_rules(today, facts);
+        let (findings, next) = self.run_rules(today, facts);
         let subject = Subject { kind: SubjectKind::Certificate, id: id.0, label: c.cert.data.number.clone() };
-        Ok(Some((c.cert.agency_id, subject, findings, Vec::new(), None)))
+        Ok(Some(Found { agency: c.cert.agency_id, subject, findings, also: Vec::new(), figures: None, next }))
     }
 
     async fn agency_findings(&self, id: AgencyId, today: Date) -> Result<Option<Found>> {
         let Some(a) = self.store.agency(id).await? else { return Ok(None) };
         let (reviewers, certified_officers) = self.staff_counts(id, today).await?;
-        let findings = self.run_rules(today, SubjectFacts::Agency { reviewers, certified_officers });
+        // Its facts are counted as of today: it is in every day's pass.
+        let (findings, _) = self.run_rules(today, SubjectFacts::Agency { reviewers, certified_officers });
         let subject = Subject { kind: SubjectKind::Agency, id: id.0, label: a.data.name.clone() };
-        Ok(Some((id, subject, findings, Vec::new(), None)))
+        Ok(Some(Found { agency: id, subject, findings, also: Vec::new(), figures: None, next: None }))
     }
 
     /// The case an evidence file names, if it is one of its agency's.
@@ -536,19 +579,30 @@ impl Service {
     }
 }
 
-/// A subject's agency, its reference, what the rules found on it, and
-/// subjects to evaluate as well.
 /// An agency's certificates: holder, valid from, valid to.
 type Certificates = std::sync::Arc<Vec<(UserId, Date, Date)>>;
 
 /// What the evaluations of one batch read once per agency: its data, its
 /// certificates and its review time limit. A change to any of them is an
-/// event of its own, which the next batch reads afresh.
+/// event of its own, which the next batch reads afresh. And the cases to
+/// be evaluated next, read a few hundred at a time with what their
+/// evaluation reads.
 struct Shared {
     periods: Vec<zhifa_calendar::LegalPeriod>,
-    agencies: std::collections::HashMap<AgencyId, crate::Agency>,
-    certificates: std::collections::HashMap<AgencyId, Certificates>,
-    review_limits: std::collections::HashMap<AgencyId, u16>,
+    agencies: HashMap<AgencyId, crate::Agency>,
+    certificates: HashMap<AgencyId, Certificates>,
+    review_limits: HashMap<AgencyId, u16>,
+    ahead: HashMap<i64, Ahead>,
+    /// Subjects' warnings not ended, read ahead.
+    open: HashMap<Key, Vec<WarningRow>>,
+}
+
+/// A case read ahead (`None`: gone), whether it has a publication, and its
+/// complete uploads.
+struct Ahead {
+    case: Option<zhifa_store::CaseRow>,
+    published: bool,
+    uploads: Vec<zhifa_store::UploadRow>,
 }
 
 impl Default for Shared {
@@ -558,11 +612,39 @@ impl Default for Shared {
             agencies: Default::default(),
             certificates: Default::default(),
             review_limits: Default::default(),
+            ahead: Default::default(),
+            open: Default::default(),
         }
     }
 }
 
 impl Shared {
+    /// Read the cases `ids` with their publications, uploads and open
+    /// warnings: four queries for all of them.
+    async fn read_ahead(&mut self, service: &Service, ids: &[i64]) -> Result<()> {
+        let store = &service.store;
+        let cases = store.cases_by_ids(ids).await?;
+        let published: std::collections::HashSet<i64> = store.published_cases(ids).await?.into_iter().collect();
+        let numbers: Vec<&str> = cases.iter().map(|c| c.number.as_str()).collect();
+        let mut uploads: HashMap<(AgencyId, String), Vec<zhifa_store::UploadRow>> = HashMap::new();
+        for u in store.recordings_of_cases(&numbers).await? {
+            uploads.entry((u.agency_id, u.meta.case_number.clone())).or_default().push(u);
+        }
+        let mut open: HashMap<i64, Vec<WarningRow>> = HashMap::new();
+        for w in store.open_warnings_of_many(SubjectKind::Case, ids).await? {
+            open.entry(w.data.subject.id).or_default().push(w);
+        }
+        let mut cases: HashMap<i64, zhifa_store::CaseRow> = cases.into_iter().map(|c| (c.id.0, c)).collect();
+        for id in ids {
+            let case = cases.remove(id);
+            let uploads = case.as_ref().and_then(|c| uploads.remove(&(c.agency_id, c.number.clone())));
+            let ahead = Ahead { published: published.contains(id), uploads: uploads.unwrap_or_default(), case };
+            self.ahead.insert(*id, ahead);
+            self.open.insert((SubjectKind::Case, *id), open.remove(id).unwrap_or_default());
+        }
+        Ok(())
+    }
+
     async fn agency(&mut self, service: &Service, id: AgencyId) -> Result<crate::Agency> {
         if let Some(a) = self.agencies.get(&id) {
             return Ok(a.clone());
@@ -594,6 +676,25 @@ impl Shared {
     }
 }
 
-/// What a subject's evaluation found: its agency, the subject, the rules'
-/// findings, subjects to evaluate as well, and what it adds to the dashboard.
-type Found = (AgencyId, Subject, Vec<Finding>, Vec<Key>, Option<FigureSource>);
+/// What a subject's evaluation found.
+struct Found {
+    agency: AgencyId,
+    subject: Subject,
+    findings: Vec<Finding>,
+    /// Subjects to evaluate as well.
+    also: Vec<Key>,
+    /// What it adds to the dashboard.
+    figures: Option<FigureSource>,
+    /// The first day the rules may find otherwise.
+    next: Option<Date>,
+}
+
+/// What evaluating a subject did.
+#[derive(Default)]
+struct Evaluated {
+    opened: usize,
+    changed: usize,
+    also: Vec<Key>,
+    figures: Option<FigureSource>,
+    next: Option<Date>,
+}

@@ -80,6 +80,19 @@ impl Store {
         row.as_ref().map(case_row).transpose()
     }
 
+    /// The cases of `ids` that exist, by id (a few hundred ids at a time).
+    pub async fn cases_by_ids(&self, ids: &[i64]) -> Result<Vec<CaseRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT {COLS} FROM cases c WHERE c.id IN ({}) ORDER BY c.id", crate::marks(1, ids.len()));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(&self.pool).await?.iter().map(case_row).collect()
+    }
+
     pub async fn case_by_number(&self, number: &str) -> Result<Option<CaseRow>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLS} FROM cases c WHERE c.number = $1")))
             .bind(number)

@@ -5,12 +5,14 @@
 //! `records` row per change and one outbox event per record, all in one
 //! transaction. The functions that write rows (`apply`) are private to this
 //! crate and only reachable from `commit`. The one exception is derived
-//! data no record makes: the dashboard's sums (`figures`), which an outbox
-//! reader keeps and can count again from nothing.
+//! data no record makes: the dashboard's sums (`figures`) and the warnings'
+//! clocks (`clocks`), which an outbox reader keeps and can count again from
+//! nothing.
 
 mod apply;
 mod blobs;
 mod cases;
+mod clocks;
 mod complaints;
 mod figures;
 mod inspections;
@@ -27,6 +29,7 @@ mod warnings;
 
 pub use blobs::{BlobStream, Blobs};
 pub use cases::{CaseFilter, CaseRow};
+pub use clocks::Clock;
 pub use complaints::ComplaintRow;
 pub use figures::{FigureFilter, FigureRow, FigureSource};
 pub use inspections::InspectionRow;
@@ -412,4 +415,9 @@ pub(crate) fn to_us(t: Timestamp) -> i64 {
 
 pub(crate) fn from_us(us: i64) -> Timestamp {
     Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// `$first, $first+1, …`: `n` placeholders for an `IN (…)` list.
+pub(crate) fn marks(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }

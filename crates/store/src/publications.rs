@@ -106,6 +106,19 @@ impl Store {
         row.map(publication_row).transpose()
     }
 
+    /// Which of the cases `ids` have a publication.
+    pub async fn published_cases(&self, ids: &[i64]) -> Result<Vec<i64>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT case_id FROM publications WHERE case_id IN ({})", crate::marks(1, ids.len()));
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+
     /// Publications matching `filter`, newest first, and how many match in all.
     pub async fn publications(&self, filter: &PublicationFilter) -> Result<(Vec<PublicationRow>, i64)> {
         let mut conditions = vec!["1 = 1".to_owned()];

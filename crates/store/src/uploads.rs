@@ -94,4 +94,21 @@ impl Store {
         .await?;
         rows.iter().map(upload_row).collect()
     }
+
+    /// The complete uploads of the cases numbered `numbers` (of any agency:
+    /// the caller keeps those of each case's own), by id.
+    pub async fn recordings_of_cases(&self, numbers: &[&str]) -> Result<Vec<UploadRow>> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {COLS} FROM uploads WHERE case_number IN ({}) AND state = 'complete' ORDER BY id",
+            crate::marks(1, numbers.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for n in numbers {
+            query = query.bind(*n);
+        }
+        query.fetch_all(&self.pool).await?.iter().map(upload_row).collect()
+    }
 }

@@ -1,9 +1,8 @@
 //! Reading warnings (written by `commit` only), and what the warnings'
-//! evaluation reads: the subjects the outbox names and the subjects a day's
+//! evaluation reads: the subjects the outbox names and the subjects a whole
 //! pass must look at.
 
 use crate::{Entry, Result, Store, StoreError, from_us};
-use jiff::civil::Date;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use zhifa_domain::ids::{AgencyId, WarningId};
@@ -69,6 +68,23 @@ impl Store {
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind.code()).bind(id).fetch_all(&self.pool).await?;
         rows.iter().map(warning_row).collect()
+    }
+
+    /// The warnings not ended of the subjects of `kind` with `ids`, by id.
+    pub async fn open_warnings_of_many(&self, kind: SubjectKind, ids: &[i64]) -> Result<Vec<WarningRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {COLS} FROM warnings w WHERE w.subject_kind = $1 AND w.subject_id IN ({}) \
+             AND w.status NOT IN {CLOSED} ORDER BY w.id",
+            crate::marks(2, ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind.code());
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(&self.pool).await?.iter().map(warning_row).collect()
     }
 
     /// Warnings as `filter` says, the newest first.
@@ -207,27 +223,21 @@ impl Store {
         Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(kind.code()).fetch_all(&self.pool).await?)
     }
 
-    /// Open cases whose nearest limit falls on or before `by`, after id
-    /// `after`, at most `limit`, by id (a day's pass over the cases).
-    pub async fn cases_due_by(&self, by: Date, after: i64, limit: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM cases WHERE closed = 0 AND due_on IS NOT NULL AND due_on <= $1 AND id > $2 \
-             ORDER BY id LIMIT $3",
-        )
-        .bind(by.to_string())
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// Certificates whose last day falls between `from` and `to`.
-    pub async fn certificates_expiring(&self, from: Date, to: Date) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar("SELECT id FROM certificates WHERE valid_to >= $1 AND valid_to <= $2 ORDER BY id")
-            .bind(from.to_string())
-            .bind(to.to_string())
-            .fetch_all(&self.pool)
-            .await?)
+    /// The subjects of `agency` with a warning of `rule` that has not ended.
+    pub async fn open_warning_subjects(&self, agency: AgencyId, rule: &str) -> Result<Vec<(SubjectKind, i64)>> {
+        let sql = format!(
+            "SELECT DISTINCT subject_kind, subject_id FROM warnings WHERE agency_id = $1 AND rule = $2 \
+             AND status NOT IN {CLOSED} ORDER BY subject_kind, subject_id"
+        );
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(agency.0).bind(rule).fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|(kind, id)| {
+                let kind = SubjectKind::parse(&kind)
+                    .map_err(|e| StoreError::Corrupt { table: "warnings", message: e.to_string() })?;
+                Ok((kind, id))
+            })
+            .collect()
     }
 
     /// Complaints not answered yet.
@@ -252,16 +262,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|(a, d, id)| (AgencyId(a), d, id)).collect())
-    }
-
-    /// Decided cases without a publication (of any agency).
-    pub async fn unpublished_decided_cases(&self) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT c.id FROM cases c WHERE c.decided_on IS NOT NULL \
-             AND NOT EXISTS (SELECT 1 FROM publications p WHERE p.case_id = c.id) ORDER BY c.id",
-        )
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     /// Publications still shown whose withdrawal is due (PUB-4).

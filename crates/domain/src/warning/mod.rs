@@ -107,11 +107,11 @@ impl RuleBook {
             if r.family.is_empty() {
                 r.family.clone_from(&r.id);
             }
-            if !rules::RULES.iter().any(|(id, _)| *id == r.id) {
+            if !rules::RULES.iter().any(|(id, ..)| *id == r.id) {
                 return Err(Invalid::new("预警规则", format!("没有名为 {} 的预警规则函数", r.id)));
             }
         }
-        for (id, _) in rules::RULES {
+        for (id, ..) in rules::RULES {
             let n = rules.iter().filter(|r| r.id == *id).count();
             if n != 1 {
                 return Err(Invalid::new("预警规则", format!("规则 {id} 应有一段数据，现有 {n} 段")));
@@ -131,12 +131,19 @@ impl RuleBook {
     /// Run every rule over `facts`.
     pub fn evaluate(&self, facts: &Facts<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
-        for (id, check) in rules::RULES {
+        for (id, check, _) in rules::RULES {
             if let Some(rule) = self.get(id) {
                 out.extend(check(rule, facts));
             }
         }
         out
+    }
+
+    /// The first day after `facts.today` on which any rule may find
+    /// otherwise than today, the facts staying as they are (`None`: never):
+    /// the day the day's pass must look at the subject again.
+    pub fn next_change(&self, facts: &Facts<'_>) -> Option<Date> {
+        rules::RULES.iter().filter_map(|(id, _, next)| self.get(id).and_then(|rule| next(rule, facts))).min()
     }
 }
 

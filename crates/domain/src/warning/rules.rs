@@ -68,21 +68,57 @@ pub struct CaseFacts<'a> {
 
 type Check = fn(&RuleInfo, &Facts<'_>) -> Vec<Finding>;
 
-/// Every rule, by its id.
-pub const RULES: &[(&str, Check)] = &[
-    ("case_near_time_limit", case_near_time_limit),
-    ("case_past_time_limit", case_past_time_limit),
-    ("publication_overdue", publication_overdue),
-    ("withdrawal_overdue", withdrawal_overdue),
-    ("recording_missing", recording_missing),
-    ("review_overdue", review_overdue),
-    ("certificate_expired_acting", certificate_expired_acting),
-    ("certificate_expiring", certificate_expiring),
-    ("reviewer_ratio_below_5_percent", reviewer_ratio_below_5_percent),
-    ("complaint_unanswered", complaint_unanswered),
-    ("repeat_inspection", repeat_inspection),
-    ("estimate_found_late", estimate_found_late),
+/// The first day after `facts.today` on which a rule may find otherwise
+/// than it does today, the facts staying as they are (`None`: never).
+/// The day's pass evaluates a subject again on that day, and not before.
+type Next = fn(&RuleInfo, &Facts<'_>) -> Option<Date>;
+
+/// Every rule, by its id, with when its answer may next change.
+pub const RULES: &[(&str, Check, Next)] = &[
+    ("case_near_time_limit", case_near_time_limit, next_case_near_time_limit),
+    ("case_past_time_limit", case_past_time_limit, next_case_past_time_limit),
+    ("publication_overdue", publication_overdue, next_publication_overdue),
+    ("withdrawal_overdue", withdrawal_overdue, next_withdrawal_overdue),
+    ("recording_missing", recording_missing, next_recording_missing),
+    ("review_overdue", review_overdue, next_review_overdue),
+    ("certificate_expired_acting", certificate_expired_acting, never),
+    ("certificate_expiring", certificate_expiring, next_certificate_expiring),
+    ("reviewer_ratio_below_5_percent", reviewer_ratio_below_5_percent, never),
+    ("complaint_unanswered", complaint_unanswered, next_complaint_unanswered),
+    ("repeat_inspection", repeat_inspection, next_repeat_inspection),
+    ("estimate_found_late", estimate_found_late, never),
 ];
+
+/// A rule whose answer does not depend on the day.
+fn never(_: &RuleInfo, _: &Facts<'_>) -> Option<Date> {
+    None
+}
+
+/// The earliest of `days` after today.
+fn first_after(today: Date, days: impl IntoIterator<Item = Option<Date>>) -> Option<Date> {
+    days.into_iter().flatten().filter(|d| *d > today).min()
+}
+
+/// The day after a limit's last day, if that is still to come: the day a
+/// rule "past its limit" starts to hold.
+fn day_after(today: Date, due: Option<Date>) -> Option<Date> {
+    due.filter(|d| *d >= today).and_then(|d| d.tomorrow().ok())
+}
+
+/// The first day of `from..=to` on which `holds`, for a `holds` that once
+/// true stays true (a bisection).
+fn first_day(from: Date, to: Date, holds: impl Fn(Date) -> bool) -> Option<Date> {
+    if from > to || !holds(to) {
+        return None;
+    }
+    let (mut lo, mut hi) = (from, to);
+    while lo < hi {
+        let span = (hi - lo).get_days();
+        let mid = lo.checked_add(jiff::Span::new().days(i64::from(span / 2))).ok()?;
+        if holds(mid) { hi = mid } else { lo = mid.tomorrow().ok()? }
+    }
+    Some(lo)
+}
 
 fn case<'a>(facts: &'a Facts<'_>) -> Option<&'a CaseFacts<'a>> {
     match &facts.subject {
@@ -284,6 +320,85 @@ pub fn repeat_inspection(rule: &RuleInfo, facts: &Facts<'_>) -> Vec<Finding> {
     vec![Finding::new(rule, "inspections", text, None)]
 }
 
+/// Yellow begins on the first day whose horizon reaches the limit, and ends
+/// the day after its last day.
+pub fn next_case_near_time_limit(rule: &RuleInfo, facts: &Facts<'_>) -> Option<Date> {
+    let period = Period::working_days(rule.days.unwrap_or(3)).ok()?;
+    let today = facts.today;
+    let reaches = |day: Date, due: Date| facts.calendar.due_date(day, period).is_ok_and(|horizon| due <= horizon);
+    first_after(
+        today,
+        running(facts).filter(|d| d.due >= today).map(|d| {
+            if reaches(today, d.due) {
+                d.due.tomorrow().ok()
+            } else {
+                first_day(today.tomorrow().ok()?, d.due, |day| reaches(day, d.due))
+            }
+        }),
+    )
+}
+
+pub fn next_case_past_time_limit(_: &RuleInfo, facts: &Facts<'_>) -> Option<Date> {
+    first_after(facts.today, running(facts).map(|d| day_after(facts.today, Some(d.due))))
+}
+
+pub fn next_publication_overdue(_: &RuleInfo, facts: &Facts<'_>) -> Option<Date> {
+    day_after(facts.today, case(facts).and_then(|c| c.publication_due))
+}
+
+pub fn next_withdrawal_overdue(_: &RuleInfo, facts: &Facts<'_>) -> Option<Date> {
+    let SubjectFacts::Publication(p) = &facts.subject else { return None };
+    day_after(facts.today, p.withdrawal_pending())
+}
+
+/// The day after the current stage was entered, if it must be recorded
+/// and has no recording.
+pub fn next_recording_missing(_: &RuleInfo, facts: &Facts<'_>) -> Option<Date> {
+    let c = case(facts)?;
+    let unrecorded = crate::case::engine::stages_reached(c.procedure, c.case, c.stage)
+        .into_iter()
+        .any(|s| s.id == c.stage && s.recording == Recording::Mandatory && recordings_of(c.recordings, s) == 0);
+    if !unrecorded {
+        return None;
+    }
+    let entered = c.case.steps.iter().rev().find(|s| s.to == c.stage && s.from != s.to).map(|s| s.on);
+    day_after(facts.today, entered)
+}
+
+pub fn next_review_overdue(_: &RuleInfo, facts: &Facts<'_>) -> Option<Date> {
+    let c = case(facts)?;
+    c.case.review.rounds.last()?;
+    day_after(facts.today, c.review_due)
+}
+
+/// The first day of the window, then every day in it (the text counts the
+/// days left), until the day after expiry.
+pub fn next_certificate_expiring(rule: &RuleInfo, facts: &Facts<'_>) -> Option<Date> {
+    let SubjectFacts::Certificate { valid_to, holder_active: true, .. } = &facts.subject else { return None };
+    let days = i64::from(rule.days.unwrap_or(30));
+    let left = i64::from((*valid_to - facts.today).get_days());
+    if left < 0 {
+        None
+    } else if left > days {
+        valid_to.checked_sub(jiff::Span::new().days(days)).ok()
+    } else {
+        facts.today.tomorrow().ok()
+    }
+}
+
+pub fn next_complaint_unanswered(rule: &RuleInfo, facts: &Facts<'_>) -> Option<Date> {
+    let SubjectFacts::Complaint { submitted_on, answered: false } = facts.subject else { return None };
+    let period = Period::working_days(rule.days.unwrap_or(15)).ok()?;
+    day_after(facts.today, facts.calendar.due_date(submitted_on, period).ok())
+}
+
+/// An inspection counts from its day, and for the rule's days.
+pub fn next_repeat_inspection(rule: &RuleInfo, facts: &Facts<'_>) -> Option<Date> {
+    let SubjectFacts::Party { inspections, .. } = &facts.subject else { return None };
+    let span = jiff::Span::new().days(i64::from(rule.days.unwrap_or(365)));
+    first_after(facts.today, inspections.iter().flat_map(|(_, on)| [Some(*on), on.checked_add(span).ok()]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{RuleBook, Severity};
@@ -303,7 +418,7 @@ mod tests {
     fn run(rule: &str, subject: SubjectFacts<'_>, today: Date) -> Vec<Finding> {
         let calendar = calendar();
         let book = book();
-        let check = RULES.iter().find(|(id, _)| *id == rule).unwrap().1;
+        let check = RULES.iter().find(|(id, ..)| *id == rule).unwrap().1;
         check(book.get(rule).unwrap(), &Facts { today, calendar: &calendar, subject })
     }
 
@@ -571,5 +686,182 @@ mod tests {
         assert_eq!(at(&[(a, date(2026, 3, 1)), (a, date(2026, 9, 1)), (a, date(2026, 12, 1))]).len(), 1, "three times");
         assert_eq!(at(&[(a, date(2026, 3, 1)), (AgencyId(2), date(2026, 9, 1))]).len(), 1, "two agencies");
         assert!(at(&[(a, date(2025, 12, 6)), (AgencyId(2), date(2026, 9, 1))]).is_empty(), "a year and a day ago");
+    }
+
+    /// SUP-1, the day's pass: a subject is evaluated again on the day
+    /// [`RuleBook::next_change`] names and not before, so no rule may find
+    /// otherwise on any day before it; and for cases, certificates and
+    /// complaints something does change on it (no day is named in vain).
+    mod next_change {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn day(n: i64) -> Date {
+            date(2026, 1, 1).checked_add(jiff::Span::new().days(n)).unwrap()
+        }
+
+        fn after(d: Date, n: i64) -> Date {
+            d.checked_add(jiff::Span::new().days(n)).unwrap()
+        }
+
+        /// Nothing `at` finds changes from `today` until `next`; with
+        /// `tight`, something does on `next`.
+        fn holds(
+            at: &dyn Fn(Date) -> Vec<Finding>,
+            next: Option<Date>,
+            today: Date,
+            tight: bool,
+        ) -> Result<(), TestCaseError> {
+            let now = at(today);
+            prop_assert!(next.is_none_or(|n| n > today), "{next:?} is not after {today}");
+            let end = next.unwrap_or(after(today, 420));
+            let mut d = after(today, 1);
+            while d < end {
+                prop_assert_eq!(at(d), now.clone(), "changed on {} although the next change is {:?}", d, next);
+                d = after(d, 1);
+            }
+            if let (true, Some(n)) = (tight, next) {
+                prop_assert_ne!(at(n), now, "nothing changed on {}", n);
+            }
+            Ok(())
+        }
+
+        fn round(submitted_on: Date) -> crate::review::ReviewRound {
+            crate::review::ReviewRound {
+                number: 1,
+                submitted_on,
+                submitted_by: UserId(1),
+                submitted_by_name: "甲".into(),
+                draft: crate::review::Draft::of_decision(String::new(), "", ""),
+                triggers: vec![],
+                answers: vec![],
+                extension_days: 0,
+                outcome: None,
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(96))]
+
+            #[test]
+            fn sup_1_a_case_changes_on_its_next_day_and_not_before(
+                today in 0i64..700,
+                // Most limits near today, where the days change most.
+                limits in proptest::collection::vec((prop_oneof![-40i64..160, -2i64..10], proptest::bool::weighted(0.2)), 0..4),
+                closed in proptest::bool::weighted(0.15),
+                publication in proptest::option::of(-10i64..30),
+                review in proptest::option::of(-10i64..30),
+                entered in proptest::option::of(-5i64..=0),
+                recorded: bool,
+            ) {
+                let calendar = calendar().with_estimates(2030);
+                let book = book();
+                let today = day(today);
+                let deadlines: Vec<CaseDeadline> = limits
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (due, met))| CaseDeadline {
+                        limit: format!("limit-{i}"),
+                        ..deadline(after(today, *due), met.then_some(after(today, -50)))
+                    })
+                    .collect();
+                with_case("coercive-seizure", |case, p| {
+                    let seizure = p.stages.iter().find(|s| s.recording == Recording::Mandatory).unwrap().id.clone();
+                    if let Some(n) = entered {
+                        case.steps.push(step(1, after(today, n), &seizure));
+                    }
+                    if review.is_some() {
+                        case.review.rounds.push(round(after(today, -20)));
+                    }
+                    let video = [RecordingRef { step: seizure.clone(), kind: crate::evidence::MediaKind::Video }];
+                    let recordings: &[RecordingRef] = if recorded { &video } else { &[] };
+                    let facts = |on: Date| Facts {
+                        today: on,
+                        calendar: &calendar,
+                        subject: SubjectFacts::Case(CaseFacts {
+                            closed,
+                            publication_due: publication.map(|n| after(today, n)),
+                            review_due: review.map(|n| after(today, n)),
+                            recordings,
+                            ..case_facts(case, p, &seizure, &deadlines)
+                        }),
+                    };
+                    holds(&|on| book.evaluate(&facts(on)), book.next_change(&facts(today)), today, true)
+                })?;
+            }
+
+            #[test]
+            fn sup_1_a_certificate_or_complaint_changes_on_its_next_day_and_not_before(
+                today in 0i64..700,
+                valid_to in -10i64..90,
+                active: bool,
+                submitted in -40i64..=0,
+                answered: bool,
+            ) {
+                let calendar = calendar().with_estimates(2030);
+                let book = book();
+                let today = day(today);
+                let certificate = |on| Facts {
+                    today: on,
+                    calendar: &calendar,
+                    subject: SubjectFacts::Certificate {
+                        number: "330100001",
+                        holder: "李四",
+                        valid_to: after(today, valid_to),
+                        holder_active: active,
+                    },
+                };
+                holds(&|on| book.evaluate(&certificate(on)), book.next_change(&certificate(today)), today, true)?;
+                let complaint = |on| Facts {
+                    today: on,
+                    calendar: &calendar,
+                    subject: SubjectFacts::Complaint { submitted_on: after(today, submitted), answered },
+                };
+                holds(&|on| book.evaluate(&complaint(on)), book.next_change(&complaint(today)), today, true)?;
+            }
+
+            #[test]
+            fn sup_1_a_partys_inspections_change_on_their_next_day_and_not_before(
+                today in 0i64..700,
+                inspections in proptest::collection::vec((1i64..4, -400i64..60), 0..5),
+            ) {
+                let calendar = calendar().with_estimates(2030);
+                let book = book();
+                let today = day(today);
+                let inspections: Vec<(AgencyId, Date)> =
+                    inspections.iter().map(|(a, on)| (AgencyId(*a), after(today, *on))).collect();
+                let party = |on| Facts {
+                    today: on,
+                    calendar: &calendar,
+                    subject: SubjectFacts::Party { name: "某公司", inspections: &inspections },
+                };
+                // Not tight: an inspection may come and go without reaching the limit.
+                holds(&|on| book.evaluate(&party(on)), book.next_change(&party(today)), today, false)?;
+            }
+        }
+
+        #[test]
+        fn sup_1_a_withdrawal_changes_the_day_after_its_due_date() {
+            let calendar = calendar();
+            let book = book();
+            let data = PublicationData {
+                agency: "某局".into(),
+                document_number: "杭西市监罚〔2026〕7号".into(),
+                category: crate::people::Category::Penalty,
+                decided_on: date(2026, 11, 2),
+                due_on: date(2026, 11, 11),
+                due_trace: vec![],
+                published_on: date(2026, 11, 3),
+                expires_on: date(2029, 11, 3),
+                decision: None,
+                corrections: vec![],
+                withdrawal: None,
+                withdrawal_due: Some(date(2026, 12, 4)),
+            };
+            let facts = |today| Facts { today, calendar: &calendar, subject: SubjectFacts::Publication(&data) };
+            assert_eq!(book.next_change(&facts(date(2026, 12, 1))), Some(date(2026, 12, 5)));
+            assert_eq!(book.next_change(&facts(date(2026, 12, 4))), Some(date(2026, 12, 5)));
+            assert_eq!(book.next_change(&facts(date(2026, 12, 5))), None, "overdue stays overdue");
+        }
     }
 }

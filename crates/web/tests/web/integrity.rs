@@ -18,6 +18,12 @@ const NOT_VERIFIED: &[(&str, &str)] = &[
          complaints and counts them again from nothing (`rebuild_figures`); no record makes them",
     ),
     ("figures", "as figure_sources: derived, counted again from nothing"),
+    (
+        "warning_clocks",
+        "the day each subject's warnings are due to be evaluated again: derived by the warnings' reader from the \
+         verified records, counted again by a whole pass; no record makes them",
+    ),
+    ("warning_clock_basis", "what the warning clocks were counted with: derived as warning_clocks"),
 ];
 
 /// Columns `verify` does not check yet (none since 2026-12-06): the test

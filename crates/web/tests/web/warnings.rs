@@ -182,6 +182,72 @@ async fn sup_1_a_warning_closes_by_itself_when_the_overdue_decision_is_published
     .await;
 }
 
+/// The day `case` is due to be evaluated again, if any.
+async fn clock_of(app: &App, case: i64) -> Option<String> {
+    let sql = format!("SELECT due_on FROM warning_clocks WHERE subject_kind = 'case' AND subject_id = {case}");
+    zhifa_store::testing::query_text(app.service.store(), &sql).await
+}
+
+async fn count(app: &App, sql: &str) -> i64 {
+    zhifa_store::testing::query_text(app.service.store(), sql).await.unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn sup_1_a_days_pass_evaluates_a_case_on_the_days_its_clock_names_and_not_between() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let supervisor = city_supervisor(&app).await;
+        // Filed Monday 7 September 2026: 90 days end on Sunday 6 December,
+        // so the decision is due Monday 7 December; yellow from Wednesday 2
+        // December (3 working days before), red from 8 December.
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        let (id, _) = open(&app, &o.officer, "penalty-general", company(), handlers, "2026-09-07").await;
+        ok(&app, &o.head, id, "file", "2026-09-07", json!({})).await;
+        app.on_day("2026-09-07", app.service.catch_up_warnings()).await.unwrap();
+        assert_eq!(clock_of(&app, id).await.as_deref(), Some("2026-12-02"));
+        let pass = |on: &'static str| app.on_day(on, app.service.warnings_daily_pass());
+
+        // The day before: only what is due then, and every agency.
+        let due = count(&app, "SELECT CAST(COUNT(*) AS TEXT) FROM warning_clocks WHERE due_on <= '2026-12-01'").await;
+        let agencies = count(&app, "SELECT CAST(COUNT(*) AS TEXT) FROM agencies").await;
+        let report = pass("2026-12-01").await.unwrap();
+        assert_eq!(report.subjects as i64, due + agencies, "{report:?}");
+        let near = warnings(&app, &supervisor, "rule=case_near_time_limit&status=").await;
+        assert!(near.iter().all(|w| w["subject"]["id"] != id), "{near:#?}");
+
+        // Its day: yellow, and the next day it can change is the day after the limit.
+        let report = pass("2026-12-02").await.unwrap();
+        assert!(report.opened >= 1, "{report:?}");
+        let w = warning_of(&app, &supervisor, "case_near_time_limit", id).await;
+        assert_eq!((w["severity"].as_str(), w["limit_on"].as_str()), (Some("yellow"), Some("2026-12-07")), "{w}");
+        assert_eq!(clock_of(&app, id).await.as_deref(), Some("2026-12-08"));
+        // Nothing to do in between.
+        pass("2026-12-07").await.unwrap();
+        assert_eq!(warning_of(&app, &supervisor, "case_near_time_limit", id).await["severity"], "yellow");
+
+        // Past it: red, and no day on which it could change by itself.
+        pass("2026-12-08").await.unwrap();
+        let w = warning_of(&app, &supervisor, "case_past_time_limit", id).await;
+        assert_eq!((w["severity"].as_str(), w["escalated_on"].as_str()), (Some("red"), Some("2026-12-08")), "{w}");
+        assert_eq!(clock_of(&app, id).await, None);
+
+        // Clocks counted on another calendar, procedures or rules: the
+        // next day's pass evaluates every subject, and notes the basis.
+        let basis = "SELECT basis FROM warning_clock_basis";
+        let ours = zhifa_store::testing::query_text(app.service.store(), basis).await.unwrap();
+        let other = "UPDATE warning_clock_basis SET basis = 'another'".to_owned();
+        zhifa_store::testing::tamper(app.service.store(), &[other]).await;
+        let cases = count(&app, "SELECT CAST(COUNT(*) AS TEXT) FROM cases").await;
+        let certificates = count(&app, "SELECT CAST(COUNT(*) AS TEXT) FROM certificates").await;
+        let report = pass("2026-12-09").await.unwrap();
+        assert!(report.subjects as i64 >= cases + certificates + agencies, "{report:?}");
+        assert_eq!(zhifa_store::testing::query_text(app.service.store(), basis).await, Some(ours));
+        assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn rec_8_the_retrieval_log_shows_who_read_which_case_and_evidence_and_why() {
     each_backend(|db| async move {
