@@ -169,7 +169,7 @@ pub(super) const VIDEO: &[u8] = include_bytes!("../../../demo/media/video.webm")
 pub(super) const PHOTO: &[u8] = include_bytes!("../../../demo/media/photo.png");
 
 /// Upload a small video of `step` of case `number`.
-async fn record(app: &App, token: &str, number: &str, step: &str) {
+pub(super) async fn record(app: &App, token: &str, number: &str, step: &str) {
     if let Err(r) = upload(app, token, (number, step), VIDEO).await {
         panic!("{} {}", r.status, r.text());
     }

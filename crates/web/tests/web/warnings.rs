@@ -4,7 +4,7 @@
 //! wrong role or on a closed warning are refused and change nothing; a
 //! supervisor of another city finds nothing.
 
-use super::cases::{Browser, Office, PHOTO, city_supervisor, company, fine, office, ok, open, upload};
+use super::cases::{Browser, Office, PHOTO, city_supervisor, company, fine, office, ok, open, record, upload};
 use super::{App, PASSWORD};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -244,6 +244,36 @@ async fn sup_1_a_days_pass_evaluates_a_case_on_the_days_its_clock_names_and_not_
         assert!(report.subjects as i64 >= cases + certificates + agencies, "{report:?}");
         assert_eq!(zhifa_store::testing::query_text(app.service.store(), basis).await, Some(ours));
         assert_eq!(app.service.verify(|_| {}).await.unwrap().problems, vec![]);
+    })
+    .await;
+}
+
+/// REC-5 through the reader, which reads cases a few hundred at a time
+/// with their uploads: a seizure released without a recording of the
+/// release is warned of (its recorded seizure is not), and the warning
+/// closes once the recording is uploaded.
+#[tokio::test]
+async fn rec_5_a_release_without_its_recording_is_warned_of_until_it_is_uploaded() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let supervisor = city_supervisor(&app).await;
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        let (id, number) = open(&app, &o.officer, "coercive-seizure", company(), handlers, "2025-04-01").await;
+        ok(&app, &o.head, id, "approve", "2025-04-01", json!({})).await;
+        record(&app, &o.officer, &number, "实施查封扣押").await;
+        ok(&app, &o.officer, id, "seize", "2025-04-01", json!({})).await;
+        ok(&app, &o.officer, id, "release", "2025-05-20", json!({})).await;
+        app.service.catch_up_warnings().await.unwrap();
+        let all = warnings(&app, &supervisor, "rule=recording_missing&status=open").await;
+        let mine: Vec<&Value> = all.iter().filter(|w| w["subject"]["id"] == id).collect();
+        assert_eq!(mine.len(), 1, "the release only: {all:#?}");
+        assert!(mine[0]["text"].as_str().unwrap().contains("至今没有音像记录"), "{:#?}", mine[0]);
+
+        record(&app, &o.officer, &number, "release").await;
+        app.service.catch_up_warnings().await.unwrap();
+        let w = warning_of(&app, &supervisor, "recording_missing", id).await;
+        assert_eq!(w["status"], "resolved", "{w}");
     })
     .await;
 }
