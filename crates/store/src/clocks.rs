@@ -5,6 +5,7 @@
 //! outside [`Store::commit`], a whole pass counts them again, and no record
 //! makes them.
 
+use crate::rows::Value;
 use crate::{Result, Store, StoreError};
 use jiff::civil::Date;
 use zhifa_domain::warning::SubjectKind;
@@ -13,34 +14,26 @@ use zhifa_domain::warning::SubjectKind;
 pub type Clock = ((SubjectKind, i64), Option<Date>);
 
 impl Store {
-    /// Set each subject's clock, in one transaction.
+    /// Set each subject's clock, in one transaction (the last of a subject
+    /// named twice counts).
     pub async fn set_warning_clocks(&self, clocks: &[Clock]) -> Result<()> {
         if clocks.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
-        for ((kind, id), due) in clocks {
+        let last: std::collections::BTreeMap<_, _> =
+            clocks.iter().map(|((k, id), due)| ((k.code(), *id), *due)).collect();
+        let key = |kind: &str, id: i64| vec![Value::Text(kind.to_owned()), Value::Int(id)];
+        let mut set = Vec::new();
+        let mut unset = Vec::new();
+        for ((kind, id), due) in last {
             match due {
-                Some(due) => {
-                    sqlx::query(
-                        "INSERT INTO warning_clocks (subject_kind, subject_id, due_on) VALUES ($1, $2, $3) \
-                         ON CONFLICT (subject_kind, subject_id) DO UPDATE SET due_on = excluded.due_on",
-                    )
-                    .bind(kind.code())
-                    .bind(*id)
-                    .bind(due.to_string())
-                    .execute(&mut *tx)
-                    .await?
-                }
-                None => {
-                    sqlx::query("DELETE FROM warning_clocks WHERE subject_kind = $1 AND subject_id = $2")
-                        .bind(kind.code())
-                        .bind(*id)
-                        .execute(&mut *tx)
-                        .await?
-                }
-            };
+                Some(due) => set.push([key(kind, id), vec![Value::Text(due.to_string())]].concat()),
+                None => unset.push(key(kind, id)),
+            }
         }
+        let mut tx = self.pool.begin().await?;
+        crate::rows::upsert(&mut tx, "warning_clocks", &["subject_kind", "subject_id", "due_on"], 2, &set).await?;
+        crate::rows::delete(&mut tx, "warning_clocks", &["subject_kind", "subject_id"], &unset).await?;
         tx.commit().await?;
         Ok(())
     }

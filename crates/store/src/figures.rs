@@ -8,6 +8,7 @@
 //! again takes its old contribution away and adds the new one in one
 //! transaction, so applying it twice, or from two servers, counts it once.
 
+use crate::rows::Value;
 use crate::{Dialect, Result, Store, StoreError};
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -103,15 +104,17 @@ impl Store {
             }
         }
         let mut delta: BTreeMap<Key, Tally> = BTreeMap::new();
+        // Each source's row as it ends up: its agency and contribution, or none.
+        let mut rows: BTreeMap<(&str, i64), Option<(i64, String)>> = BTreeMap::new();
         for s in sources {
             // A source named twice counts from what its first naming left.
+            let new_text = encode(&s.contribution)?;
             let old = if s.contribution.is_empty() {
                 stored.remove(&(s.kind, s.id))
             } else {
-                stored.insert((s.kind, s.id), (s.agency.0, encode(&s.contribution)?))
+                stored.insert((s.kind, s.id), (s.agency.0, new_text.clone()))
             };
             let old_text = old.as_ref().map(|(_, d)| d.as_str());
-            let new_text = encode(&s.contribution)?;
             if old_text == Some(new_text.as_str()) || (old.is_none() && s.contribution.is_empty()) {
                 continue;
             }
@@ -123,58 +126,57 @@ impl Store {
             for ((month, procedure), t) in &s.contribution {
                 delta.entry((s.agency.0, *month, procedure.clone())).or_default().add(t, 1);
             }
-            if s.contribution.is_empty() {
-                sqlx::query("DELETE FROM figure_sources WHERE kind = $1 AND source_id = $2")
-                    .bind(s.kind)
-                    .bind(s.id)
-                    .execute(&mut *tx)
-                    .await?;
-            } else {
-                sqlx::query(
-                    "INSERT INTO figure_sources (kind, source_id, agency_id, data) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (kind, source_id) DO UPDATE SET agency_id = excluded.agency_id, data = excluded.data",
-                )
-                .bind(s.kind)
-                .bind(s.id)
-                .bind(s.agency.0)
-                .bind(new_text)
-                .execute(&mut *tx)
-                .await?;
+            rows.insert((s.kind, s.id), (!s.contribution.is_empty()).then_some((s.agency.0, new_text)));
+        }
+        let (mut set, mut unset) = (Vec::new(), Vec::new());
+        for ((kind, id), row) in rows {
+            let key = vec![Value::Text(kind.to_owned()), Value::Int(id)];
+            match row {
+                Some((agency, data)) => set.push([key, vec![Value::Int(agency), Value::Text(data)]].concat()),
+                None => unset.push(key),
             }
         }
+        let columns = ["kind", "source_id", "agency_id", "data"];
+        crate::rows::upsert(&mut tx, "figure_sources", &columns, 2, &set).await?;
+        crate::rows::delete(&mut tx, "figure_sources", &columns[..2], &unset).await?;
+
         delta.retain(|_, t| !t.is_empty());
-        for ((agency, month, procedure), d) in &delta {
-            let old: Option<String> =
-                sqlx::query_scalar("SELECT data FROM figures WHERE agency_id = $1 AND month = $2 AND procedure = $3")
-                    .bind(*agency)
-                    .bind(*month)
-                    .bind(procedure.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let mut sum = old.as_deref().map(tally).transpose()?.unwrap_or_default();
-            sum.add(d, 1);
-            if sum.is_empty() {
-                sqlx::query("DELETE FROM figures WHERE agency_id = $1 AND month = $2 AND procedure = $3")
-                    .bind(*agency)
-                    .bind(*month)
-                    .bind(procedure.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                continue;
+        // The sums the changes fall on, read a few hundred at a time.
+        let keys: Vec<&Key> = delta.keys().collect();
+        let mut sums: BTreeMap<Key, Tally> = BTreeMap::new();
+        for chunk in keys.chunks(STORED_AT_ONCE / 2) {
+            let terms: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    format!("(agency_id = ${} AND month = ${} AND procedure = ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)
+                })
+                .collect();
+            let sql = format!("SELECT agency_id, month, procedure, data FROM figures WHERE {}", terms.join(" OR "));
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for (agency, month, procedure) in chunk {
+                query = query.bind(*agency).bind(*month).bind(procedure.as_str());
             }
-            let text = serde_json::to_string(&sum)
-                .map_err(|e| StoreError::Corrupt { table: "figures", message: e.to_string() })?;
-            sqlx::query(
-                "INSERT INTO figures (agency_id, month, procedure, data) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (agency_id, month, procedure) DO UPDATE SET data = excluded.data",
-            )
-            .bind(*agency)
-            .bind(*month)
-            .bind(procedure.as_str())
-            .bind(text)
-            .execute(&mut *tx)
-            .await?;
+            let found: Vec<(i64, Month, String, String)> = query.fetch_all(&mut *tx).await?;
+            for (agency, month, procedure, data) in found {
+                sums.insert((agency, month, procedure), tally(&data)?);
+            }
         }
+        let (mut set, mut unset) = (Vec::new(), Vec::new());
+        for (key, d) in &delta {
+            let mut sum = sums.remove(key).unwrap_or_default();
+            sum.add(d, 1);
+            let (agency, month, procedure) = key;
+            let row = vec![Value::Int(*agency), Value::Int(i64::from(*month)), Value::Text(procedure.clone())];
+            if sum.is_empty() {
+                unset.push(row);
+            } else {
+                let text = serde_json::to_string(&sum)
+                    .map_err(|e| StoreError::Corrupt { table: "figures", message: e.to_string() })?;
+                set.push([row, vec![Value::Text(text)]].concat());
+            }
+        }
+        let columns = ["agency_id", "month", "procedure", "data"];
+        crate::rows::upsert(&mut tx, "figures", &columns, 3, &set).await?;
+        crate::rows::delete(&mut tx, "figures", &columns[..3], &unset).await?;
         tx.commit().await?;
         Ok(delta.len())
     }

@@ -20,6 +20,7 @@ mod ledger;
 mod publications;
 mod read;
 mod reports;
+mod rows;
 mod scan;
 #[cfg(feature = "testing")]
 pub mod testing;
