@@ -25,6 +25,8 @@ const INSPECTION: &str = "inspection";
 const EVENTS: i64 = 1_000;
 /// Cases read at a time.
 const AHEAD: usize = 400;
+/// Subjects' commands sent before waiting for them.
+const COMMANDS: usize = 256;
 /// Sources of the dashboard's sums (and clocks) written at a time.
 const FIGURES: usize = 1_000;
 /// The way clocks are counted: a new number makes the next day's pass
@@ -247,11 +249,15 @@ impl Service {
     }
 
     /// Evaluate `subjects`, and what their evaluation names (a
-    /// publication's case).
+    /// publication's case). Each subject's changes are one command; the
+    /// commands of many subjects are sent together, for the writer to
+    /// commit in groups. The clocks are written only after the commands
+    /// they follow from are committed.
     async fn evaluate_all(&self, mut subjects: BTreeSet<Key>, report: &mut PassReport, sums: bool) -> Result<()> {
         let mut done = BTreeSet::new();
         let mut figures = Vec::new();
         let mut clocks = Vec::new();
+        let mut commands = tokio::task::JoinSet::new();
         let mut shared = Shared::default();
         while let Some(key) = subjects.pop_first() {
             if !done.insert(key) {
@@ -272,20 +278,44 @@ impl Service {
             if key.0 != SubjectKind::Agency {
                 clocks.push((key, e.next));
             }
-            if figures.len() >= FIGURES {
-                self.store.apply_figures(&std::mem::take(&mut figures)).await?;
+            if !e.changes.is_empty() {
+                let service = self.clone();
+                commands.spawn(async move {
+                    service.commit(&Actor::System(SYSTEM), "预警规则评估", e.changes).await.map(|_| ())
+                });
             }
-            if clocks.len() >= FIGURES {
-                self.store.set_warning_clocks(&std::mem::take(&mut clocks)).await?;
+            if commands.len() >= COMMANDS || figures.len() >= FIGURES || clocks.len() >= FIGURES {
+                self.flush(&mut commands, &mut figures, &mut clocks).await?;
             }
         }
-        self.store.apply_figures(&figures).await?;
-        self.store.set_warning_clocks(&clocks).await?;
+        self.flush(&mut commands, &mut figures, &mut clocks).await
+    }
+
+    /// Wait for the commands sent, then write the sums and the clocks.
+    async fn flush(
+        &self,
+        commands: &mut tokio::task::JoinSet<Result<()>>,
+        figures: &mut Vec<FigureSource>,
+        clocks: &mut Vec<zhifa_store::Clock>,
+    ) -> Result<()> {
+        let mut failed = None;
+        while let Some(done) = commands.join_next().await {
+            let outcome = done.map_err(|e| ServiceError::internal(format!("evaluating warnings: {e}"))).and_then(|r| r);
+            if let Err(e) = outcome {
+                failed.get_or_insert(e);
+            }
+        }
+        // A command refused leaves its subject's clock where it was: the
+        // batch is evaluated again.
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        self.store.apply_figures(&std::mem::take(figures)).await?;
+        self.store.set_warning_clocks(&std::mem::take(clocks)).await?;
         Ok(())
     }
 
-    /// Run the rules over one subject and commit what changes, as one
-    /// command.
+    /// Run the rules over one subject: what changes is its command.
     async fn evaluate(&self, (kind, id): Key, shared: &mut Shared) -> Result<Evaluated> {
         let today = self.today();
         let found = match kind {
@@ -341,10 +371,7 @@ impl Service {
                 }
             }
         }
-        if !changes.is_empty() {
-            self.commit(&Actor::System(SYSTEM), "预警规则评估", changes).await?;
-        }
-        Ok(Evaluated { opened, changed, also, figures, next })
+        Ok(Evaluated { opened, changed, also, figures, next, changes })
     }
 
     /// What the rules find on `subject` today, and the first day they may
@@ -697,4 +724,6 @@ struct Evaluated {
     also: Vec<Key>,
     figures: Option<FigureSource>,
     next: Option<Date>,
+    /// Its warnings' changes: one command.
+    changes: Vec<Change>,
 }

@@ -6,7 +6,7 @@
 //! makes them.
 
 use crate::rows::Value;
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store};
 use jiff::civil::Date;
 use zhifa_domain::warning::SubjectKind;
 
@@ -46,13 +46,7 @@ impl Store {
         .bind(on.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|(kind, id)| {
-                let kind = SubjectKind::parse(&kind)
-                    .map_err(|e| StoreError::Corrupt { table: "warning_clocks", message: e.to_string() })?;
-                Ok((kind, id))
-            })
-            .collect()
+        crate::warnings::subject_keys(rows, "warning_clocks")
     }
 
     /// What the clocks were counted with, if a whole pass ever counted them.

@@ -10,6 +10,16 @@ use zhifa_domain::warning::{SubjectKind, WarningData};
 
 pub type WarningRow = Entry<WarningId, WarningData>;
 
+/// Subjects as stored (kind's code, id) in `table`.
+pub(crate) fn subject_keys(rows: Vec<(String, i64)>, table: &'static str) -> Result<Vec<(SubjectKind, i64)>> {
+    rows.into_iter()
+        .map(|(kind, id)| {
+            let kind = SubjectKind::parse(&kind).map_err(|e| StoreError::Corrupt { table, message: e.to_string() })?;
+            Ok((kind, id))
+        })
+        .collect()
+}
+
 const COLS: &str = "w.id, w.agency_id, w.version, w.created_us, w.updated_us, w.data";
 
 /// Statuses that end a warning, as SQL.
@@ -231,13 +241,7 @@ impl Store {
         );
         let rows: Vec<(String, i64)> =
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(agency.0).bind(rule).fetch_all(&self.pool).await?;
-        rows.into_iter()
-            .map(|(kind, id)| {
-                let kind = SubjectKind::parse(&kind)
-                    .map_err(|e| StoreError::Corrupt { table: "warnings", message: e.to_string() })?;
-                Ok((kind, id))
-            })
-            .collect()
+        subject_keys(rows, "warnings")
     }
 
     /// Complaints not answered yet.

@@ -529,9 +529,9 @@ mod tests {
         });
     }
 
-    #[test]
-    fn pub_4_withdrawal_overdue_the_day_after_its_due_date() {
-        let data = PublicationData {
+    /// A publication whose withdrawal is due by 4 December 2026.
+    fn to_withdraw() -> PublicationData {
+        PublicationData {
             agency: "某局".into(),
             document_number: "杭西市监罚〔2026〕7号".into(),
             category: crate::people::Category::Penalty,
@@ -544,7 +544,12 @@ mod tests {
             corrections: vec![],
             withdrawal: None,
             withdrawal_due: Some(date(2026, 12, 4)),
-        };
+        }
+    }
+
+    #[test]
+    fn pub_4_withdrawal_overdue_the_day_after_its_due_date() {
+        let data = to_withdraw();
         assert!(run("withdrawal_overdue", SubjectFacts::Publication(&data), date(2026, 12, 4)).is_empty());
         assert_eq!(run("withdrawal_overdue", SubjectFacts::Publication(&data), date(2026, 12, 5)).len(), 1);
         let withdrawn = PublicationData {
@@ -844,20 +849,7 @@ mod tests {
         fn sup_1_a_withdrawal_changes_the_day_after_its_due_date() {
             let calendar = calendar();
             let book = book();
-            let data = PublicationData {
-                agency: "某局".into(),
-                document_number: "杭西市监罚〔2026〕7号".into(),
-                category: crate::people::Category::Penalty,
-                decided_on: date(2026, 11, 2),
-                due_on: date(2026, 11, 11),
-                due_trace: vec![],
-                published_on: date(2026, 11, 3),
-                expires_on: date(2029, 11, 3),
-                decision: None,
-                corrections: vec![],
-                withdrawal: None,
-                withdrawal_due: Some(date(2026, 12, 4)),
-            };
+            let data = to_withdraw();
             let facts = |today| Facts { today, calendar: &calendar, subject: SubjectFacts::Publication(&data) };
             assert_eq!(book.next_change(&facts(date(2026, 12, 1))), Some(date(2026, 12, 5)));
             assert_eq!(book.next_change(&facts(date(2026, 12, 4))), Some(date(2026, 12, 5)));
