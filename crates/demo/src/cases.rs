@@ -118,7 +118,10 @@ fn form_for(walk: &Walk, action: &str, on: Date, cast: &Cast) -> StepForm {
             f.no_penalty_ground = "first_minor".into();
             (f.first_violation, f.minor_harm, f.corrected) = (true, true, true);
         }
-        "revoke" => f.reason = "经核查，违法事实不能成立".into(),
+        "revoke" => {
+            f.reason = "经核查，违法事实不能成立".into();
+            f.confirmed = true;
+        }
         "transfer" => f.reason = "涉嫌犯罪，依法移送公安机关".into(),
         "refuse" => f.reason = "申请事项依法不属于本机关职权范围".into(),
         "deny" => f.reason = "申请人不具备法定的经营场所条件".into(),

@@ -63,6 +63,8 @@ pub struct StepForm {
     pub handlers: Option<Vec<HandlerForm>>,
     pub penalty: Option<PenaltyForm>,
     pub reason: String,
+    /// A step that cannot be undone (销案) is taken only when confirmed.
+    pub confirmed: bool,
     /// `decide_no_penalty`: the ground in law (`first_minor`, `minor_corrected`,
     /// `no_fault`, `under_fourteen`, `mental_illness`, `time_barred`, `not_established`).
     pub no_penalty_ground: String,
@@ -396,6 +398,15 @@ impl Service {
         };
         let around = self.circumstances(&case).await?;
         let mut step = step_input(self.step_date(&form.on)?, p, form, handlers, reviewer)?;
+        // A step that cannot be undone is confirmed and says why.
+        if procedure.transition(action).is_some_and(|t| t.confirm) {
+            if step.reason.is_empty() {
+                return Err(invalid("理由", "该步骤不可撤回，应写明理由"));
+            }
+            if !form.confirmed {
+                return Err(invalid("确认", "该步骤不可撤回，请确认后再提交"));
+            }
+        }
         step.recorded_on = self.today();
         step.late_entry_days = around.late_entry_days;
         let (stage, mut data) =

@@ -322,6 +322,8 @@ struct ActionView {
     extend_review: bool,
     /// The decision set aside: how, by which document.
     annul: bool,
+    /// It cannot be undone: a reason and a confirmation.
+    confirm: bool,
 }
 
 fn action_view(t: &Transition, missing: &[zhifa_domain::case::rules::Refusal], me: &Principal) -> ActionView {
@@ -361,6 +363,7 @@ fn action_view(t: &Transition, missing: &[zhifa_domain::case::rules::Refusal], m
         draft: matches!(e, "submit_review" | "resubmit" | "hold_hearing"),
         extend_review: e == "extend_review",
         annul: e == "annul",
+        confirm: t.confirm,
     }
 }
 
@@ -396,7 +399,7 @@ fn round_views(data: &zhifa_domain::case::CaseData) -> Vec<RoundView> {
                 .outcome
                 .iter()
                 .flat_map(|o| o.findings.iter())
-                .map(|f| (f.point.label().to_owned(), f.finding.label().to_owned(), f.comment.clone()))
+                .map(|f| (f.point.label().to_owned(), f.answer().to_owned(), f.comment.clone()))
                 .collect(),
             problems: r.outcome.as_ref().map(|o| o.problems.clone()).unwrap_or_default(),
             comment: r.outcome.as_ref().map(|o| o.comment.clone()).unwrap_or_default(),
@@ -520,7 +523,8 @@ struct CasePage {
     review_required: Vec<String>,
     reviewer: String,
     reviewers: Vec<(i64, String)>,
-    points: &'static [(&'static str, &'static str)],
+    /// The seven points: code, question, and the answers to choose from.
+    points: Vec<(&'static str, &'static str, Choices)>,
     /// How many answers a resubmission owes (one per problem, at least one).
     answers_owed: Vec<String>,
     deliberations: usize,
@@ -551,6 +555,9 @@ impl CasePage {
 }
 
 use crate::console::local_time;
+
+/// Choices of a select: (code, words).
+type Choices = &'static [(&'static str, &'static str)];
 
 async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView) -> Result<CasePage, AppError> {
     let me = user.principal.clone();
@@ -705,7 +712,7 @@ async fn case_page(s: &AppState, user: &CurrentUser, v: CaseView) -> Result<Case
             .map(|a| format!("{}（{} 由{}指派）", a.name, a.on, a.by_name))
             .unwrap_or_default(),
         reviewers: if own_agency { reviewers(s, user).await? } else { Vec::new() },
-        points: zhifa_domain::review::ReviewPoint::CHOICES,
+        points: zhifa_domain::review::ReviewPoint::ALL.iter().map(|p| (p.code(), p.label(), p.answers())).collect(),
         answers_owed: match data.review.current().and_then(|r| r.outcome.as_ref()) {
             Some(o) if !o.problems.is_empty() => o.problems.clone(),
             _ => vec!["补充、修改的情况".into()],
@@ -785,6 +792,7 @@ pub async fn step(
             "late_reason" => form.late_reason = v,
             "note" => form.note = v,
             "reason" => form.reason = v,
+            "confirmed" => form.confirmed = true,
             "amount" => form.amount = v,
             "limit" => form.limit = v,
             "days" => form.days = v.trim().parse().unwrap_or(0),

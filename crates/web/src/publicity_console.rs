@@ -302,6 +302,8 @@ pub struct ChangeForm {
     reason: String,
     /// `withdraw`: the day the decision was revoked (YYYY-MM-DD).
     revoked_on: String,
+    /// `withdraw`: the box "confirm" ticked.
+    confirmed: Option<String>,
     party: String,
     title: String,
     conclusion: String,
@@ -322,7 +324,14 @@ pub async fn change(
                 "" => None,
                 d => Some(d.parse().map_err(|_| AppError::bad_request("决定被撤销的日期：应为 YYYY-MM-DD"))?),
             };
-            s.service.withdraw_publication(&actor, id, form.version, &form.reason, revoked_on).await.map(|()| "已撤下")
+            if form.confirmed.is_none() {
+                Err(zhifa_domain::Invalid::new("确认", "撤下后公众将无法查看该决定，请勾选确认后再提交").into())
+            } else {
+                s.service
+                    .withdraw_publication(&actor, id, form.version, &form.reason, revoked_on)
+                    .await
+                    .map(|()| "已撤下")
+            }
         }
         "correct" => {
             let current = s.service.managed_publication(&actor, id).await?;

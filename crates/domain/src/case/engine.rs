@@ -851,6 +851,7 @@ mod tests {
         }
         form.opinion = if approve { "approve" } else { "problems" }.into();
         form.problems = if approve { String::new() } else { "法律依据引用不全".into() };
+        form.comment = if approve { "同意" } else { "退回补充" }.into();
         step.review = Some(form.validate().unwrap());
         step
     }

@@ -69,6 +69,9 @@ pub struct Transition {
     pub gates: Vec<String>,
     /// What the step records on the case (a name of [`super::engine::EFFECTS`]).
     pub effect: String,
+    /// A step that cannot be undone (销案): it needs its reason, and the
+    /// console asks for confirmation.
+    pub confirm: bool,
 }
 
 impl Transition {
@@ -164,6 +167,8 @@ struct RawTransition {
     gates: Vec<Spanned<String>>,
     #[serde(default)]
     effect: Option<Spanned<String>>,
+    #[serde(default)]
+    confirm: bool,
 }
 
 #[derive(Deserialize)]
@@ -295,6 +300,7 @@ impl Procedure {
                 roles,
                 gates: t.gates.iter().map(|g| g.get_ref().clone()).collect(),
                 effect,
+                confirm: t.confirm,
             });
         }
 

@@ -47,6 +47,27 @@ pub struct PointFinding {
     pub comment: String,
 }
 
+impl ReviewPoint {
+    /// The answers a reviewer chooses from, in words that answer this
+    /// point's question: (code, words). Whether a crime is suspected is
+    /// answered yes or no, never "conforms".
+    pub fn answers(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            ReviewPoint::Crime => {
+                &[("conforms", "否，不涉嫌犯罪，无需移送"), ("problem", "是，涉嫌犯罪，需移送司法机关")]
+            }
+            _ => &[("conforms", "符合"), ("problem", "存在问题"), ("not_applicable", "不适用")],
+        }
+    }
+}
+
+impl PointFinding {
+    /// The finding in words that answer its point's question.
+    pub fn answer(&self) -> &'static str {
+        self.point.answers().iter().find(|(code, _)| *code == self.finding.code()).map_or(self.finding.label(), |a| a.1)
+    }
+}
+
 /// A reviewer's review of one round: a finding on each point, the opinion,
 /// and what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +109,10 @@ impl ReviewForm {
                 return Err(Invalid::new("审核事项", format!("“{}”尚未给出审核结论", point.label())));
             }
             let finding = Finding::parse(typed)?;
+            if !point.answers().iter().any(|(code, _)| *code == finding.code()) {
+                let choices: Vec<&str> = point.answers().iter().map(|a| a.1).collect();
+                return Err(Invalid::new("审核事项", format!("“{}”应回答：{}", point.label(), choices.join("或"))));
+            }
             let comment = optional_text("审核说明", self.comments.get(point.code()).map_or("", String::as_str), 2000)?;
             findings.push(PointFinding { point: *point, finding, comment });
         }
@@ -99,7 +124,8 @@ impl ReviewForm {
             findings,
             opinion: ReviewOpinion::parse(&self.opinion)?,
             problems,
-            comment: optional_text("审核意见", &self.comment, 5000)?,
+            // The written opinion is the review: never a bare click.
+            comment: required_text("审核意见", &self.comment, 5000)?,
         })
     }
 }

@@ -149,13 +149,40 @@ mod tests {
     }
 
     #[test]
-    fn review_form_needs_every_point() {
+    fn guideline_review_form_needs_every_point_and_a_written_opinion() {
         let mut f = ReviewForm { opinion: "同意".into(), ..Default::default() };
         assert_eq!(f.validate().unwrap_err().field, "审核事项");
         for p in ReviewPoint::ALL {
             f.findings.insert(p.code().into(), "符合".into());
         }
+        assert_eq!(f.validate().unwrap_err().field, "审核意见", "no written opinion");
+        f.comment = "  ".into();
+        assert_eq!(f.validate().unwrap_err().field, "审核意见", "blank is no opinion");
+        f.comment = "主体合法，程序合法，同意。".into();
         assert_eq!(f.validate().unwrap().findings.len(), 7);
+    }
+
+    #[test]
+    fn guideline_whether_a_crime_is_suspected_is_answered_yes_or_no() {
+        let mut f = ReviewForm { opinion: "approve".into(), comment: "同意".into(), ..Default::default() };
+        for p in ReviewPoint::ALL {
+            f.findings.insert(p.code().into(), "conforms".into());
+        }
+        let no = f.validate().unwrap();
+        let crime = no.findings.iter().find(|x| x.point == ReviewPoint::Crime).unwrap();
+        assert_eq!(crime.answer(), "否，不涉嫌犯罪，无需移送");
+        assert_eq!(no.findings[0].answer(), "符合");
+        f.findings.insert("crime".into(), "not_applicable".into());
+        let m = f.validate().unwrap_err().message;
+        assert!(m.contains("违法行为是否涉嫌犯罪") && m.contains("是，涉嫌犯罪，需移送司法机关"), "{m}");
+        f.findings.insert("crime".into(), "problem".into());
+        f.comments.insert("crime".into(), "涉案金额达到刑事立案追诉标准".into());
+        let yes = f.validate().unwrap();
+        assert_eq!(
+            yes.findings.iter().find(|x| x.point == ReviewPoint::Crime).unwrap().answer(),
+            "是，涉嫌犯罪，需移送司法机关"
+        );
+        assert!(guideline_seven_points(&yes).unwrap_err().contains("不能为同意"), "a suspected crime is not approved");
     }
 
     #[test]

@@ -1305,3 +1305,29 @@ async fn rec_2_an_attacker_tries_every_hole_and_each_is_refused_or_flagged() {
     })
     .await;
 }
+
+/// Issue 24, item 4: 销案 cannot be undone: it needs its reason and a
+/// confirmation, and the console asks for both; refused, it records nothing.
+#[tokio::test]
+async fn revoking_a_case_needs_its_reason_and_a_confirmation() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        let o = office(&app).await;
+        let handlers = vec![o.o1.clone(), o.o2.clone()];
+        let (id, _) = open(&app, &o.officer, "penalty-general", company(), handlers, "2026-11-02").await;
+        let page = Browser::open(&app, "head").await.get(&format!("/console/cases/{id}")).await.text();
+        assert!(page.contains(r#"<input type="checkbox" name="confirmed" required> 确认销案"#), "{page}");
+        let records = app.service.store().record_count().await.unwrap();
+        for (fields, says) in
+            [(json!({}), "应写明理由"), (json!({ "reason": "经核查，违法事实不能成立" }), "请确认后再提交")]
+        {
+            let r = step(&app, &o.head, id, "revoke", "2026-11-03", fields).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+            assert!(r.json()["message"].as_str().unwrap().contains(says), "{says}: {}", r.text());
+        }
+        assert_eq!(app.service.store().record_count().await.unwrap(), records);
+        let fields = json!({ "reason": "经核查，违法事实不能成立", "confirmed": true });
+        ok(&app, &o.head, id, "revoke", "2026-11-03", fields).await;
+    })
+    .await;
+}

@@ -321,8 +321,20 @@ async fn pub_3_pub_4_console_deadline_publish_correct_withdraw_and_the_ledger_ke
 
         // Withdrawal: the reason shows, the content is gone from every public answer.
         let page = head.get(&manage_path).await.text();
-        let withdrawal =
-            [("op", "withdraw"), ("version", "2"), ("reason", "原处罚决定已被依法撤销"), ("revoked_on", "2025-09-30")];
+        let withdrawal = [
+            ("op", "withdraw"),
+            ("version", "2"),
+            ("reason", "原处罚决定已被依法撤销"),
+            ("revoked_on", "2025-09-30"),
+            ("confirmed", "on"),
+        ];
+        // Not without the box "confirm" ticked: nothing recorded.
+        let records = app.service.store().record_count().await.unwrap();
+        let unconfirmed = head.post(&page, &manage_path, &withdrawal[..4]).await;
+        assert!(unconfirmed.status.is_client_error(), "{}", unconfirmed.status);
+        assert!(unconfirmed.text().contains("请勾选确认后再提交"), "{}", unconfirmed.text());
+        assert_eq!(app.service.store().record_count().await.unwrap(), records);
+        assert!(page.contains(r#"<input type="checkbox" name="confirmed" required>"#), "{page}");
         let withdrawn = head.post(&page, &manage_path, &withdrawal).await;
         assert!(withdrawn.text().contains("已撤下"), "{}", withdrawn.text());
         // Revoked on 30 September 2025: due within 3 working days (9, 10 and
@@ -919,7 +931,7 @@ async fn pub_4_a_decision_set_aside_is_due_to_be_withdrawn_within_3_working_days
         let manage_path = format!("/console/publications/{}", pid.0);
         let page = head.get(&manage_path).await.text();
         assert!(page.contains("应于 <strong>2025-10-14</strong> 前撤下"), "{page}");
-        let withdrawal = [("op", "withdraw"), ("version", "2"), ("reason", "原处罚决定已被行政复议撤销"), ("revoked_on", "2025-10-20")];
+        let withdrawal = [("op", "withdraw"), ("version", "2"), ("reason", "原处罚决定已被行政复议撤销"), ("revoked_on", "2025-10-20"), ("confirmed", "on")];
         let withdrawn = app.on_day("2025-10-16", head.post(&page, &manage_path, &withdrawal)).await;
         assert!(withdrawn.text().contains("应于 2025-10-14 前撤下") && withdrawn.text().contains("逾期撤下"), "{}", withdrawn.text());
         assert!(!get_public(&app, &format!("/decisions/{}", pid.0)).await.text().contains("罚款人民币 200.00 元"));

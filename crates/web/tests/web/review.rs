@@ -21,7 +21,7 @@ fn seven(finding: &str, opinion: &str, problems: &str) -> Value {
         .filter(|p| **p == "facts" && finding == "problem")
         .map(|p| (p.to_string(), json!("违法所得的计算缺少进货凭证")))
         .collect();
-    json!({ "review": { "findings": findings, "comments": comments, "opinion": opinion, "problems": problems, "comment": "" } })
+    json!({ "review": { "findings": findings, "comments": comments, "opinion": opinion, "problems": problems, "comment": "经审核，意见如上。" } })
 }
 
 /// A review that agrees on every point.
@@ -476,6 +476,7 @@ async fn rev_console_queue_catalogue_rounds_responsibility_and_staffing() {
             ("finding_documents", "conforms"),
             ("finding_crime", "conforms"),
             ("problems", "补充第三份进货凭证"),
+            ("review_comment", "退回补充。"),
         ]);
         let request = app.send(
             axum::http::Request::post(format!("/console/cases/{id}/steps"))
@@ -490,6 +491,37 @@ async fn rev_console_queue_catalogue_rounds_responsibility_and_staffing() {
         assert!(page.contains("应写明问题所在"), "the refusal is shown");
         assert!(page.contains(">补充第三份进货凭证</textarea>"), "the typed problems are kept");
         assert!(page.contains(r#"<option value="not_applicable" selected>"#), "the chosen findings are kept");
+
+        // Nothing is preset: every point starts unanswered, and whether a
+        // crime is suspected is asked as yes or no.
+        let page = app.get(&format!("/console/cases/{id}"), &o.reviewer).await.text();
+        assert_eq!(page.matches(r#"<option value="">请逐项审核后选择</option>"#).count(), 2 * 7, "{page}");
+        assert!(!page.contains(r#"<option value="conforms" selected>"#), "{page}");
+        assert!(page.contains("否，不涉嫌犯罪，无需移送") && page.contains("是，涉嫌犯罪，需移送司法机关"), "{page}");
+        // A form sent without findings, or without its written opinion, is
+        // refused and records nothing.
+        let conform: Vec<(String, &str)> = ["subject", "procedure", "facts", "law", "authority", "documents", "crime"]
+            .iter()
+            .map(|p| (format!("finding_{p}"), "conforms"))
+            .collect();
+        let base = [("action", "review"), ("version", version2.as_str()), ("on", "2025-03-18"), ("opinion", "approve")];
+        let no_findings: Vec<(&str, &str)> = base.iter().copied().chain([("review_comment", "同意。")]).collect();
+        let no_opinion: Vec<(&str, &str)> =
+            base.iter().copied().chain(conform.iter().map(|(k, v)| (k.as_str(), *v))).collect();
+        for (fields, says) in [(no_findings, "尚未给出审核结论"), (no_opinion, "审核意见")] {
+            let before = app.service.store().record_count().await.unwrap();
+            let request = app.send(
+                axum::http::Request::post(format!("/console/cases/{id}/steps"))
+                    .header(axum::http::header::AUTHORIZATION, format!("Bearer {}", o.reviewer))
+                    .header(axum::http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(axum::body::Body::from(super::cases::form_body(&fields)))
+                    .unwrap(),
+            );
+            let r = app.on_day("2025-03-18", request).await;
+            assert!(r.status.is_client_error(), "{} {}", r.status, r.text());
+            assert!(r.text().contains(says), "{says}: {}", r.text());
+            assert_eq!(app.service.store().record_count().await.unwrap(), before);
+        }
 
         let page = app.get(&format!("/console/cases/{id}/responsibility"), &o.officer).await.text();
         assert!(page.contains("测试reviewer") && page.contains("法制审核人员") && page.contains("送审人"), "{page}");
