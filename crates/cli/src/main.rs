@@ -4,6 +4,7 @@ mod args;
 mod backup;
 mod calendar;
 mod data;
+mod help;
 mod ledger;
 mod lists;
 mod reports;
@@ -18,7 +19,6 @@ use reports::*;
 use server::*;
 
 use anyhow::{Context, Result};
-use clap::Parser;
 use zhifa_service::{Actor, Service};
 
 /// Threads hand rows and buffers to each other (verification, uploads);
@@ -31,7 +31,8 @@ const CLI: Actor = Actor::System("cli");
 #[tokio::main]
 async fn main() -> Result<()> {
     zhifa_web::init_logging();
-    let cli = Cli::parse();
+    let matches = help::chinese(<Cli as clap::CommandFactory>::command()).get_matches();
+    let cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let calendar = load_calendar(cli.calendar_dir.as_deref())?;
     if let Command::Calendar(command) = cli.command {
         return calendar_command(&calendar, command);

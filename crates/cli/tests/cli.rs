@@ -355,3 +355,56 @@ fn circle(edges: &[(String, Vec<String>)]) -> Option<Vec<String>> {
     let mut done = std::collections::HashSet::new();
     edges.iter().find_map(|(n, _)| visit(n, edges, &mut Vec::new(), &mut done))
 }
+
+/// Issue 24, item 11: `zhifa --help` and every subcommand's help are in
+/// Chinese, clap's own words too (its headings, flags and notes).
+#[test]
+fn the_help_of_every_command_is_in_chinese() {
+    let commands: &[&[&str]] = &[
+        &[],
+        &["serve"],
+        &["demo"],
+        &["supervise"],
+        &["inspect"],
+        &["verify-package"],
+        &["calendar"],
+        &["calendar", "deadline"],
+        &["case", "package"],
+        &["user", "add"],
+        &["token", "revoke"],
+        &["import"],
+        &["report", "annual"],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let out = zhifa(&args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let help = String::from_utf8(out.stdout).unwrap();
+        for english in [
+            "Usage",
+            "Options",
+            "Commands",
+            "Arguments",
+            "Print help",
+            "Print version",
+            "[default",
+            "[env",
+            "[possible",
+        ] {
+            assert!(!help.contains(english), "{args:?} says {english}: {help}");
+        }
+        assert!(help.contains("用法：") && help.contains("选项：") && help.contains("显示帮助"), "{args:?}: {help}");
+        // Every option, argument and command says what it is in Chinese, on
+        // its line or the next.
+        let chinese = |l: &str| l.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let lines: Vec<&str> = help.lines().collect();
+        for (i, line) in lines.iter().enumerate().filter(|(_, l)| l.starts_with("  ") && !l.starts_with("         ")) {
+            let next = lines.get(i + 1).copied().unwrap_or("");
+            assert!(chinese(line) || chinese(next), "{args:?}: {line}");
+        }
+    }
+    let root = String::from_utf8(zhifa(&["--help"]).stdout).unwrap();
+    assert!(root.contains("命令：") && root.contains("显示版本") && root.contains("（默认：./zhifa-data）"), "{root}");
+    assert!(root.contains("（可选：sm3、sha256）") && root.contains("（环境变量 ZHIFA_DATABASE_URL）"), "{root}");
+}

@@ -51,8 +51,20 @@ pub fn write_table(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> Resul
 /// A sheet to write: its name, header row and rows.
 pub type Sheet<'a> = (&'a str, &'a [&'a str], &'a [Vec<String>]);
 
-/// Write a workbook of several such sheets, in order.
+/// Write a workbook of several such sheets, in order, every cell as text
+/// (lists that are read back: a code such as 330106001 stays a code).
 pub fn write_sheets(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, ExcelError> {
+    write(sheets, false)
+}
+
+/// Write a workbook of report tables: counts, amounts (`1,234.56`) and
+/// rates (`95.0%`) as numbers with their formats, so that Excel adds them
+/// up; everything else as text.
+pub fn write_report(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, ExcelError> {
+    write(sheets, true)
+}
+
+fn write(sheets: &[Sheet<'_>], numbers: bool) -> Result<Vec<u8>, ExcelError> {
     let w = |e: rust_xlsxwriter::XlsxError| ExcelError::Write(e.to_string());
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
@@ -68,11 +80,49 @@ pub fn write_sheets(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, ExcelError> {
             let r = u32::try_from(r + 1).map_err(|e| ExcelError::Write(e.to_string()))?;
             for (c, value) in row.iter().enumerate() {
                 let col = u16::try_from(c).map_err(|e| ExcelError::Write(e.to_string()))?;
-                ws.write_string(r, col, value).map_err(w)?;
+                match number(value).filter(|_| numbers) {
+                    Some((n, format)) => ws.write_number_with_format(r, col, n, &Format::new().set_num_format(format)),
+                    None => ws.write_string(r, col, value),
+                }
+                .map_err(w)?;
             }
         }
     }
     book.save_to_buffer().map_err(w)
+}
+
+/// A report's number as written: digits with thousands separators and
+/// decimals, or a percentage; with the Excel format that shows it so. A
+/// number with a leading zero is a code, not a number.
+fn number(text: &str) -> Option<(f64, &'static str)> {
+    let (digits, percent) = match text.strip_suffix('%') {
+        Some(d) => (d, true),
+        None => (text, false),
+    };
+    let unsigned = digits.strip_prefix('-').unwrap_or(digits);
+    let (whole, decimals) = match unsigned.split_once('.') {
+        Some((w, d)) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => (w, d.len()),
+        Some(_) => return None,
+        None => (unsigned, 0),
+    };
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped = groups.len() > 1;
+    let well_formed = groups.iter().enumerate().all(|(i, g)| {
+        g.bytes().all(|b| b.is_ascii_digit())
+            && if i == 0 { (1..=3).contains(&g.len()) || !grouped } else { g.len() == 3 }
+    });
+    if whole.is_empty() || !well_formed || (whole.len() > 1 && whole.starts_with('0')) {
+        return None;
+    }
+    let value: f64 = digits.replace(',', "").parse().ok()?;
+    let format = match (percent, decimals, grouped) {
+        (true, 0, _) => "0%",
+        (true, _, _) => "0.0%",
+        (false, 0, false) => "0",
+        (false, 0, true) => "#,##0",
+        (false, _, _) => "#,##0.00",
+    };
+    Some((if percent { value / 100.0 } else { value }, format))
 }
 
 /// The rows of a sheet with their Excel row numbers (the header is row 1).
@@ -261,6 +311,36 @@ mod tests {
         let t = read_table(&bytes).unwrap();
         assert_eq!(t.headers, ["甲", "乙"]);
         assert_eq!(t.rows, vec![(2, rows[0].clone()), (3, rows[1].clone())]);
+    }
+
+    /// Issue 24, item 8: a report's counts, amounts and rates are numbers
+    /// in Excel (a total adds them up); names, codes and dashes stay text.
+    #[test]
+    fn a_reports_numbers_are_numbers() {
+        let row: Vec<String> =
+            ["某局", "12", "1,234.56", "95.0%", "—", "007", "12345", "1,23", "3.5.1"].map(String::from).to_vec();
+        let headers = ["执法机关", "件数", "罚款（元）", "按时率", "空", "编码", "大数", "坏", "版本"];
+        let bytes = write_report(&[("年报", &headers, std::slice::from_ref(&row))]).unwrap();
+        let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+        let range = book.worksheet_range("年报").unwrap();
+        let cells: Vec<Data> = (0..9).map(|c| range.get_value((1, c)).unwrap().clone()).collect();
+        assert_eq!(
+            cells,
+            [
+                Data::String("某局".into()),
+                Data::Float(12.0),
+                Data::Float(1234.56),
+                Data::Float(0.95),
+                Data::String("—".into()),
+                Data::String("007".into()),
+                Data::Float(12345.0),
+                Data::String("1,23".into()),
+                Data::String("3.5.1".into()),
+            ]
+        );
+        // Lists stay text, to be read back as they were.
+        let list = write_sheets(&[("清单", &headers, std::slice::from_ref(&row))]).unwrap();
+        assert_eq!(read_table(&list).unwrap().rows[0].1, row);
     }
 
     #[test]

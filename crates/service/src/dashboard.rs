@@ -367,7 +367,7 @@ pub fn workbook(d: &Dashboard) -> Result<Vec<u8>> {
         ("执法机关排名", &h_ranking, &ranking),
         ("预警", &["规则", "说明", "等级", "未办结"], &warnings),
     ];
-    zhifa_docs::excel::write_sheets(&sheets).map_err(|e| crate::ServiceError::internal(e.to_string()))
+    zhifa_docs::excel::write_report(&sheets).map_err(|e| crate::ServiceError::internal(e.to_string()))
 }
 
 /// `2026-03` for 202603.

@@ -302,5 +302,5 @@ pub fn workbook(total: &AnnualFigures, agencies: &[(String, AnnualFigures)]) -> 
     if !agencies.is_empty() {
         sheets.push(("各执法机关", &headers, &rows));
     }
-    zhifa_docs::excel::write_sheets(&sheets).map_err(|e| ServiceError::internal(e.to_string()))
+    zhifa_docs::excel::write_report(&sheets).map_err(|e| ServiceError::internal(e.to_string()))
 }

@@ -79,6 +79,11 @@ pub static UPLOAD_JS: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new("/static/upload.js", "text/javascript; charset=utf-8", include_str!("../static/upload.js"))
 });
 
+/// A pair of scales on the seal's red, for the browser's tab (served at
+/// `/favicon.ico` too, where browsers look by themselves).
+pub static FAVICON: LazyLock<Asset> =
+    LazyLock::new(|| Asset::new("/static/favicon.svg", "image/svg+xml", include_str!("../static/favicon.svg")));
+
 #[derive(serde::Deserialize)]
 pub struct VersionQuery {
     v: Option<String>,
@@ -90,6 +95,10 @@ pub async fn console_css(headers: HeaderMap, Query(q): Query<VersionQuery>) -> R
 
 pub async fn upload_js(headers: HeaderMap, Query(q): Query<VersionQuery>) -> Response {
     UPLOAD_JS.response(&headers, q.v.as_deref())
+}
+
+pub async fn favicon(headers: HeaderMap, Query(q): Query<VersionQuery>) -> Response {
+    FAVICON.response(&headers, q.v.as_deref())
 }
 
 #[cfg(test)]

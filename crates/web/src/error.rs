@@ -304,9 +304,39 @@ impl IntoResponse for PageError {
         if status == StatusCode::UNAUTHORIZED {
             return axum::response::Redirect::to("/console/login").into_response();
         }
+        let shown = ShownError { status, message: message.clone() };
         let page = crate::page::ErrorPage { status: status.as_u16(), message };
-        (status, crate::page::render(&page)).into_response()
+        let mut response = (status, crate::page::render(&page)).into_response();
+        response.extensions_mut().insert(shown);
+        response
     }
+}
+
+/// An error page's status and message, kept with the response so that
+/// [`portal_errors`] can show it in the portal's dress.
+#[derive(Debug, Clone)]
+struct ShownError {
+    status: StatusCode,
+    message: String,
+}
+
+/// Error pages of the public portal (every address outside `/console` and
+/// `/api`) in the portal's own dress, leading back to its home page rather
+/// than to the console's sign-in.
+pub async fn portal_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    let portal = !(path.starts_with("/console") || path.starts_with("/api/"));
+    let response = next.run(request).await;
+    let Some(e) = response.extensions().get::<ShownError>().filter(|_| portal).cloned() else { return response };
+    let page = crate::page::PortalErrorPage { status: e.status.as_u16(), message: e.message };
+    let mut shown = (e.status, crate::page::render(&page)).into_response();
+    // What else the answer said (an `Allow`, a `Retry-After`) stays.
+    for (name, value) in response.headers() {
+        if !shown.headers().contains_key(name) {
+            shown.headers_mut().insert(name, value.clone());
+        }
+    }
+    shown
 }
 
 /// What axum answers by itself — a body or form it cannot read, a method a

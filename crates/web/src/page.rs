@@ -28,6 +28,14 @@ pub struct ErrorPage {
     pub message: String,
 }
 
+/// The same error on the public portal, in the portal's dress.
+#[derive(Template)]
+#[template(path = "portal_error.html")]
+pub struct PortalErrorPage {
+    pub status: u16,
+    pub message: String,
+}
+
 /// A page shown again with a refused write's message, under the refusal's
 /// status: a program (or a test) sees the write failed.
 pub fn with_status(mut page: Response, status: StatusCode) -> Response {

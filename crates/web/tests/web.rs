@@ -705,6 +705,44 @@ async fn get_public(app: &App, path: &str) -> Resp {
     app.send(Request::get(path).body(Body::empty()).unwrap()).await
 }
 
+/// Issue 24, item 7: the portal's errors in its own dress, leading to its
+/// home page, not to the console's sign-in; a favicon.
+#[tokio::test]
+async fn portal_errors_are_portal_pages_and_there_is_a_favicon() {
+    each_backend(|db| async move {
+        let app = App::new(&db);
+        for path in ["/no-such-page", "/decisions/999999", "/reports/abc"] {
+            let r = get_public(&app, path).await;
+            assert!(r.status.is_client_error(), "{path}: {}", r.status);
+            let page = r.text();
+            assert!(
+                page.contains(r#"<body class="portal">"#) && page.contains(r#"<a href="/">返回公示首页</a>"#),
+                "{path}: {page}"
+            );
+            assert!(!page.contains(r#"href="/console"#), "{path}: no way into the console: {page}");
+        }
+        let missing = get_public(&app, "/no-such-page").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert!(missing.text().contains("<h1>页面不存在</h1>"), "{}", missing.text());
+        // A method the portal lacks keeps its Allow.
+        let r = app.send(Request::post("/decisions").body(Body::empty()).unwrap()).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(r.headers.contains_key("allow") && r.text().contains("返回公示首页"), "{}", r.text());
+        let api = get_public(&app, "/api/v1/no-such").await;
+        assert_eq!(api.json()["code"], "not_found", "the API answers JSON");
+        // The icon, at its own address and where browsers look.
+        for path in ["/favicon.ico", "/static/favicon.svg"] {
+            let r = get_public(&app, path).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}");
+            assert_eq!(r.headers["content-type"], "image/svg+xml", "{path}");
+            assert!(r.text().starts_with("<svg"), "{path}");
+        }
+        let home = get_public(&app, "/").await.text();
+        assert!(home.contains(r#"<link rel="icon" type="image/svg+xml" href="/static/favicon.svg?v="#), "{home}");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_request_that_cannot_be_read_is_answered_in_chinese() {
     each_backend(|db| async move {
@@ -720,7 +758,7 @@ async fn a_request_that_cannot_be_read_is_answered_in_chinese() {
         for (path, status, words) in [
             ("/decisions?page=abc", StatusCode::BAD_REQUEST, "查询参数有误"),
             ("/search?q=a&q=b", StatusCode::BAD_REQUEST, "查询参数有误"),
-            ("/decisions/abc", StatusCode::NOT_FOUND, "未找到"),
+            ("/decisions/abc", StatusCode::NOT_FOUND, "页面不存在"),
         ] {
             let r = get_public(&app, path).await;
             assert_eq!(r.status, status, "{path}");
@@ -1388,6 +1426,7 @@ fn route_templates() -> Vec<(&'static str, String)> {
             let asset = match name {
                 "CONSOLE_CSS" => &zhifa_web::assets::CONSOLE_CSS,
                 "UPLOAD_JS" => &zhifa_web::assets::UPLOAD_JS,
+                "FAVICON" => &zhifa_web::assets::FAVICON,
                 other => panic!("a route the test does not know: {other}"),
             };
             (asset.path().to_owned(), &rest[end..])

@@ -52,7 +52,18 @@ fn region_name(regions: &[(String, String)], code: &str) -> String {
 /// The region prefix and its name for `?region=` (empty: everything).
 fn region_of(q: &RegionQuery, regions: &[(String, String)]) -> Result<(String, String), AppError> {
     match q.region.trim() {
-        "" => Ok((String::new(), "全部地区".to_owned())),
+        // Everything: named after its province when there is one.
+        "" => {
+            let provinces: std::collections::BTreeSet<&str> = regions.iter().filter_map(|(c, _)| c.get(..2)).collect();
+            let name = match provinces.first() {
+                Some(p) if provinces.len() == 1 => regions
+                    .iter()
+                    .find(|(c, _)| *c == format!("{p}0000"))
+                    .map_or_else(|| "全部地区".to_owned(), |(_, n)| n.clone()),
+                _ => "全部地区".to_owned(),
+            };
+            Ok((String::new(), name))
+        }
         r => {
             let code = RegionCode::parse(r).map_err(|e| AppError::bad_request(e.to_string()))?;
             Ok((code.subtree_prefix().to_owned(), region_name(regions, code.as_str())))

@@ -733,6 +733,17 @@ async fn pub_6_annual_report_of_last_year_counted_published_and_rolled_up() {
         assert_eq!((rollup.total.agencies, rollup.total.penalties), (2, 2));
         let city = get_public(&app, &format!("/reports/{year}?region=330100")).await.text();
         assert!(city.contains("汇总 2 个执法机关"), "{city}");
+        // The whole is named after the one province its regions are in
+        // (issue 24, item 8), not 全部地区.
+        let put = |code: &str, name: &str| zhifa_domain::change::Change::PutRegion {
+            code: zhifa_domain::region::RegionCode::parse(code).unwrap(),
+            name: name.into(),
+        };
+        let regions = vec![put("330000", "浙江省"), put("330100", "杭州市"), put("330106", "西湖区")];
+        app.service.commit_as_system("test", "地区", regions).await.unwrap();
+        let whole = get_public(&app, &format!("/reports/{year}")).await.text();
+        assert!(whole.contains(&format!("<h1>浙江省 {year} 年度行政执法统计年报</h1>")), "{whole}");
+        assert!(!whole.contains("全部地区"), "{whole}");
         let xlsx = get_public(&app, &format!("/reports/{year}/report.xlsx?region=330100")).await;
         assert_eq!(xlsx.status, StatusCode::OK);
         let table = zhifa_docs::excel::read_table(&xlsx.body).unwrap();
