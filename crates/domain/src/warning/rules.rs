@@ -577,20 +577,25 @@ mod tests {
         });
     }
 
+    /// A first round of review submitted on `submitted_on`, unanswered.
+    fn round(submitted_on: Date) -> crate::review::ReviewRound {
+        crate::review::ReviewRound {
+            number: 1,
+            submitted_on,
+            submitted_by: UserId(1),
+            submitted_by_name: "甲".into(),
+            draft: crate::review::Draft::of_decision(String::new(), "", ""),
+            triggers: vec![],
+            answers: vec![],
+            extension_days: 0,
+            outcome: None,
+        }
+    }
+
     #[test]
     fn rev_4_review_overdue_the_day_after_its_limit() {
         with_case("penalty-general", |case, p| {
-            case.review.rounds.push(crate::review::ReviewRound {
-                number: 1,
-                submitted_on: date(2026, 12, 1),
-                submitted_by: UserId(1),
-                submitted_by_name: "甲".into(),
-                draft: crate::review::Draft::of_decision(String::new(), "", ""),
-                triggers: vec![],
-                answers: vec![],
-                extension_days: 0,
-                outcome: None,
-            });
+            case.review.rounds.push(round(date(2026, 12, 1)));
             let at = |today| {
                 let facts =
                     CaseFacts { review_due: Some(date(2026, 12, 8)), ..case_facts(case, p, "legal_review", &[]) };
@@ -729,20 +734,6 @@ mod tests {
                 prop_assert_ne!(at(n), now, "nothing changed on {}", n);
             }
             Ok(())
-        }
-
-        fn round(submitted_on: Date) -> crate::review::ReviewRound {
-            crate::review::ReviewRound {
-                number: 1,
-                submitted_on,
-                submitted_by: UserId(1),
-                submitted_by_name: "甲".into(),
-                draft: crate::review::Draft::of_decision(String::new(), "", ""),
-                triggers: vec![],
-                answers: vec![],
-                extension_days: 0,
-                outcome: None,
-            }
         }
 
         proptest! {
