@@ -382,17 +382,12 @@ impl Service {
     }
 
     async fn case_findings(&self, id: CaseId, today: Date, shared: &mut Shared) -> Result<Option<Found>> {
-        let (case, published, uploads) = match shared.ahead.remove(&id.0) {
-            Some(a) => (a.case, a.published, a.uploads),
-            None => match self.store.case(id).await? {
-                Some(case) => {
-                    let published = self.store.publication_of_case(id).await?.is_some();
-                    let uploads = self.store.case_recordings(case.agency_id, &case.number).await?;
-                    (Some(case), published, uploads)
-                }
-                None => (None, false, Vec::new()),
-            },
-        };
+        // Read with its publication, uploads and open warnings as the
+        // batch's other cases are, if it was not.
+        if !shared.ahead.contains_key(&id.0) {
+            shared.read_ahead(self, &[id.0]).await?;
+        }
+        let Some(Ahead { case, published, uploads }) = shared.ahead.remove(&id.0) else { return Ok(None) };
         let Some(case) = case else { return Ok(None) };
         let procedure = self.procedure(&case.data.procedure)?;
         let agency = shared.agency(self, case.agency_id).await?;

@@ -90,10 +90,9 @@ impl Store {
             let kinds: std::collections::BTreeSet<&str> = chunk.iter().map(|s| s.kind).collect();
             for kind in kinds {
                 let ids: Vec<i64> = chunk.iter().filter(|s| s.kind == kind).map(|s| s.id).collect();
-                let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
                 let sql = format!(
                     "SELECT source_id, agency_id, data FROM figure_sources WHERE kind = $1 AND source_id IN ({})",
-                    marks.join(", ")
+                    crate::marks(2, ids.len())
                 );
                 let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(kind);
                 for id in &ids {

@@ -18,14 +18,14 @@ const PARAMETERS: usize = 999;
 /// depth of an expression to 1,000).
 const TERMS: usize = 200;
 
-fn bind<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    v: &Value,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    match v {
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// `sql` with every value of `rows` bound, in order.
+fn bound<'q>(sql: String, rows: &[Vec<Value>]) -> Query<'q> {
+    rows.iter().flatten().fold(sqlx::query(sqlx::AssertSqlSafe(sql)), |query, v| match v {
         Value::Int(i) => query.bind(*i),
         Value::Text(t) => query.bind(t.clone()),
-    }
+    })
 }
 
 /// Insert `rows` of `columns` into `table`, each replacing the row of the
@@ -50,13 +50,7 @@ pub(crate) async fn upsert(
             columns[..keys].join(", "),
             set.join(", ")
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for row in chunk {
-            for v in row {
-                query = bind(query, v);
-            }
-        }
-        query.execute(&mut *conn).await?;
+        bound(sql, chunk).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -81,13 +75,7 @@ pub(crate) async fn delete(
             })
             .collect();
         let sql = format!("DELETE FROM {table} WHERE {}", terms.join(" OR "));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for key in chunk {
-            for v in key {
-                query = bind(query, v);
-            }
-        }
-        query.execute(&mut *conn).await?;
+        bound(sql, chunk).execute(&mut *conn).await?;
     }
     Ok(())
 }

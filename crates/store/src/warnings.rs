@@ -72,12 +72,7 @@ impl Store {
 
     /// The warnings of a subject that have not ended.
     pub async fn open_warnings_of(&self, kind: SubjectKind, id: i64) -> Result<Vec<WarningRow>> {
-        let sql = format!(
-            "SELECT {COLS} FROM warnings w WHERE w.subject_kind = $1 AND w.subject_id = $2 \
-             AND w.status NOT IN {CLOSED} ORDER BY w.id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind.code()).bind(id).fetch_all(&self.pool).await?;
-        rows.iter().map(warning_row).collect()
+        self.open_warnings_of_many(kind, &[id]).await
     }
 
     /// The warnings not ended of the subjects of `kind` with `ids`, by id.
